@@ -1,0 +1,51 @@
+/* lens — reading texts and writing embeddings.
+ *
+ * lens_reader streams records from .txt (one text per line), .jsonl (a string
+ * field) or .csv (RFC 4180, quoted newlines; a named column), optionally
+ * zstd-compressed (.zst). Memory stays bounded by the longest record. */
+#ifndef LENS_IO_H
+#define LENS_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lens/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lens_reader lens_reader;
+
+typedef struct lens_reader_opts {
+    const char *field;    /* JSONL text field; NULL: "text" */
+    const char *column;   /* CSV text column; NULL: "text", else "review" */
+    const char *id_field; /* optional id field/column to carry along */
+} lens_reader_opts;
+
+int lens_reader_open(lens_reader **out, const char *path, const lens_reader_opts *opts,
+                     lens_error *err);
+/* 1: a record (text and id point into the reader until the next call; id is
+ * "" without id_field); 0: end of input; < 0: error naming file and line. */
+int lens_reader_next(lens_reader *r, const char **text, size_t *len, const char **id,
+                     lens_error *err);
+/* Bytes of the (compressed) file consumed so far and its size, for ETAs. */
+uint64_t lens_reader_offset(const lens_reader *r);
+uint64_t lens_reader_size(const lens_reader *r);
+void lens_reader_close(lens_reader *r);
+
+/* .npy writer for a float32 [n, dim] matrix whose n is known at the end. */
+typedef struct lens_npy_writer lens_npy_writer;
+int lens_npy_create(lens_npy_writer **out, const char *path, int dim, lens_error *err);
+int lens_npy_append(lens_npy_writer *w, const float *rows, size_t n, lens_error *err);
+/* Patches the row count into the header and closes. */
+int lens_npy_finish(lens_npy_writer *w, lens_error *err);
+void lens_npy_abort(lens_npy_writer *w);
+
+/* Reads a whole float32 or float64 2-D .npy into a new float32 buffer. */
+int lens_npy_read_f32(const char *path, float **data, size_t *rows, size_t *cols, lens_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,101 @@
+/* lens — sentence embedding models.
+ *
+ * A model is a directory in the Hugging Face / sentence-transformers layout:
+ * config.json, tokenizer.json or vocab.txt, model.safetensors, and optionally
+ * modules.json, 1_Pooling/config.json, sentence_bert_config.json, which are
+ * honoured (pooling mode, normalisation, max_seq_length).
+ *
+ * lens_model is immutable once open: one load serves every thread. A
+ * lens_encoder is an execution context (thread pool, scratch buffers); make
+ * one per concurrent caller. */
+#ifndef LENS_MODEL_H
+#define LENS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lens/error.h"
+#include "lens/pool.h"
+#include "lens/tokenizer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { LENS_FP32 = 0, LENS_BF16 = 1, LENS_INT8 = 2 } lens_precision;
+
+typedef enum {
+    LENS_POOL_MEAN = 0,
+    LENS_POOL_CLS = 1,
+    LENS_POOL_MAX = 2,
+    LENS_POOL_MEAN_SQRT_LEN = 3
+} lens_pooling;
+
+typedef struct lens_model lens_model;
+typedef struct lens_encoder lens_encoder;
+
+typedef struct lens_model_opts {
+    lens_precision precision;
+    int max_seq_len; /* 0: from sentence_bert_config.json, else 512 */
+} lens_model_opts;
+
+int lens_precision_parse(const char *s, lens_precision *out);
+const char *lens_precision_name(lens_precision p);
+
+/* Directory that holds cached models: $XDG_CACHE_HOME/lens/models, else
+ * $HOME/.cache/lens/models. Writes at most cap bytes. */
+int lens_model_cache_dir(char *buf, size_t cap, lens_error *err);
+
+/* name_or_dir: a directory, or a name in the cache ("all-MiniLM-L6-v2" or
+ * "sentence-transformers/all-MiniLM-L6-v2"). opts may be NULL (fp32). */
+int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_opts *opts,
+                    lens_error *err);
+void lens_model_close(lens_model *m);
+
+int lens_model_dim(const lens_model *m);
+int lens_model_max_seq_len(const lens_model *m);
+lens_precision lens_model_precision(const lens_model *m);
+lens_pooling lens_model_pooling(const lens_model *m);
+int lens_model_normalize(const lens_model *m);
+const char *lens_model_path(const lens_model *m);
+const char *lens_model_kernel(const lens_model *m); /* "avx512" or "generic" */
+const lens_tokenizer *lens_model_tokenizer(const lens_model *m);
+
+/* Downloads a model from the Hugging Face hub into the cache with libcurl.
+ * Known models (lens_model_pull lists them in its error) have pinned sha256
+ * hashes for their weights; any other "org/name" needs opts->sha256. Files
+ * are written to a temporary name and renamed only when complete and
+ * verified, so a failed pull never leaves a half model behind. */
+typedef struct lens_pull_opts {
+    const char *endpoint;  /* NULL: $HF_ENDPOINT, else https://huggingface.co */
+    const char *revision;  /* NULL: "main" */
+    const char *sha256;    /* expected sha256 of model.safetensors; NULL: pinned */
+    const char *cache_dir; /* NULL: lens_model_cache_dir() */
+    /* progress: bytes done / total (total 0 when unknown) of file; may be NULL */
+    void (*progress)(void *ctx, const char *file, uint64_t done, uint64_t total);
+    void *ctx;
+} lens_pull_opts;
+
+/* On success writes the model directory into dir (cap bytes). */
+int lens_model_pull(const char *name, const lens_pull_opts *opts, char *dir, size_t cap,
+                    lens_error *err);
+
+/* batch_tokens: tokens per forward pass (0: 4096); pool may be NULL (inline). */
+int lens_encoder_new(lens_encoder **out, const lens_model *m, lens_pool *pool,
+                     int batch_tokens, lens_error *err);
+void lens_encoder_free(lens_encoder *e);
+
+/* Embeds n texts into out[n * dim] (row i for text i). lens may be NULL for
+ * NUL-terminated texts. Real (non-padding) tokens are added to *tokens when
+ * tokens is non-NULL. */
+int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *lens, size_t n,
+                       float *out, uint64_t *tokens, lens_error *err);
+
+/* Embeds already tokenized sequences ([CLS] ... [SEP], at most max_seq_len). */
+int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const size_t *n_ids,
+                           size_t n, float *out, lens_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages lens needs to build and test, if missing.
+# Usage: scripts/bootstrap.sh [--bench]   (--bench adds what benchmarks need)
+set -euo pipefail
+
+pkgs=(gcc make cmake pkg-config libopenblas-dev libutf8proc-dev libcurl4-openssl-dev
+      libjansson-dev libzstd-dev zstd python3 python3-numpy xz-utils)
+if [[ "${1:-}" == "--bench" ]]; then
+    pkgs+=(python3-torch nodejs npm)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "bootstrap: installing ${missing[*]}" >&2
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "bootstrap: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

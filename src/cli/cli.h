@@ -1,0 +1,33 @@
+/* lens command-line entry points (internal to the binary). */
+#ifndef LENS_CLI_H
+#define LENS_CLI_H
+
+#include <stdint.h>
+
+int cmd_embed(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+
+/* Prints "lens: <msg>" on stderr; returns exit status 1. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parses a positive int flag value or fails with a message. */
+int cli_int(const char *flag, const char *v, int lo, int hi, int *out);
+/* Set by SIGINT/SIGTERM; long loops check it between chunks. */
+extern volatile int cli_stop;
+void cli_install_signals(void);
+
+/* Progress line on stderr: redrawn when stderr is a terminal, otherwise
+ * silent until cli_progress_done prints one summary line. */
+typedef struct cli_progress {
+    const char *what;
+    double start, last_draw;
+    int tty;
+} cli_progress;
+
+void cli_progress_start(cli_progress *p, const char *what);
+/* done rows; fraction of input consumed in [0,1] (or < 0 if unknown) */
+void cli_progress_update(cli_progress *p, uint64_t rows, double fraction);
+void cli_progress_done(cli_progress *p, uint64_t rows, const char *extra);
+double cli_now(void);
+
+#endif

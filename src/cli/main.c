@@ -1,0 +1,49 @@
+/* lens: analyse large volumes of user content with neural models. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: lens <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  embed     embed texts (.txt, .jsonl, .csv) into .npy or .jsonl\n"
+          "  model     pull | path | info: manage models in the cache\n"
+          "  tokenize  print token ids of texts, one JSON array per line\n"
+          "  version   print the version\n"
+          "\n"
+          "Run `lens <command> --help` for a command's options.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        puts("lens 0.1.0");
+        return 0;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc;
+    if (!strcmp(cmd, "embed")) rc = cmd_embed(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "model")) rc = cmd_model(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "tokenize")) rc = cmd_tokenize(argc - 1, argv + 1);
+    else {
+        cli_fail("unknown command '%s'", cmd);
+        usage(stderr);
+        rc = 2;
+    }
+    curl_global_cleanup();
+    return rc;
+}

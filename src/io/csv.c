@@ -1,0 +1,104 @@
+#include "csv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void lens_csv_init(lens_csv *c, lens_stream *s, const char *path)
+{
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    c->path = path;
+    c->next_line = 1;
+    c->pushback = -1;
+}
+
+void lens_csv_free(lens_csv *c)
+{
+    free(c->buf);
+    free(c->starts);
+    memset(c, 0, sizeof *c);
+}
+
+static int put(lens_csv *c, char ch)
+{
+    if (c->len == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4096;
+        char *b = realloc(c->buf, cap);
+        if (!b) return -1;
+        c->buf = b;
+        c->cap = cap;
+    }
+    c->buf[c->len++] = ch;
+    return 0;
+}
+
+static int start_field(lens_csv *c)
+{
+    if (c->n_fields == c->fields_cap) {
+        size_t cap = c->fields_cap ? c->fields_cap * 2 : 32;
+        size_t *f = realloc(c->starts, cap * sizeof *f);
+        if (!f) return -1;
+        c->starts = f;
+        c->fields_cap = cap;
+    }
+    c->starts[c->n_fields++] = c->len;
+    return 0;
+}
+
+static int next_char(lens_csv *c)
+{
+    if (c->pushback != -1) {
+        int ch = c->pushback;
+        c->pushback = -1;
+        return ch;
+    }
+    int ch = lens_stream_getc(c->s);
+    if (ch == '\n') c->next_line++;
+    return ch;
+}
+
+int lens_csv_next(lens_csv *c, lens_error *err)
+{
+    c->len = 0;
+    c->n_fields = 0;
+    c->line = c->next_line;
+    int ch = next_char(c);
+    if (ch == -1) return 0;
+    int in_quotes = 0, oom = start_field(c);
+    size_t quote_line = 0;
+    for (;; ch = next_char(c)) {
+        if (ch == -2)
+            return lens_error_set(err, LENS_EIO, "%s:%zu: %s", c->path, c->next_line,
+                                  lens_stream_error(c->s));
+        if (in_quotes) {
+            if (ch == -1)
+                return lens_error_set(err, LENS_EFORMAT,
+                                      "%s:%zu: quoted field never closed (end of file)", c->path,
+                                      quote_line);
+            if (ch != '"') {
+                oom |= put(c, (char)ch);
+            } else if ((ch = next_char(c)) == '"') {
+                oom |= put(c, '"'); /* "" inside quotes */
+            } else {
+                in_quotes = 0;
+                c->pushback = ch;
+            }
+        } else if (ch == -1 || ch == '\n') {
+            break;
+        } else if (ch == '\r') {
+            if ((ch = next_char(c)) != '\n') c->pushback = ch; /* lone CR ends a record too */
+            break;
+        } else if (ch == ',') {
+            oom |= put(c, '\0');
+            oom |= start_field(c);
+        } else if (ch == '"' && c->len == c->starts[c->n_fields - 1]) {
+            in_quotes = 1; /* a quote opens a field only at its start */
+            quote_line = c->next_line;
+        } else {
+            oom |= put(c, (char)ch);
+        }
+        if (oom) return lens_error_set(err, LENS_ENOMEM, "%s:%zu: out of memory", c->path, c->line);
+    }
+    if (put(c, '\0')) return lens_error_set(err, LENS_ENOMEM, "%s:%zu: out of memory", c->path, c->line);
+    return 1;
+}

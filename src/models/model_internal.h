@@ -1,0 +1,21 @@
+/* The parts of lens_model the encoder reads (internal). */
+#ifndef LENS_MODELS_MODEL_INTERNAL_H
+#define LENS_MODELS_MODEL_INTERNAL_H
+
+#include "bert.h"
+#include "lens/model.h"
+
+struct lens_model {
+    char dir[4096];
+    lens_bert_config cfg;
+    lens_bert bert;
+    lens_tokenizer *tok;
+    lens_precision precision;
+    lens_kernel kernel;
+    lens_pooling pooling;
+    int normalize;
+    int pool_dim;
+    int max_seq_len;
+};
+
+#endif

@@ -1,0 +1,183 @@
+/* lens_linear: weight packing, kernel dispatch and the threaded GEMM loop. */
+#include "linear.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm.h"
+
+/* Tasks cover MB tiles (rows) x NB panels (columns): the activation tile is
+ * reused from L1 across NB panels, the NB weight panels from L2 across MB
+ * tiles. */
+#define MB 8
+#define NB 4
+
+lens_kernel lens_kernel_detect(void)
+{
+    const char *force = getenv("LENS_KERNEL");
+    if (force && strcmp(force, "generic") == 0) return LENS_KERNEL_GENERIC;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vnni"))
+        return LENS_KERNEL_AVX512;
+    return LENS_KERNEL_GENERIC;
+}
+
+const char *lens_kernel_name(lens_kernel k)
+{
+    return k == LENS_KERNEL_AVX512 ? "avx512" : "generic";
+}
+
+static void *alloc64(size_t bytes)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? (bytes + 63) & ~(size_t)63 : 64)) return NULL;
+    return p;
+}
+
+int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
+                     lens_prec prec, lens_kernel kernel, lens_error *err)
+{
+    memset(l, 0, sizeof *l);
+    if (n <= 0 || k <= 0)
+        return lens_error_set(err, LENS_EINVAL, "linear layer: bad shape [%d, %d]", n, k);
+    int step = lens_gemm_k_step(prec);
+    l->n = n;
+    l->k = k;
+    l->k_pad = (k + step - 1) / step * step;
+    l->n_panels = (n + LENS_NR - 1) / LENS_NR;
+    l->prec = prec;
+    l->kernel = kernel;
+    size_t cols = (size_t)l->n_panels * LENS_NR;
+    size_t elem = prec == LENS_PREC_FP32 ? 4 : prec == LENS_PREC_BF16 ? 2 : 1;
+    l->w = alloc64(cols * (size_t)l->k_pad * elem);
+    l->bias = alloc64(cols * sizeof(float));
+    if (prec == LENS_PREC_INT8) {
+        l->wscale = alloc64(cols * sizeof(float));
+        l->wsum = alloc64(cols * sizeof(int32_t));
+    }
+    if (!l->w || !l->bias || (prec == LENS_PREC_INT8 && (!l->wscale || !l->wsum))) {
+        lens_linear_free(l);
+        return lens_error_set(err, LENS_ENOMEM, "linear layer [%d, %d]: out of memory", n, k);
+    }
+    memset(l->bias, 0, cols * sizeof(float));
+    if (b) memcpy(l->bias, b, (size_t)n * sizeof(float));
+    lens_gemm_pack_w(prec, W, n, k, l->k_pad, l->w, l->wscale, l->wsum);
+    return LENS_OK;
+}
+
+void lens_linear_free(lens_linear *l)
+{
+    free(l->w);
+    free(l->bias);
+    free(l->wscale);
+    free(l->wsum);
+    memset(l, 0, sizeof *l);
+}
+
+int lens_linear_ws_reserve(lens_linear_ws *ws, int m, int k, lens_error *err)
+{
+    /* fp32 needs the most bytes; k may be padded up to 4 */
+    size_t need = lens_gemm_a_bytes(LENS_PREC_FP32, m, (k + 3) / 4 * 4);
+    size_t rows = (size_t)(m + LENS_MR - 1) / LENS_MR * LENS_MR;
+    if (need > ws->a_cap) {
+        free(ws->a);
+        ws->a = alloc64(need);
+        ws->a_cap = ws->a ? need : 0;
+    }
+    if (rows > ws->rows_cap) {
+        free(ws->row_scale);
+        free(ws->row_zp);
+        ws->row_scale = alloc64(rows * sizeof(float));
+        ws->row_zp = alloc64(rows * sizeof(int32_t));
+        ws->rows_cap = (ws->row_scale && ws->row_zp) ? rows : 0;
+    }
+    if (!ws->a || !ws->row_scale || !ws->row_zp)
+        return lens_error_set(err, LENS_ENOMEM, "linear workspace for %d x %d: out of memory", m, k);
+    return LENS_OK;
+}
+
+void lens_linear_ws_free(lens_linear_ws *ws)
+{
+    free(ws->a);
+    free(ws->row_scale);
+    free(ws->row_zp);
+    memset(ws, 0, sizeof *ws);
+}
+
+typedef struct {
+    const lens_linear *l;
+    const float *x;
+    int m, m_tiles, n_blocks;
+    float *y;
+    lens_epilogue epi;
+    const float *res;
+    lens_linear_ws *ws;
+} job;
+
+static size_t a_tile_bytes(const lens_linear *l)
+{
+    return lens_gemm_a_bytes(l->prec, LENS_MR, l->k_pad);
+}
+
+static void pack_task(void *ctx, int task, int thread)
+{
+    (void)thread;
+    job *j = ctx;
+    int t1 = (task + 1) * MB < j->m_tiles ? (task + 1) * MB : j->m_tiles;
+    for (int t = task * MB; t < t1; t++)
+        lens_gemm_pack_a(j->l->prec, j->x, j->m, j->l->k, j->l->k_pad, t, j->ws->a,
+                         j->ws->row_scale + (size_t)t * LENS_MR, j->ws->row_zp + (size_t)t * LENS_MR);
+}
+
+static void gemm_task(void *ctx, int task, int thread)
+{
+    (void)thread;
+    job *j = ctx;
+    const lens_linear *l = j->l;
+    int mb = task / j->n_blocks, nb = task % j->n_blocks;
+    int t0 = mb * MB, t1 = t0 + MB < j->m_tiles ? t0 + MB : j->m_tiles;
+    int p0 = nb * NB, p1 = p0 + NB < l->n_panels ? p0 + NB : l->n_panels;
+    size_t elem = l->prec == LENS_PREC_FP32 ? 4 : l->prec == LENS_PREC_BF16 ? 2 : 1;
+    size_t w_panel = (size_t)l->k_pad * LENS_NR * elem;
+    for (int t = t0; t < t1; t++) {
+        const char *a = (const char *)j->ws->a + (size_t)t * a_tile_bytes(l);
+        int row0 = t * LENS_MR;
+        for (int p = p0; p < p1; p++) {
+            int col0 = p * LENS_NR;
+            lens_tile_args g = {
+                .k_pad = l->k_pad,
+                .mr = j->m - row0 < LENS_MR ? j->m - row0 : LENS_MR,
+                .nr = l->n - col0 < LENS_NR ? l->n - col0 : LENS_NR,
+                .y = j->y + (size_t)row0 * l->n + col0,
+                .ldy = l->n,
+                .bias = l->bias + col0,
+                .res = j->res ? j->res + (size_t)row0 * l->n + col0 : NULL,
+                .epi = j->epi,
+                .row_scale = j->ws->row_scale + row0,
+                .row_zp = j->ws->row_zp + row0,
+                .wscale = l->wscale ? l->wscale + col0 : NULL,
+                .wsum = l->wsum ? l->wsum + col0 : NULL,
+            };
+            const void *w = (const char *)l->w + (size_t)p * w_panel;
+            if (l->kernel == LENS_KERNEL_AVX512)
+                lens_gemm_tile_avx512(l->prec, a, w, &g);
+            else
+                lens_gemm_tile_generic(l->prec, a, w, &g);
+        }
+    }
+}
+
+void lens_linear_forward(const lens_linear *l, const float *x, int m, float *y,
+                         lens_epilogue epi, const float *residual, lens_linear_ws *ws,
+                         lens_pool *pool)
+{
+    if (m <= 0) return;
+    job j = {.l = l, .x = x, .m = m, .m_tiles = (m + LENS_MR - 1) / LENS_MR,
+             .n_blocks = (l->n_panels + NB - 1) / NB, .y = y, .epi = epi,
+             .res = epi == LENS_EPI_RESIDUAL ? residual : NULL, .ws = ws};
+    int m_blocks = (j.m_tiles + MB - 1) / MB;
+    lens_pool_run(pool, m_blocks, pack_task, &j);
+    lens_pool_run(pool, m_blocks * j.n_blocks, gemm_task, &j);
+}

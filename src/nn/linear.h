@@ -1,0 +1,65 @@
+/* A linear layer y = x W^T + b with its weights packed once, at load time,
+ * for the kernel that will run it (fp32, bf16 or int8), plus fused epilogues
+ * (GELU, residual add) so activations are written once.
+ *
+ * x is [m, k] row-major, y is [m, n] row-major. Packed activations live in a
+ * caller-owned lens_linear_ws that is sized once, so forward never allocates. */
+#ifndef LENS_NN_LINEAR_H
+#define LENS_NN_LINEAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lens/error.h"
+#include "lens/pool.h"
+
+typedef enum { LENS_PREC_FP32 = 0, LENS_PREC_BF16 = 1, LENS_PREC_INT8 = 2 } lens_prec;
+
+typedef enum {
+    LENS_EPI_BIAS = 0,     /* y = xW^T + b */
+    LENS_EPI_GELU = 1,     /* y = gelu(xW^T + b), exact erf form */
+    LENS_EPI_RESIDUAL = 2  /* y = xW^T + b + r (r may alias y) */
+} lens_epilogue;
+
+typedef enum { LENS_KERNEL_GENERIC = 0, LENS_KERNEL_AVX512 = 1 } lens_kernel;
+
+typedef struct lens_linear {
+    int n, k;          /* out and in features */
+    int k_pad;         /* k rounded up to the kernel's k step */
+    int n_panels;      /* ceil(n / 32) */
+    lens_prec prec;
+    lens_kernel kernel;
+    void *w;           /* packed weights (layout depends on prec and kernel) */
+    float *bias;       /* [n] */
+    float *wscale;     /* int8: per output channel scale */
+    int32_t *wsum;     /* int8: per output channel sum of quantized weights */
+} lens_linear;
+
+/* Scratch for packed activations; one per forward pass, reused. */
+typedef struct lens_linear_ws {
+    void *a;           /* packed activations */
+    size_t a_cap;      /* bytes */
+    float *row_scale;  /* int8: per row scale and zero point */
+    int32_t *row_zp;
+    size_t rows_cap;
+} lens_linear_ws;
+
+/* Which kernel family this CPU runs (AVX-512 with BF16+VNNI, or generic);
+ * the environment variable LENS_KERNEL=generic forces the portable path. */
+lens_kernel lens_kernel_detect(void);
+const char *lens_kernel_name(lens_kernel k);
+
+/* W is [n, k] row-major fp32, b is [n] (NULL = zeros). */
+int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
+                     lens_prec prec, lens_kernel kernel, lens_error *err);
+void lens_linear_free(lens_linear *l);
+
+/* Makes sure ws can hold m rows of k inputs for any precision. */
+int lens_linear_ws_reserve(lens_linear_ws *ws, int m, int k, lens_error *err);
+void lens_linear_ws_free(lens_linear_ws *ws);
+
+void lens_linear_forward(const lens_linear *l, const float *x, int m, float *y,
+                         lens_epilogue epi, const float *residual, lens_linear_ws *ws,
+                         lens_pool *pool);
+
+#endif

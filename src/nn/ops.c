@@ -1,0 +1,72 @@
+#include "ops.h"
+
+#include <math.h>
+
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+CLONES
+void lens_layernorm_rows(float *x, size_t n, int d, const float *gamma, const float *beta,
+                         float eps)
+{
+    for (size_t r = 0; r < n; r++) {
+        float *row = x + r * (size_t)d;
+        float sum = 0.0f;
+        for (int i = 0; i < d; i++) sum += row[i];
+        float mean = sum / (float)d, var = 0.0f;
+        for (int i = 0; i < d; i++) {
+            float c = row[i] - mean;
+            var += c * c;
+        }
+        float inv = 1.0f / sqrtf(var / (float)d + eps);
+        for (int i = 0; i < d; i++) row[i] = (row[i] - mean) * inv * gamma[i] + beta[i];
+    }
+}
+
+size_t lens_attention_scratch(int max_len, int head_dim)
+{
+    /* transposed K [head_dim][len16] + 4 rows of scores, len padded to 16 */
+    size_t len16 = ((size_t)max_len + 15) / 16 * 16;
+    return (size_t)head_dim * len16 + 4 * len16 + 64;
+}
+
+void lens_attention_head_generic(const lens_attention_args *a, int seq, int head, float *s)
+{
+    int H = a->n_heads * a->head_dim, hd = a->head_dim, ld = 3 * H;
+    int o = a->offs[seq], L = a->offs[seq + 1] - o;
+    const float *q = a->qkv + (size_t)o * ld + head * hd;
+    const float *k = q + H, *v = q + 2 * H;
+    float scale = 1.0f / sqrtf((float)hd);
+    for (int i = 0; i < L; i++) {
+        float mx = -INFINITY;
+        for (int j = 0; j < L; j++) {
+            float dot = 0.0f;
+            for (int d = 0; d < hd; d++) dot += q[(size_t)i * ld + d] * k[(size_t)j * ld + d];
+            s[j] = dot * scale;
+            mx = fmaxf(mx, s[j]);
+        }
+        float sum = 0.0f;
+        for (int j = 0; j < L; j++) sum += (s[j] = expf(s[j] - mx));
+        float *out = a->out + (size_t)(o + i) * H + head * hd;
+        for (int d = 0; d < hd; d++) out[d] = 0.0f;
+        for (int j = 0; j < L; j++)
+            for (int d = 0; d < hd; d++) out[d] += s[j] * v[(size_t)j * ld + d];
+        float inv = 1.0f / sum;
+        for (int d = 0; d < hd; d++) out[d] *= inv;
+    }
+}
+
+static void attention_task(void *ctx, int task, int thread)
+{
+    const lens_attention_args *a = ctx;
+    int seq = task / a->n_heads, head = task % a->n_heads;
+    float *scratch = a->scratch + (size_t)thread * a->scratch_stride;
+    if (a->kernel == LENS_KERNEL_AVX512 && a->head_dim % 16 == 0)
+        lens_attention_head_avx512(a, seq, head, scratch);
+    else
+        lens_attention_head_generic(a, seq, head, scratch);
+}
+
+void lens_attention(const lens_attention_args *a, lens_pool *pool)
+{
+    lens_pool_run(pool, a->n_seq * a->n_heads, attention_task, (void *)a);
+}

@@ -1,0 +1,36 @@
+/* Row-wise tensor ops of a transformer layer (internal). */
+#ifndef LENS_NN_OPS_H
+#define LENS_NN_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "linear.h"
+
+/* y = (x - mean) / sqrt(var + eps) * gamma + beta over each of n rows of width
+ * d, in place; the variance is the biased one, as torch computes it. */
+void lens_layernorm_rows(float *x, size_t n, int d, const float *gamma, const float *beta,
+                         float eps);
+
+/* Multi-head self-attention over packed sequences: sequence s occupies rows
+ * offs[s] .. offs[s+1]-1 of qkv ([T, 3*H]: q | k | v, head h at columns
+ * h*hd). Writes out [T, H]. scratch must hold lens_attention_scratch(max_len)
+ * floats per thread of the pool. */
+typedef struct lens_attention_args {
+    const float *qkv;
+    float *out;
+    const int32_t *offs;
+    int n_seq, n_heads, head_dim;
+    float *scratch;          /* per thread: scratch + thread * scratch_stride */
+    size_t scratch_stride;   /* floats */
+    lens_kernel kernel;
+} lens_attention_args;
+
+size_t lens_attention_scratch(int max_len, int head_dim);
+void lens_attention(const lens_attention_args *a, lens_pool *pool);
+
+/* Internal: one (sequence, head) pair, per kernel family. */
+void lens_attention_head_generic(const lens_attention_args *a, int seq, int head, float *scratch);
+void lens_attention_head_avx512(const lens_attention_args *a, int seq, int head, float *scratch);
+
+#endif

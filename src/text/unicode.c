@@ -1,0 +1,173 @@
+#include "unicode.h"
+
+#include <utf8proc.h>
+
+int lens_uc_is_control(uint32_t cp, int drop_unassigned)
+{
+    if (cp == '\t' || cp == '\n' || cp == '\r') return 0;
+    if (cp < 0x20 || cp == 0x7f) return 1;
+    if (cp < 0x80) return 0;
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_CC:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CS: return 1;
+    case UTF8PROC_CATEGORY_CN: return drop_unassigned;
+    default: return 0;
+    }
+}
+
+int lens_uc_is_whitespace(uint32_t cp)
+{
+    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r') return 1;
+    if (cp < 0x80) return 0;
+    if (cp == 0x2028 || cp == 0x2029) return 1;
+    return utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_ZS;
+}
+
+int lens_uc_is_punct(uint32_t cp)
+{
+    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
+        (cp >= 123 && cp <= 126))
+        return 1;
+    if (cp < 0x80) return 0;
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_PD:
+    case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PI:
+    case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO: return 1;
+    default: return 0;
+    }
+}
+
+int lens_uc_is_cjk(uint32_t cp)
+{
+    return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
+           (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
+}
+
+int lens_uc_is_mn(uint32_t cp)
+{
+    return cp >= 0x300 && utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_MN;
+}
+
+int lens_uc_combining_class(uint32_t cp)
+{
+    return utf8proc_get_property((utf8proc_int32_t)cp)->combining_class;
+}
+
+/* Cased and Case_Ignorable as Unicode's Final_Sigma rule uses them,
+ * approximated from general categories and case mappings. */
+static int is_cased(uint32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+    if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL || c == UTF8PROC_CATEGORY_LT)
+        return 1;
+    return utf8proc_tolower((utf8proc_int32_t)cp) != (utf8proc_int32_t)cp ||
+           utf8proc_toupper((utf8proc_int32_t)cp) != (utf8proc_int32_t)cp;
+}
+
+static int is_case_ignorable(uint32_t cp)
+{
+    switch (cp) {
+    case 0x27: case 0x2E: case 0x3A: case 0x5E: case 0x60: case 0xA8: case 0xAD: case 0xAF:
+    case 0xB4: case 0xB7: case 0xB8: case 0x2018: case 0x2019: case 0x2024: case 0x2027:
+        return 1;
+    default: break;
+    }
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_SK: return 1;
+    default: return 0;
+    }
+}
+
+uint32_t lens_uc_lower_at(const uint32_t *cps, size_t n, size_t i)
+{
+    uint32_t cp = cps[i];
+    if (cp < 0x80) return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+    if (cp == 0x130) return 'i'; /* İ -> i + U+0307; the mark is stripped later anyway */
+    if (cp == 0x3A3) {
+        /* Final_Sigma: preceded by a cased letter, not followed by one. */
+        size_t j = i;
+        int before = 0, after = 0;
+        while (j > 0) {
+            uint32_t c = cps[--j];
+            if (is_case_ignorable(c)) continue;
+            before = is_cased(c);
+            break;
+        }
+        for (j = i + 1; j < n; j++) {
+            uint32_t c = cps[j];
+            if (is_case_ignorable(c)) continue;
+            after = is_cased(c);
+            break;
+        }
+        return (before && !after) ? 0x3C2 : 0x3C3;
+    }
+    return (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+}
+
+int lens_uc_nfd_char(uint32_t cp, uint32_t *dst, int cap)
+{
+    int bound = 0;
+    utf8proc_ssize_t n = utf8proc_decompose_char((utf8proc_int32_t)cp, (utf8proc_int32_t *)dst,
+                                                 cap, UTF8PROC_DECOMPOSE, &bound);
+    if (n < 0 || n > cap) {
+        dst[0] = cp;
+        return 1;
+    }
+    return (int)n;
+}
+
+size_t lens_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t len;
+    uint32_t v, min;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; v = c & 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; v = c & 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; v = c & 0x07; min = 0x10000; }
+    else { *cp = 0xFFFD; return 1; }
+    if (len > n) { *cp = 0xFFFD; return 1; }
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) { *cp = 0xFFFD; return 1; }
+        v = (v << 6) | (s[k] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) { *cp = 0xFFFD; return 1; }
+    *cp = v;
+    return len;
+}
+
+size_t lens_utf8_encode(uint32_t cp, char *o)
+{
+    if (cp < 0x80) { o[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}

@@ -1,0 +1,31 @@
+/* Character classes and case mapping the BERT tokenizer needs, defined as
+ * Hugging Face defines them (on Unicode code points, via utf8proc). */
+#ifndef LENS_TEXT_UNICODE_H
+#define LENS_TEXT_UNICODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Cc, Cf, Co, Cs (and Cn when drop_unassigned) except \t \n \r. */
+int lens_uc_is_control(uint32_t cp, int drop_unassigned);
+/* \t \n \r, Zs, U+2028, U+2029. */
+int lens_uc_is_whitespace(uint32_t cp);
+/* ASCII punctuation ranges or any Unicode P* category. */
+int lens_uc_is_punct(uint32_t cp);
+/* The CJK Unified Ideograph blocks of the original BERT code. */
+int lens_uc_is_cjk(uint32_t cp);
+/* Nonspacing mark (Mn): what accent stripping removes after NFD. */
+int lens_uc_is_mn(uint32_t cp);
+/* Full lowercase of cps[i] in context (Final_Sigma); may return 0 for "drop". */
+uint32_t lens_uc_lower_at(const uint32_t *cps, size_t n, size_t i);
+/* Canonical decomposition of cp into dst (cap >= 32); returns the count. */
+int lens_uc_nfd_char(uint32_t cp, uint32_t *dst, int cap);
+int lens_uc_combining_class(uint32_t cp);
+
+/* Decodes one UTF-8 sequence at s[0..n); invalid input yields U+FFFD and
+ * consumes one byte. Returns the number of bytes consumed (>= 1). */
+size_t lens_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Writes cp as UTF-8 into out (>= 4 bytes); returns the byte count. */
+size_t lens_utf8_encode(uint32_t cp, char *out);
+
+#endif

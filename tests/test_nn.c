@@ -1,0 +1,108 @@
+/* GEMM kernels (fp32, bf16, int8; AVX-512 and generic) against a double
+ * precision reference, on shapes that exercise every tail. */
+#include <math.h>
+#include <string.h>
+
+#include "../src/nn/gemm.h"
+#include "../src/nn/linear.h"
+#include "../src/nn/ops.h"
+#include "test.h"
+
+static unsigned long long rng = 88172645463325252ull;
+static float frand(void)
+{
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (float)((rng >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+}
+
+static double ref_gelu(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
+
+static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, lens_epilogue epi,
+                         lens_pool *pool)
+{
+    float *W = malloc((size_t)n * k * 4), *b = malloc((size_t)n * 4), *x = malloc((size_t)m * k * 4);
+    float *y = malloc((size_t)m * n * 4), *r = malloc((size_t)m * n * 4);
+    for (int i = 0; i < n * k; i++) W[i] = frand() * 0.1f;
+    for (int i = 0; i < n; i++) b[i] = frand();
+    for (int i = 0; i < m * k; i++) x[i] = frand() * 2.0f;
+    for (int i = 0; i < m * n; i++) r[i] = y[i] = frand();
+    lens_linear l;
+    lens_linear_ws ws = {0};
+    lens_error err = {0};
+    CHECK(lens_linear_init(&l, W, b, n, k, prec, kern, &err) == 0, "%s", err.msg);
+    CHECK(lens_linear_ws_reserve(&ws, m, k, &err) == 0, "%s", err.msg);
+    float *res = epi == LENS_EPI_RESIDUAL ? y : NULL; /* residual aliases the output */
+    lens_linear_forward(&l, x, m, y, epi, res, &ws, pool);
+    double max_err = 0, max_ref = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double acc = b[j];
+            for (int q = 0; q < k; q++) acc += (double)x[(size_t)i * k + q] * W[(size_t)j * k + q];
+            if (epi == LENS_EPI_GELU) acc = ref_gelu(acc);
+            if (epi == LENS_EPI_RESIDUAL) acc += r[(size_t)i * n + j];
+            max_err = fmax(max_err, fabs(acc - y[(size_t)i * n + j]));
+            max_ref = fmax(max_ref, fabs(acc));
+        }
+    /* fp32: rounding only; bf16: 8-bit mantissas; int8: 8-bit grids */
+    double tol = prec == LENS_PREC_FP32 ? 2e-5 : prec == LENS_PREC_BF16 ? 2e-2 : 4e-2;
+    CHECK(max_err <= tol * fmax(1.0, max_ref), "m=%d n=%d k=%d prec=%d kernel=%s epi=%d: max err %g (ref max %g)",
+          m, n, k, prec, lens_kernel_name(kern), epi, max_err, max_ref);
+    lens_linear_free(&l);
+    lens_linear_ws_free(&ws);
+    free(W); free(b); free(x); free(y); free(r);
+}
+
+static void check_attention(lens_kernel kern, lens_pool *pool)
+{
+    int heads = 3, hd = 32, H = heads * hd;
+    int32_t offs[] = {0, 1, 18, 57, 60};
+    int n_seq = 4, T = offs[n_seq], max_len = 39;
+    float *qkv = malloc((size_t)T * 3 * H * 4), *out = malloc((size_t)T * H * 4);
+    for (int i = 0; i < T * 3 * H; i++) qkv[i] = frand() * 2.0f;
+    size_t stride = lens_attention_scratch(max_len, hd);
+    float *scratch = malloc(stride * lens_pool_size(pool) * 4);
+    lens_attention_args a = {.qkv = qkv, .out = out, .offs = offs, .n_seq = n_seq, .n_heads = heads,
+                             .head_dim = hd, .scratch = scratch, .scratch_stride = stride, .kernel = kern};
+    lens_attention(&a, pool);
+    double max_err = 0;
+    for (int s = 0; s < n_seq; s++)
+        for (int h = 0; h < heads; h++)
+            for (int i = offs[s]; i < offs[s + 1]; i++) {
+                double sc[64], mx = -1e300, sum = 0;
+                for (int j = offs[s]; j < offs[s + 1]; j++) {
+                    double d = 0;
+                    for (int c = 0; c < hd; c++)
+                        d += (double)qkv[(size_t)i * 3 * H + h * hd + c] * qkv[(size_t)j * 3 * H + H + h * hd + c];
+                    sc[j - offs[s]] = d / sqrt((double)hd);
+                    mx = fmax(mx, sc[j - offs[s]]);
+                }
+                for (int j = 0; j < offs[s + 1] - offs[s]; j++) sum += (sc[j] = exp(sc[j] - mx));
+                for (int c = 0; c < hd; c++) {
+                    double o = 0;
+                    for (int j = offs[s]; j < offs[s + 1]; j++)
+                        o += sc[j - offs[s]] / sum * qkv[(size_t)j * 3 * H + 2 * H + h * hd + c];
+                    max_err = fmax(max_err, fabs(o - out[(size_t)i * H + h * hd + c]));
+                }
+            }
+    CHECK(max_err < 1e-5, "attention (%s): max err %g", lens_kernel_name(kern), max_err);
+    free(qkv); free(out); free(scratch);
+}
+
+int main(void)
+{
+    lens_pool *pool = NULL;
+    lens_error err = {0};
+    CHECK(lens_pool_new(&pool, 2, &err) == 0, "%s", err.msg);
+    lens_kernel kernels[2] = {LENS_KERNEL_GENERIC, lens_kernel_detect()};
+    int nk = kernels[1] == LENS_KERNEL_AVX512 ? 2 : 1;
+    static const int shapes[][3] = {{1, 32, 16}, {14, 64, 384}, {15, 33, 7}, {100, 96, 130}, {29, 1152, 384}, {3, 17, 1536}};
+    for (int kk = 0; kk < nk; kk++)
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+            for (int prec = 0; prec < 3; prec++)
+                for (int epi = 0; epi < 3; epi++)
+                    check_linear(shapes[s][0], shapes[s][1], shapes[s][2], (lens_prec)prec, kernels[kk],
+                                 (lens_epilogue)epi, pool);
+    for (int kk = 0; kk < nk; kk++) check_attention(kernels[kk], pool);
+    lens_pool_free(pool);
+    TEST_DONE();
+}
