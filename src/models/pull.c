@@ -88,6 +88,11 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
     lens_pull_opts opts = opts_in ? *opts_in : (lens_pull_opts){0};
     const lens_known_model *known = lens_registry_find(name);
     const char *repo = known ? known->repo : name;
+    char cache[4096], final_dir[4096], stage[4200], old[4200];
+    int rc;
+    if (opts.cache_dir) snprintf(cache, sizeof cache, "%s", opts.cache_dir);
+    else if ((rc = lens_model_cache_dir(cache, sizeof cache, err))) return rc;
+    if ((rc = lens_registry_dir(cache, name, final_dir, sizeof final_dir, err))) return rc;
     const char *want_sha = opts.sha256 ? opts.sha256 : known ? known->weights_sha256 : NULL;
     if (!want_sha)
         return lens_error_set(err, LENS_EINVAL,
@@ -96,11 +101,6 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
                               name, lens_registry_names());
     if (strlen(want_sha) != 64)
         return lens_error_set(err, LENS_EINVAL, "--sha256 must be 64 hex digits");
-    char cache[4096], final_dir[4096], stage[4200], old[4200];
-    int rc;
-    if (opts.cache_dir) snprintf(cache, sizeof cache, "%s", opts.cache_dir);
-    else if ((rc = lens_model_cache_dir(cache, sizeof cache, err))) return rc;
-    if ((rc = lens_registry_dir(cache, name, final_dir, sizeof final_dir, err))) return rc;
     snprintf(stage, sizeof stage, "%s.partial-%ld", final_dir, (long)getpid());
     snprintf(old, sizeof old, "%s.old-%ld", final_dir, (long)getpid());
     if ((rc = lens_rmtree(stage, err)) || (rc = lens_mkdirs(stage, err))) return rc;

@@ -1,6 +1,11 @@
 /* Fused attention for one (sequence, head) with AVX-512: scores, softmax and
  * the weighted sum of V stay in registers/L1; no [L, L] matrix is written.
- * Four queries share each load of K^T and V. Requires head_dim % 16 == 0. */
+ * Eight queries share each load of K^T and V. Requires head_dim % 16 == 0.
+ *
+ * The query count per block and the vectors per head row are compile-time
+ * constants (a short last block recomputes a valid row and stores nothing),
+ * so the accumulators live in registers; run-time indexes would make GCC
+ * keep them in memory. */
 #include <immintrin.h>
 #include <math.h>
 
@@ -8,28 +13,24 @@
 
 __m512 _ZGVeN16v_expf(__m512 x);
 
-#define QB 4
-#define MAXD 8 /* head_dim up to 128 */
+#define QB LENS_ATTN_QB
 
-void lens_attention_head_avx512(const lens_attention_args *a, int seq, int head, float *s)
+static inline __attribute__((always_inline)) void head(const lens_attention_args *a, int seq, int hh,
+                                                       float *s, const int NV)
 {
-    int H = a->n_heads * a->head_dim, hd = a->head_dim, ld = 3 * H, nv = hd / 16;
+    int H = a->n_heads * a->head_dim, hd = 16 * NV, ld = 3 * H;
     int o = a->offs[seq], L = a->offs[seq + 1] - o;
     int L16 = (L + 15) & ~15;
-    const float *q = a->qkv + (size_t)o * ld + head * hd;
+    const float *q = a->qkv + (size_t)o * ld + hh * hd;
     const float *k = q + H, *v = q + 2 * H;
     float *kt = s, *sc = s + (size_t)hd * L16; /* K^T [hd][L16], scores [QB][L16] */
-    const float scale = 1.0f / sqrtf((float)hd);
-    if (nv > MAXD) {
-        lens_attention_head_generic(a, seq, head, s);
-        return;
-    }
+    const __m512 scale = _mm512_set1_ps(1.0f / sqrtf((float)hd));
     for (int j = 0; j < L16; j++)
         for (int d = 0; d < hd; d++) kt[(size_t)d * L16 + j] = j < L ? k[(size_t)j * ld + d] : 0.0f;
 
     for (int i0 = 0; i0 < L; i0 += QB) {
-        int nq = L - i0 < QB ? L - i0 : QB;
-        /* scores for nq queries, 16 keys at a time */
+        const float *qr[QB];
+        for (int r = 0; r < QB; r++) qr[r] = q + (size_t)(i0 + r < L ? i0 + r : L - 1) * ld;
         __m512 mx[QB];
         for (int r = 0; r < QB; r++) mx[r] = _mm512_set1_ps(-INFINITY);
         for (int j = 0; j < L16; j += 16) {
@@ -37,19 +38,17 @@ void lens_attention_head_avx512(const lens_attention_args *a, int seq, int head,
             for (int r = 0; r < QB; r++) acc[r] = _mm512_setzero_ps();
             for (int d = 0; d < hd; d++) {
                 __m512 kv = _mm512_loadu_ps(kt + (size_t)d * L16 + j);
-                for (int r = 0; r < nq; r++)
-                    acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(q[(size_t)(i0 + r) * ld + d]), kv, acc[r]);
+                for (int r = 0; r < QB; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(qr[r][d]), kv, acc[r]);
             }
             __mmask16 valid = L - j >= 16 ? 0xffff : (__mmask16)((1u << (L - j)) - 1);
-            for (int r = 0; r < nq; r++) {
-                __m512 x = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid,
-                                              _mm512_mul_ps(acc[r], _mm512_set1_ps(scale)));
+            for (int r = 0; r < QB; r++) {
+                __m512 x = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, _mm512_mul_ps(acc[r], scale));
                 _mm512_storeu_ps(sc + (size_t)r * L16 + j, x);
                 mx[r] = _mm512_max_ps(mx[r], x);
             }
         }
-        float inv[QB];
-        for (int r = 0; r < nq; r++) {
+        __m512 inv[QB];
+        for (int r = 0; r < QB; r++) {
             __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(mx[r])), sum = _mm512_setzero_ps();
             float *row = sc + (size_t)r * L16;
             for (int j = 0; j < L16; j += 16) {
@@ -57,24 +56,36 @@ void lens_attention_head_avx512(const lens_attention_args *a, int seq, int head,
                 _mm512_storeu_ps(row + j, e); /* exp(-inf) = 0 for the padding lanes */
                 sum = _mm512_add_ps(sum, e);
             }
-            inv[r] = 1.0f / _mm512_reduce_add_ps(sum);
+            inv[r] = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
         }
         /* out = sum_j p_j v_j, then divide by the softmax sum */
-        __m512 acc[QB][MAXD];
+        __m512 acc[QB][8]; /* not [NV]: a VLA would live in memory */
         for (int r = 0; r < QB; r++)
-            for (int c = 0; c < nv; c++) acc[r][c] = _mm512_setzero_ps();
+            for (int c = 0; c < NV; c++) acc[r][c] = _mm512_setzero_ps();
         for (int j = 0; j < L; j++) {
             const float *vj = v + (size_t)j * ld;
-            for (int c = 0; c < nv; c++) {
-                __m512 vv = _mm512_loadu_ps(vj + 16 * c);
-                for (int r = 0; r < nq; r++)
-                    acc[r][c] = _mm512_fmadd_ps(_mm512_set1_ps(sc[(size_t)r * L16 + j]), vv, acc[r][c]);
+            __m512 vv[8];
+            for (int c = 0; c < NV; c++) vv[c] = _mm512_loadu_ps(vj + 16 * c);
+            for (int r = 0; r < QB; r++) {
+                __m512 p = _mm512_set1_ps(sc[(size_t)r * L16 + j]);
+                for (int c = 0; c < NV; c++) acc[r][c] = _mm512_fmadd_ps(p, vv[c], acc[r][c]);
             }
         }
-        for (int r = 0; r < nq; r++) {
-            float *out = a->out + (size_t)(o + i0 + r) * H + head * hd;
-            for (int c = 0; c < nv; c++)
-                _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(acc[r][c], _mm512_set1_ps(inv[r])));
+        for (int r = 0; r < QB; r++) {
+            if (i0 + r >= L) break;
+            float *out = a->out + (size_t)(o + i0 + r) * H + hh * hd;
+            for (int c = 0; c < NV; c++) _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(acc[r][c], inv[r]));
         }
+    }
+}
+
+void lens_attention_head_avx512(const lens_attention_args *a, int seq, int h, float *s)
+{
+    switch (a->head_dim) {
+    case 32: head(a, seq, h, s, 2); break;
+    case 64: head(a, seq, h, s, 4); break;
+    case 16: head(a, seq, h, s, 1); break;
+    case 128: head(a, seq, h, s, 8); break;
+    default: lens_attention_head_generic(a, seq, h, s);
     }
 }

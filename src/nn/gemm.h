@@ -4,11 +4,14 @@
  * Weights are packed per panel of NR output channels, activations per tile of
  * MR rows, both with k innermost-but-one so a kernel streams them linearly:
  *
- *   fp32  W: [panel][k][NR]        A: [tile][k][MR]
+ *   fp32  W: [panel][k][NR]        A: not packed: row-major rows, lda apart
  *   bf16  W: [panel][k/2][NR][2]   A: [tile][k/2][MR][2]     (pairs for vdpbf16ps)
  *   int8  W: [panel][k/4][NR][4]   A: [tile][k/4][MR][4] u8  (quads for vpdpbusd)
  *
- * Rows and channels past m and n are zero padding; k is padded to its step. */
+ * Rows and channels past m and n are zero padding; k is padded to its step.
+ * fp32 kernels broadcast straight from the activation rows (a tile's rows
+ * stay in L1/L2 across its panels); only a last partial tile is copied into a
+ * zero-padded buffer so no kernel reads past row m. */
 #ifndef LENS_NN_GEMM_H
 #define LENS_NN_GEMM_H
 
@@ -22,6 +25,7 @@
 /* Everything a tile kernel needs besides the packed operands. */
 typedef struct lens_tile_args {
     int k_pad;
+    int lda;                  /* fp32: distance between activation rows */
     int mr, nr;               /* valid rows / columns of this tile */
     float *y;                 /* output at (row0, col0) */
     int ldy;
@@ -39,9 +43,26 @@ size_t lens_gemm_a_bytes(lens_prec prec, int m, int k_pad);
 
 void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, void *dst,
                       float *wscale, int32_t *wsum);
-/* Packs tile t (rows t*MR ..) of x [m, k]; int8 also writes row scales/zps. */
+/* Packs tile t (rows t*MR ..) of x [m, k] for bf16 or int8; int8 also
+ * writes row scales/zero points and multiplies column c by cscale[c] first
+ * (cscale may be NULL). For fp32, copies a partial last tile row-major into
+ * dst (lda = k_pad). */
+typedef void (*lens_pack_a_fn)(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
+                               void *dst, float *row_scale, int32_t *row_zp, const float *cscale);
 void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                      float *row_scale, int32_t *row_zp);
+                      float *row_scale, int32_t *row_zp, const float *cscale);
+void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
+                             void *dst, float *row_scale, int32_t *row_zp, const float *cscale);
+/* The int8 row quantiser both packers share: range [lo, hi] (containing 0)
+ * to scale and zero point. */
+static inline void lens_int8_row_params(float lo, float hi, float *scale, int32_t *zp)
+{
+    float s = hi > lo ? (hi - lo) / 255.0f : 1.0f;
+    float z = -lo / s;
+    int zi = (int)(z + 0.5f);
+    *scale = s;
+    *zp = zi < 0 ? 0 : zi > 255 ? 255 : zi;
+}
 
 void lens_gemm_tile_generic(lens_prec prec, const void *a, const void *w,
                             const lens_tile_args *args);

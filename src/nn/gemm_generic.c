@@ -84,16 +84,14 @@ void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, v
 
 CLONES
 void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                      float *row_scale, int32_t *row_zp)
+                      float *row_scale, int32_t *row_zp, const float *cscale)
 {
     int r0 = t * LENS_MR;
     if (prec == LENS_PREC_FP32) {
-        float *d = (float *)dst + (size_t)t * LENS_MR * k_pad;
-        for (int i = 0; i < LENS_MR; i++) {
-            const float *row = r0 + i < m ? x + (size_t)(r0 + i) * k : NULL;
+        float *d = dst; /* row-major [MR][k_pad], zero padded */
+        for (int i = 0; i < LENS_MR; i++)
             for (int kk = 0; kk < k_pad; kk++)
-                d[(size_t)kk * LENS_MR + i] = (row && kk < k) ? row[kk] : 0.0f;
-        }
+                d[(size_t)i * k_pad + kk] = (r0 + i < m && kk < k) ? x[(size_t)(r0 + i) * k + kk] : 0.0f;
     } else if (prec == LENS_PREC_BF16) {
         uint16_t *d = (uint16_t *)dst + (size_t)t * LENS_MR * k_pad;
         for (int i = 0; i < LENS_MR; i++) {
@@ -111,20 +109,18 @@ void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, i
             float lo = 0.0f, hi = 0.0f; /* range always includes 0: zero is exact */
             if (row)
                 for (int kk = 0; kk < k; kk++) {
-                    lo = fminf(lo, row[kk]);
-                    hi = fmaxf(hi, row[kk]);
+                    float v = cscale ? row[kk] * cscale[kk] : row[kk];
+                    lo = fminf(lo, v);
+                    hi = fmaxf(hi, v);
                 }
-            float scale = hi > lo ? (hi - lo) / 255.0f : 1.0f;
-            int zp = (int)lrintf(-lo / scale);
-            if (zp < 0) zp = 0;
-            if (zp > 255) zp = 255;
-            float inv = 1.0f / scale;
-            row_scale[i] = scale;
-            row_zp[i] = zp;
+            lens_int8_row_params(lo, hi, &row_scale[i], &row_zp[i]);
+            float inv = 1.0f / row_scale[i];
+            int zp = row_zp[i];
             for (int kk = 0; kk < k_pad; kk++) {
                 int q = zp;
                 if (row && kk < k) {
-                    q = (int)lrintf(row[kk] * inv) + zp;
+                    float v = cscale ? row[kk] * cscale[kk] : row[kk];
+                    q = (int)nearbyintf(v * inv) + zp;
                     q = q < 0 ? 0 : q > 255 ? 255 : q;
                 }
                 d[(size_t)(kk >> 2) * LENS_MR * 4 + i * 4 + (kk & 3)] = (uint8_t)q;
@@ -148,9 +144,9 @@ void lens_gemm_tile_generic(lens_prec prec, const void *a, const void *w, const 
     memset(acc, 0, sizeof acc);
     if (prec == LENS_PREC_FP32) {
         const float *A = a, *W = w;
-        for (int kk = 0; kk < g->k_pad; kk++, A += LENS_MR, W += LENS_NR)
-            for (int i = 0; i < LENS_MR; i++)
-                for (int j = 0; j < LENS_NR; j++) acc[i][j] += A[i] * W[j];
+        for (int kk = 0; kk < g->k_pad; kk++, W += LENS_NR)
+            for (int i = 0; i < g->mr; i++)
+                for (int j = 0; j < LENS_NR; j++) acc[i][j] += A[(size_t)i * g->lda + kk] * W[j];
     } else if (prec == LENS_PREC_BF16) {
         const uint16_t *A = a, *W = w;
         for (int kk = 0; kk < g->k_pad; kk += 2, A += 2 * LENS_MR, W += 2 * LENS_NR)

@@ -24,9 +24,9 @@ void lens_layernorm_rows(float *x, size_t n, int d, const float *gamma, const fl
 
 size_t lens_attention_scratch(int max_len, int head_dim)
 {
-    /* transposed K [head_dim][len16] + 4 rows of scores, len padded to 16 */
+    /* transposed K [head_dim][len16] + LENS_ATTN_QB rows of scores */
     size_t len16 = ((size_t)max_len + 15) / 16 * 16;
-    return (size_t)head_dim * len16 + 4 * len16 + 64;
+    return (size_t)head_dim * len16 + LENS_ATTN_QB * len16 + 64;
 }
 
 void lens_attention_head_generic(const lens_attention_args *a, int seq, int head, float *s)

@@ -26,6 +26,8 @@ typedef struct lens_attention_args {
     lens_kernel kernel;
 } lens_attention_args;
 
+/* Queries per block in the AVX-512 kernel; the scratch holds their scores. */
+#define LENS_ATTN_QB 8
 size_t lens_attention_scratch(int max_len, int head_dim);
 void lens_attention(const lens_attention_args *a, lens_pool *pool);
 

@@ -155,16 +155,26 @@ static int encode_segment(const lens_tokenizer *t, lens_tok_work *w, const unsig
         }
     }
 
-    /* 2. lowercase (in context, for Final_Sigma) */
+    /* 2. lowercase, character by character as HF tokenizers (Rust) does:
+     * there is no Final_Sigma rule there (transformers.js has one). */
     if (t->lowercase) {
         if (ascii) {
             for (size_t i = 0; i < na; i++)
                 if (a[i] >= 'A' && a[i] <= 'Z') a[i] += 32;
         } else {
-            for (size_t i = 0; i < na; i++) b[i] = lens_uc_lower_at(a, na, i);
+            size_t nb = 0;
+            for (size_t i = 0; i < na; i++) {
+                if (a[i] == 0x130) { /* İ -> i + combining dot above */
+                    b[nb++] = 'i';
+                    b[nb++] = 0x307;
+                } else {
+                    b[nb++] = lens_uc_lower(a[i]);
+                }
+            }
             uint32_t *tmp = a;
             a = b;
             b = tmp;
+            na = nb;
         }
     }
 

@@ -47,7 +47,7 @@ int lens_uc_is_cjk(uint32_t cp)
 {
     return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
            (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
-           (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF) ||
+           (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
@@ -61,58 +61,9 @@ int lens_uc_combining_class(uint32_t cp)
     return utf8proc_get_property((utf8proc_int32_t)cp)->combining_class;
 }
 
-/* Cased and Case_Ignorable as Unicode's Final_Sigma rule uses them,
- * approximated from general categories and case mappings. */
-static int is_cased(uint32_t cp)
+uint32_t lens_uc_lower(uint32_t cp)
 {
-    utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
-    if (c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL || c == UTF8PROC_CATEGORY_LT)
-        return 1;
-    return utf8proc_tolower((utf8proc_int32_t)cp) != (utf8proc_int32_t)cp ||
-           utf8proc_toupper((utf8proc_int32_t)cp) != (utf8proc_int32_t)cp;
-}
-
-static int is_case_ignorable(uint32_t cp)
-{
-    switch (cp) {
-    case 0x27: case 0x2E: case 0x3A: case 0x5E: case 0x60: case 0xA8: case 0xAD: case 0xAF:
-    case 0xB4: case 0xB7: case 0xB8: case 0x2018: case 0x2019: case 0x2024: case 0x2027:
-        return 1;
-    default: break;
-    }
-    switch (utf8proc_category((utf8proc_int32_t)cp)) {
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_SK: return 1;
-    default: return 0;
-    }
-}
-
-uint32_t lens_uc_lower_at(const uint32_t *cps, size_t n, size_t i)
-{
-    uint32_t cp = cps[i];
     if (cp < 0x80) return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
-    if (cp == 0x130) return 'i'; /* İ -> i + U+0307; the mark is stripped later anyway */
-    if (cp == 0x3A3) {
-        /* Final_Sigma: preceded by a cased letter, not followed by one. */
-        size_t j = i;
-        int before = 0, after = 0;
-        while (j > 0) {
-            uint32_t c = cps[--j];
-            if (is_case_ignorable(c)) continue;
-            before = is_cased(c);
-            break;
-        }
-        for (j = i + 1; j < n; j++) {
-            uint32_t c = cps[j];
-            if (is_case_ignorable(c)) continue;
-            after = is_cased(c);
-            break;
-        }
-        return (before && !after) ? 0x3C2 : 0x3C3;
-    }
     return (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
 }
 

@@ -12,12 +12,15 @@ int lens_uc_is_control(uint32_t cp, int drop_unassigned);
 int lens_uc_is_whitespace(uint32_t cp);
 /* ASCII punctuation ranges or any Unicode P* category. */
 int lens_uc_is_punct(uint32_t cp);
-/* The CJK Unified Ideograph blocks of the original BERT code. */
+/* The CJK ideograph blocks exactly as HF tokenizers (Rust) lists them,
+ * including its 0x2B920 lower bound where BERT's Python code says 0x2B820. */
 int lens_uc_is_cjk(uint32_t cp);
 /* Nonspacing mark (Mn): what accent stripping removes after NFD. */
 int lens_uc_is_mn(uint32_t cp);
-/* Full lowercase of cps[i] in context (Final_Sigma); may return 0 for "drop". */
-uint32_t lens_uc_lower_at(const uint32_t *cps, size_t n, size_t i);
+/* Per-character lowercase as HF tokenizers applies it: no Final_Sigma
+ * context (Σ is always σ). The one multi-character mapping, U+0130, is the
+ * caller's (it becomes i + U+0307). */
+uint32_t lens_uc_lower(uint32_t cp);
 /* Canonical decomposition of cp into dst (cap >= 32); returns the count. */
 int lens_uc_nfd_char(uint32_t cp, uint32_t *dst, int cap);
 int lens_uc_combining_class(uint32_t cp);

@@ -1,0 +1,30 @@
+# lens — two entry points for a fresh Debian 12 machine:
+#   make demo   install missing packages, build Release, embed the bundled sample
+#   make test   build and run every test (also unit tests under ASan+UBSan)
+JOBS ?= $(shell nproc)
+
+.PHONY: all build demo test bench asan clean
+all: build
+
+build:
+	@scripts/bootstrap.sh
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j$(JOBS)
+
+asan:
+	@scripts/bootstrap.sh
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLENS_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+
+demo: build
+	@scripts/demo.sh
+
+test: build asan
+	@scripts/run_tests.sh
+
+bench: build
+	@scripts/bootstrap.sh --bench
+	@bench/encoder/run.sh
+
+clean:
+	rm -rf build build-asan
