@@ -29,7 +29,7 @@ static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, 
     lens_linear l;
     lens_linear_ws ws = {0};
     lens_error err = {0};
-    CHECK(lens_linear_init(&l, W, b, n, k, prec, kern, NULL, &err) == 0, "%s", err.msg);
+    CHECK(lens_linear_init(&l, W, b, n, k, prec, kern, &err) == 0, "%s", err.msg);
     CHECK(lens_linear_ws_reserve(&ws, m, k, &err) == 0, "%s", err.msg);
     float *res = epi == LENS_EPI_RESIDUAL ? y : NULL; /* residual aliases the output */
     lens_linear_forward(&l, x, m, y, epi, res, &ws, pool);

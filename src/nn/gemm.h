@@ -44,15 +44,14 @@ size_t lens_gemm_a_bytes(lens_prec prec, int m, int k_pad);
 void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, void *dst,
                       float *wscale, int32_t *wsum);
 /* Packs tile t (rows t*MR ..) of x [m, k] for bf16 or int8; int8 also
- * writes row scales/zero points and multiplies column c by cscale[c] first
- * (cscale may be NULL). For fp32, copies a partial last tile row-major into
+ * writes row scales/zero points. For fp32, copies a partial last tile row-major into
  * dst (lda = k_pad). */
 typedef void (*lens_pack_a_fn)(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
-                               void *dst, float *row_scale, int32_t *row_zp, const float *cscale);
+                               void *dst, float *row_scale, int32_t *row_zp);
 void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                      float *row_scale, int32_t *row_zp, const float *cscale);
+                      float *row_scale, int32_t *row_zp);
 void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
-                             void *dst, float *row_scale, int32_t *row_zp, const float *cscale);
+                             void *dst, float *row_scale, int32_t *row_zp);
 /* The int8 row quantiser both packers share: range [lo, hi] (containing 0)
  * to scale and zero point. */
 static inline void lens_int8_row_params(float lo, float hi, float *scale, int32_t *zp)

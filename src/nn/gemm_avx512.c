@@ -138,10 +138,10 @@ void lens_gemm_tile_avx512(lens_prec prec, const void *a, const void *w, const l
 static inline __mmask16 tail_mask(int n) { return n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1); }
 
 void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                             float *row_scale, int32_t *row_zp, const float *cscale)
+                             float *row_scale, int32_t *row_zp)
 {
     if (prec == LENS_PREC_FP32) {
-        lens_gemm_pack_a(prec, x, m, k, k_pad, t, dst, row_scale, row_zp, cscale);
+        lens_gemm_pack_a(prec, x, m, k, k_pad, t, dst, row_scale, row_zp);
         return;
     }
     int r0 = t * MR;
@@ -168,7 +168,6 @@ void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k
         for (int kk = 0; live && kk < k; kk += 16) {
             __mmask16 mk = tail_mask(k - kk);
             __m512 v = _mm512_maskz_loadu_ps(mk, row + kk);
-            if (cscale) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mk, cscale + kk));
             lo = _mm512_min_ps(lo, v);
             hi = _mm512_max_ps(hi, v);
         }
@@ -178,7 +177,6 @@ void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k
         for (int kk = 0; kk < k_pad; kk += 16) {
             __mmask16 mk = live ? tail_mask(k - kk) : 0;
             __m512 v = _mm512_maskz_loadu_ps(mk, row + kk);
-            if (cscale) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mk, cscale + kk));
             __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), zp); /* round to nearest even */
             q = _mm512_min_epi32(_mm512_max_epi32(q, zero), top);
             q = _mm512_mask_mov_epi32(zp, mk, q); /* padding holds the zero point */

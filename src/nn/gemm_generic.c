@@ -84,7 +84,7 @@ void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, v
 
 CLONES
 void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                      float *row_scale, int32_t *row_zp, const float *cscale)
+                      float *row_scale, int32_t *row_zp)
 {
     int r0 = t * LENS_MR;
     if (prec == LENS_PREC_FP32) {
@@ -109,9 +109,8 @@ void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, i
             float lo = 0.0f, hi = 0.0f; /* range always includes 0: zero is exact */
             if (row)
                 for (int kk = 0; kk < k; kk++) {
-                    float v = cscale ? row[kk] * cscale[kk] : row[kk];
-                    lo = fminf(lo, v);
-                    hi = fmaxf(hi, v);
+                    lo = fminf(lo, row[kk]);
+                    hi = fmaxf(hi, row[kk]);
                 }
             lens_int8_row_params(lo, hi, &row_scale[i], &row_zp[i]);
             float inv = 1.0f / row_scale[i];
@@ -119,8 +118,7 @@ void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, i
             for (int kk = 0; kk < k_pad; kk++) {
                 int q = zp;
                 if (row && kk < k) {
-                    float v = cscale ? row[kk] * cscale[kk] : row[kk];
-                    q = (int)nearbyintf(v * inv) + zp;
+                    q = (int)nearbyintf(row[kk] * inv) + zp;
                     q = q < 0 ? 0 : q > 255 ? 255 : q;
                 }
                 d[(size_t)(kk >> 2) * LENS_MR * 4 + i * 4 + (kk & 3)] = (uint8_t)q;

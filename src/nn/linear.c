@@ -1,7 +1,6 @@
 /* lens_linear: weight packing, kernel dispatch and the threaded GEMM loop. */
 #include "linear.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +37,7 @@ static void *alloc64(size_t bytes)
 }
 
 int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
-                     lens_prec prec, lens_kernel kernel, const float *act_absmax, lens_error *err)
+                     lens_prec prec, lens_kernel kernel, lens_error *err)
 {
     memset(l, 0, sizeof *l);
     if (n <= 0 || k <= 0)
@@ -64,28 +63,7 @@ int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int 
     }
     memset(l->bias, 0, cols * sizeof(float));
     if (b) memcpy(l->bias, b, (size_t)n * sizeof(float));
-    if (prec != LENS_PREC_INT8 || !act_absmax) {
-        lens_gemm_pack_w(prec, W, n, k, l->k_pad, l->w, l->wscale, l->wsum);
-        return LENS_OK;
-    }
-    float *Ws = malloc((size_t)n * k * sizeof(float));
-    l->cscale = alloc64((size_t)k * sizeof(float));
-    if (!Ws || !l->cscale) {
-        free(Ws);
-        lens_linear_free(l);
-        return lens_error_set(err, LENS_ENOMEM, "linear layer [%d, %d]: out of memory", n, k);
-    }
-    for (int c = 0; c < k; c++) {
-        float wmax = 0.0f;
-        for (int j = 0; j < n; j++) wmax = fmaxf(wmax, fabsf(W[(size_t)j * k + c]));
-        static float alpha = -1;
-        if (alpha < 0) alpha = getenv("LENS_SMOOTH_ALPHA") ? (float)atof(getenv("LENS_SMOOTH_ALPHA")) : 0.5f;
-        float s = (act_absmax[c] > 0.0f && wmax > 0.0f) ? powf(act_absmax[c], alpha) / powf(wmax, 1 - alpha) : 1.0f;
-        l->cscale[c] = 1.0f / s;
-        for (int j = 0; j < n; j++) Ws[(size_t)j * k + c] = W[(size_t)j * k + c] * s;
-    }
-    lens_gemm_pack_w(prec, Ws, n, k, l->k_pad, l->w, l->wscale, l->wsum);
-    free(Ws);
+    lens_gemm_pack_w(prec, W, n, k, l->k_pad, l->w, l->wscale, l->wsum);
     return LENS_OK;
 }
 
@@ -95,7 +73,6 @@ void lens_linear_free(lens_linear *l)
     free(l->bias);
     free(l->wscale);
     free(l->wsum);
-    free(l->cscale);
     memset(l, 0, sizeof *l);
 }
 
@@ -153,7 +130,7 @@ static void pack_task(void *ctx, int task, int thread)
     int t1 = (task + 1) * MB < j->m_tiles ? (task + 1) * MB : j->m_tiles;
     for (int t = task * MB; t < t1; t++)
         pack(l->prec, j->x, j->m, l->k, l->k_pad, t, j->ws->a, j->ws->row_scale + (size_t)t * LENS_MR,
-             j->ws->row_zp + (size_t)t * LENS_MR, l->cscale);
+             j->ws->row_zp + (size_t)t * LENS_MR);
 }
 
 static void gemm_task(void *ctx, int task, int thread)
@@ -214,6 +191,6 @@ void lens_linear_forward(const lens_linear *l, const float *x, int m, float *y,
     if (l->prec != LENS_PREC_FP32)
         lens_pool_run(pool, m_blocks, pack_task, &j);
     else if (m % LENS_MR) /* only the partial last tile */
-        lens_gemm_pack_a(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL, NULL);
+        lens_gemm_pack_a(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL);
     lens_pool_run(pool, m_blocks * j.n_blocks, gemm_task, &j);
 }

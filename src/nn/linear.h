@@ -33,7 +33,6 @@ typedef struct lens_linear {
     float *bias;       /* [n] */
     float *wscale;     /* int8: per output channel scale */
     int32_t *wsum;     /* int8: per output channel sum of quantized weights */
-    float *cscale;     /* int8: per input channel activation multiplier, or NULL */
 } lens_linear;
 
 /* Scratch for packed activations; one per forward pass, reused. */
@@ -50,14 +49,9 @@ typedef struct lens_linear_ws {
 lens_kernel lens_kernel_detect(void);
 const char *lens_kernel_name(lens_kernel k);
 
-/* W is [n, k] row-major fp32, b is [n] (NULL = zeros). act_absmax (int8
- * only, may be NULL) estimates each input channel's largest activation; it
- * turns on SmoothQuant-style balancing: input channel c is divided by
- * s_c = sqrt(act_absmax_c / max_j |W[j,c]|) before quantisation and W's
- * column c multiplied by it, so outlier channels stop eating the 8 bits of
- * every other channel. The product is unchanged in exact arithmetic. */
+/* W is [n, k] row-major fp32, b is [n] (NULL = zeros). */
 int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
-                     lens_prec prec, lens_kernel kernel, const float *act_absmax, lens_error *err);
+                     lens_prec prec, lens_kernel kernel, lens_error *err);
 void lens_linear_free(lens_linear *l);
 
 /* Makes sure ws can hold m rows of k inputs for any precision. */
