@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(gcc make cmake pkg-config libopenblas-dev libutf8proc-dev libcurl4-openssl-dev
-      libjansson-dev libzstd-dev zstd python3 python3-numpy xz-utils)
+      libjansson-dev libzstd-dev zstd python3 python3-numpy xz-utils curl)
 if [[ "${1:-}" == "--bench" ]]; then
     pkgs+=(python3-torch nodejs npm)
 fi

@@ -18,18 +18,25 @@ static float frand(void)
 static double ref_gelu(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
 
 static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, lens_epilogue epi,
-                         lens_pool *pool)
+                         int outliers, lens_pool *pool)
 {
     float *W = malloc((size_t)n * k * 4), *b = malloc((size_t)n * 4), *x = malloc((size_t)m * k * 4);
     float *y = malloc((size_t)m * n * 4), *r = malloc((size_t)m * n * 4);
     for (int i = 0; i < n * k; i++) W[i] = frand() * 0.1f;
     for (int i = 0; i < n; i++) b[i] = frand();
     for (int i = 0; i < m * k; i++) x[i] = frand() * 2.0f;
+    /* outlier channels: 20x larger activations, declared through act_absmax */
+    float *absmax = outliers ? malloc((size_t)k * 4) : NULL;
+    for (int c = 0; outliers && c < k; c++) {
+        int big = c % 7 == 3;
+        absmax[c] = big ? 40.0f : 2.0f;
+        for (int i = 0; big && i < m; i++) x[(size_t)i * k + c] *= 20.0f;
+    }
     for (int i = 0; i < m * n; i++) r[i] = y[i] = frand();
     lens_linear l;
     lens_linear_ws ws = {0};
     lens_error err = {0};
-    CHECK(lens_linear_init(&l, W, b, n, k, prec, kern, &err) == 0, "%s", err.msg);
+    CHECK(lens_linear_init(&l, W, b, n, k, prec, kern, absmax, &err) == 0, "%s", err.msg);
     CHECK(lens_linear_ws_reserve(&ws, m, k, &err) == 0, "%s", err.msg);
     float *res = epi == LENS_EPI_RESIDUAL ? y : NULL; /* residual aliases the output */
     lens_linear_forward(&l, x, m, y, epi, res, &ws, pool);
@@ -45,11 +52,13 @@ static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, 
         }
     /* fp32: rounding only; bf16: 8-bit mantissas; int8: 8-bit grids */
     double tol = prec == LENS_PREC_FP32 ? 2e-5 : prec == LENS_PREC_BF16 ? 2e-2 : 4e-2;
-    CHECK(max_err <= tol * fmax(1.0, max_ref), "m=%d n=%d k=%d prec=%d kernel=%s epi=%d: max err %g (ref max %g)",
-          m, n, k, prec, lens_kernel_name(kern), epi, max_err, max_ref);
+    CHECK(max_err <= tol * fmax(1.0, max_ref), "m=%d n=%d k=%d prec=%d kernel=%s epi=%d outliers=%d: max err %g (ref max %g)",
+          m, n, k, prec, lens_kernel_name(kern), epi, outliers, max_err, max_ref);
+    if (outliers && prec == LENS_PREC_INT8 && k >= 7)
+        CHECK(l.n_out == (k + 3) / 7 || l.n_out == 16, "k=%d: %d outlier channels split out", k, l.n_out);
     lens_linear_free(&l);
     lens_linear_ws_free(&ws);
-    free(W); free(b); free(x); free(y); free(r);
+    free(W); free(b); free(x); free(y); free(r); free(absmax);
 }
 
 static void check_attention(lens_kernel kern, lens_pool *pool)
@@ -100,8 +109,9 @@ int main(void)
         for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
             for (int prec = 0; prec < 3; prec++)
                 for (int epi = 0; epi < 3; epi++)
-                    check_linear(shapes[s][0], shapes[s][1], shapes[s][2], (lens_prec)prec, kernels[kk],
-                                 (lens_epilogue)epi, pool);
+                    for (int out = 0; out < 2; out++)
+                        check_linear(shapes[s][0], shapes[s][1], shapes[s][2], (lens_prec)prec, kernels[kk],
+                                     (lens_epilogue)epi, out, pool);
     for (int kk = 0; kk < nk; kk++) check_attention(kernels[kk], pool);
     lens_pool_free(pool);
     TEST_DONE();

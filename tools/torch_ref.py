@@ -25,6 +25,15 @@ import time
 
 import numpy as np
 
+# Eager torch allocates a fresh buffer per op; glibc serves buffers > 32 MiB (attention
+# scores of a batch of long texts: ~100 MB) with mmap and unmaps them on free, so every op
+# pays page faults again: ~3x slower on long texts here.  Keep freed memory in the heap
+# instead (glibc reads these at start-up, hence the re-exec).  LENS_TORCH_MALLOC=0: off.
+if os.environ.get("LENS_TORCH_MALLOC", "1") != "0" and "MALLOC_MMAP_MAX_" not in os.environ:
+    os.environ["MALLOC_MMAP_MAX_"] = "0"
+    os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 36))
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
 # Debian's torch runs its elementwise ops on libgomp threads and its matmuls on
 # OpenBLAS's own pthreads.  With the default (active) wait policy the idle OpenMP
 # threads spin and starve OpenBLAS: ~7x slower on 2 cores.  Must be set before torch loads.
@@ -117,7 +126,7 @@ class Model:
                             self.eps)
 
     def lin(self, x, prefix):
-        return torch.matmul(x, self.w[prefix + ".weight"].t()) + self.w[prefix + ".bias"]
+        return torch.matmul(x, self.w[prefix + ".weight"].t()).add_(self.w[prefix + ".bias"])
 
     def forward(self, ids, mask, stats=None):
         """ids, mask: int64 [B, L].  Returns pooled (and normalized) [B, dim]."""
@@ -141,8 +150,10 @@ class Model:
             q = heads(self.lin(x, p + "attention.self.query"))
             k = heads(self.lin(x, p + "attention.self.key"))
             v = heads(self.lin(x, p + "attention.self.value"))
-            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.dh)
-            scores = scores + add_mask
+            # same op order as HF BERT; in place to spare the allocator (big tensors)
+            scores = torch.matmul(q, k.transpose(-1, -2))
+            scores.div_(math.sqrt(self.dh))
+            scores.add_(add_mask)
             probs = torch.softmax(scores, dim=-1)
             if stats is not None:
                 stats.attention(i, scores, probs, mask)

@@ -225,9 +225,9 @@ int cmd_embed(int argc, char **argv)
     wrote_tmp = 0;
     char extra[256];
     double el = cli_now() - p.start;
-    snprintf(extra, sizeof extra, "%llu tokens (%.0f tokens/s), %s %s/%s -> %s",
+    snprintf(extra, sizeof extra, "%llu tokens (%.0f tokens/s), %s, %s kernels, %d thread%s -> %s",
              (unsigned long long)tokens, el > 0 ? tokens / el : 0.0, lens_precision_name(mo.precision),
-             lens_model_kernel(model), lens_pool_size(pool) == 1 ? "1 thread" : "threads", output);
+             lens_model_kernel(model), lens_pool_size(pool), lens_pool_size(pool) == 1 ? "" : "s", output);
     cli_progress_done(&p, rows, extra);
     status = 0;
 out:

@@ -1,6 +1,7 @@
 #include "bert.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,22 +103,33 @@ static float *load(loader *ld, const char *name, int64_t d0, int64_t d1)
 /* Which precision each GEMM of a layer runs at, per requested precision.
  * Measured on the 2,000-review sample with MiniLM-geometry weights (see
  * tests/test_encoder.c): attention logits amplify Q/K errors through the
- * softmax, so QKV stays one step more precise, and int8's coarse grid also
- * keeps the LayerNorm-fed FFN input GEMM in bf16. int8 then runs the
- * attention output and FFN output GEMMs (K = 1536, the heaviest) in int8. */
+ * softmax, so the attention block (QKV, and for int8 its output projection)
+ * stays one step more precise. int8 runs the two FFN GEMMs, two thirds of
+ * the FLOPs, in int8; the FFN input's LayerNorm outlier channels are split
+ * out in fp32 (see lens_linear_init). */
 typedef struct { lens_prec qkv, attn_out, ffn_in, ffn_out; } layer_plan;
 
 static layer_plan plan_for(lens_prec p)
 {
     switch (p) {
     case LENS_PREC_BF16: return (layer_plan){LENS_PREC_FP32, LENS_PREC_BF16, LENS_PREC_BF16, LENS_PREC_BF16};
-    case LENS_PREC_INT8: return (layer_plan){LENS_PREC_BF16, LENS_PREC_INT8, LENS_PREC_BF16, LENS_PREC_INT8};
+    case LENS_PREC_INT8: return (layer_plan){LENS_PREC_BF16, LENS_PREC_BF16, LENS_PREC_INT8, LENS_PREC_INT8};
     default: return (layer_plan){LENS_PREC_FP32, LENS_PREC_FP32, LENS_PREC_FP32, LENS_PREC_FP32};
     }
 }
 
+/* Activation range of a LayerNorm's output channel c: normalised values are
+ * O(1), so about |gamma_c| + |beta_c| (up to a common factor). */
+static float *ln_range(const float *g, const float *b, int n)
+{
+    float *a = malloc((size_t)n * sizeof *a);
+    if (a)
+        for (int i = 0; i < n; i++) a[i] = fabsf(g[i]) + fabsf(b[i]);
+    return a;
+}
+
 static int load_layer(loader *ld, const lens_bert_config *c, int i, lens_prec prec,
-                      lens_kernel kernel, lens_bert_layer *L)
+                      lens_kernel kernel, const float *in_g, const float *in_b, lens_bert_layer *L)
 {
     int H = c->hidden, I = c->intermediate;
     char n[128];
@@ -156,10 +168,16 @@ static int load_layer(loader *ld, const lens_bert_config *c, int i, lens_prec pr
         }
     }
     layer_plan pl = plan_for(prec);
-    if (!ld->rc) ld->rc = lens_linear_init(&L->qkv, wqkv, bqkv, 3 * H, H, pl.qkv, kernel, ld->err);
-    if (!ld->rc) ld->rc = lens_linear_init(&L->attn_out, wo, bo, H, H, pl.attn_out, kernel, ld->err);
-    if (!ld->rc) ld->rc = lens_linear_init(&L->ffn_in, wi, bi, I, H, pl.ffn_in, kernel, ld->err);
-    if (!ld->rc) ld->rc = lens_linear_init(&L->ffn_out, w2, b2, H, I, pl.ffn_out, kernel, ld->err);
+    float *r_in = NULL, *r_mid = NULL; /* ranges of the LayerNorm outputs feeding QKV and FFN-in */
+    if (!ld->rc && prec == LENS_PREC_INT8 &&
+        (!(r_in = ln_range(in_g, in_b, H)) || !(r_mid = ln_range(L->ln1_g, L->ln1_b, H))))
+        ld->rc = lens_error_set(ld->err, LENS_ENOMEM, "layer %d: out of memory", i);
+    if (!ld->rc) ld->rc = lens_linear_init(&L->qkv, wqkv, bqkv, 3 * H, H, pl.qkv, kernel, r_in, ld->err);
+    if (!ld->rc) ld->rc = lens_linear_init(&L->attn_out, wo, bo, H, H, pl.attn_out, kernel, NULL, ld->err);
+    if (!ld->rc) ld->rc = lens_linear_init(&L->ffn_in, wi, bi, I, H, pl.ffn_in, kernel, r_mid, ld->err);
+    if (!ld->rc) ld->rc = lens_linear_init(&L->ffn_out, w2, b2, H, I, pl.ffn_out, kernel, NULL, ld->err);
+    free(r_in);
+    free(r_mid);
     free(wq); free(bq); free(wk); free(bk); free(wv); free(bv); free(wo); free(bo);
     free(wi); free(bi); free(w2); free(b2); free(wqkv); free(bqkv);
     return ld->rc;
@@ -185,7 +203,11 @@ int lens_bert_load(lens_bert *m, const lens_bert_config *cfg, const lens_safeten
     m->emb_ln_b = load(&ld, "embeddings.LayerNorm.bias", H, 0);
     m->layer = calloc((size_t)cfg->layers, sizeof *m->layer);
     if (!m->layer && !ld.rc) ld.rc = lens_error_set(err, LENS_ENOMEM, "model: out of memory");
-    for (int i = 0; i < cfg->layers && !ld.rc; i++) load_layer(&ld, cfg, i, prec, kernel, &m->layer[i]);
+    for (int i = 0; i < cfg->layers && !ld.rc; i++) {
+        /* layer i reads the previous LayerNorm's output */
+        const float *g = i ? m->layer[i - 1].ln2_g : m->emb_ln_g, *b = i ? m->layer[i - 1].ln2_b : m->emb_ln_b;
+        load_layer(&ld, cfg, i, prec, kernel, g, b, &m->layer[i]);
+    }
     if (ld.rc) lens_bert_free(m);
     return ld.rc;
 }
@@ -251,6 +273,14 @@ typedef struct {
     const float *g, *b;
 } row_job;
 
+static void layernorm(const lens_bert *m, float *x, size_t rows, const float *g, const float *b)
+{
+    if (m->kernel == LENS_KERNEL_AVX512)
+        lens_layernorm_rows_avx512(x, rows, m->cfg.hidden, g, b, m->cfg.ln_eps);
+    else
+        lens_layernorm_rows(x, rows, m->cfg.hidden, g, b, m->cfg.ln_eps);
+}
+
 static void embed_task(void *ctx, int task, int thread)
 {
     (void)thread;
@@ -273,8 +303,7 @@ static void embed_task(void *ctx, int task, int thread)
         float *x = j->x + (size_t)r * H;
         for (int i = 0; i < H; i++) x[i] = w[i] + p[i] + t[i];
     }
-    lens_layernorm_rows(j->x + (size_t)r0 * H, (size_t)(r1 - r0), H, m->emb_ln_g, m->emb_ln_b,
-                        m->cfg.ln_eps);
+    layernorm(m, j->x + (size_t)r0 * H, (size_t)(r1 - r0), m->emb_ln_g, m->emb_ln_b);
 }
 
 static void ln_task(void *ctx, int task, int thread)
@@ -283,7 +312,7 @@ static void ln_task(void *ctx, int task, int thread)
     row_job *j = ctx;
     int H = j->m->cfg.hidden;
     int r0 = task * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK < j->T ? r0 + ROWS_PER_TASK : j->T;
-    lens_layernorm_rows(j->x + (size_t)r0 * H, (size_t)(r1 - r0), H, j->g, j->b, j->m->cfg.ln_eps);
+    layernorm(j->m, j->x + (size_t)r0 * H, (size_t)(r1 - r0), j->g, j->b);
 }
 
 void lens_bert_forward(const lens_bert *m, const int32_t *ids, const int32_t *offs, int n_seq,

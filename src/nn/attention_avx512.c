@@ -89,3 +89,4 @@ void lens_attention_head_avx512(const lens_attention_args *a, int seq, int h, fl
     default: lens_attention_head_generic(a, seq, h, s);
     }
 }
+

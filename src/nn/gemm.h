@@ -36,6 +36,13 @@ typedef struct lens_tile_args {
     const int32_t *row_zp;    /* int8: at row0 */
     const float *wscale;      /* int8: at col0 */
     const int32_t *wsum;      /* int8: at col0 */
+    /* int8 outlier channels, added in fp32 before the epilogue */
+    int n_out;
+    const int32_t *out_idx;
+    const float *w_out;       /* at col0; rows ldw_out apart */
+    int ldw_out;
+    const float *x;           /* activations at row0, ldx apart */
+    int ldx;
 } lens_tile_args;
 
 int lens_gemm_k_step(lens_prec prec);
@@ -44,14 +51,15 @@ size_t lens_gemm_a_bytes(lens_prec prec, int m, int k_pad);
 void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, void *dst,
                       float *wscale, int32_t *wsum);
 /* Packs tile t (rows t*MR ..) of x [m, k] for bf16 or int8; int8 also
- * writes row scales/zero points. For fp32, copies a partial last tile row-major into
+ * writes row scales/zero points and multiplies column c by keep[c] (NULL:
+ * all kept), which drops outlier channels. For fp32, copies a partial last tile row-major into
  * dst (lda = k_pad). */
 typedef void (*lens_pack_a_fn)(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
-                               void *dst, float *row_scale, int32_t *row_zp);
+                               void *dst, float *row_scale, int32_t *row_zp, const float *keep);
 void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                      float *row_scale, int32_t *row_zp);
+                      float *row_scale, int32_t *row_zp, const float *keep);
 void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
-                             void *dst, float *row_scale, int32_t *row_zp);
+                             void *dst, float *row_scale, int32_t *row_zp, const float *keep);
 /* The int8 row quantiser both packers share: range [lo, hi] (containing 0)
  * to scale and zero point. */
 static inline void lens_int8_row_params(float lo, float hi, float *scale, int32_t *zp)

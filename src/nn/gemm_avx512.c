@@ -120,6 +120,12 @@ static void tile_int8(const uint8_t *A, const int8_t *W, const lens_tile_args *g
         __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][1], _mm512_mullo_epi32(zp, s1)));
         v0 = _mm512_mul_ps(v0, _mm512_mul_ps(rs, q0));
         v1 = _mm512_mul_ps(v1, _mm512_mul_ps(rs, q1));
+        for (int o = 0; o < g->n_out; o++) { /* outlier channels in fp32 */
+            __m512 xo = _mm512_set1_ps(g->x[(size_t)i * g->ldx + g->out_idx[o]]);
+            const float *wo = g->w_out + (size_t)o * g->ldw_out;
+            v0 = _mm512_fmadd_ps(xo, _mm512_loadu_ps(wo), v0);
+            v1 = _mm512_fmadd_ps(xo, _mm512_loadu_ps(wo + 16), v1);
+        }
         store_row(g, i, v0, v1);
     }
 }
@@ -138,10 +144,10 @@ void lens_gemm_tile_avx512(lens_prec prec, const void *a, const void *w, const l
 static inline __mmask16 tail_mask(int n) { return n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1); }
 
 void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                             float *row_scale, int32_t *row_zp)
+                             float *row_scale, int32_t *row_zp, const float *keep)
 {
     if (prec == LENS_PREC_FP32) {
-        lens_gemm_pack_a(prec, x, m, k, k_pad, t, dst, row_scale, row_zp);
+        lens_gemm_pack_a(prec, x, m, k, k_pad, t, dst, row_scale, row_zp, keep);
         return;
     }
     int r0 = t * MR;
@@ -168,6 +174,7 @@ void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k
         for (int kk = 0; live && kk < k; kk += 16) {
             __mmask16 mk = tail_mask(k - kk);
             __m512 v = _mm512_maskz_loadu_ps(mk, row + kk);
+            if (keep) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mk, keep + kk));
             lo = _mm512_min_ps(lo, v);
             hi = _mm512_max_ps(hi, v);
         }
@@ -177,6 +184,7 @@ void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k
         for (int kk = 0; kk < k_pad; kk += 16) {
             __mmask16 mk = live ? tail_mask(k - kk) : 0;
             __m512 v = _mm512_maskz_loadu_ps(mk, row + kk);
+            if (keep) v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(mk, keep + kk));
             __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), zp); /* round to nearest even */
             q = _mm512_min_epi32(_mm512_max_epi32(q, zero), top);
             q = _mm512_mask_mov_epi32(zp, mk, q); /* padding holds the zero point */

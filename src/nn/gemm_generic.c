@@ -84,7 +84,7 @@ void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, v
 
 CLONES
 void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                      float *row_scale, int32_t *row_zp)
+                      float *row_scale, int32_t *row_zp, const float *keep)
 {
     int r0 = t * LENS_MR;
     if (prec == LENS_PREC_FP32) {
@@ -109,8 +109,9 @@ void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, i
             float lo = 0.0f, hi = 0.0f; /* range always includes 0: zero is exact */
             if (row)
                 for (int kk = 0; kk < k; kk++) {
-                    lo = fminf(lo, row[kk]);
-                    hi = fmaxf(hi, row[kk]);
+                    float v = keep ? row[kk] * keep[kk] : row[kk];
+                    lo = fminf(lo, v);
+                    hi = fmaxf(hi, v);
                 }
             lens_int8_row_params(lo, hi, &row_scale[i], &row_zp[i]);
             float inv = 1.0f / row_scale[i];
@@ -118,7 +119,7 @@ void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, i
             for (int kk = 0; kk < k_pad; kk++) {
                 int q = zp;
                 if (row && kk < k) {
-                    q = (int)nearbyintf(row[kk] * inv) + zp;
+                    q = (int)nearbyintf((keep ? row[kk] * keep[kk] : row[kk]) * inv) + zp;
                     q = q < 0 ? 0 : q > 255 ? 255 : q;
                 }
                 d[(size_t)(kk >> 2) * LENS_MR * 4 + i * 4 + (kk & 3)] = (uint8_t)q;
@@ -164,8 +165,12 @@ void lens_gemm_tile_generic(lens_prec prec, const void *a, const void *w, const 
                     for (int q = 0; q < 4; q++) iacc[i][j] += A[4 * i + q] * W[4 * j + q];
         for (int i = 0; i < g->mr; i++)
             for (int j = 0; j < g->nr; j++)
+            {
                 acc[i][j] = (float)(iacc[i][j] - g->row_zp[i] * g->wsum[j]) * g->row_scale[i] *
                             g->wscale[j];
+                for (int o = 0; o < g->n_out; o++)
+                    acc[i][j] += g->x[(size_t)i * g->ldx + g->out_idx[o]] * g->w_out[(size_t)o * g->ldw_out + j];
+            }
     }
     for (int i = 0; i < g->mr; i++)
         for (int j = 0; j < g->nr; j++)

@@ -36,8 +36,47 @@ static void *alloc64(size_t bytes)
     return p;
 }
 
+#define MAX_OUTLIERS 16
+#define OUTLIER_RATIO 2.5f /* times the median channel range */
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Picks the input channels whose range is far above the median. */
+static int split_outliers(lens_linear *l, const float *W, const float *act_absmax, lens_error *err)
+{
+    int k = l->k, n = l->n, cols = l->n_panels * LENS_NR;
+    float *sorted = malloc((size_t)k * sizeof *sorted);
+    l->keep = alloc64((size_t)k * sizeof(float));
+    l->out_idx = alloc64(MAX_OUTLIERS * sizeof(int32_t));
+    l->w_out = alloc64((size_t)MAX_OUTLIERS * cols * sizeof(float));
+    if (!sorted || !l->keep || !l->out_idx || !l->w_out) {
+        free(sorted);
+        lens_linear_free(l);
+        return lens_error_set(err, LENS_ENOMEM, "linear layer [%d, %d]: out of memory", n, k);
+    }
+    memcpy(sorted, act_absmax, (size_t)k * sizeof *sorted);
+    qsort(sorted, (size_t)k, sizeof *sorted, cmp_float);
+    float limit = OUTLIER_RATIO * sorted[k / 2];
+    free(sorted);
+    memset(l->w_out, 0, (size_t)MAX_OUTLIERS * cols * sizeof(float));
+    for (int c = 0; c < k; c++) {
+        l->keep[c] = 1.0f;
+        if (act_absmax[c] > limit && l->n_out < MAX_OUTLIERS) {
+            l->keep[c] = 0.0f;
+            l->out_idx[l->n_out] = c;
+            for (int j = 0; j < n; j++) l->w_out[(size_t)l->n_out * cols + j] = W[(size_t)j * k + c];
+            l->n_out++;
+        }
+    }
+    return LENS_OK;
+}
+
 int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
-                     lens_prec prec, lens_kernel kernel, lens_error *err)
+                     lens_prec prec, lens_kernel kernel, const float *act_absmax, lens_error *err)
 {
     memset(l, 0, sizeof *l);
     if (n <= 0 || k <= 0)
@@ -63,7 +102,23 @@ int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int 
     }
     memset(l->bias, 0, cols * sizeof(float));
     if (b) memcpy(l->bias, b, (size_t)n * sizeof(float));
-    lens_gemm_pack_w(prec, W, n, k, l->k_pad, l->w, l->wscale, l->wsum);
+    if (prec == LENS_PREC_INT8 && act_absmax) {
+        int rc = split_outliers(l, W, act_absmax, err);
+        if (rc) return rc;
+    }
+    if (!l->n_out) {
+        lens_gemm_pack_w(prec, W, n, k, l->k_pad, l->w, l->wscale, l->wsum);
+        return LENS_OK;
+    }
+    /* pack the int8 part without the outlier columns */
+    float *Wi = malloc((size_t)n * k * sizeof(float));
+    if (!Wi) {
+        lens_linear_free(l);
+        return lens_error_set(err, LENS_ENOMEM, "linear layer [%d, %d]: out of memory", n, k);
+    }
+    for (size_t i = 0; i < (size_t)n * k; i++) Wi[i] = W[i] * l->keep[i % (size_t)k];
+    lens_gemm_pack_w(prec, Wi, n, k, l->k_pad, l->w, l->wscale, l->wsum);
+    free(Wi);
     return LENS_OK;
 }
 
@@ -73,6 +128,9 @@ void lens_linear_free(lens_linear *l)
     free(l->bias);
     free(l->wscale);
     free(l->wsum);
+    free(l->keep);
+    free(l->out_idx);
+    free(l->w_out);
     memset(l, 0, sizeof *l);
 }
 
@@ -130,7 +188,7 @@ static void pack_task(void *ctx, int task, int thread)
     int t1 = (task + 1) * MB < j->m_tiles ? (task + 1) * MB : j->m_tiles;
     for (int t = task * MB; t < t1; t++)
         pack(l->prec, j->x, j->m, l->k, l->k_pad, t, j->ws->a, j->ws->row_scale + (size_t)t * LENS_MR,
-             j->ws->row_zp + (size_t)t * LENS_MR);
+             j->ws->row_zp + (size_t)t * LENS_MR, l->n_out ? l->keep : NULL);
 }
 
 static void gemm_task(void *ctx, int task, int thread)
@@ -169,6 +227,12 @@ static void gemm_task(void *ctx, int task, int thread)
                 .row_zp = j->ws->row_zp + row0,
                 .wscale = l->wscale ? l->wscale + col0 : NULL,
                 .wsum = l->wsum ? l->wsum + col0 : NULL,
+                .n_out = l->n_out,
+                .out_idx = l->out_idx,
+                .w_out = l->w_out ? l->w_out + col0 : NULL,
+                .ldw_out = l->n_panels * LENS_NR,
+                .x = j->x + (size_t)row0 * l->k,
+                .ldx = l->k,
             };
             const void *w = (const char *)l->w + (size_t)p * w_panel;
             if (l->kernel == LENS_KERNEL_AVX512)
@@ -191,6 +255,6 @@ void lens_linear_forward(const lens_linear *l, const float *x, int m, float *y,
     if (l->prec != LENS_PREC_FP32)
         lens_pool_run(pool, m_blocks, pack_task, &j);
     else if (m % LENS_MR) /* only the partial last tile */
-        lens_gemm_pack_a(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL);
+        lens_gemm_pack_a(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL, NULL);
     lens_pool_run(pool, m_blocks * j.n_blocks, gemm_task, &j);
 }

@@ -33,6 +33,12 @@ typedef struct lens_linear {
     float *bias;       /* [n] */
     float *wscale;     /* int8: per output channel scale */
     int32_t *wsum;     /* int8: per output channel sum of quantized weights */
+    /* int8 outlier channels (LLM.int8()-style decomposition): these input
+     * channels are left out of the 8-bit product and added in fp32 */
+    int n_out;
+    int32_t *out_idx;  /* [n_out] input channels */
+    float *w_out;      /* [n_out][n_panels * 32]: W[:, out_idx[o]] */
+    float *keep;       /* [k]: 0 for outlier channels, else 1 */
 } lens_linear;
 
 /* Scratch for packed activations; one per forward pass, reused. */
@@ -49,9 +55,13 @@ typedef struct lens_linear_ws {
 lens_kernel lens_kernel_detect(void);
 const char *lens_kernel_name(lens_kernel k);
 
-/* W is [n, k] row-major fp32, b is [n] (NULL = zeros). */
+/* W is [n, k] row-major fp32, b is [n] (NULL = zeros). act_absmax (used by
+ * int8 only; may be NULL) estimates each input channel's activation range:
+ * channels far above the median (LayerNorm outlier channels, which trained
+ * BERTs have) would stretch every token's 8-bit grid, so they are computed
+ * in fp32 beside the int8 product instead. */
 int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
-                     lens_prec prec, lens_kernel kernel, lens_error *err);
+                     lens_prec prec, lens_kernel kernel, const float *act_absmax, lens_error *err);
 void lens_linear_free(lens_linear *l);
 
 /* Makes sure ws can hold m rows of k inputs for any precision. */

@@ -11,6 +11,8 @@
  * d, in place; the variance is the biased one, as torch computes it. */
 void lens_layernorm_rows(float *x, size_t n, int d, const float *gamma, const float *beta,
                          float eps);
+void lens_layernorm_rows_avx512(float *x, size_t n, int d, const float *gamma, const float *beta,
+                                float eps);
 
 /* Multi-head self-attention over packed sequences: sequence s occupies rows
  * offs[s] .. offs[s+1]-1 of qkv ([T, 3*H]: q | k | v, head h at columns
