@@ -93,8 +93,9 @@ def gen_weights(cfg, seed):
     def normal(shape, std=1.0, mean=0.0):
         return (rng.standard_normal(shape) * std + mean).astype(f32)
 
-    # Outlier dimensions of the residual stream: the same few dims in every LayerNorm,
-    # with gamma ~3-5 (trained BERTs have a couple of such dims).
+    # Outlier dimensions of the residual stream: the same two dims in every LayerNorm,
+    # gamma ~3-5 in the embedding and attention-output LayerNorms (trained BERTs have a
+    # couple of such dims); the output LayerNorms' gammas there are set by calibrate().
     n_out = 2
     out_dims = rng.choice(H, size=n_out, replace=False)
     out_gamma = rng.uniform(3.0, 5.0, size=n_out)

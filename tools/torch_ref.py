@@ -29,7 +29,8 @@ import numpy as np
 # scores of a batch of long texts: ~100 MB) with mmap and unmaps them on free, so every op
 # pays page faults again: ~3x slower on long texts here.  Keep freed memory in the heap
 # instead (glibc reads these at start-up, hence the re-exec).  LENS_TORCH_MALLOC=0: off.
-if os.environ.get("LENS_TORCH_MALLOC", "1") != "0" and "MALLOC_MMAP_MAX_" not in os.environ:
+if (__name__ == "__main__" and os.environ.get("LENS_TORCH_MALLOC", "1") != "0"
+        and "MALLOC_MMAP_MAX_" not in os.environ):
     os.environ["MALLOC_MMAP_MAX_"] = "0"
     os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", str(1 << 36))
     os.execv(sys.executable, [sys.executable] + sys.argv)
