@@ -65,6 +65,11 @@ PY
 "$LENS" embed --model "$SMALL" --precision int8 --threads 1 --batch-tokens 64 "$work/in.jsonl" -o "$work/i8.npy" 2>/dev/null
 check "int8 via CLI" test -s "$work/i8.npy"
 
+# --- on a terminal, a progress bar with rows, rows/s and ETA (script(1) gives a pty)
+script -qec "'$LENS' embed --model '$SMALL' '$work/in.jsonl' -o '$work/tty.npy'" /dev/null > "$work/tty.log" 2>&1
+check "progress bar on a tty" grep -q "rows/s, ETA" "$work/tty.log"
+check "tty run writes output" cmp -s "$work/tty.npy" "$work/a.npy"
+
 # --- errors: one line, non-zero exit, no output left behind
 expect_error "missing input" "no-such.jsonl" "$LENS" embed --model "$SMALL" "$work/no-such.jsonl" -o "$work/x.npy"
 printf '{"text":"fine"}\n{"text":"also fine"}\n{"text": oops}\n' > "$work/broken.jsonl"

@@ -3,7 +3,8 @@
 # onnxruntime-node, fp32) and torch (fp32) on the same 2,000 real reviews,
 # same token ids, same thread count, in one run. Prints a table with ratios to
 # ONNX Runtime fp32 and writes build/bench/encoder.jsonl.
-# Env: THREADS (default: all CPUs), REPS (lens passes, default 3).
+# Env: THREADS (default: all CPUs), REPS (timed passes of lens and ONNX
+# Runtime, best kept; default 3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -25,7 +26,7 @@ res=$out/encoder.jsonl
 : > "$res"
 echo "encoder benchmark: $(wc -l < "$texts") reviews, $threads threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" >&2
 build/bench/bench_encoder "$models/minilm-gen" "$texts" --threads "$threads" --reps "${REPS:-3}" | tee -a "$res"
-node bench/encoder/ort_peer.mjs --model "$onnx" --input "$texts" --threads "$threads" | tee -a "$res"
+node bench/encoder/ort_peer.mjs --model "$onnx" --input "$texts" --threads "$threads" --reps "${REPS:-3}" | tee -a "$res"
 /usr/bin/python3 tools/torch_ref.py --model "$models/minilm-gen" --input "$texts" --bench --threads "$threads" | tee -a "$res"
 
 /usr/bin/python3 - "$res" <<'PY'

@@ -103,16 +103,16 @@ static float *load(loader *ld, const char *name, int64_t d0, int64_t d1)
 /* Which precision each GEMM of a layer runs at, per requested precision.
  * Measured on the 2,000-review sample with MiniLM-geometry weights (see
  * tests/test_encoder.c): attention logits amplify Q/K errors through the
- * softmax, so the attention block (QKV, and for int8 its output projection)
- * stays one step more precise. int8 runs the two FFN GEMMs, two thirds of
- * the FLOPs, in int8; the FFN input's LayerNorm outlier channels are split
- * out in fp32 (see lens_linear_init). */
+ * softmax, so the attention block (QKV and its output projection) stays one
+ * step more precise than the two FFN GEMMs, which carry two thirds of the
+ * FLOPs. In int8, the FFN input's LayerNorm outlier channels are split out
+ * in fp32 (see lens_linear_init). */
 typedef struct { lens_prec qkv, attn_out, ffn_in, ffn_out; } layer_plan;
 
 static layer_plan plan_for(lens_prec p)
 {
     switch (p) {
-    case LENS_PREC_BF16: return (layer_plan){LENS_PREC_FP32, LENS_PREC_BF16, LENS_PREC_BF16, LENS_PREC_BF16};
+    case LENS_PREC_BF16: return (layer_plan){LENS_PREC_FP32, LENS_PREC_FP32, LENS_PREC_BF16, LENS_PREC_BF16};
     case LENS_PREC_INT8: return (layer_plan){LENS_PREC_BF16, LENS_PREC_BF16, LENS_PREC_INT8, LENS_PREC_INT8};
     default: return (layer_plan){LENS_PREC_FP32, LENS_PREC_FP32, LENS_PREC_FP32, LENS_PREC_FP32};
     }

@@ -20,31 +20,50 @@ static inline __attribute__((always_inline)) void head(const lens_attention_args
 {
     int H = a->n_heads * a->head_dim, hd = 16 * NV, ld = 3 * H;
     int o = a->offs[seq], L = a->offs[seq + 1] - o;
-    int L16 = (L + 15) & ~15;
+    int L16 = (L + 31) & ~31; /* keys padded to whole pairs of vectors */
     const float *q = a->qkv + (size_t)o * ld + hh * hd;
     const float *k = q + H, *v = q + 2 * H;
     float *kt = s, *sc = s + (size_t)hd * L16; /* K^T [hd][L16], scores [QB][L16] */
     const __m512 scale = _mm512_set1_ps(1.0f / sqrtf((float)hd));
-    for (int j = 0; j < L16; j++)
+    /* K and V rows are cold (the QKV GEMM wrote them a while ago) and 3H
+     * floats apart: prefetch a few rows ahead, or this loop waits on memory */
+    for (int j = 0; j < L16; j++) {
+        if (j + 6 < L)
+            for (int c = 0; c < hd; c += 16) {
+                _mm_prefetch((const char *)(k + (size_t)(j + 6) * ld + c), _MM_HINT_T0);
+                _mm_prefetch((const char *)(v + (size_t)(j + 6) * ld + c), _MM_HINT_T1);
+            }
         for (int d = 0; d < hd; d++) kt[(size_t)d * L16 + j] = j < L ? k[(size_t)j * ld + d] : 0.0f;
+    }
 
     for (int i0 = 0; i0 < L; i0 += QB) {
         const float *qr[QB];
         for (int r = 0; r < QB; r++) qr[r] = q + (size_t)(i0 + r < L ? i0 + r : L - 1) * ld;
         __m512 mx[QB];
         for (int r = 0; r < QB; r++) mx[r] = _mm512_set1_ps(-INFINITY);
-        for (int j = 0; j < L16; j += 16) {
-            __m512 acc[QB];
-            for (int r = 0; r < QB; r++) acc[r] = _mm512_setzero_ps();
+        /* an 8 x 32 tile of scores: each K^T load feeds 8 FMAs, each q
+         * broadcast 2 */
+        for (int j = 0; j < L16; j += 32) {
+            __m512 acc0[QB], acc1[QB];
+            for (int r = 0; r < QB; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
             for (int d = 0; d < hd; d++) {
-                __m512 kv = _mm512_loadu_ps(kt + (size_t)d * L16 + j);
-                for (int r = 0; r < QB; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(qr[r][d]), kv, acc[r]);
+                __m512 k0 = _mm512_loadu_ps(kt + (size_t)d * L16 + j);
+                __m512 k1 = _mm512_loadu_ps(kt + (size_t)d * L16 + j + 16);
+                for (int r = 0; r < QB; r++) {
+                    __m512 qb = _mm512_set1_ps(qr[r][d]);
+                    acc0[r] = _mm512_fmadd_ps(qb, k0, acc0[r]);
+                    acc1[r] = _mm512_fmadd_ps(qb, k1, acc1[r]);
+                }
             }
-            __mmask16 valid = L - j >= 16 ? 0xffff : (__mmask16)((1u << (L - j)) - 1);
+            __mmask16 v0 = L - j >= 16 ? 0xffff : (__mmask16)((1u << (L - j)) - 1);
+            __mmask16 v1 = L - j >= 32 ? 0xffff : L - j <= 16 ? 0 : (__mmask16)((1u << (L - j - 16)) - 1);
+            const __m512 ninf = _mm512_set1_ps(-INFINITY);
             for (int r = 0; r < QB; r++) {
-                __m512 x = _mm512_mask_mov_ps(_mm512_set1_ps(-INFINITY), valid, _mm512_mul_ps(acc[r], scale));
-                _mm512_storeu_ps(sc + (size_t)r * L16 + j, x);
-                mx[r] = _mm512_max_ps(mx[r], x);
+                __m512 x0 = _mm512_mask_mov_ps(ninf, v0, _mm512_mul_ps(acc0[r], scale));
+                __m512 x1 = _mm512_mask_mov_ps(ninf, v1, _mm512_mul_ps(acc1[r], scale));
+                _mm512_storeu_ps(sc + (size_t)r * L16 + j, x0);
+                _mm512_storeu_ps(sc + (size_t)r * L16 + j + 16, x1);
+                mx[r] = _mm512_max_ps(mx[r], _mm512_max_ps(x0, x1));
             }
         }
         __m512 inv[QB];

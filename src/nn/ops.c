@@ -25,7 +25,7 @@ void lens_layernorm_rows(float *x, size_t n, int d, const float *gamma, const fl
 size_t lens_attention_scratch(int max_len, int head_dim)
 {
     /* transposed K [head_dim][len16] + LENS_ATTN_QB rows of scores */
-    size_t len16 = ((size_t)max_len + 15) / 16 * 16;
+    size_t len16 = ((size_t)max_len + 31) / 32 * 32;
     return (size_t)head_dim * len16 + LENS_ATTN_QB * len16 + 64;
 }
 
