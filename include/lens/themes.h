@@ -1,0 +1,58 @@
+/* lens — themes: per-game lists of keywords, the steamLens themes.json format
+ *
+ *   {"<appid>": {"<theme>": ["keyword", ...], ...}, ...}
+ *
+ * A theme's vector is the normalised mean of its keywords' embeddings; a
+ * review goes to the theme(s) whose vector is most similar to its own. */
+#ifndef LENS_THEMES_H
+#define LENS_THEMES_H
+
+#include <stddef.h>
+
+#include "lens/error.h"
+#include "lens/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct lens_theme {
+    char *name;
+    char **keywords;
+    int n_keywords;
+} lens_theme;
+
+typedef struct lens_app_themes {
+    char *app_id;
+    lens_theme *themes;
+    int n_themes;
+    float *vectors; /* [n_themes][dim] after lens_themes_embed, else NULL */
+} lens_app_themes;
+
+typedef struct lens_themes {
+    lens_app_themes *apps;
+    int n_apps;
+    int dim;
+} lens_themes;
+
+/* Parses path; any error names path:line:column. Duplicate app ids or theme
+ * names, empty keyword lists and non-string keywords are errors. */
+int lens_themes_load(lens_themes **out, const char *path, lens_error *err);
+void lens_themes_free(lens_themes *t);
+/* NULL when the app has no themes. */
+const lens_app_themes *lens_themes_find(const lens_themes *t, const char *app_id);
+
+/* Embeds every keyword with enc and sets each theme's vector. */
+int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *err);
+
+/* Cosine similarities of one L2-normalised embedding to every theme of app,
+ * written to sims[n_themes]. Then the top_k themes with similarity >=
+ * min_sim, best first, go to picks[] (returns how many: 0 means the review
+ * is "unassigned"). */
+int lens_themes_assign(const lens_app_themes *app, int dim, const float *emb, float min_sim,
+                       int top_k, float *sims, int *picks);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
