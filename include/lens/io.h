@@ -15,6 +15,32 @@
 extern "C" {
 #endif
 
+/* lens_table: records with named columns from .csv (header row), .jsonl
+ * (object keys) or .txt (one column, "text"), optionally .zst. Streaming:
+ * memory is bounded by the longest record. */
+typedef struct lens_table lens_table;
+
+int lens_table_open(lens_table **out, const char *path, lens_error *err);
+void lens_table_close(lens_table *t);
+const char *lens_table_path(const lens_table *t);
+/* Index of a column to read, or -1 when the file does not have it (CSV:
+ * the header; JSONL: any key may appear, so this always succeeds). Call
+ * before the first lens_table_next. */
+int lens_table_column(lens_table *t, const char *name);
+/* CSV: whether the header has the name; JSONL: whether the first record has
+ * the key (reads ahead one record); TXT: only "text". */
+int lens_table_has(lens_table *t, const char *name, lens_error *err);
+/* 1: a record; 0: end of input; < 0: error naming file and line. */
+int lens_table_next(lens_table *t, lens_error *err);
+/* Value of column col in the current record as text (JSON numbers and
+ * booleans as written; null or absent: NULL). Valid until the next call. */
+const char *lens_table_get(lens_table *t, int col, size_t *len);
+/* Line where the current record starts (1-based). */
+size_t lens_table_line(const lens_table *t);
+uint64_t lens_table_offset(const lens_table *t);
+uint64_t lens_table_size(const lens_table *t);
+
+/* lens_reader: one text column (and an optional id) from a lens_table. */
 typedef struct lens_reader lens_reader;
 
 typedef struct lens_reader_opts {

@@ -10,6 +10,7 @@ static void usage(FILE *f)
     fputs("usage: lens <command> [options]\n"
           "\n"
           "commands:\n"
+          "  analyze   reviews + themes.json -> themes, sentiment and reports\n"
           "  embed     embed texts (.txt, .jsonl, .csv) into .npy or .jsonl\n"
           "  model     pull | path | info: manage models in the cache\n"
           "  tokenize  print token ids of texts, one JSON array per line\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc;
     if (!strcmp(cmd, "embed")) rc = cmd_embed(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "analyze")) rc = cmd_analyze(argc - 1, argv + 1);
     else if (!strcmp(cmd, "model")) rc = cmd_model(argc - 1, argv + 1);
     else if (!strcmp(cmd, "tokenize")) rc = cmd_tokenize(argc - 1, argv + 1);
     else {

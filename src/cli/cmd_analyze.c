@@ -1,0 +1,122 @@
+/* lens analyze: reviews + themes.json -> themes, sentiment and reports. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lens/analyze.h"
+
+static const char *analyze_usage =
+    "usage: lens analyze --themes THEMES.json -o OUTDIR [options] INPUT...\n"
+    "  INPUT                 review files (.csv, .jsonl, optionally .zst) or directories of them\n"
+    "  --themes F            steamLens themes.json: {\"<appid>\": {\"<theme>\": [keywords]}}\n"
+    "  -o, --output DIR      where assignments.csv, report.csv and report.json go\n"
+    "  --model M             model directory or cached name (default all-MiniLM-L6-v2)\n"
+    "  --precision P         fp32 | bf16 | int8 (default fp32)\n"
+    "  --language L          keep reviews in this language (default english; 'all' keeps all)\n"
+    "  --min-similarity S    reviews whose best theme is below S go to 'unassigned' (default: off)\n"
+    "  --top-k K             assign each review to its K best themes (default 1)\n"
+    "  --threads N, --batch-tokens N\n"
+    "  --app-column C, --text-column C, --voted-column C, --language-column C,\n"
+    "  --name-column C, --id-column C   override the detected Steam columns\n";
+
+static void on_progress(void *ctx, uint64_t rows, double fraction)
+{
+    cli_progress_update(ctx, rows, fraction);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    lens_analyze_opts o = {.model = "all-MiniLM-L6-v2", .language = "english", .min_similarity = -2.0f,
+                           .top_k = 1, .batch_tokens = 4096};
+    const char **inputs = calloc((size_t)argc, sizeof *inputs);
+    if (!inputs) return cli_fail("out of memory");
+    int n = 0, status = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char **target = NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(analyze_usage, stdout);
+            free(inputs);
+            return 0;
+        }
+        if (!strcmp(a, "--themes")) target = &o.themes;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) target = &o.out_dir;
+        else if (!strcmp(a, "--model")) target = &o.model;
+        else if (!strcmp(a, "--language")) target = &o.language;
+        else if (!strcmp(a, "--app-column")) target = &o.col_app;
+        else if (!strcmp(a, "--text-column")) target = &o.col_text;
+        else if (!strcmp(a, "--voted-column")) target = &o.col_voted;
+        else if (!strcmp(a, "--language-column")) target = &o.col_language;
+        else if (!strcmp(a, "--name-column")) target = &o.col_name;
+        else if (!strcmp(a, "--id-column")) target = &o.col_id;
+        else if (!strcmp(a, "--precision")) {
+            if (!v || lens_precision_parse(v, &o.precision)) { cli_fail("--precision must be fp32, bf16 or int8"); goto out; }
+            i++;
+            continue;
+        } else if (!strcmp(a, "--threads") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--top-k")) {
+            int *dst = a[2] == 't' && a[3] == 'h' ? &o.threads : a[2] == 'b' ? &o.batch_tokens : &o.top_k;
+            if (cli_int(a, v, 1, 1 << 20, dst)) goto out;
+            i++;
+            continue;
+        } else if (!strcmp(a, "--min-similarity")) {
+            char *end;
+            o.min_similarity = v ? strtof(v, &end) : 0;
+            if (!v || *end || o.min_similarity < -1 || o.min_similarity > 1) {
+                cli_fail("--min-similarity needs a number in -1..1");
+                goto out;
+            }
+            i++;
+            continue;
+        } else if (a[0] == '-' && a[1]) {
+            cli_fail("analyze: unknown option %s (see lens analyze --help)", a);
+            goto out;
+        } else {
+            inputs[n++] = a;
+            continue;
+        }
+        if (!v) {
+            cli_fail("analyze: %s needs a value", a);
+            goto out;
+        }
+        *target = v;
+        i++;
+    }
+    if (!o.themes || !o.out_dir || n == 0) {
+        fputs(analyze_usage, stderr);
+        status = 2;
+        goto out;
+    }
+    if (!strcmp(o.language, "all")) o.language = NULL;
+    o.inputs = inputs;
+    o.n_inputs = n;
+    cli_install_signals();
+    cli_progress p;
+    cli_progress_start(&p, "analyze");
+    o.progress = on_progress;
+    o.ctx = &p;
+    o.stop = &cli_stop;
+    lens_analyze_stats st;
+    lens_error err = {0};
+    if (lens_analyze_run(&o, &st, &err)) {
+        if (err.code == LENS_ECANCEL) {
+            cli_fail("interrupted after %llu reviews; no reports were written", (unsigned long long)st.rows);
+            status = 130;
+        } else {
+            cli_fail("%s", err.msg);
+        }
+        goto out;
+    }
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "%llu analyzed, %llu empty, %llu other language, %llu reviews of %d apps without themes, %llu unassigned; "
+             "read %.1fs, embed %.1fs, assign %.1fs, write %.1fs -> %s",
+             (unsigned long long)st.analyzed, (unsigned long long)st.empty, (unsigned long long)st.other_language,
+             (unsigned long long)st.unknown_app, st.unknown_apps, (unsigned long long)st.unassigned, st.seconds_read,
+             st.seconds_embed, st.seconds_assign, st.seconds_write, o.out_dir);
+    cli_progress_done(&p, st.rows, extra);
+    status = 0;
+out:
+    free(inputs);
+    return status;
+}

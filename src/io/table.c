@@ -1,0 +1,297 @@
+/* lens_table: named columns from .csv, .jsonl or .txt (each optionally .zst),
+ * and lens_reader, the one-text-column view the embed command uses. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "lens/io.h"
+#include "stream.h"
+
+typedef enum { FMT_TXT, FMT_JSONL, FMT_CSV } fmt;
+
+#define MAX_COLS 64
+
+struct lens_table {
+    char *path;
+    fmt format;
+    lens_stream *s;
+    lens_csv csv;
+    char *cols[MAX_COLS];   /* requested column names */
+    long csv_idx[MAX_COLS]; /* CSV: index in the header */
+    int n_cols, started;
+    char *line;             /* TXT/JSONL line buffer */
+    size_t line_len, line_cap, line_no, rec_line;
+    json_t *record;         /* JSONL: the current record */
+    int peeked;             /* JSONL: record read ahead by lens_table_has */
+    char scratch[MAX_COLS][40]; /* JSONL numbers/booleans as text */
+};
+
+static int ends_with(const char *s, const char *x)
+{
+    size_t n = strlen(s), m = strlen(x);
+    return n >= m && strcmp(s + n - m, x) == 0;
+}
+
+/* One line without \n or \r\n; 1 ok, 0 eof, <0 error. */
+static int read_line(lens_table *t, lens_error *err)
+{
+    t->line_len = 0;
+    int ch = lens_stream_getc(t->s);
+    if (ch == -1) return 0;
+    for (;; ch = lens_stream_getc(t->s)) {
+        if (ch == -2)
+            return lens_error_set(err, LENS_EIO, "%s:%zu: %s", t->path, t->line_no + 1, lens_stream_error(t->s));
+        if (ch == -1 || ch == '\n') break;
+        if (t->line_len + 1 >= t->line_cap) {
+            size_t cap = t->line_cap ? t->line_cap * 2 : 4096;
+            char *b = realloc(t->line, cap);
+            if (!b) return lens_error_set(err, LENS_ENOMEM, "%s:%zu: out of memory", t->path, t->line_no + 1);
+            t->line = b;
+            t->line_cap = cap;
+        }
+        t->line[t->line_len++] = (char)ch;
+    }
+    t->line_no++;
+    if (t->line_len && t->line[t->line_len - 1] == '\r') t->line_len--;
+    if (!t->line && !(t->line = malloc(t->line_cap = 1))) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    t->line[t->line_len] = '\0';
+    return 1;
+}
+
+static long header_index(const lens_csv *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_fields; i++)
+        if (strcmp(lens_csv_field(c, i), name) == 0) return (long)i;
+    return -1;
+}
+
+int lens_table_open(lens_table **out, const char *path, lens_error *err)
+{
+    *out = NULL;
+    lens_table *t = calloc(1, sizeof *t);
+    if (!t || !(t->path = strdup(path))) {
+        free(t);
+        return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    }
+    char base[4096];
+    snprintf(base, sizeof base, "%s", path);
+    if (ends_with(base, ".zst")) base[strlen(base) - 4] = '\0';
+    if (ends_with(base, ".jsonl") || ends_with(base, ".ndjson")) t->format = FMT_JSONL;
+    else if (ends_with(base, ".csv")) t->format = FMT_CSV;
+    else if (ends_with(base, ".txt")) t->format = FMT_TXT;
+    else {
+        lens_table_close(t);
+        return lens_error_set(err, LENS_EINVAL, "%s: unknown input type; use .txt, .jsonl or .csv (optionally .zst)", path);
+    }
+    int rc = lens_stream_open(&t->s, path, err);
+    if (!rc && t->format == FMT_CSV) {
+        lens_csv_init(&t->csv, t->s, t->path);
+        rc = lens_csv_next(&t->csv, err);
+        if (rc == 0) rc = lens_error_set(err, LENS_EFORMAT, "%s: empty file (no CSV header)", path);
+        if (rc == 1) {
+            rc = LENS_OK;
+            /* a UTF-8 BOM would hide the first column's name */
+            if (t->csv.len >= 3 && memcmp(t->csv.buf, "\xEF\xBB\xBF", 3) == 0) {
+                memmove(t->csv.buf, t->csv.buf + 3, t->csv.len - 3);
+                t->csv.len -= 3;
+                for (size_t i = 1; i < t->csv.n_fields; i++) t->csv.starts[i] -= 3;
+            }
+        }
+    }
+    if (rc) {
+        lens_table_close(t);
+        return rc;
+    }
+    *out = t;
+    return LENS_OK;
+}
+
+void lens_table_close(lens_table *t)
+{
+    if (!t) return;
+    if (t->format == FMT_CSV) lens_csv_free(&t->csv);
+    lens_stream_close(t->s);
+    json_decref(t->record);
+    for (int i = 0; i < t->n_cols; i++) free(t->cols[i]);
+    free(t->line);
+    free(t->path);
+    free(t);
+}
+
+const char *lens_table_path(const lens_table *t) { return t->path; }
+size_t lens_table_line(const lens_table *t) { return t->format == FMT_CSV ? t->csv.line : t->rec_line; }
+uint64_t lens_table_offset(const lens_table *t) { return lens_stream_offset(t->s); }
+uint64_t lens_table_size(const lens_table *t) { return lens_stream_size(t->s); }
+
+int lens_table_column(lens_table *t, const char *name)
+{
+    if (t->format == FMT_CSV && header_index(&t->csv, name) < 0) return -1;
+    if (t->format == FMT_TXT && strcmp(name, "text") != 0) return -1;
+    for (int i = 0; i < t->n_cols; i++)
+        if (strcmp(t->cols[i], name) == 0) return i;
+    if (t->n_cols == MAX_COLS || !(t->cols[t->n_cols] = strdup(name))) return -1;
+    if (t->format == FMT_CSV) t->csv_idx[t->n_cols] = header_index(&t->csv, name);
+    return t->n_cols++;
+}
+
+/* JSONL: next non-blank line parsed into t->record. */
+static int next_json(lens_table *t, lens_error *err)
+{
+    for (;;) {
+        int rc = read_line(t, err);
+        if (rc <= 0) return rc;
+        size_t k = strspn(t->line, " \t");
+        if (k == t->line_len) continue;
+        json_decref(t->record);
+        json_error_t je;
+        t->record = json_loadb(t->line, t->line_len, JSON_ALLOW_NUL, &je);
+        t->rec_line = t->line_no;
+        if (!t->record)
+            return lens_error_set(err, LENS_EFORMAT, "%s:%zu:%d: invalid JSON: %s", t->path, t->line_no, je.column, je.text);
+        if (!json_is_object(t->record))
+            return lens_error_set(err, LENS_EFORMAT, "%s:%zu: each line must be a JSON object", t->path, t->line_no);
+        return 1;
+    }
+}
+
+int lens_table_has(lens_table *t, const char *name, lens_error *err)
+{
+    if (t->format == FMT_CSV) return header_index(&t->csv, name) >= 0;
+    if (t->format == FMT_TXT) return strcmp(name, "text") == 0;
+    if (!t->started && !t->peeked) {
+        int rc = next_json(t, err);
+        if (rc < 0) return rc;
+        t->peeked = 1 + (rc == 0); /* 2: the file is empty */
+    }
+    return t->record && json_object_get(t->record, name) != NULL;
+}
+
+int lens_table_next(lens_table *t, lens_error *err)
+{
+    t->started = 1;
+    if (t->format == FMT_CSV) {
+        for (;;) {
+            int rc = lens_csv_next(&t->csv, err);
+            if (rc <= 0) return rc;
+            if (!(t->csv.n_fields == 1 && t->csv.len == 1)) return 1; /* skip blank lines */
+        }
+    }
+    if (t->format == FMT_TXT) {
+        int rc = read_line(t, err);
+        t->rec_line = t->line_no;
+        return rc;
+    }
+    if (t->peeked) {
+        int empty = t->peeked == 2;
+        t->peeked = 0;
+        return empty ? 0 : 1;
+    }
+    return next_json(t, err);
+}
+
+const char *lens_table_get(lens_table *t, int col, size_t *len)
+{
+    if (col < 0 || col >= t->n_cols) return NULL;
+    if (t->format == FMT_TXT) {
+        *len = t->line_len;
+        return t->line;
+    }
+    if (t->format == FMT_CSV) {
+        long i = t->csv_idx[col];
+        if (i < 0 || (size_t)i >= t->csv.n_fields) return NULL;
+        *len = lens_csv_field_len(&t->csv, (size_t)i);
+        return lens_csv_field(&t->csv, (size_t)i);
+    }
+    json_t *v = json_object_get(t->record, t->cols[col]);
+    char *buf = t->scratch[col];
+    if (json_is_string(v)) {
+        *len = json_string_length(v);
+        return json_string_value(v);
+    }
+    if (json_is_integer(v)) snprintf(buf, sizeof t->scratch[col], "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v)) snprintf(buf, sizeof t->scratch[col], "%.17g", json_real_value(v));
+    else if (json_is_boolean(v)) snprintf(buf, sizeof t->scratch[col], "%s", json_is_true(v) ? "true" : "false");
+    else return NULL;
+    *len = strlen(buf);
+    return buf;
+}
+
+/* ---------------------------------------------------------------- reader */
+
+struct lens_reader {
+    lens_table *t;
+    int text_col, id_col;
+    char *field;
+};
+
+int lens_reader_open(lens_reader **out, const char *path, const lens_reader_opts *o, lens_error *err)
+{
+    *out = NULL;
+    lens_reader *r = calloc(1, sizeof *r);
+    if (!r) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    int rc = lens_table_open(&r->t, path, err);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    const char *want = o && o->column ? o->column : NULL;
+    if (r->t->format == FMT_JSONL) want = o && o->field ? o->field : "text";
+    if (r->t->format == FMT_TXT) want = "text";
+    r->text_col = want ? lens_table_column(r->t, want) : lens_table_column(r->t, "text");
+    if (!want && r->text_col < 0) r->text_col = lens_table_column(r->t, "review");
+    r->id_col = -1;
+    if (r->text_col < 0) {
+        char cols[256] = "";
+        for (size_t i = 0; i < r->t->csv.n_fields && strlen(cols) < 200; i++)
+            snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%s", i ? ", " : "", lens_csv_field(&r->t->csv, i));
+        rc = lens_error_set(err, LENS_EINVAL, "%s:1: no column '%s' (columns: %s); choose one with --column", path,
+                            want ? want : "text", cols);
+    } else if (o && o->id_field && r->t->format != FMT_TXT && (r->id_col = lens_table_column(r->t, o->id_field)) < 0) {
+        rc = lens_error_set(err, LENS_EINVAL, "%s:1: no id column '%s'", path, o->id_field);
+    } else if (!(r->field = strdup(want ? want : r->t->cols[r->text_col]))) {
+        rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
+    }
+    if (rc) {
+        lens_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return LENS_OK;
+}
+
+void lens_reader_close(lens_reader *r)
+{
+    if (!r) return;
+    lens_table_close(r->t);
+    free(r->field);
+    free(r);
+}
+
+uint64_t lens_reader_offset(const lens_reader *r) { return lens_table_offset(r->t); }
+uint64_t lens_reader_size(const lens_reader *r) { return lens_table_size(r->t); }
+
+int lens_reader_next(lens_reader *r, const char **text, size_t *len, const char **id, lens_error *err)
+{
+    *id = "";
+    int rc = lens_table_next(r->t, err);
+    if (rc <= 0) return rc;
+    *text = lens_table_get(r->t, r->text_col, len);
+    if (!*text) {
+        if (r->t->format == FMT_CSV)
+            return lens_error_set(err, LENS_EFORMAT, "%s:%zu: record has %zu fields, text column is #%ld",
+                                  r->t->path, lens_table_line(r->t), r->t->csv.n_fields, r->t->csv_idx[r->text_col] + 1);
+        return lens_error_set(err, LENS_EFORMAT, "%s:%zu: field \"%s\" is missing; choose the text field with --field",
+                              r->t->path, lens_table_line(r->t), r->field);
+    }
+    if (r->t->format == FMT_JSONL && !json_is_string(json_object_get(r->t->record, r->field)))
+        return lens_error_set(err, LENS_EFORMAT, "%s:%zu: field \"%s\" is not a string; choose the text field with --field",
+                              r->t->path, lens_table_line(r->t), r->field);
+    if (r->id_col >= 0) {
+        size_t n;
+        const char *v = lens_table_get(r->t, r->id_col, &n);
+        *id = v ? v : "";
+    }
+    return 1;
+}

@@ -1,0 +1,536 @@
+/* The review analysis job: stream reviews in chunks through filter -> embed
+ * -> theme assignment -> aggregation, then write the reports. */
+#include "lens/analyze.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../base/fs.h"
+#include "lens/io.h"
+#include "lens/themes.h"
+
+#define CHUNK 2048
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---------------------------------------------------------------- inputs */
+
+typedef struct {
+    char **paths;
+    int n, cap;
+} path_list;
+
+static int has_input_ext(const char *name)
+{
+    static const char *ext[] = {".csv", ".jsonl", ".ndjson", ".csv.zst", ".jsonl.zst", ".ndjson.zst"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+        size_t m = strlen(ext[i]);
+        if (n > m && strcmp(name + n - m, ext[i]) == 0) return 1;
+    }
+    return 0;
+}
+
+static int push_path(path_list *l, const char *p)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 16;
+        char **np = realloc(l->paths, (size_t)cap * sizeof *np);
+        if (!np) return -1;
+        l->paths = np;
+        l->cap = cap;
+    }
+    return (l->paths[l->n++] = strdup(p)) ? 0 : -1;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Files as given; directories contribute their review files, sorted, so a
+ * run is reproducible whatever order readdir returns. */
+static int expand_inputs(const lens_analyze_opts *o, path_list *l, lens_error *err)
+{
+    for (int i = 0; i < o->n_inputs; i++) {
+        const char *in = o->inputs[i];
+        if (!lens_is_dir(in)) {
+            if (!lens_is_file(in)) return lens_error_set(err, LENS_ENOTFOUND, "input %s: no such file or directory", in);
+            if (push_path(l, in)) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+            continue;
+        }
+        DIR *d = opendir(in);
+        if (!d) return lens_error_set(err, LENS_EIO, "input %s: %s", in, strerror(errno));
+        int first = l->n;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.' || !has_input_ext(e->d_name)) continue;
+            char p[4096];
+            snprintf(p, sizeof p, "%s/%s", in, e->d_name);
+            if (lens_is_file(p) && push_path(l, p)) {
+                closedir(d);
+                return lens_error_set(err, LENS_ENOMEM, "out of memory");
+            }
+        }
+        closedir(d);
+        qsort(l->paths + first, (size_t)(l->n - first), sizeof *l->paths, cmp_str);
+        if (l->n == first) return lens_error_set(err, LENS_ENOTFOUND, "input %s: no .csv or .jsonl files in it", in);
+    }
+    return LENS_OK;
+}
+
+/* ---------------------------------------------------------------- columns */
+
+enum { C_APP, C_TEXT, C_VOTED, C_LANG, C_NAME, C_ID, N_COLS };
+
+static const char *const candidates[N_COLS][4] = {
+    {"steam_appid", "app_id", "appid", NULL}, {"review", "text", NULL},
+    {"voted_up", NULL},                       {"review_language", "language", NULL},
+    {"name", "app_name", "title", NULL},      {"recommendationid", "review_id", "id", NULL},
+};
+static const char *const col_flag[N_COLS] = {"--app-column", "--text-column", "--voted-column",
+                                             "--language-column", "--name-column", "--id-column"};
+
+static int detect_columns(lens_table *t, const lens_analyze_opts *o, int cols[N_COLS], lens_error *err)
+{
+    const char *given[N_COLS] = {o->col_app, o->col_text, o->col_voted, o->col_language, o->col_name, o->col_id};
+    for (int c = 0; c < N_COLS; c++) {
+        cols[c] = -1;
+        if (given[c]) {
+            int has = lens_table_has(t, given[c], err);
+            if (has < 0) return has;
+            if (!has)
+                return lens_error_set(err, LENS_EINVAL, "%s: no column '%s' (%s)", lens_table_path(t), given[c], col_flag[c]);
+            cols[c] = lens_table_column(t, given[c]);
+            continue;
+        }
+        for (int k = 0; candidates[c][k] && cols[c] < 0; k++) {
+            int has = lens_table_has(t, candidates[c][k], err);
+            if (has < 0) return has;
+            if (has) cols[c] = lens_table_column(t, candidates[c][k]);
+        }
+    }
+    if (cols[C_APP] < 0)
+        return lens_error_set(err, LENS_EINVAL, "%s: no app id column (steam_appid or app_id); name it with --app-column",
+                              lens_table_path(t));
+    if (cols[C_TEXT] < 0)
+        return lens_error_set(err, LENS_EINVAL, "%s: no review text column (review or text); name it with --text-column",
+                              lens_table_path(t));
+    if (cols[C_VOTED] < 0)
+        return lens_error_set(err, LENS_EINVAL,
+                              "%s: no voted_up column; name it with --voted-column (VADER scoring is not wired yet)",
+                              lens_table_path(t));
+    return LENS_OK;
+}
+
+/* voted_up as CSV or JSON writes it */
+static int parse_voted(const char *v, size_t n, int *up)
+{
+    if ((n == 1 && v[0] == '1') || (n == 4 && strncasecmp(v, "true", 4) == 0)) *up = 1;
+    else if ((n == 1 && v[0] == '0') || (n == 5 && strncasecmp(v, "false", 5) == 0)) *up = 0;
+    else return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- aggregates */
+
+typedef struct {
+    uint64_t reviews, positive, negative;
+    double sim_sum;
+} counts;
+
+typedef struct {
+    char *name;       /* first name seen for the app */
+    counts *theme;    /* [n_themes + 1]: the last is "unassigned" */
+} app_agg;
+
+typedef struct {
+    char id[32];
+    uint64_t rows;
+} unknown_app;
+
+/* ---------------------------------------------------------------- chunk */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    size_t text[CHUNK], text_len[CHUNK], id[CHUNK];
+    int app[CHUNK], up[CHUNK];
+    const char *texts[CHUNK];
+    int n;
+} chunk;
+
+static int chunk_put(chunk *c, const char *s, size_t n, size_t *at)
+{
+    if (c->len + n + 1 > c->cap) {
+        size_t cap = c->cap ? c->cap : 1 << 20;
+        while (cap < c->len + n + 1) cap *= 2;
+        char *b = realloc(c->buf, cap);
+        if (!b) return -1;
+        c->buf = b;
+        c->cap = cap;
+    }
+    *at = c->len;
+    memcpy(c->buf + c->len, s, n);
+    c->buf[c->len + n] = '\0';
+    c->len += n + 1;
+    return 0;
+}
+
+/* CSV field with quotes only when needed (RFC 4180) */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+typedef struct {
+    const lens_analyze_opts *o;
+    lens_themes *themes;
+    lens_encoder *enc;
+    int dim;
+    app_agg *agg;
+    unknown_app *unknown;
+    int n_unknown, cap_unknown;
+    FILE *assign;
+    float *emb, *sims;
+    int *picks;
+    lens_analyze_stats *st;
+} job;
+
+static int flush_chunk(job *j, chunk *c, lens_error *err)
+{
+    if (!c->n) return LENS_OK;
+    for (int i = 0; i < c->n; i++) c->texts[i] = c->buf + c->text[i];
+    double t0 = now();
+    int rc = lens_encoder_embed(j->enc, c->texts, c->text_len, (size_t)c->n, j->emb, &j->st->tokens, err);
+    double t1 = now();
+    j->st->seconds_embed += t1 - t0;
+    if (rc) return rc;
+    for (int i = 0; i < c->n; i++) {
+        const lens_app_themes *app = &j->themes->apps[c->app[i]];
+        app_agg *ag = &j->agg[c->app[i]];
+        int k = lens_themes_assign(app, j->dim, j->emb + (size_t)i * j->dim, j->o->min_similarity, j->o->top_k,
+                                   j->sims, j->picks);
+        const char *id = c->buf + c->id[i];
+        const char *sent = c->up[i] ? "positive" : "negative";
+        if (k == 0) {
+            counts *u = &ag->theme[app->n_themes];
+            u->reviews++;
+            u->positive += c->up[i] == 1;
+            u->negative += c->up[i] == 0;
+            j->st->unassigned++;
+            /* best similarity even when below the bar, so users can tune it */
+            float best = -2;
+            for (int t = 0; t < app->n_themes; t++) best = fmaxf(best, j->sims[t]);
+            csv_field(j->assign, id);
+            fprintf(j->assign, ",%s,unassigned,%.6f,%s,0\n", app->app_id, best, sent);
+        }
+        for (int r = 0; r < k; r++) {
+            counts *cn = &ag->theme[j->picks[r]];
+            cn->reviews++;
+            cn->positive += c->up[i] == 1;
+            cn->negative += c->up[i] == 0;
+            cn->sim_sum += j->sims[j->picks[r]];
+            csv_field(j->assign, id);
+            fprintf(j->assign, ",%s,", app->app_id);
+            csv_field(j->assign, app->themes[j->picks[r]].name);
+            fprintf(j->assign, ",%.6f,%s,%d\n", j->sims[j->picks[r]], sent, r + 1);
+        }
+    }
+    j->st->analyzed += (uint64_t)c->n;
+    j->st->seconds_assign += now() - t1;
+    c->n = 0;
+    c->len = 0;
+    return ferror(j->assign) ? lens_error_set(err, LENS_EIO, "writing assignments.csv failed") : LENS_OK;
+}
+
+static void note_unknown(job *j, const char *app_id, size_t n)
+{
+    for (int i = 0; i < j->n_unknown; i++)
+        if (strncmp(j->unknown[i].id, app_id, sizeof j->unknown[i].id - 1) == 0 && strlen(j->unknown[i].id) == n) {
+            j->unknown[i].rows++;
+            return;
+        }
+    if (j->n_unknown == j->cap_unknown) {
+        int cap = j->cap_unknown ? j->cap_unknown * 2 : 32;
+        unknown_app *u = realloc(j->unknown, (size_t)cap * sizeof *u);
+        if (!u) return; /* the count is informative; running out of memory here loses only it */
+        j->unknown = u;
+        j->cap_unknown = cap;
+    }
+    unknown_app *u = &j->unknown[j->n_unknown++];
+    snprintf(u->id, sizeof u->id, "%.*s", (int)n, app_id);
+    u->rows = 1;
+}
+
+static int read_file(job *j, const char *path, chunk *c, uint64_t *done_bytes, uint64_t total_bytes, lens_error *err)
+{
+    lens_table *t = NULL;
+    int cols[N_COLS];
+    int rc = lens_table_open(&t, path, err);
+    if (!rc) rc = detect_columns(t, j->o, cols, err);
+    const char *lang = j->o->language && *j->o->language ? j->o->language : NULL;
+    double t0 = now();
+    while (!rc) {
+        int r = lens_table_next(t, err);
+        if (r < 0) {
+            rc = r;
+            break;
+        }
+        if (r == 0) break;
+        j->st->rows++;
+        size_t n_app, n_text, n_v, n;
+        const char *app_id = lens_table_get(t, cols[C_APP], &n_app);
+        const char *text = lens_table_get(t, cols[C_TEXT], &n_text);
+        const char *voted = lens_table_get(t, cols[C_VOTED], &n_v);
+        if (lang && cols[C_LANG] >= 0) {
+            const char *l = lens_table_get(t, cols[C_LANG], &n);
+            if (!l || n != strlen(lang) || memcmp(l, lang, n) != 0) {
+                j->st->other_language++;
+                continue;
+            }
+        }
+        if (!app_id || !n_app) {
+            rc = lens_error_set(err, LENS_EFORMAT, "%s:%zu: review without an app id", path, lens_table_line(t));
+            break;
+        }
+        char idbuf[32];
+        snprintf(idbuf, sizeof idbuf, "%.*s", (int)(n_app < 31 ? n_app : 31), app_id);
+        const lens_app_themes *app = n_app < 31 ? lens_themes_find(j->themes, idbuf) : NULL;
+        if (!app) {
+            j->st->unknown_app++;
+            note_unknown(j, app_id, n_app);
+            continue;
+        }
+        if (!text || !text[strspn(text, " \t\r\n")]) {
+            j->st->empty++;
+            continue;
+        }
+        int up;
+        if (!voted || parse_voted(voted, n_v, &up)) {
+            rc = lens_error_set(err, LENS_EFORMAT, "%s:%zu: voted_up must be 1/0 or true/false, got '%.*s'", path,
+                                lens_table_line(t), voted ? (int)(n_v < 20 ? n_v : 20) : 0, voted ? voted : "");
+            break;
+        }
+        int ai = (int)(app - j->themes->apps);
+        if (!j->agg[ai].name && cols[C_NAME] >= 0) {
+            const char *nm = lens_table_get(t, cols[C_NAME], &n);
+            if (nm) j->agg[ai].name = strndup(nm, n);
+        }
+        char rowid[32];
+        const char *id = cols[C_ID] >= 0 ? lens_table_get(t, cols[C_ID], &n) : NULL;
+        if (!id) {
+            snprintf(rowid, sizeof rowid, "%s:%zu", "row", lens_table_line(t));
+            id = rowid;
+            n = strlen(rowid);
+        }
+        int k = c->n;
+        if (chunk_put(c, text, n_text, &c->text[k]) || chunk_put(c, id, n, &c->id[k])) {
+            rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
+            break;
+        }
+        c->text_len[k] = n_text;
+        c->app[k] = ai;
+        c->up[k] = up;
+        c->n++;
+        if (c->n == CHUNK) {
+            j->st->seconds_read += now() - t0;
+            rc = flush_chunk(j, c, err);
+            t0 = now();
+            if (j->o->progress)
+                j->o->progress(j->o->ctx, j->st->rows,
+                               total_bytes ? (double)(*done_bytes + lens_table_offset(t)) / total_bytes : -1);
+            if (!rc && j->o->stop && *j->o->stop) rc = lens_error_set(err, LENS_ECANCEL, "stopped by request");
+        }
+    }
+    j->st->seconds_read += now() - t0;
+    if (t) *done_bytes += lens_table_size(t);
+    lens_table_close(t);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- reports */
+
+static int write_reports(job *j, const char *dir, lens_error *err)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/report.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    fputs("steam_appid,app_name,Theme,#Reviews,Positive,Negative,LikeRatio,DislikeRatio,MeanSimilarity\n", f);
+    for (int a = 0; a < j->themes->n_apps; a++) {
+        const lens_app_themes *app = &j->themes->apps[a];
+        for (int t = 0; t <= app->n_themes; t++) {
+            const counts *c = &j->agg[a].theme[t];
+            if (!c->reviews) continue;
+            fprintf(f, "%s,", app->app_id);
+            csv_field(f, j->agg[a].name ? j->agg[a].name : "");
+            fputc(',', f);
+            csv_field(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+            fprintf(f, ",%llu,%llu,%llu,%.4f,%.4f,", (unsigned long long)c->reviews, (unsigned long long)c->positive,
+                    (unsigned long long)c->negative, (double)c->positive / c->reviews,
+                    (double)c->negative / c->reviews);
+            if (t < app->n_themes) fprintf(f, "%.4f\n", c->sim_sum / c->reviews);
+            else fputs("\n", f);
+        }
+    }
+    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
+    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
+
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!(f = fopen(tmp, "w"))) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    const lens_analyze_stats *s = j->st;
+    fprintf(f, "{\n  \"model\": ");
+    json_str(f, j->o->model);
+    fprintf(f, ",\n  \"precision\": \"%s\",\n  \"min_similarity\": ", lens_precision_name(j->o->precision));
+    if (j->o->min_similarity < -1.0f) fputs("null", f); /* off */
+    else fprintf(f, "%.4f", j->o->min_similarity);
+    fprintf(f, ",\n  \"top_k\": %d,\n", j->o->top_k);
+    fprintf(f, "  \"counts\": {\"rows\": %llu, \"analyzed\": %llu, \"empty\": %llu, \"other_language\": %llu, "
+               "\"unknown_app\": %llu, \"unassigned\": %llu},\n",
+            (unsigned long long)s->rows, (unsigned long long)s->analyzed, (unsigned long long)s->empty,
+            (unsigned long long)s->other_language, (unsigned long long)s->unknown_app, (unsigned long long)s->unassigned);
+    fputs("  \"skipped_apps\": [", f);
+    for (int i = 0; i < j->n_unknown; i++) {
+        fprintf(f, "%s{\"app_id\": ", i ? ", " : "");
+        json_str(f, j->unknown[i].id);
+        fprintf(f, ", \"reviews\": %llu}", (unsigned long long)j->unknown[i].rows);
+    }
+    fputs("],\n  \"apps\": [", f);
+    int first_app = 1;
+    for (int a = 0; a < j->themes->n_apps; a++) {
+        const lens_app_themes *app = &j->themes->apps[a];
+        uint64_t total = 0;
+        for (int t = 0; t <= app->n_themes; t++) total += j->agg[a].theme[t].reviews;
+        if (!total) continue;
+        fprintf(f, "%s\n    {\"app_id\": ", first_app ? "" : ",");
+        first_app = 0;
+        json_str(f, app->app_id);
+        fputs(", \"name\": ", f);
+        json_str(f, j->agg[a].name ? j->agg[a].name : "");
+        fputs(", \"themes\": [", f);
+        int first = 1;
+        for (int t = 0; t <= app->n_themes; t++) {
+            const counts *c = &j->agg[a].theme[t];
+            if (!c->reviews) continue;
+            fprintf(f, "%s\n      {\"theme\": ", first ? "" : ",");
+            first = 0;
+            json_str(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+            fprintf(f, ", \"reviews\": %llu, \"positive\": %llu, \"negative\": %llu, \"like_ratio\": %.4f, "
+                       "\"dislike_ratio\": %.4f",
+                    (unsigned long long)c->reviews, (unsigned long long)c->positive, (unsigned long long)c->negative,
+                    (double)c->positive / c->reviews, (double)c->negative / c->reviews);
+            if (t < app->n_themes) fprintf(f, ", \"mean_similarity\": %.4f", c->sim_sum / c->reviews);
+            fputc('}', f);
+        }
+        fputs("]}", f);
+    }
+    fputs("\n  ]\n}\n", f);
+    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
+    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
+    return LENS_OK;
+}
+
+/* ---------------------------------------------------------------- run */
+
+int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_error *err)
+{
+    memset(st, 0, sizeof *st);
+    if (o->top_k < 1) return lens_error_set(err, LENS_EINVAL, "--top-k must be at least 1");
+    path_list inputs = {0};
+    job j = {.o = o, .st = st};
+    chunk *c = calloc(1, sizeof *c);
+    lens_model *model = NULL;
+    lens_pool *pool = NULL;
+    char assign_tmp[4300], assign_path[4200];
+    snprintf(assign_path, sizeof assign_path, "%s/assignments.csv", o->out_dir);
+    snprintf(assign_tmp, sizeof assign_tmp, "%s.tmp", assign_path);
+    lens_model_opts mo = {.precision = o->precision};
+    int rc = c ? LENS_OK : lens_error_set(err, LENS_ENOMEM, "out of memory");
+    if (!rc) rc = expand_inputs(o, &inputs, err);
+    if (!rc) rc = lens_themes_load(&j.themes, o->themes, err);
+    if (!rc) rc = lens_mkdirs(o->out_dir, err);
+    if (!rc) rc = lens_model_open(&model, o->model, &mo, err);
+    if (!rc) rc = lens_pool_new(&pool, o->threads, err);
+    if (!rc) rc = lens_encoder_new(&j.enc, model, pool, o->batch_tokens, err);
+    if (!rc) {
+        j.dim = lens_model_dim(model);
+        rc = lens_themes_embed(j.themes, j.enc, j.dim, err);
+    }
+    if (!rc) {
+        int max_themes = 0;
+        for (int a = 0; a < j.themes->n_apps; a++)
+            if (j.themes->apps[a].n_themes > max_themes) max_themes = j.themes->apps[a].n_themes;
+        j.agg = calloc((size_t)j.themes->n_apps, sizeof *j.agg);
+        j.emb = malloc((size_t)CHUNK * j.dim * sizeof *j.emb);
+        j.sims = malloc((size_t)max_themes * sizeof *j.sims);
+        j.picks = malloc((size_t)max_themes * sizeof *j.picks);
+        int ok = j.agg && j.emb && j.sims && j.picks;
+        for (int a = 0; ok && a < j.themes->n_apps; a++)
+            ok = (j.agg[a].theme = calloc((size_t)j.themes->apps[a].n_themes + 1, sizeof(counts))) != NULL;
+        if (!ok) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
+    }
+    if (!rc && !(j.assign = fopen(assign_tmp, "w"))) rc = lens_error_set(err, LENS_EIO, "%s: %s", assign_tmp, strerror(errno));
+    if (!rc) fputs("review_id,app_id,theme,similarity,sentiment,rank\n", j.assign);
+    uint64_t total_bytes = 0, done_bytes = 0;
+    for (int i = 0; i < inputs.n; i++) {
+        struct stat sb;
+        if (stat(inputs.paths[i], &sb) == 0) total_bytes += (uint64_t)sb.st_size;
+    }
+    for (int i = 0; !rc && i < inputs.n; i++) rc = read_file(&j, inputs.paths[i], c, &done_bytes, total_bytes, err);
+    if (!rc) rc = flush_chunk(&j, c, err);
+    if (!rc && o->progress) o->progress(o->ctx, st->rows, 1.0);
+    double t0 = now();
+    if (j.assign && fclose(j.assign) != 0 && !rc) rc = lens_error_set(err, LENS_EIO, "%s: write failed", assign_tmp);
+    if (!rc && rename(assign_tmp, assign_path)) rc = lens_error_set(err, LENS_EIO, "rename %s: %s", assign_tmp, strerror(errno));
+    if (!rc) rc = write_reports(&j, o->out_dir, err);
+    if (rc) unlink(assign_tmp);
+    st->seconds_write = now() - t0;
+    st->unknown_apps = j.n_unknown;
+    for (int a = 0; j.agg && a < j.themes->n_apps; a++) {
+        free(j.agg[a].theme);
+        free(j.agg[a].name);
+    }
+    free(j.agg); free(j.emb); free(j.sims); free(j.picks); free(j.unknown);
+    if (c) free(c->buf);
+    free(c);
+    for (int i = 0; i < inputs.n; i++) free(inputs.paths[i]);
+    free(inputs.paths);
+    lens_themes_free(j.themes);
+    lens_encoder_free(j.enc);
+    lens_pool_free(pool);
+    lens_model_close(model);
+    return rc;
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end tests of lens analyze on real Steam reviews (a sample cut from the
+# shared data): counts add up, reports agree with the assignments and with the
+# source's voted_up, CSV and JSONL inputs give identical outputs, top-k and
+# min-similarity behave, errors are one line, Ctrl-C writes no reports.
+# usage: tests/test_analyze.sh LENS MODELS_DIR SHARED_DIR
+set -uo pipefail
+LENS=$1 MODELS=$2 SHARED=$3
+PY=/usr/bin/python3
+THEMES=$SHARED/data/themes/steamlens_game_themes.json
+MODEL=$MODELS/small-gen-f16
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+expect_error() {
+    local what=$1 needle=$2; shift 2
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    if [[ $rc -ne 0 && $(printf '%s\n' "$err" | wc -l) -eq 1 && $err == *"$needle"* ]]; then ok
+    else bad "$what: rc=$rc stderr=[$err]"; fi
+}
+
+# 1,500 reviews of the 5 themed games, 200 of others (all languages), as CSV and JSONL
+$PY - "$SHARED/data/steam/steam_reviews_willyuft.csv.xz" "$work" <<'PY'
+import csv, json, lzma, random, sys
+csv.field_size_limit(1 << 30)
+themed = {"391540", "1794680", "239030", "367520", "504230"}
+a, b = [], []
+with lzma.open(sys.argv[1], "rt", encoding="utf-8", newline="") as f:
+    for r in csv.DictReader(f):
+        (a if r["app_id"] in themed else b).append(r)
+rng = random.Random(7)
+rows = rng.sample(a, 1500) + rng.sample(b, 200)
+rows.sort(key=lambda r: r["recommendationid"])
+cols = ["app_id", "app_name", "recommendationid", "language", "review", "voted_up"]
+with open(sys.argv[2] + "/reviews.csv", "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f); w.writerow(cols)
+    for r in rows: w.writerow([r[c] for c in cols])
+with open(sys.argv[2] + "/reviews.jsonl", "w", encoding="utf-8") as f:
+    for r in rows:
+        f.write(json.dumps({"steam_appid": int(r["app_id"]), "name": r["app_name"], "recommendationid": r["recommendationid"],
+                            "review_language": r["language"], "review": r["review"], "voted_up": r["voted_up"] == "1"},
+                           ensure_ascii=False) + "\n")
+PY
+A=("$LENS" analyze --themes "$THEMES" --model "$MODEL")
+"${A[@]}" -o "$work/o1" "$work/reviews.csv" 2>"$work/log1"
+check "analyze csv" test -s "$work/o1/report.csv"
+check "summary line" grep -q "analyze: 1700 rows" "$work/log1"
+check "counts and reports agree" $PY - "$work/o1" "$work/reviews.csv" "$THEMES" <<'PY'
+import csv, json, sys, collections
+d, src, themes = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
+rep = json.load(open(d + "/report.json")); c = rep["counts"]
+rows = list(csv.DictReader(open(src, newline="", encoding="utf-8")))
+eng = [r for r in rows if r["language"] == "english"]
+known = [r for r in eng if r["app_id"] in themes]
+nonempty = [r for r in known if r["review"].strip()]
+assert c["rows"] == len(rows) == 1700, c
+assert c["other_language"] == len(rows) - len(eng), c
+assert c["unknown_app"] == len(eng) - len(known), c
+assert c["empty"] == len(known) - len(nonempty) and c["analyzed"] == len(nonempty), c
+skipped = {s["app_id"]: s["reviews"] for s in rep["skipped_apps"]}
+assert skipped == dict(collections.Counter(r["app_id"] for r in eng if r["app_id"] not in themes)), skipped
+asg = list(csv.DictReader(open(d + "/assignments.csv", newline="", encoding="utf-8")))
+assert len(asg) == len(nonempty) and all(a["rank"] == "1" for a in asg)
+truth = {r["recommendationid"]: ("positive" if r["voted_up"] == "1" else "negative", r["app_id"]) for r in nonempty}
+assert all(truth[a["review_id"]] == (a["sentiment"], a["app_id"]) for a in asg)
+assert all(a["theme"] in themes[a["app_id"]] for a in asg)
+agg = collections.defaultdict(lambda: [0, 0, 0])
+for a in asg:
+    k = (a["app_id"], a["theme"]); agg[k][0] += 1; agg[k][1 if a["sentiment"] == "positive" else 2] += 1
+report = list(csv.DictReader(open(d + "/report.csv", newline="", encoding="utf-8")))
+assert len(report) == len(agg)
+for r in report:
+    n, p, q = agg[(r["steam_appid"], r["Theme"])]
+    assert (int(r["#Reviews"]), int(r["Positive"]), int(r["Negative"])) == (n, p, q), r
+    assert abs(float(r["LikeRatio"]) - p / n) < 1e-4 and abs(float(r["DislikeRatio"]) - q / n) < 1e-4
+    assert r["app_name"]
+PY
+"${A[@]}" -o "$work/o2" "$work/reviews.jsonl" 2>/dev/null
+for f in report.csv assignments.csv; do check "jsonl equals csv: $f" cmp -s "$work/o1/$f" "$work/o2/$f"; done
+mkdir -p "$work/dir" && cp "$work/reviews.csv" "$work/dir/a.csv"
+"${A[@]}" -o "$work/o3" "$work/dir" 2>/dev/null
+check "directory input" cmp -s "$work/o1/assignments.csv" "$work/o3/assignments.csv"
+"${A[@]}" -o "$work/o4" "$work/reviews.csv" 2>/dev/null
+check "deterministic" cmp -s "$work/o1/report.json" "$work/o4/report.json"
+
+"${A[@]}" --top-k 2 -o "$work/k2" "$work/reviews.csv" 2>/dev/null
+check "top-k 2" $PY - "$work/k2" <<'PY'
+import csv, sys, collections
+asg = list(csv.DictReader(open(sys.argv[1] + "/assignments.csv", newline="", encoding="utf-8")))
+by = collections.defaultdict(list)
+for a in asg: by[a["review_id"]].append(a)
+assert all(len(v) == 2 and [x["rank"] for x in v] == ["1", "2"] and float(v[0]["similarity"]) >= float(v[1]["similarity"])
+           and v[0]["theme"] != v[1]["theme"] for v in by.values())
+PY
+"${A[@]}" --min-similarity 0.999 -o "$work/ms" "$work/reviews.csv" 2>/dev/null
+check "min-similarity -> unassigned" $PY - "$work/ms" <<'PY'
+import csv, json, sys
+rep = json.load(open(sys.argv[1] + "/report.json"))
+asg = list(csv.DictReader(open(sys.argv[1] + "/assignments.csv", newline="", encoding="utf-8")))
+assert rep["counts"]["unassigned"] == rep["counts"]["analyzed"] > 0 and all(a["theme"] == "unassigned" for a in asg)
+assert rep["min_similarity"] == 0.999
+PY
+"${A[@]}" --language all -o "$work/all" "$work/reviews.csv" 2>/dev/null
+check "language all" $PY -c "import json,sys; c=json.load(open('$work/all/report.json'))['counts']; sys.exit(0 if c['other_language']==0 and c['analyzed']>0 else 1)"
+
+# errors: one line, non-zero exit
+printf '{"10": {"a": ["x", 5]}}' > "$work/bad.json"
+expect_error "themes error has line:column" "bad.json:1:20" "$LENS" analyze --themes "$work/bad.json" --model "$MODEL" -o "$work/x" "$work/reviews.csv"
+printf 'app_id,review\n391540,fine\n' > "$work/novote.csv"
+expect_error "no voted_up column" "voted_up" "${A[@]}" -o "$work/x" "$work/novote.csv"
+printf 'app_id,review,voted_up\n391540,fine,maybe\n' > "$work/badvote.csv"
+expect_error "bad voted_up value" "badvote.csv:2" "${A[@]}" -o "$work/x" "$work/badvote.csv"
+expect_error "missing input" "no such file" "${A[@]}" -o "$work/x" "$work/nope.csv"
+expect_error "bad top-k" "--top-k" "${A[@]}" --top-k 0 -o "$work/x" "$work/reviews.csv"
+
+# Ctrl-C: stops after a chunk, exit 130, no reports
+for i in 1 2 3 4 5 6 7 8; do tail -n +2 "$work/reviews.csv"; done > "$work/body.csv"
+(head -1 "$work/reviews.csv"; cat "$work/body.csv" "$work/body.csv") > "$work/big.csv"
+"$LENS" analyze --themes "$THEMES" --model "$MODELS/minilm-gen" --threads 1 -o "$work/int" "$work/big.csv" 2>"$work/int.log" &
+pid=$!
+sleep 2; kill -INT $pid; wait $pid; rc=$?
+check "SIGINT exit 130 (got $rc)" test $rc -eq 130
+check "SIGINT message" grep -q "interrupted" "$work/int.log"
+check "SIGINT leaves no reports" test ! -e "$work/int/report.csv" -a ! -e "$work/int/assignments.csv"
+
+echo "analyze: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
