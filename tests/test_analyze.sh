@@ -79,8 +79,27 @@ for r in report:
     assert abs(float(r["LikeRatio"]) - p / n) < 1e-4 and abs(float(r["DislikeRatio"]) - q / n) < 1e-4
     assert r["app_name"]
 PY
+check "summaries quote real sentences of their group" $PY - "$work/o1" "$work/reviews.csv" <<'PY'
+import csv, sys, collections
+d, src = sys.argv[1], sys.argv[2]
+text = {r["recommendationid"]: r["review"] for r in csv.DictReader(open(src, newline="", encoding="utf-8"))}
+asg = list(csv.DictReader(open(d + "/assignments.csv", newline="", encoding="utf-8")))
+group = collections.Counter((a["app_id"], a["theme"], a["sentiment"]) for a in asg)
+member = {(a["review_id"], a["app_id"], a["theme"], a["sentiment"]) for a in asg}
+summ = list(csv.DictReader(open(d + "/summaries.csv", newline="", encoding="utf-8")))
+assert summ, "no summaries"
+per = collections.Counter()
+for q in summ:
+    key = (q["steam_appid"], q["Theme"], q["sentiment"])
+    per[key] += 1
+    assert (q["review_id"],) + key in member, q
+    assert q["quote"] and q["quote"] in text[q["review_id"]], q
+    assert 1 <= int(q["reviews"]) <= group[key], (q, group[key])
+assert all(v <= 5 for v in per.values())
+assert set(per) == set(group), set(group) - set(per)
+PY
 "${A[@]}" -o "$work/o2" "$work/reviews.jsonl" 2>/dev/null
-for f in report.csv assignments.csv; do check "jsonl equals csv: $f" cmp -s "$work/o1/$f" "$work/o2/$f"; done
+for f in report.csv assignments.csv summaries.csv; do check "jsonl equals csv: $f" cmp -s "$work/o1/$f" "$work/o2/$f"; done
 mkdir -p "$work/dir" && cp "$work/reviews.csv" "$work/dir/a.csv"
 "${A[@]}" -o "$work/o3" "$work/dir" 2>/dev/null
 check "directory input" cmp -s "$work/o1/assignments.csv" "$work/o3/assignments.csv"

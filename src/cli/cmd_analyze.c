@@ -15,7 +15,9 @@ static const char *analyze_usage =
     "  --precision P         fp32 | bf16 | int8 (default fp32)\n"
     "  --language L          keep reviews in this language (default english; 'all' keeps all)\n"
     "  --min-similarity S    reviews whose best theme is below S go to 'unassigned' (default: off)\n"
-    "  --top-k K             assign each review to its K best themes (default 1)\n"
+    "  --top-k K             assign each review to its K best themes (default 1, at most 8)\n"
+    "  --quotes K            representative quotes per game, theme and sentiment, chosen from\n"
+    "                        every sentence of every review (default 5; 0 skips summaries)\n"
     "  --threads N, --batch-tokens N\n"
     "  --app-column C, --text-column C, --voted-column C, --language-column C,\n"
     "  --name-column C, --id-column C   override the detected Steam columns\n";
@@ -28,7 +30,7 @@ static void on_progress(void *ctx, uint64_t rows, double fraction)
 int cmd_analyze(int argc, char **argv)
 {
     lens_analyze_opts o = {.model = "all-MiniLM-L6-v2", .language = "english", .min_similarity = -2.0f,
-                           .top_k = 1, .batch_tokens = 4096};
+                           .top_k = 1, .quotes = 5, .batch_tokens = 4096};
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
     if (!inputs) return cli_fail("out of memory");
     int n = 0, status = 1;
@@ -54,9 +56,11 @@ int cmd_analyze(int argc, char **argv)
             if (!v || lens_precision_parse(v, &o.precision)) { cli_fail("--precision must be fp32, bf16 or int8"); goto out; }
             i++;
             continue;
-        } else if (!strcmp(a, "--threads") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--top-k")) {
-            int *dst = a[2] == 't' && a[3] == 'h' ? &o.threads : a[2] == 'b' ? &o.batch_tokens : &o.top_k;
-            if (cli_int(a, v, 1, 1 << 20, dst)) goto out;
+        } else if (!strcmp(a, "--threads") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--top-k") ||
+                   !strcmp(a, "--quotes")) {
+            int *dst = !strcmp(a, "--threads") ? &o.threads : !strcmp(a, "--batch-tokens") ? &o.batch_tokens
+                     : !strcmp(a, "--top-k") ? &o.top_k : &o.quotes;
+            if (cli_int(a, v, dst == &o.quotes ? 0 : 1, dst == &o.top_k ? 8 : dst == &o.quotes ? 100 : 1 << 20, dst)) goto out;
             i++;
             continue;
         } else if (!strcmp(a, "--min-similarity")) {
@@ -110,10 +114,11 @@ int cmd_analyze(int argc, char **argv)
     char extra[512];
     snprintf(extra, sizeof extra,
              "%llu analyzed, %llu empty, %llu other language, %llu reviews of %d apps without themes, %llu unassigned; "
-             "read %.1fs, embed %.1fs, assign %.1fs, write %.1fs -> %s",
+             "%llu sentences; read %.1fs, embed %.1fs, assign %.1fs, summarize %.1fs, write %.1fs -> %s",
              (unsigned long long)st.analyzed, (unsigned long long)st.empty, (unsigned long long)st.other_language,
-             (unsigned long long)st.unknown_app, st.unknown_apps, (unsigned long long)st.unassigned, st.seconds_read,
-             st.seconds_embed, st.seconds_assign, st.seconds_write, o.out_dir);
+             (unsigned long long)st.unknown_app, st.unknown_apps, (unsigned long long)st.unassigned,
+             (unsigned long long)st.sentences, st.seconds_read, st.seconds_embed, st.seconds_assign,
+             st.seconds_summarize, st.seconds_write, o.out_dir);
     cli_progress_done(&p, st.rows, extra);
     status = 0;
 out:

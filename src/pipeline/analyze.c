@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "../base/fs.h"
+#include "../text/sentences.h"
 #include "lens/io.h"
+#include "lens/summary.h"
 #include "lens/themes.h"
 
 #define CHUNK 2048
@@ -151,6 +153,7 @@ typedef struct {
 typedef struct {
     char *name;       /* first name seen for the app */
     counts *theme;    /* [n_themes + 1]: the last is "unassigned" */
+    lens_summary **sum; /* [(n_themes + 1) * 2]: by theme, then negative/positive */
 } app_agg;
 
 typedef struct {
@@ -165,6 +168,7 @@ typedef struct {
     size_t len, cap;
     size_t text[CHUNK], text_len[CHUNK], id[CHUNK];
     int app[CHUNK], up[CHUNK];
+    int n_themes[CHUNK], themes[CHUNK][8]; /* what each review was assigned to */
     const char *texts[CHUNK];
     int n;
 } chunk;
@@ -223,9 +227,86 @@ typedef struct {
     int n_unknown, cap_unknown;
     FILE *assign;
     float *emb, *sims;
+    /* sentences of a chunk, for the summaries */
+    lens_span *spans;
+    size_t n_spans, cap_spans;
+    int *span_review;
+    const char **sent_text;
+    size_t *sent_len;
+    float *sent_emb;
+    size_t cap_sent_emb;
     int *picks;
     lens_analyze_stats *st;
 } job;
+
+#define MAX_SENTENCES 64 /* per review */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need) n *= 2;
+    void *q = realloc(*p, n * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* Splits the chunk's reviews into sentences, embeds them in one batch and
+ * feeds each (app, theme, sentiment) summary, in review order. */
+static int summarize_chunk(job *j, chunk *c, lens_error *err)
+{
+    double t0 = now();
+    j->n_spans = 0;
+    for (int i = 0; i < c->n; i++) {
+        size_t cap = j->cap_spans, need = j->n_spans + MAX_SENTENCES;
+        if (grow((void **)&j->spans, &cap, need, sizeof *j->spans)) goto oom;
+        size_t cap2 = j->cap_spans;
+        if (grow((void **)&j->span_review, &cap2, need, sizeof *j->span_review)) goto oom;
+        size_t cap3 = j->cap_spans;
+        if (grow((void **)&j->sent_text, &cap3, need, sizeof *j->sent_text)) goto oom;
+        size_t cap4 = j->cap_spans;
+        if (grow((void **)&j->sent_len, &cap4, need, sizeof *j->sent_len)) goto oom;
+        j->cap_spans = cap < cap2 ? cap : cap2;
+        const char *text = c->buf + c->text[i];
+        size_t n = lens_sentences_split(text, c->text_len[i], 3, j->spans + j->n_spans, MAX_SENTENCES);
+        if (n > MAX_SENTENCES) n = MAX_SENTENCES; /* the rest of a very long review is not quoted */
+        for (size_t k = 0; k < n; k++) {
+            size_t s = j->n_spans + k;
+            j->span_review[s] = i;
+            j->sent_text[s] = text + j->spans[s].start;
+            j->sent_len[s] = j->spans[s].len;
+        }
+        j->n_spans += n;
+    }
+    if (grow((void **)&j->sent_emb, &j->cap_sent_emb, j->n_spans * (size_t)j->dim, sizeof *j->sent_emb)) goto oom;
+    double t1 = now();
+    int rc = lens_encoder_embed(j->enc, j->sent_text, j->sent_len, j->n_spans, j->sent_emb, &j->st->tokens, err);
+    double t2 = now();
+    j->st->seconds_read += t1 - t0; /* splitting is part of reading */
+    j->st->seconds_embed += t2 - t1;
+    if (rc) return rc;
+    for (size_t s = 0; s < j->n_spans; s++) {
+        int i = j->span_review[s];
+        app_agg *ag = &j->agg[c->app[i]];
+        for (int r = 0; r < c->n_themes[i]; r++) {
+            lens_summary **slot = &ag->sum[c->themes[i][r] * 2 + c->up[i]];
+            if (!*slot) {
+                lens_summary_opts so = {.dim = j->dim, .k = j->o->quotes};
+                if ((rc = lens_summary_new(slot, &so, err))) return rc;
+            }
+            if ((rc = lens_summary_add(*slot, j->sent_emb + s * (size_t)j->dim, j->sent_text[s], j->sent_len[s],
+                                       c->buf + c->id[i], err)))
+                return rc;
+        }
+    }
+    j->st->sentences += j->n_spans;
+    j->st->seconds_summarize += now() - t2;
+    return LENS_OK;
+oom:
+    return lens_error_set(err, LENS_ENOMEM, "summaries: out of memory");
+}
 
 static int flush_chunk(job *j, chunk *c, lens_error *err)
 {
@@ -243,6 +324,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
                                    j->sims, j->picks);
         const char *id = c->buf + c->id[i];
         const char *sent = c->up[i] ? "positive" : "negative";
+        c->n_themes[i] = k ? k : 1;
+        for (int r = 0; r < k; r++) c->themes[i][r] = j->picks[r];
+        if (k == 0) c->themes[i][0] = app->n_themes;
         if (k == 0) {
             counts *u = &ag->theme[app->n_themes];
             u->reviews++;
@@ -269,6 +353,7 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
     }
     j->st->analyzed += (uint64_t)c->n;
     j->st->seconds_assign += now() - t1;
+    if (j->o->quotes > 0 && (rc = summarize_chunk(j, c, err))) return rc;
     c->n = 0;
     c->len = 0;
     return ferror(j->assign) ? lens_error_set(err, LENS_EIO, "writing assignments.csv failed") : LENS_OK;
@@ -463,6 +548,45 @@ static int write_reports(job *j, const char *dir, lens_error *err)
     return LENS_OK;
 }
 
+static int write_summaries(job *j, const char *dir, lens_error *err)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/summaries.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    fputs("steam_appid,app_name,Theme,sentiment,rank,quote,review_id,reviews,sentences,similarity\n", f);
+    for (int a = 0; a < j->themes->n_apps; a++) {
+        const lens_app_themes *app = &j->themes->apps[a];
+        for (int t = 0; t <= app->n_themes; t++)
+            for (int up = 1; up >= 0; up--) {
+                lens_summary *s = j->agg[a].sum[t * 2 + up];
+                if (!s) continue;
+                const lens_quote *q;
+                int n, rc = lens_summary_finish(s, &q, &n, err);
+                if (rc) {
+                    fclose(f);
+                    return rc;
+                }
+                for (int r = 0; r < n; r++) {
+                    fprintf(f, "%s,", app->app_id);
+                    csv_field(f, j->agg[a].name ? j->agg[a].name : "");
+                    fputc(',', f);
+                    csv_field(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+                    fprintf(f, ",%s,%d,", up ? "positive" : "negative", r + 1);
+                    csv_field(f, q[r].text);
+                    fputc(',', f);
+                    csv_field(f, q[r].review_id);
+                    fprintf(f, ",%llu,%llu,%.4f\n", (unsigned long long)q[r].reviews,
+                            (unsigned long long)lens_summary_sentences(s), q[r].similarity);
+                }
+            }
+    }
+    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
+    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
+    return LENS_OK;
+}
+
 /* ---------------------------------------------------------------- run */
 
 int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_error *err)
@@ -499,7 +623,9 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
         j.picks = malloc((size_t)max_themes * sizeof *j.picks);
         int ok = j.agg && j.emb && j.sims && j.picks;
         for (int a = 0; ok && a < j.themes->n_apps; a++)
-            ok = (j.agg[a].theme = calloc((size_t)j.themes->apps[a].n_themes + 1, sizeof(counts))) != NULL;
+            ok = (j.agg[a].theme = calloc((size_t)j.themes->apps[a].n_themes + 1, sizeof(counts))) != NULL &&
+                 (j.agg[a].sum = calloc(((size_t)j.themes->apps[a].n_themes + 1) * 2, sizeof(lens_summary *))) != NULL;
+        if (o->top_k > 8) rc = lens_error_set(err, LENS_EINVAL, "--top-k is at most 8");
         if (!ok) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     if (!rc && !(j.assign = fopen(assign_tmp, "w"))) rc = lens_error_set(err, LENS_EIO, "%s: %s", assign_tmp, strerror(errno));
@@ -515,14 +641,18 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     double t0 = now();
     if (j.assign && fclose(j.assign) != 0 && !rc) rc = lens_error_set(err, LENS_EIO, "%s: write failed", assign_tmp);
     if (!rc && rename(assign_tmp, assign_path)) rc = lens_error_set(err, LENS_EIO, "rename %s: %s", assign_tmp, strerror(errno));
+    if (!rc && o->quotes > 0) rc = write_summaries(&j, o->out_dir, err);
     if (!rc) rc = write_reports(&j, o->out_dir, err);
     if (rc) unlink(assign_tmp);
     st->seconds_write = now() - t0;
     st->unknown_apps = j.n_unknown;
     for (int a = 0; j.agg && a < j.themes->n_apps; a++) {
+        for (int t = 0; j.agg[a].sum && t < (j.themes->apps[a].n_themes + 1) * 2; t++) lens_summary_free(j.agg[a].sum[t]);
+        free(j.agg[a].sum);
         free(j.agg[a].theme);
         free(j.agg[a].name);
     }
+    free(j.spans); free(j.span_review); free(j.sent_text); free(j.sent_len); free(j.sent_emb);
     free(j.agg); free(j.emb); free(j.sims); free(j.picks); free(j.unknown);
     if (c) free(c->buf);
     free(c);

@@ -1,0 +1,297 @@
+/* Two-level MMR extractive summaries (see include/lens/summary.h). */
+#include "lens/summary.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    float *emb;       /* [dim] */
+    char *text, *review_id;
+    uint32_t *reviews; /* review numbers credited, ascending, distinct */
+    size_t n_reviews, cap_reviews;
+    uint64_t sentences;
+} pick;
+
+struct lens_summary {
+    lens_summary_opts o;
+    /* the chunk being filled */
+    float *emb;
+    char **text, **rid;
+    uint32_t *rnum;
+    int n, cap;
+    /* first-level picks */
+    pick *picks;
+    int n_picks, cap_picks;
+    double *sum;       /* running sum of every sentence embedding */
+    uint64_t sentences;
+    uint32_t reviews;  /* number of the current review */
+    char *last_rid;
+    lens_quote *quotes;
+    int n_quotes;
+};
+
+static float dot(const float *a, const float *b, int n)
+{
+    float s = 0;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+int lens_summary_new(lens_summary **out, const lens_summary_opts *opts, lens_error *err)
+{
+    *out = NULL;
+    lens_summary *s = calloc(1, sizeof *s);
+    if (!s) return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
+    s->o = *opts;
+    if (s->o.k <= 0) s->o.k = 5;
+    if (s->o.chunk <= 0) s->o.chunk = 128;
+    if (s->o.per_chunk <= 0) s->o.per_chunk = 8;
+    if (s->o.lambda <= 0) s->o.lambda = 0.5f;
+    if (s->o.dim <= 0) {
+        free(s);
+        return lens_error_set(err, LENS_EINVAL, "summary: dim must be positive");
+    }
+    if (!(s->sum = calloc((size_t)s->o.dim, sizeof *s->sum))) {
+        free(s);
+        return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
+    }
+    *out = s;
+    return LENS_OK;
+}
+
+static void free_chunk(lens_summary *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        free(s->text[i]);
+        free(s->rid[i]);
+    }
+    s->n = 0;
+}
+
+void lens_summary_free(lens_summary *s)
+{
+    if (!s) return;
+    free_chunk(s);
+    free(s->emb);
+    free(s->text);
+    free(s->rid);
+    free(s->rnum);
+    for (int i = 0; i < s->n_picks; i++) {
+        free(s->picks[i].emb);
+        free(s->picks[i].text);
+        free(s->picks[i].review_id);
+        free(s->picks[i].reviews);
+    }
+    free(s->picks);
+    free(s->sum);
+    free(s->last_rid);
+    free(s->quotes);
+    free(s);
+}
+
+uint64_t lens_summary_sentences(const lens_summary *s) { return s->sentences; }
+
+/* MMR over n candidates (rows of emb, dim d) around centroid c: returns the
+ * number chosen (<= k) in chosen[], best first. Ties go to the earlier row. */
+static int mmr(const float *emb, int n, int d, const float *c, int k, float lambda, int *chosen, float *rel)
+{
+    for (int i = 0; i < n; i++) rel[i] = dot(emb + (size_t)i * d, c, d);
+    int m = 0;
+    for (; m < k && m < n; m++) {
+        int best = -1;
+        float best_score = -INFINITY;
+        for (int i = 0; i < n; i++) {
+            float red = -INFINITY;
+            int taken = 0;
+            for (int j = 0; j < m; j++) {
+                if (chosen[j] == i) taken = 1;
+                red = fmaxf(red, dot(emb + (size_t)i * d, emb + (size_t)chosen[j] * d, d));
+            }
+            if (taken || red > 0.995f) continue; /* a near-duplicate of a pick says nothing new */
+            float score = m ? lambda * rel[i] - (1 - lambda) * red : rel[i];
+            if (score > best_score) {
+                best_score = score;
+                best = i;
+            }
+        }
+        if (best < 0) break;
+        chosen[m] = best;
+    }
+    return m;
+}
+
+static int nearest(const float *e, const float *cands, const int *idx, int n, int d)
+{
+    int best = 0;
+    float bs = -INFINITY;
+    for (int j = 0; j < n; j++) {
+        float v = dot(e, cands + (size_t)(idx ? idx[j] : j) * d, d);
+        if (v > bs) {
+            bs = v;
+            best = j;
+        }
+    }
+    return best;
+}
+
+static int credit(pick *p, uint32_t review)
+{
+    p->sentences++;
+    if (p->n_reviews && p->reviews[p->n_reviews - 1] == review) return 0;
+    if (p->n_reviews == p->cap_reviews) {
+        size_t cap = p->cap_reviews ? p->cap_reviews * 2 : 8;
+        uint32_t *r = realloc(p->reviews, cap * sizeof *r);
+        if (!r) return -1;
+        p->reviews = r;
+        p->cap_reviews = cap;
+    }
+    p->reviews[p->n_reviews++] = review;
+    return 0;
+}
+
+/* First level: MMR picks of the chunk; each sentence credits its nearest. */
+static int flush(lens_summary *s, lens_error *err)
+{
+    if (!s->n) return LENS_OK;
+    int d = s->o.dim, k = s->o.per_chunk;
+    float *c = calloc((size_t)d, sizeof *c), *rel = malloc((size_t)s->n * sizeof *rel);
+    int *chosen = malloc((size_t)k * sizeof *chosen);
+    if (!c || !rel || !chosen) goto oom;
+    for (int i = 0; i < s->n; i++)
+        for (int j = 0; j < d; j++) c[j] += s->emb[(size_t)i * d + j];
+    float norm = sqrtf(dot(c, c, d));
+    for (int j = 0; j < d; j++) c[j] = norm > 0 ? c[j] / norm : 0;
+    int m = mmr(s->emb, s->n, d, c, k, s->o.lambda, chosen, rel);
+    if (s->n_picks + m > s->cap_picks) {
+        int cap = s->cap_picks ? s->cap_picks * 2 : 64;
+        while (cap < s->n_picks + m) cap *= 2;
+        pick *np = realloc(s->picks, (size_t)cap * sizeof *np);
+        if (!np) goto oom;
+        s->picks = np;
+        s->cap_picks = cap;
+    }
+    pick *base = s->picks + s->n_picks;
+    for (int j = 0; j < m; j++) {
+        pick *p = &base[j];
+        memset(p, 0, sizeof *p);
+        p->emb = malloc((size_t)d * sizeof *p->emb);
+        if (!p->emb) goto oom;
+        memcpy(p->emb, s->emb + (size_t)chosen[j] * d, (size_t)d * sizeof *p->emb);
+        p->text = s->text[chosen[j]];
+        p->review_id = s->rid[chosen[j]];
+        s->text[chosen[j]] = s->rid[chosen[j]] = NULL; /* moved */
+        s->n_picks++;
+    }
+    for (int i = 0; i < s->n; i++) {
+        int near = nearest(s->emb + (size_t)i * d, s->emb, chosen, m, d);
+        if (credit(&base[near], s->rnum[i])) goto oom;
+    }
+    free(c);
+    free(rel);
+    free(chosen);
+    free_chunk(s);
+    return LENS_OK;
+oom:
+    free(c);
+    free(rel);
+    free(chosen);
+    return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
+}
+
+int lens_summary_add(lens_summary *s, const float *emb, const char *text, size_t len, const char *review_id,
+                     lens_error *err)
+{
+    int new_review = !s->last_rid || strcmp(s->last_rid, review_id) != 0;
+    /* chunks end on review boundaries, so a review's credits stay exact */
+    if (new_review && s->n >= s->o.chunk && flush(s, err)) return err->code;
+    if (new_review) {
+        free(s->last_rid);
+        if (!(s->last_rid = strdup(review_id))) return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
+        s->reviews++;
+    }
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : s->o.chunk + 16;
+        float *e = realloc(s->emb, (size_t)cap * s->o.dim * sizeof *e);
+        if (e) s->emb = e;
+        char **t = realloc(s->text, (size_t)cap * sizeof *t);
+        if (t) s->text = t;
+        char **r = realloc(s->rid, (size_t)cap * sizeof *r);
+        if (r) s->rid = r;
+        uint32_t *rn = realloc(s->rnum, (size_t)cap * sizeof *rn);
+        if (rn) s->rnum = rn;
+        if (!e || !t || !r || !rn) return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
+        s->cap = cap;
+    }
+    memcpy(s->emb + (size_t)s->n * s->o.dim, emb, (size_t)s->o.dim * sizeof *emb);
+    s->text[s->n] = strndup(text, len);
+    s->rid[s->n] = strdup(review_id);
+    s->rnum[s->n] = s->reviews;
+    if (!s->text[s->n] || !s->rid[s->n]) return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
+    s->n++;
+    for (int j = 0; j < s->o.dim; j++) s->sum[j] += emb[j];
+    s->sentences++;
+    return LENS_OK;
+}
+
+int lens_summary_finish(lens_summary *s, const lens_quote **quotes, int *n, lens_error *err)
+{
+    *quotes = NULL;
+    *n = 0;
+    if (s->quotes) {
+        *quotes = s->quotes;
+        *n = s->n_quotes;
+        return LENS_OK;
+    }
+    if (flush(s, err)) return err->code;
+    if (!s->n_picks) return LENS_OK;
+    int d = s->o.dim, k = s->o.k, np = s->n_picks;
+    float *emb = malloc((size_t)np * d * sizeof *emb), *c = malloc((size_t)d * sizeof *c);
+    float *rel = malloc((size_t)np * sizeof *rel);
+    int *chosen = malloc((size_t)k * sizeof *chosen);
+    uint8_t *seen = calloc((size_t)s->reviews + 1, 1);
+    s->quotes = calloc((size_t)k, sizeof *s->quotes);
+    if (!emb || !c || !rel || !chosen || !seen || !s->quotes) {
+        free(emb); free(c); free(rel); free(chosen); free(seen);
+        return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
+    }
+    for (int i = 0; i < np; i++) memcpy(emb + (size_t)i * d, s->picks[i].emb, (size_t)d * sizeof *emb);
+    double norm = 0;
+    for (int j = 0; j < d; j++) norm += s->sum[j] * s->sum[j];
+    norm = sqrt(norm);
+    for (int j = 0; j < d; j++) c[j] = norm > 0 ? (float)(s->sum[j] / norm) : 0;
+    int m = mmr(emb, np, d, c, k, s->o.lambda, chosen, rel);
+    int *owner = malloc((size_t)np * sizeof *owner);
+    if (!owner) {
+        free(emb); free(c); free(rel); free(chosen); free(seen);
+        return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
+    }
+    for (int i = 0; i < np; i++) owner[i] = nearest(emb + (size_t)i * d, emb, chosen, m, d);
+    for (int q = 0; q < m; q++) {
+        /* distinct reviews over all picks credited to quote q */
+        uint64_t count = 0;
+        for (int i = 0; i < np; i++) {
+            if (owner[i] != q) continue;
+            for (size_t r = 0; r < s->picks[i].n_reviews; r++) {
+                uint32_t id = s->picks[i].reviews[r];
+                if (seen[id] != (uint8_t)(q + 1)) {
+                    seen[id] = (uint8_t)(q + 1);
+                    count++;
+                }
+            }
+        }
+        pick *p = &s->picks[chosen[q]];
+        s->quotes[q] = (lens_quote){.text = p->text, .review_id = p->review_id, .similarity = rel[chosen[q]],
+                                    .reviews = count};
+    }
+    /* a quote nobody is nearest to stands for no review: drop it */
+    int kept = 0;
+    for (int q = 0; q < m; q++)
+        if (s->quotes[q].reviews) s->quotes[kept++] = s->quotes[q];
+    m = kept;
+    s->n_quotes = m;
+    free(emb); free(c); free(rel); free(chosen); free(seen); free(owner);
+    *quotes = s->quotes;
+    *n = m;
+    return LENS_OK;
+}
