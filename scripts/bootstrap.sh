@@ -4,9 +4,10 @@
 set -euo pipefail
 
 pkgs=(gcc make cmake pkg-config libopenblas-dev libutf8proc-dev libcurl4-openssl-dev
-      libjansson-dev libzstd-dev zstd python3 python3-numpy xz-utils curl)
+      libjansson-dev libzstd-dev zstd python3 python3-numpy xz-utils curl
+      nodejs npm chromium)   # chromium + npm playwright-core test report.html
 if [[ "${1:-}" == "--bench" ]]; then
-    pkgs+=(python3-torch nodejs npm)
+    pkgs+=(python3-torch)
 fi
 
 missing=()

@@ -98,8 +98,12 @@ for q in summ:
 assert all(v <= 5 for v in per.values())
 assert set(per) == set(group), set(group) - set(per)
 PY
+# report.html as a person sees it, in headless Chromium
+browser=$(cd "$(dirname "$0")/browser" && pwd)
+[[ -d $browser/node_modules/playwright-core ]] || (cd "$browser" && npm ci --silent --no-audit --no-fund)
+check "report.html in Chromium" node "$browser/report_test.mjs" "$work/o1/report.html" "$work/o1/report.json" "$work/report.png"
 "${A[@]}" -o "$work/o2" "$work/reviews.jsonl" 2>/dev/null
-for f in report.csv assignments.csv summaries.csv; do check "jsonl equals csv: $f" cmp -s "$work/o1/$f" "$work/o2/$f"; done
+for f in report.csv assignments.csv summaries.csv report.html; do check "jsonl equals csv: $f" cmp -s "$work/o1/$f" "$work/o2/$f"; done
 mkdir -p "$work/dir" && cp "$work/reviews.csv" "$work/dir/a.csv"
 "${A[@]}" -o "$work/o3" "$work/dir" 2>/dev/null
 check "directory input" cmp -s "$work/o1/assignments.csv" "$work/o3/assignments.csv"

@@ -13,10 +13,8 @@
 #include <unistd.h>
 
 #include "../base/fs.h"
-#include "../text/sentences.h"
+#include "analyze_internal.h"
 #include "lens/io.h"
-#include "lens/summary.h"
-#include "lens/themes.h"
 
 #define CHUNK 2048
 
@@ -145,22 +143,6 @@ static int parse_voted(const char *v, size_t n, int *up)
 
 /* ---------------------------------------------------------------- aggregates */
 
-typedef struct {
-    uint64_t reviews, positive, negative;
-    double sim_sum;
-} counts;
-
-typedef struct {
-    char *name;       /* first name seen for the app */
-    counts *theme;    /* [n_themes + 1]: the last is "unassigned" */
-    lens_summary **sum; /* [(n_themes + 1) * 2]: by theme, then negative/positive */
-} app_agg;
-
-typedef struct {
-    char id[32];
-    uint64_t rows;
-} unknown_app;
-
 /* ---------------------------------------------------------------- chunk */
 
 typedef struct {
@@ -189,55 +171,6 @@ static int chunk_put(chunk *c, const char *s, size_t n, size_t *at)
     c->len += n + 1;
     return 0;
 }
-
-/* CSV field with quotes only when needed (RFC 4180) */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!s[strcspn(s, ",\"\r\n")]) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-typedef struct {
-    const lens_analyze_opts *o;
-    lens_themes *themes;
-    lens_encoder *enc;
-    int dim;
-    app_agg *agg;
-    unknown_app *unknown;
-    int n_unknown, cap_unknown;
-    FILE *assign;
-    float *emb, *sims;
-    /* sentences of a chunk, for the summaries */
-    lens_span *spans;
-    size_t n_spans, cap_spans;
-    int *span_review;
-    const char **sent_text;
-    size_t *sent_len;
-    float *sent_emb;
-    size_t cap_sent_emb;
-    int *picks;
-    lens_analyze_stats *st;
-} job;
 
 #define MAX_SENTENCES 64 /* per review */
 
@@ -308,6 +241,22 @@ oom:
     return lens_error_set(err, LENS_ENOMEM, "summaries: out of memory");
 }
 
+/* The first SAMPLES reviews of each (app, theme), cut to a readable length
+ * on a UTF-8 boundary, for report.html. Out of memory only loses a sample. */
+static void keep_sample(app_agg *ag, int theme, const char *text, size_t len, const char *id, int up)
+{
+    for (int k = 0; k < SAMPLES; k++) {
+        size_t at = (size_t)theme * SAMPLES + (size_t)k;
+        if (ag->sample[at]) continue;
+        size_t n = len < 600 ? len : 600;
+        while (n < len && n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--;
+        ag->sample[at] = strndup(text, n);
+        ag->sample_id[at] = strdup(id);
+        ag->sample_up[at] = (int8_t)up;
+        return;
+    }
+}
+
 static int flush_chunk(job *j, chunk *c, lens_error *err)
 {
     if (!c->n) return LENS_OK;
@@ -324,6 +273,7 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
                                    j->sims, j->picks);
         const char *id = c->buf + c->id[i];
         const char *sent = c->up[i] ? "positive" : "negative";
+        keep_sample(ag, k ? j->picks[0] : app->n_themes, c->buf + c->text[i], c->text_len[i], id, c->up[i]);
         c->n_themes[i] = k ? k : 1;
         for (int r = 0; r < k; r++) c->themes[i][r] = j->picks[r];
         if (k == 0) c->themes[i][0] = app->n_themes;
@@ -336,7 +286,7 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
             /* best similarity even when below the bar, so users can tune it */
             float best = -2;
             for (int t = 0; t < app->n_themes; t++) best = fmaxf(best, j->sims[t]);
-            csv_field(j->assign, id);
+            lens_csv_field(j->assign, id);
             fprintf(j->assign, ",%s,unassigned,%.6f,%s,0\n", app->app_id, best, sent);
         }
         for (int r = 0; r < k; r++) {
@@ -345,9 +295,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
             cn->positive += c->up[i] == 1;
             cn->negative += c->up[i] == 0;
             cn->sim_sum += j->sims[j->picks[r]];
-            csv_field(j->assign, id);
+            lens_csv_field(j->assign, id);
             fprintf(j->assign, ",%s,", app->app_id);
-            csv_field(j->assign, app->themes[j->picks[r]].name);
+            lens_csv_field(j->assign, app->themes[j->picks[r]].name);
             fprintf(j->assign, ",%.6f,%s,%d\n", j->sims[j->picks[r]], sent, r + 1);
         }
     }
@@ -464,129 +414,6 @@ static int read_file(job *j, const char *path, chunk *c, uint64_t *done_bytes, u
     return rc;
 }
 
-/* ---------------------------------------------------------------- reports */
-
-static int write_reports(job *j, const char *dir, lens_error *err)
-{
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof path, "%s/report.csv", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
-    fputs("steam_appid,app_name,Theme,#Reviews,Positive,Negative,LikeRatio,DislikeRatio,MeanSimilarity\n", f);
-    for (int a = 0; a < j->themes->n_apps; a++) {
-        const lens_app_themes *app = &j->themes->apps[a];
-        for (int t = 0; t <= app->n_themes; t++) {
-            const counts *c = &j->agg[a].theme[t];
-            if (!c->reviews) continue;
-            fprintf(f, "%s,", app->app_id);
-            csv_field(f, j->agg[a].name ? j->agg[a].name : "");
-            fputc(',', f);
-            csv_field(f, t < app->n_themes ? app->themes[t].name : "unassigned");
-            fprintf(f, ",%llu,%llu,%llu,%.4f,%.4f,", (unsigned long long)c->reviews, (unsigned long long)c->positive,
-                    (unsigned long long)c->negative, (double)c->positive / c->reviews,
-                    (double)c->negative / c->reviews);
-            if (t < app->n_themes) fprintf(f, "%.4f\n", c->sim_sum / c->reviews);
-            else fputs("\n", f);
-        }
-    }
-    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-
-    snprintf(path, sizeof path, "%s/report.json", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (!(f = fopen(tmp, "w"))) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
-    const lens_analyze_stats *s = j->st;
-    fprintf(f, "{\n  \"model\": ");
-    json_str(f, j->o->model);
-    fprintf(f, ",\n  \"precision\": \"%s\",\n  \"min_similarity\": ", lens_precision_name(j->o->precision));
-    if (j->o->min_similarity < -1.0f) fputs("null", f); /* off */
-    else fprintf(f, "%.4f", j->o->min_similarity);
-    fprintf(f, ",\n  \"top_k\": %d,\n", j->o->top_k);
-    fprintf(f, "  \"counts\": {\"rows\": %llu, \"analyzed\": %llu, \"empty\": %llu, \"other_language\": %llu, "
-               "\"unknown_app\": %llu, \"unassigned\": %llu},\n",
-            (unsigned long long)s->rows, (unsigned long long)s->analyzed, (unsigned long long)s->empty,
-            (unsigned long long)s->other_language, (unsigned long long)s->unknown_app, (unsigned long long)s->unassigned);
-    fputs("  \"skipped_apps\": [", f);
-    for (int i = 0; i < j->n_unknown; i++) {
-        fprintf(f, "%s{\"app_id\": ", i ? ", " : "");
-        json_str(f, j->unknown[i].id);
-        fprintf(f, ", \"reviews\": %llu}", (unsigned long long)j->unknown[i].rows);
-    }
-    fputs("],\n  \"apps\": [", f);
-    int first_app = 1;
-    for (int a = 0; a < j->themes->n_apps; a++) {
-        const lens_app_themes *app = &j->themes->apps[a];
-        uint64_t total = 0;
-        for (int t = 0; t <= app->n_themes; t++) total += j->agg[a].theme[t].reviews;
-        if (!total) continue;
-        fprintf(f, "%s\n    {\"app_id\": ", first_app ? "" : ",");
-        first_app = 0;
-        json_str(f, app->app_id);
-        fputs(", \"name\": ", f);
-        json_str(f, j->agg[a].name ? j->agg[a].name : "");
-        fputs(", \"themes\": [", f);
-        int first = 1;
-        for (int t = 0; t <= app->n_themes; t++) {
-            const counts *c = &j->agg[a].theme[t];
-            if (!c->reviews) continue;
-            fprintf(f, "%s\n      {\"theme\": ", first ? "" : ",");
-            first = 0;
-            json_str(f, t < app->n_themes ? app->themes[t].name : "unassigned");
-            fprintf(f, ", \"reviews\": %llu, \"positive\": %llu, \"negative\": %llu, \"like_ratio\": %.4f, "
-                       "\"dislike_ratio\": %.4f",
-                    (unsigned long long)c->reviews, (unsigned long long)c->positive, (unsigned long long)c->negative,
-                    (double)c->positive / c->reviews, (double)c->negative / c->reviews);
-            if (t < app->n_themes) fprintf(f, ", \"mean_similarity\": %.4f", c->sim_sum / c->reviews);
-            fputc('}', f);
-        }
-        fputs("]}", f);
-    }
-    fputs("\n  ]\n}\n", f);
-    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-    return LENS_OK;
-}
-
-static int write_summaries(job *j, const char *dir, lens_error *err)
-{
-    char path[4200], tmp[4300];
-    snprintf(path, sizeof path, "%s/summaries.csv", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
-    fputs("steam_appid,app_name,Theme,sentiment,rank,quote,review_id,reviews,sentences,similarity\n", f);
-    for (int a = 0; a < j->themes->n_apps; a++) {
-        const lens_app_themes *app = &j->themes->apps[a];
-        for (int t = 0; t <= app->n_themes; t++)
-            for (int up = 1; up >= 0; up--) {
-                lens_summary *s = j->agg[a].sum[t * 2 + up];
-                if (!s) continue;
-                const lens_quote *q;
-                int n, rc = lens_summary_finish(s, &q, &n, err);
-                if (rc) {
-                    fclose(f);
-                    return rc;
-                }
-                for (int r = 0; r < n; r++) {
-                    fprintf(f, "%s,", app->app_id);
-                    csv_field(f, j->agg[a].name ? j->agg[a].name : "");
-                    fputc(',', f);
-                    csv_field(f, t < app->n_themes ? app->themes[t].name : "unassigned");
-                    fprintf(f, ",%s,%d,", up ? "positive" : "negative", r + 1);
-                    csv_field(f, q[r].text);
-                    fputc(',', f);
-                    csv_field(f, q[r].review_id);
-                    fprintf(f, ",%llu,%llu,%.4f\n", (unsigned long long)q[r].reviews,
-                            (unsigned long long)lens_summary_sentences(s), q[r].similarity);
-                }
-            }
-    }
-    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-    return LENS_OK;
-}
-
 /* ---------------------------------------------------------------- run */
 
 int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_error *err)
@@ -624,7 +451,10 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
         int ok = j.agg && j.emb && j.sims && j.picks;
         for (int a = 0; ok && a < j.themes->n_apps; a++)
             ok = (j.agg[a].theme = calloc((size_t)j.themes->apps[a].n_themes + 1, sizeof(counts))) != NULL &&
-                 (j.agg[a].sum = calloc(((size_t)j.themes->apps[a].n_themes + 1) * 2, sizeof(lens_summary *))) != NULL;
+                 (j.agg[a].sum = calloc(((size_t)j.themes->apps[a].n_themes + 1) * 2, sizeof(lens_summary *))) != NULL &&
+                 (j.agg[a].sample = calloc(((size_t)j.themes->apps[a].n_themes + 1) * SAMPLES, sizeof(char *))) != NULL &&
+                 (j.agg[a].sample_id = calloc(((size_t)j.themes->apps[a].n_themes + 1) * SAMPLES, sizeof(char *))) != NULL &&
+                 (j.agg[a].sample_up = calloc(((size_t)j.themes->apps[a].n_themes + 1) * SAMPLES, 1)) != NULL;
         if (o->top_k > 8) rc = lens_error_set(err, LENS_EINVAL, "--top-k is at most 8");
         if (!ok) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
@@ -641,14 +471,22 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     double t0 = now();
     if (j.assign && fclose(j.assign) != 0 && !rc) rc = lens_error_set(err, LENS_EIO, "%s: write failed", assign_tmp);
     if (!rc && rename(assign_tmp, assign_path)) rc = lens_error_set(err, LENS_EIO, "rename %s: %s", assign_tmp, strerror(errno));
-    if (!rc && o->quotes > 0) rc = write_summaries(&j, o->out_dir, err);
-    if (!rc) rc = write_reports(&j, o->out_dir, err);
+    if (!rc && o->quotes > 0) rc = lens_write_summaries(&j, o->out_dir, err);
+    if (!rc) rc = lens_write_reports(&j, o->out_dir, err);
+    if (!rc) rc = lens_write_html(&j, o->out_dir, err);
     if (rc) unlink(assign_tmp);
     st->seconds_write = now() - t0;
     st->unknown_apps = j.n_unknown;
     for (int a = 0; j.agg && a < j.themes->n_apps; a++) {
         for (int t = 0; j.agg[a].sum && t < (j.themes->apps[a].n_themes + 1) * 2; t++) lens_summary_free(j.agg[a].sum[t]);
         free(j.agg[a].sum);
+        for (int t = 0; j.agg[a].sample && t < (j.themes->apps[a].n_themes + 1) * SAMPLES; t++) {
+            free(j.agg[a].sample[t]);
+            free(j.agg[a].sample_id[t]);
+        }
+        free(j.agg[a].sample);
+        free(j.agg[a].sample_id);
+        free(j.agg[a].sample_up);
         free(j.agg[a].theme);
         free(j.agg[a].name);
     }

@@ -1,0 +1,157 @@
+/* The analyze job's outputs: report.csv, report.json, summaries.csv and
+ * report.html, each written to a temporary name and renamed when complete. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze_internal.h"
+
+/* CSV field with quotes only when needed (RFC 4180) */
+void lens_csv_field(FILE *f, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void lens_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+int lens_write_reports(job *j, const char *dir, lens_error *err)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/report.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    fputs("steam_appid,app_name,Theme,#Reviews,Positive,Negative,LikeRatio,DislikeRatio,MeanSimilarity\n", f);
+    for (int a = 0; a < j->themes->n_apps; a++) {
+        const lens_app_themes *app = &j->themes->apps[a];
+        for (int t = 0; t <= app->n_themes; t++) {
+            const counts *c = &j->agg[a].theme[t];
+            if (!c->reviews) continue;
+            fprintf(f, "%s,", app->app_id);
+            lens_csv_field(f, j->agg[a].name ? j->agg[a].name : "");
+            fputc(',', f);
+            lens_csv_field(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+            fprintf(f, ",%llu,%llu,%llu,%.4f,%.4f,", (unsigned long long)c->reviews, (unsigned long long)c->positive,
+                    (unsigned long long)c->negative, (double)c->positive / c->reviews,
+                    (double)c->negative / c->reviews);
+            if (t < app->n_themes) fprintf(f, "%.4f\n", c->sim_sum / c->reviews);
+            else fputs("\n", f);
+        }
+    }
+    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
+    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
+
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!(f = fopen(tmp, "w"))) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    const lens_analyze_stats *s = j->st;
+    fprintf(f, "{\n  \"model\": ");
+    lens_json_str(f, j->o->model);
+    fprintf(f, ",\n  \"precision\": \"%s\",\n  \"min_similarity\": ", lens_precision_name(j->o->precision));
+    if (j->o->min_similarity < -1.0f) fputs("null", f); /* off */
+    else fprintf(f, "%.4f", j->o->min_similarity);
+    fprintf(f, ",\n  \"top_k\": %d,\n", j->o->top_k);
+    fprintf(f, "  \"counts\": {\"rows\": %llu, \"analyzed\": %llu, \"empty\": %llu, \"other_language\": %llu, "
+               "\"unknown_app\": %llu, \"unassigned\": %llu},\n",
+            (unsigned long long)s->rows, (unsigned long long)s->analyzed, (unsigned long long)s->empty,
+            (unsigned long long)s->other_language, (unsigned long long)s->unknown_app, (unsigned long long)s->unassigned);
+    fputs("  \"skipped_apps\": [", f);
+    for (int i = 0; i < j->n_unknown; i++) {
+        fprintf(f, "%s{\"app_id\": ", i ? ", " : "");
+        lens_json_str(f, j->unknown[i].id);
+        fprintf(f, ", \"reviews\": %llu}", (unsigned long long)j->unknown[i].rows);
+    }
+    fputs("],\n  \"apps\": [", f);
+    int first_app = 1;
+    for (int a = 0; a < j->themes->n_apps; a++) {
+        const lens_app_themes *app = &j->themes->apps[a];
+        uint64_t total = 0;
+        for (int t = 0; t <= app->n_themes; t++) total += j->agg[a].theme[t].reviews;
+        if (!total) continue;
+        fprintf(f, "%s\n    {\"app_id\": ", first_app ? "" : ",");
+        first_app = 0;
+        lens_json_str(f, app->app_id);
+        fputs(", \"name\": ", f);
+        lens_json_str(f, j->agg[a].name ? j->agg[a].name : "");
+        fputs(", \"themes\": [", f);
+        int first = 1;
+        for (int t = 0; t <= app->n_themes; t++) {
+            const counts *c = &j->agg[a].theme[t];
+            if (!c->reviews) continue;
+            fprintf(f, "%s\n      {\"theme\": ", first ? "" : ",");
+            first = 0;
+            lens_json_str(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+            fprintf(f, ", \"reviews\": %llu, \"positive\": %llu, \"negative\": %llu, \"like_ratio\": %.4f, "
+                       "\"dislike_ratio\": %.4f",
+                    (unsigned long long)c->reviews, (unsigned long long)c->positive, (unsigned long long)c->negative,
+                    (double)c->positive / c->reviews, (double)c->negative / c->reviews);
+            if (t < app->n_themes) fprintf(f, ", \"mean_similarity\": %.4f", c->sim_sum / c->reviews);
+            fputc('}', f);
+        }
+        fputs("]}", f);
+    }
+    fputs("\n  ]\n}\n", f);
+    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
+    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
+    return LENS_OK;
+}
+
+int lens_write_summaries(job *j, const char *dir, lens_error *err)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/summaries.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    fputs("steam_appid,app_name,Theme,sentiment,rank,quote,review_id,reviews,sentences,similarity\n", f);
+    for (int a = 0; a < j->themes->n_apps; a++) {
+        const lens_app_themes *app = &j->themes->apps[a];
+        for (int t = 0; t <= app->n_themes; t++)
+            for (int up = 1; up >= 0; up--) {
+                lens_summary *s = j->agg[a].sum[t * 2 + up];
+                if (!s) continue;
+                const lens_quote *q;
+                int n, rc = lens_summary_finish(s, &q, &n, err);
+                if (rc) {
+                    fclose(f);
+                    return rc;
+                }
+                for (int r = 0; r < n; r++) {
+                    fprintf(f, "%s,", app->app_id);
+                    lens_csv_field(f, j->agg[a].name ? j->agg[a].name : "");
+                    fputc(',', f);
+                    lens_csv_field(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+                    fprintf(f, ",%s,%d,", up ? "positive" : "negative", r + 1);
+                    lens_csv_field(f, q[r].text);
+                    fputc(',', f);
+                    lens_csv_field(f, q[r].review_id);
+                    fprintf(f, ",%llu,%llu,%.4f\n", (unsigned long long)q[r].reviews,
+                            (unsigned long long)lens_summary_sentences(s), q[r].similarity);
+                }
+            }
+    }
+    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
+    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
+    return LENS_OK;
+}
+
