@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Analyze benchmark: lens analyze end to end on the English reviews of the
+# shared data's themed games (or all of them with ALL=1), with the
+# MiniLM-geometry encoder; prints reviews/s and each phase's share of the run.
+# Env: PRECISION (default int8), THREADS (default all CPUs), ALL=1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+shared=${LENS_SHARED:-$root/../shared}
+out=build/bench/analyze
+mkdir -p "$out"
+tests/gen_models.sh build/models
+input=$out/reviews.csv
+/usr/bin/python3 - "$shared/data/steam/steam_reviews_willyuft.csv.xz" "$shared/data/themes/steamlens_game_themes.json" "$input" "${ALL:-0}" <<'PY'
+import csv, json, lzma, sys
+csv.field_size_limit(1 << 30)
+themes = json.load(open(sys.argv[2]))
+keep_all = sys.argv[4] == "1"
+with lzma.open(sys.argv[1], "rt", encoding="utf-8", newline="") as f, open(sys.argv[3], "w", newline="", encoding="utf-8") as o:
+    r = csv.DictReader(f); w = csv.DictWriter(o, fieldnames=r.fieldnames); w.writeheader()
+    for row in r:
+        if keep_all or row["app_id"] in themes: w.writerow(row)
+PY
+log=$out/log.txt
+/usr/bin/time -v build/lens analyze --themes "$shared/data/themes/steamlens_game_themes.json" \
+    --model build/models/minilm-gen --precision "${PRECISION:-int8}" ${THREADS:+--threads $THREADS} \
+    -o "$out/result" "$input" 2> "$log"
+grep "^analyze:" "$log"
+/usr/bin/python3 - "$log" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+line = next(l for l in t.splitlines() if l.startswith("analyze:"))
+total = float(re.search(r" in ([0-9.]+)s", line).group(1))
+analyzed = int(re.search(r"([0-9]+) analyzed", line).group(1))
+ph = dict((k, float(v)) for v, k in [(m.group(2), m.group(1)) for m in re.finditer(r"(read|embed|assign|summarize|write) ([0-9.]+)s", line)])
+rss = int(re.search(r"Maximum resident set size \(kbytes\): ([0-9]+)", t).group(1))
+print("%d reviews analysed in %.1fs: %.0f reviews/s; peak RSS %.0f MB" % (analyzed, total, analyzed / total, rss / 1024))
+for k in ("read", "embed", "assign", "summarize", "write"):
+    print("  %-10s %6.1fs  %5.1f%%" % (k, ph.get(k, 0), 100 * ph.get(k, 0) / total))
+print("  outside the encoder: %.1f%%" % (100 * (total - ph.get("embed", 0)) / total))
+PY
