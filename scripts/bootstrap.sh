@@ -5,12 +5,17 @@ set -euo pipefail
 
 pkgs=(gcc make cmake pkg-config libopenblas-dev libutf8proc-dev libcurl4-openssl-dev
       libjansson-dev libzstd-dev zstd python3 python3-numpy xz-utils curl
-      nodejs npm chromium)   # chromium + npm playwright-core test report.html
+      chromium)   # chromium + npm's playwright-core test report.html
 if [[ "${1:-}" == "--bench" ]]; then
     pkgs+=(python3-torch)
 fi
 
 missing=()
+# node and npm may come from Debian or from NodeSource's nodejs package (which
+# ships npm and conflicts with Debian's npm): any working pair will do
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    pkgs+=(nodejs npm)
+fi
 for p in "${pkgs[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$p")
