@@ -5,6 +5,12 @@
  * modules.json, 1_Pooling/config.json, sentence_bert_config.json, which are
  * honoured (pooling mode, normalisation, max_seq_length).
  *
+ * A directory whose config.json says "model_type": "lens-static" is a static
+ * word-vector model instead (vocab.txt, model.safetensors with "vectors",
+ * "word_prob", "common_component"; see `lens train-static`): SIF-weighted
+ * mean of word vectors, fp32, no tokenizer (lens_model_tokenizer is NULL,
+ * lens_model_max_seq_len 0, lens_model_kernel "static").
+ *
  * lens_model is immutable once open: one load serves every thread. A
  * lens_encoder is an execution context (thread pool, scratch buffers); make
  * one per concurrent caller. */
@@ -60,6 +66,8 @@ int lens_model_normalize(const lens_model *m);
 const char *lens_model_path(const lens_model *m);
 const char *lens_model_kernel(const lens_model *m); /* "avx512" or "generic" */
 const lens_tokenizer *lens_model_tokenizer(const lens_model *m);
+/* Tokens of the tokenizer, or words of a static model. */
+int lens_model_vocab_size(const lens_model *m);
 
 /* Downloads a model from the Hugging Face hub into the cache with libcurl.
  * Known models (lens_model_pull lists them in its error) have pinned sha256
@@ -94,6 +102,10 @@ int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *
 /* Embeds already tokenized sequences ([CLS] ... [SEP], at most max_seq_len). */
 int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const size_t *n_ids,
                            size_t n, float *out, lens_error *err);
+
+/* Texts embedded as all zeros since e was made because no word of theirs is
+ * in a static model's vocabulary (always 0 for transformer models). */
+uint64_t lens_encoder_empty(const lens_encoder *e);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@ int cmd_embed(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_train_static(int argc, char **argv);
 
 /* Prints "lens: <msg>" on stderr; returns exit status 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

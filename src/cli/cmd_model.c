@@ -68,7 +68,7 @@ int cmd_model(int argc, char **argv)
         printf("path: %s\ndim: %d\nmax_seq_len: %d\npooling: %s\nnormalize: %s\nvocab: %d\nkernel: %s\n",
                lens_model_path(m), lens_model_dim(m), lens_model_max_seq_len(m),
                pools[lens_model_pooling(m)], lens_model_normalize(m) ? "yes" : "no",
-               lens_tokenizer_vocab_size(lens_model_tokenizer(m)), lens_model_kernel(m));
+               lens_model_vocab_size(m), lens_model_kernel(m));
         lens_model_close(m);
         return 0;
     }

@@ -14,6 +14,7 @@ static void usage(FILE *f)
           "  embed     embed texts (.txt, .jsonl, .csv) into .npy or .jsonl\n"
           "  model     pull | path | info: manage models in the cache\n"
           "  tokenize  print token ids of texts, one JSON array per line\n"
+          "  train-static  train a static word-vector model (offline themes)\n"
           "  version   print the version\n"
           "\n"
           "Run `lens <command> --help` for a command's options.\n",
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "analyze")) rc = cmd_analyze(argc - 1, argv + 1);
     else if (!strcmp(cmd, "model")) rc = cmd_model(argc - 1, argv + 1);
     else if (!strcmp(cmd, "tokenize")) rc = cmd_tokenize(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "train-static")) rc = cmd_train_static(argc - 1, argv + 1);
     else {
         cli_fail("unknown command '%s'", cmd);
         usage(stderr);

@@ -23,6 +23,7 @@ struct lens_encoder {
     size_t *rows;         /* output row of each sequence */
     int n_seq;
     float *out;
+    lens_static_enc *se; /* static models: word vectors, none of the above */
 };
 
 int lens_encoder_new(lens_encoder **out, const lens_model *m, lens_pool *pool, int batch_tokens,
@@ -38,6 +39,15 @@ int lens_encoder_new(lens_encoder **out, const lens_model *m, lens_pool *pool, i
     e->n_threads = lens_pool_size(pool);
     e->batch_tokens = batch_tokens;
     e->max_len = m->max_seq_len;
+    if (m->wv) {
+        int src = lens_static_enc_new(&e->se, m->wv, e->n_threads, err);
+        if (src) {
+            free(e);
+            return src;
+        }
+        *out = e;
+        return LENS_OK;
+    }
     int rc = lens_bert_ws_init(&e->ws, &m->bert, batch_tokens, e->max_len, e->n_threads, err);
     if (rc) {
         free(e);
@@ -71,6 +81,7 @@ void lens_encoder_free(lens_encoder *e)
     free(e->ids);
     free(e->offs);
     free(e->rows);
+    lens_static_enc_free(e->se);
     free(e);
 }
 
@@ -163,6 +174,7 @@ static void tok_task(void *ctx, int i, int thread)
 int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *lens, size_t n,
                        float *out, uint64_t *tokens, lens_error *err)
 {
+    if (e->se) return lens_static_enc_embed(e->se, e->pool, texts, lens, n, out, tokens, err);
     e->out = out;
     e->n_seq = 0;
     e->offs[0] = 0;
@@ -186,6 +198,9 @@ int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *
 int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const size_t *n_ids,
                            size_t n, float *out, lens_error *err)
 {
+    if (e->se)
+        return lens_error_set(err, LENS_EUNSUP, "%s: a static model embeds texts, not token ids",
+                              e->m->dir);
     for (size_t i = 0; i < n; i++) {
         if (n_ids[i] < 1 || n_ids[i] > (size_t)e->max_len)
             return lens_error_set(err, LENS_EINVAL, "sequence %zu has %zu ids; 1..%d allowed", i,
@@ -202,3 +217,5 @@ int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const siz
     flush(e);
     return LENS_OK;
 }
+
+uint64_t lens_encoder_empty(const lens_encoder *e) { return e->se ? lens_static_enc_empty(e->se) : 0; }

@@ -136,6 +136,14 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
         goto fail;
     }
     m->precision = opts ? opts->precision : LENS_FP32;
+    if (lens_static_detect(m->dir)) { /* word vectors + SIF pooling, fp32 only */
+        if ((rc = lens_static_open(&m->wv, m->dir, err))) goto fail;
+        m->precision = LENS_FP32;
+        m->normalize = 1;
+        m->max_seq_len = 0; /* no sequence limit: every word counts */
+        *out = m;
+        return LENS_OK;
+    }
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", m->dir);
     if ((rc = lens_bert_config_read(&m->cfg, path, err))) goto fail;
@@ -180,14 +188,22 @@ void lens_model_close(lens_model *m)
     if (!m) return;
     lens_bert_free(&m->bert);
     lens_tokenizer_close(m->tok);
+    lens_static_close(m->wv);
     free(m);
 }
 
-int lens_model_dim(const lens_model *m) { return m->cfg.hidden; }
+int lens_model_dim(const lens_model *m) { return m->wv ? m->wv->dim : m->cfg.hidden; }
 int lens_model_max_seq_len(const lens_model *m) { return m->max_seq_len; }
 lens_precision lens_model_precision(const lens_model *m) { return m->precision; }
 lens_pooling lens_model_pooling(const lens_model *m) { return m->pooling; }
 int lens_model_normalize(const lens_model *m) { return m->normalize; }
 const char *lens_model_path(const lens_model *m) { return m->dir; }
-const char *lens_model_kernel(const lens_model *m) { return lens_kernel_name(m->kernel); }
+const char *lens_model_kernel(const lens_model *m)
+{
+    return m->wv ? "static" : lens_kernel_name(m->kernel);
+}
 const lens_tokenizer *lens_model_tokenizer(const lens_model *m) { return m->tok; }
+int lens_model_vocab_size(const lens_model *m)
+{
+    return m->wv ? (int)m->wv->n_words : lens_tokenizer_vocab_size(m->tok);
+}

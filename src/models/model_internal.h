@@ -3,6 +3,7 @@
 #define LENS_MODELS_MODEL_INTERNAL_H
 
 #include "bert.h"
+#include "static.h"
 #include "lens/model.h"
 
 struct lens_model {
@@ -16,6 +17,7 @@ struct lens_model {
     int normalize;
     int pool_dim;
     int max_seq_len;
+    lens_static *wv; /* set for a "lens-static" word-vector model (no BERT) */
 };
 
 #endif
