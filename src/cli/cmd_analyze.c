@@ -3,15 +3,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 #include "lens/analyze.h"
+
+/* Default model: all-MiniLM-L6-v2 when it is in the cache, else the static
+ * model shipped with lens (trained on Steam reviews; works offline). */
+static const char *default_model(char *buf, size_t cap)
+{
+    struct stat st;
+    lens_error err;
+    if (lens_model_cache_dir(buf, cap, &err) == 0) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, cap - n, "/sentence-transformers/all-MiniLM-L6-v2/model.safetensors");
+        if (stat(buf, &st) == 0) return "all-MiniLM-L6-v2";
+    }
+    return LENS_BUNDLED_MODEL;
+}
 
 static const char *analyze_usage =
     "usage: lens analyze --themes THEMES.json -o OUTDIR [options] INPUT...\n"
     "  INPUT                 review files (.csv, .jsonl, optionally .zst) or directories of them\n"
     "  --themes F            steamLens themes.json: {\"<appid>\": {\"<theme>\": [keywords]}}\n"
     "  -o, --output DIR      where assignments.csv, report.csv and report.json go\n"
-    "  --model M             model directory or cached name (default all-MiniLM-L6-v2)\n"
+    "  --model M             model directory or cached name (default: all-MiniLM-L6-v2 when\n"
+    "                        pulled, else the bundled static model trained on Steam reviews)\n"
     "  --precision P         fp32 | bf16 | int8 (default fp32)\n"
     "  --language L          keep reviews in this language (default english; 'all' keeps all)\n"
     "  --min-similarity S    reviews whose best theme is below S go to 'unassigned' (default: off)\n"
@@ -29,7 +46,8 @@ static void on_progress(void *ctx, uint64_t rows, double fraction)
 
 int cmd_analyze(int argc, char **argv)
 {
-    lens_analyze_opts o = {.model = "all-MiniLM-L6-v2", .language = "english", .min_similarity = -2.0f,
+    char cache[4200];
+    lens_analyze_opts o = {.model = default_model(cache, sizeof cache), .language = "english", .min_similarity = -2.0f,
                            .top_k = 1, .quotes = 5, .batch_tokens = 4096};
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
     if (!inputs) return cli_fail("out of memory");
