@@ -130,6 +130,15 @@ PY
 "${A[@]}" --language all -o "$work/all" "$work/reviews.csv" 2>/dev/null
 check "language all" $PY -c "import json,sys; c=json.load(open('$work/all/report.json'))['counts']; sys.exit(0 if c['other_language']==0 and c['analyzed']>0 else 1)"
 
+# the bundled static model: a review of only unknown words is unassigned
+printf 'app_id,review,voted_up,recommendationid\n391540,qwzxv plmkj,1,1\n391540,the music and the story are great,1,2\n' > "$work/unk.csv"
+"$LENS" analyze --themes "$THEMES" --model "$(dirname "$0")/../models/steam-static" -o "$work/unk" "$work/unk.csv" 2>/dev/null
+check "unknown words -> unassigned" $PY - "$work/unk" <<'PY'
+import csv, sys
+a = {r["review_id"]: r["theme"] for r in csv.DictReader(open(sys.argv[1] + "/assignments.csv", newline=""))}
+sys.exit(0 if a.get("1") == "unassigned" and a.get("2") not in (None, "unassigned") else 1)
+PY
+
 # errors: one line, non-zero exit
 printf '{"10": {"a": ["x", 5]}}' > "$work/bad.json"
 expect_error "themes error has line:column" "bad.json:1:20" "$LENS" analyze --themes "$work/bad.json" --model "$MODEL" -o "$work/x" "$work/reviews.csv"
