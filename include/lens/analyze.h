@@ -6,7 +6,12 @@
  * directory: assignments.csv (one row per review and theme), report.csv
  * (steamLens columns, numbers instead of formatted strings, no review lists
  * in cells), summaries.csv (representative quotes from every sentence of
- * every review, see lens/summary.h) and report.json. */
+ * every review, see lens/summary.h), report.json and report.html.
+ *
+ * After every chunk the job's state is checkpointed in
+ * out_dir/.lens-checkpoint; run the same job again after a crash, a kill or
+ * a stop and it resumes from the last chunk, with outputs byte-identical to
+ * an uninterrupted run. The checkpoint is removed when the job finishes. */
 #ifndef LENS_ANALYZE_H
 #define LENS_ANALYZE_H
 
@@ -18,6 +23,13 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Where a review's sentiment comes from. */
+typedef enum {
+    LENS_SENTIMENT_AUTO,     /* voted_up when the input has it, else VADER */
+    LENS_SENTIMENT_VOTED_UP, /* the voted_up column; an error without it */
+    LENS_SENTIMENT_VADER     /* VADER on the review text */
+} lens_sentiment_source;
 
 typedef struct lens_analyze_opts {
     const char *const *inputs; /* files (.csv, .jsonl, optionally .zst) or directories of them */
@@ -31,18 +43,23 @@ typedef struct lens_analyze_opts {
     float min_similarity;      /* below it a review is "unassigned" */
     int top_k;                 /* themes per review (>= 1) */
     int quotes;                /* representative quotes per (app, theme, sentiment); 0: no summaries */
+    lens_sentiment_source sentiment;
+    int chunk;                 /* reviews per chunk and checkpoint; 0: 2048 (the most) */
+    int restart;               /* ignore a checkpoint in out_dir instead of resuming from it */
     /* column names; NULL: detected from the Steam schema */
     const char *col_app, *col_text, *col_voted, *col_language, *col_name, *col_id;
     /* progress: called after each chunk; may be NULL */
     void (*progress)(void *ctx, uint64_t reviews, double fraction);
     void *ctx;
-    volatile int *stop;        /* set non-zero to stop after the current chunk */
+    volatile int *stop;        /* set non-zero to stop after the current chunk (LENS_ECANCEL) */
 } lens_analyze_opts;
 
 typedef struct lens_analyze_stats {
     uint64_t rows, analyzed, empty, other_language, unknown_app, unassigned;
     uint64_t tokens, sentences;
     int unknown_apps;          /* distinct app ids without themes */
+    int resumed;               /* 1 when the run went on from a checkpoint */
+    uint64_t rows_resumed;     /* rows the checkpoint had done (set before the first progress call) */
     double seconds_read, seconds_embed, seconds_assign, seconds_summarize, seconds_write;
 } lens_analyze_stats;
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "summary_checkpoint.h"
+
 typedef struct {
     float *emb;       /* [dim] */
     char *text, *review_id;
@@ -23,10 +25,12 @@ struct lens_summary {
     /* first-level picks */
     pick *picks;
     int n_picks, cap_picks;
-    double *sum;       /* running sum of every sentence embedding */
+    double *sum;       /* sum of the embeddings of every flushed sentence */
     uint64_t sentences;
     uint32_t reviews;  /* number of the current review */
     char *last_rid;
+    /* checkpoints: what the last lens_summary_save wrote */
+    int saved_picks, saved_pending, flushed, dirty;
     lens_quote *quotes;
     int n_quotes;
 };
@@ -158,8 +162,13 @@ static int flush(lens_summary *s, lens_error *err)
     float *c = calloc((size_t)d, sizeof *c), *rel = malloc((size_t)s->n * sizeof *rel);
     int *chosen = malloc((size_t)k * sizeof *chosen);
     if (!c || !rel || !chosen) goto oom;
+    /* the running sum grows here, in sentence order, so it only changes
+     * when picks are made and a checkpoint can save both together */
     for (int i = 0; i < s->n; i++)
-        for (int j = 0; j < d; j++) c[j] += s->emb[(size_t)i * d + j];
+        for (int j = 0; j < d; j++) {
+            c[j] += s->emb[(size_t)i * d + j];
+            s->sum[j] += s->emb[(size_t)i * d + j];
+        }
     float norm = sqrtf(dot(c, c, d));
     for (int j = 0; j < d; j++) c[j] = norm > 0 ? c[j] / norm : 0;
     int m = mmr(s->emb, s->n, d, c, k, s->o.lambda, chosen, rel);
@@ -191,12 +200,32 @@ static int flush(lens_summary *s, lens_error *err)
     free(rel);
     free(chosen);
     free_chunk(s);
+    s->flushed = 1;
     return LENS_OK;
 oom:
     free(c);
     free(rel);
     free(chosen);
     return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
+}
+
+/* room for need sentences in the chunk being filled */
+static int reserve(lens_summary *s, int need)
+{
+    if (need <= s->cap) return 0;
+    int cap = s->cap ? s->cap : s->o.chunk + 16;
+    while (cap < need) cap *= 2;
+    float *e = realloc(s->emb, (size_t)cap * s->o.dim * sizeof *e);
+    if (e) s->emb = e;
+    char **t = realloc(s->text, (size_t)cap * sizeof *t);
+    if (t) s->text = t;
+    char **r = realloc(s->rid, (size_t)cap * sizeof *r);
+    if (r) s->rid = r;
+    uint32_t *rn = realloc(s->rnum, (size_t)cap * sizeof *rn);
+    if (rn) s->rnum = rn;
+    if (!e || !t || !r || !rn) return -1;
+    s->cap = cap;
+    return 0;
 }
 
 int lens_summary_add(lens_summary *s, const float *emb, const char *text, size_t len, const char *review_id,
@@ -210,27 +239,15 @@ int lens_summary_add(lens_summary *s, const float *emb, const char *text, size_t
         if (!(s->last_rid = strdup(review_id))) return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
         s->reviews++;
     }
-    if (s->n == s->cap) {
-        int cap = s->cap ? s->cap * 2 : s->o.chunk + 16;
-        float *e = realloc(s->emb, (size_t)cap * s->o.dim * sizeof *e);
-        if (e) s->emb = e;
-        char **t = realloc(s->text, (size_t)cap * sizeof *t);
-        if (t) s->text = t;
-        char **r = realloc(s->rid, (size_t)cap * sizeof *r);
-        if (r) s->rid = r;
-        uint32_t *rn = realloc(s->rnum, (size_t)cap * sizeof *rn);
-        if (rn) s->rnum = rn;
-        if (!e || !t || !r || !rn) return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
-        s->cap = cap;
-    }
+    if (reserve(s, s->n + 1)) return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
     memcpy(s->emb + (size_t)s->n * s->o.dim, emb, (size_t)s->o.dim * sizeof *emb);
     s->text[s->n] = strndup(text, len);
     s->rid[s->n] = strdup(review_id);
     s->rnum[s->n] = s->reviews;
     if (!s->text[s->n] || !s->rid[s->n]) return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
     s->n++;
-    for (int j = 0; j < s->o.dim; j++) s->sum[j] += emb[j];
     s->sentences++;
+    s->dirty = 1;
     return LENS_OK;
 }
 
@@ -294,4 +311,106 @@ int lens_summary_finish(lens_summary *s, const lens_quote **quotes, int *n, lens
     *quotes = s->quotes;
     *n = m;
     return LENS_OK;
+}
+
+/* ---------------------------------------------------------------- checkpoints */
+
+int lens_summary_dirty(const lens_summary *s) { return s->dirty || s->flushed; }
+
+void lens_summary_save(lens_summary *s, lens_wbuf *b)
+{
+    int d = s->o.dim;
+    lens_wbuf_u32(b, (uint32_t)s->flushed);
+    lens_wbuf_u32(b, (uint32_t)(s->n_picks - s->saved_picks));
+    for (int i = s->saved_picks; i < s->n_picks; i++) {
+        const pick *p = &s->picks[i];
+        lens_wbuf_put(b, p->emb, (size_t)d * sizeof *p->emb);
+        lens_wbuf_str(b, p->text);
+        lens_wbuf_str(b, p->review_id);
+        lens_wbuf_u64(b, p->sentences);
+        lens_wbuf_u64(b, p->n_reviews);
+        lens_wbuf_put(b, p->reviews, p->n_reviews * sizeof *p->reviews);
+    }
+    if (s->flushed) lens_wbuf_put(b, s->sum, (size_t)d * sizeof *s->sum);
+    int from = s->flushed ? 0 : s->saved_pending;
+    lens_wbuf_u32(b, (uint32_t)from);
+    lens_wbuf_u32(b, (uint32_t)(s->n - from));
+    for (int i = from; i < s->n; i++) {
+        lens_wbuf_str(b, s->text[i]);
+        lens_wbuf_str(b, s->rid[i]);
+        lens_wbuf_u32(b, s->rnum[i]);
+    }
+    lens_wbuf_u32(b, s->reviews);
+    lens_wbuf_u64(b, s->sentences);
+    lens_wbuf_str(b, s->last_rid);
+    s->saved_picks = s->n_picks;
+    s->saved_pending = s->n;
+    s->flushed = s->dirty = 0;
+}
+
+int lens_summary_load(lens_summary *s, lens_rbuf *r, lens_error *err)
+{
+    int d = s->o.dim;
+    uint32_t flushed = lens_rbuf_u32(r), n_new = lens_rbuf_u32(r);
+    if (r->bad || n_new > (r->len - r->at) / ((size_t)d * sizeof(float)))
+        return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: bad pick count");
+    if (flushed) free_chunk(s);
+    if (s->n_picks + (int)n_new > s->cap_picks) {
+        int cap = s->cap_picks ? s->cap_picks : 64;
+        while (cap < s->n_picks + (int)n_new) cap *= 2;
+        pick *np = realloc(s->picks, (size_t)cap * sizeof *np);
+        if (!np) return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
+        s->picks = np;
+        s->cap_picks = cap;
+    }
+    for (uint32_t i = 0; i < n_new; i++) {
+        pick *p = &s->picks[s->n_picks];
+        memset(p, 0, sizeof *p);
+        s->n_picks++; /* counted now, so lens_summary_free frees a half-read pick */
+        if (!(p->emb = malloc((size_t)d * sizeof *p->emb))) return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
+        lens_rbuf_get(r, p->emb, (size_t)d * sizeof *p->emb);
+        p->text = lens_rbuf_str(r);
+        p->review_id = lens_rbuf_str(r);
+        p->sentences = lens_rbuf_u64(r);
+        uint64_t nr = lens_rbuf_u64(r);
+        if (r->bad || !p->text || !p->review_id || nr > (r->len - r->at) / sizeof *p->reviews)
+            return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: bad pick");
+        p->n_reviews = p->cap_reviews = (size_t)nr;
+        if (nr && !(p->reviews = malloc((size_t)nr * sizeof *p->reviews)))
+            return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
+        lens_rbuf_get(r, p->reviews, (size_t)nr * sizeof *p->reviews);
+    }
+    if (flushed) lens_rbuf_get(r, s->sum, (size_t)d * sizeof *s->sum);
+    uint32_t from = lens_rbuf_u32(r), n = lens_rbuf_u32(r);
+    if (r->bad || from != (uint32_t)s->n || n > r->len - r->at)
+        return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: waiting sentences out of order");
+    if (reserve(s, s->n + (int)n)) return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
+    for (uint32_t i = 0; i < n; i++) {
+        s->text[s->n] = lens_rbuf_str(r);
+        s->rid[s->n] = lens_rbuf_str(r);
+        s->rnum[s->n] = lens_rbuf_u32(r);
+        s->n++;
+        if (r->bad || !s->text[s->n - 1] || !s->rid[s->n - 1])
+            return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: bad sentence");
+    }
+    s->reviews = lens_rbuf_u32(r);
+    s->sentences = lens_rbuf_u64(r);
+    free(s->last_rid);
+    s->last_rid = lens_rbuf_str(r);
+    if (r->bad) return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: truncated");
+    s->saved_picks = s->n_picks;
+    s->saved_pending = s->n;
+    s->flushed = s->dirty = 0;
+    return LENS_OK;
+}
+
+size_t lens_summary_waiting(const lens_summary *s, const char *const **texts)
+{
+    *texts = (const char *const *)s->text;
+    return (size_t)s->n;
+}
+
+void lens_summary_set_waiting(lens_summary *s, const float *emb)
+{
+    memcpy(s->emb, emb, (size_t)s->n * s->o.dim * sizeof *emb);
 }

@@ -24,11 +24,16 @@ typedef struct cli_progress {
     const char *what;
     double start, last_draw;
     int tty;
+    uint64_t base_rows; /* done before this run (a resumed job) */
+    double base_fraction;
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, const char *what);
 /* done rows; fraction of input consumed in [0,1] (or < 0 if unknown) */
 void cli_progress_update(cli_progress *p, uint64_t rows, double fraction);
+/* A resumed job: rows and fraction already done count neither for the rate
+ * nor for the ETA. */
+void cli_progress_rebase(cli_progress *p, uint64_t rows, double fraction);
 void cli_progress_done(cli_progress *p, uint64_t rows, const char *extra);
 double cli_now(void);
 

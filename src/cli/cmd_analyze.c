@@ -26,7 +26,8 @@ static const char *analyze_usage =
     "usage: lens analyze --themes THEMES.json -o OUTDIR [options] INPUT...\n"
     "  INPUT                 review files (.csv, .jsonl, optionally .zst) or directories of them\n"
     "  --themes F            steamLens themes.json: {\"<appid>\": {\"<theme>\": [keywords]}}\n"
-    "  -o, --output DIR      where assignments.csv, report.csv and report.json go\n"
+    "  -o, --output DIR      where assignments.csv, report.csv, report.json, summaries.csv and\n"
+    "                        report.html go; a stopped or killed run resumes when run again\n"
     "  --model M             model directory or cached name (default: all-MiniLM-L6-v2 when\n"
     "                        pulled, else the bundled static model trained on Steam reviews)\n"
     "  --precision P         fp32 | bf16 | int8 (default fp32)\n"
@@ -36,12 +37,28 @@ static const char *analyze_usage =
     "  --quotes K            representative quotes per game, theme and sentiment, chosen from\n"
     "                        every sentence of every review (default 5; 0 skips summaries)\n"
     "  --threads N, --batch-tokens N\n"
+    "  --chunk N             reviews per chunk and checkpoint (default 2048, the most)\n"
+    "  --restart             ignore the checkpoint in OUTDIR instead of resuming from it\n"
     "  --app-column C, --text-column C, --voted-column C, --language-column C,\n"
     "  --name-column C, --id-column C   override the detected Steam columns\n";
 
+typedef struct {
+    cli_progress bar;
+    const lens_analyze_stats *st;
+    int rebased;
+} progress_ctx;
+
 static void on_progress(void *ctx, uint64_t rows, double fraction)
 {
-    cli_progress_update(ctx, rows, fraction);
+    progress_ctx *p = ctx;
+    if (p->st->resumed && !p->rebased) { /* the first call of a resumed job: where it stood */
+        cli_progress_rebase(&p->bar, rows, fraction);
+        p->rebased = 1;
+        fprintf(stderr, "lens: resuming from the checkpoint in the output directory: %llu rows done\n",
+                                (unsigned long long)rows);
+        return;
+    }
+    cli_progress_update(&p->bar, rows, fraction);
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -70,15 +87,19 @@ int cmd_analyze(int argc, char **argv)
         else if (!strcmp(a, "--language-column")) target = &o.col_language;
         else if (!strcmp(a, "--name-column")) target = &o.col_name;
         else if (!strcmp(a, "--id-column")) target = &o.col_id;
-        else if (!strcmp(a, "--precision")) {
+        else if (!strcmp(a, "--restart")) {
+            o.restart = 1;
+            continue;
+        } else if (!strcmp(a, "--precision")) {
             if (!v || lens_precision_parse(v, &o.precision)) { cli_fail("--precision must be fp32, bf16 or int8"); goto out; }
             i++;
             continue;
         } else if (!strcmp(a, "--threads") || !strcmp(a, "--batch-tokens") || !strcmp(a, "--top-k") ||
-                   !strcmp(a, "--quotes")) {
+                   !strcmp(a, "--quotes") || !strcmp(a, "--chunk")) {
             int *dst = !strcmp(a, "--threads") ? &o.threads : !strcmp(a, "--batch-tokens") ? &o.batch_tokens
-                     : !strcmp(a, "--top-k") ? &o.top_k : &o.quotes;
-            if (cli_int(a, v, dst == &o.quotes ? 0 : 1, dst == &o.top_k ? 8 : dst == &o.quotes ? 100 : 1 << 20, dst)) goto out;
+                     : !strcmp(a, "--top-k") ? &o.top_k : !strcmp(a, "--chunk") ? &o.chunk : &o.quotes;
+            int hi = dst == &o.top_k ? 8 : dst == &o.quotes ? 100 : dst == &o.chunk ? 2048 : 1 << 20;
+            if (cli_int(a, v, dst == &o.quotes ? 0 : 1, hi, dst)) goto out;
             i++;
             continue;
         } else if (!strcmp(a, "--min-similarity")) {
@@ -113,16 +134,17 @@ int cmd_analyze(int argc, char **argv)
     o.inputs = inputs;
     o.n_inputs = n;
     cli_install_signals();
-    cli_progress p;
-    cli_progress_start(&p, "analyze");
+    lens_analyze_stats st;
+    progress_ctx p = {.st = &st};
+    cli_progress_start(&p.bar, "analyze");
     o.progress = on_progress;
     o.ctx = &p;
     o.stop = &cli_stop;
-    lens_analyze_stats st;
     lens_error err = {0};
     if (lens_analyze_run(&o, &st, &err)) {
         if (err.code == LENS_ECANCEL) {
-            cli_fail("interrupted after %llu reviews; no reports were written", (unsigned long long)st.rows);
+            cli_fail("stopped after %llu reviews; progress is saved in %s/.lens-checkpoint: run the same command "
+                     "again to resume", (unsigned long long)st.rows, o.out_dir);
             status = 130;
         } else {
             cli_fail("%s", err.msg);
@@ -132,12 +154,12 @@ int cmd_analyze(int argc, char **argv)
     char extra[512];
     snprintf(extra, sizeof extra,
              "%llu analyzed, %llu empty, %llu other language, %llu reviews of %d apps without themes, %llu unassigned; "
-             "%llu sentences; read %.1fs, embed %.1fs, assign %.1fs, summarize %.1fs, write %.1fs -> %s",
+             "%llu sentences%s; read %.1fs, embed %.1fs, assign %.1fs, summarize %.1fs, write %.1fs -> %s",
              (unsigned long long)st.analyzed, (unsigned long long)st.empty, (unsigned long long)st.other_language,
              (unsigned long long)st.unknown_app, st.unknown_apps, (unsigned long long)st.unassigned,
-             (unsigned long long)st.sentences, st.seconds_read, st.seconds_embed, st.seconds_assign,
+             (unsigned long long)st.sentences, st.resumed ? " (resumed from a checkpoint)" : "", st.seconds_read, st.seconds_embed, st.seconds_assign,
              st.seconds_summarize, st.seconds_write, o.out_dir);
-    cli_progress_done(&p, st.rows, extra);
+    cli_progress_done(&p.bar, st.rows, extra);
     status = 0;
 out:
     free(inputs);

@@ -58,6 +58,14 @@ void cli_progress_start(cli_progress *p, const char *what)
     p->start = cli_now();
     p->last_draw = 0;
     p->tty = isatty(STDERR_FILENO);
+    p->base_rows = 0;
+    p->base_fraction = 0;
+}
+
+void cli_progress_rebase(cli_progress *p, uint64_t rows, double fraction)
+{
+    p->base_rows = rows;
+    p->base_fraction = fraction > 0 ? fraction : 0;
 }
 
 static void fmt_secs(char *buf, size_t cap, double s)
@@ -74,9 +82,10 @@ void cli_progress_update(cli_progress *p, uint64_t rows, double fraction)
     double now = cli_now();
     if (now - p->last_draw < 0.2) return;
     p->last_draw = now;
-    double el = now - p->start, rate = el > 0 ? rows / el : 0;
+    double el = now - p->start, rate = el > 0 ? (rows - p->base_rows) / el : 0;
+    double done = fraction - p->base_fraction;
     char eta[32] = "?";
-    if (fraction > 0.001) fmt_secs(eta, sizeof eta, el * (1 - fraction) / fraction);
+    if (done > 0.001) fmt_secs(eta, sizeof eta, el * (1 - fraction) / done);
     int width = 24, fill = fraction >= 0 ? (int)(fraction * width + 0.5) : 0;
     char bar[64];
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
@@ -89,6 +98,6 @@ void cli_progress_done(cli_progress *p, uint64_t rows, const char *extra)
 {
     double el = cli_now() - p->start;
     if (p->tty) fputs("\r\033[K", stderr);
-    fprintf(stderr, "%s: %llu rows in %.2fs (%.1f rows/s)%s%s\n", p->what, (unsigned long long)rows, el,
-            el > 0 ? rows / el : 0.0, extra && *extra ? ", " : "", extra ? extra : "");
+    fprintf(stderr, "%s: %llu rows in %.2fs (%.1f rows/s)%s%s\n", p->what, (unsigned long long)(rows - p->base_rows),
+            el, el > 0 ? (rows - p->base_rows) / el : 0.0, extra && *extra ? ", " : "", extra ? extra : "");
 }

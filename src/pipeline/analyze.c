@@ -333,7 +333,9 @@ static void note_unknown(job *j, const char *app_id, size_t n)
     u->rows = 1;
 }
 
-static int read_file(job *j, const char *path, chunk *c, uint64_t *done_bytes, uint64_t total_bytes, lens_error *err)
+/* Reads inputs[index] from its row skip on (rows a checkpoint already has). */
+static int read_file(job *j, int index, const char *path, chunk *c, uint64_t skip, uint64_t total_bytes,
+                     lens_error *err)
 {
     lens_table *t = NULL;
     int cols[N_COLS];
@@ -341,6 +343,16 @@ static int read_file(job *j, const char *path, chunk *c, uint64_t *done_bytes, u
     if (!rc) rc = detect_columns(t, j->o, cols, err);
     const char *lang = j->o->language && *j->o->language ? j->o->language : NULL;
     double t0 = now();
+    j->file_index = index;
+    j->file_rows = 0;
+    while (!rc && j->file_rows < skip) {
+        int r = lens_table_next(t, err);
+        if (r <= 0) {
+            rc = r ? r : lens_error_set(err, LENS_EFORMAT, "%s: shorter than when the checkpoint was made", path);
+            break;
+        }
+        j->file_rows++;
+    }
     while (!rc) {
         int r = lens_table_next(t, err);
         if (r < 0) {
@@ -348,6 +360,7 @@ static int read_file(job *j, const char *path, chunk *c, uint64_t *done_bytes, u
             break;
         }
         if (r == 0) break;
+        j->file_rows++;
         j->st->rows++;
         size_t n_app, n_text, n_v, n;
         const char *app_id = lens_table_get(t, cols[C_APP], &n_app);
@@ -403,18 +416,23 @@ static int read_file(job *j, const char *path, chunk *c, uint64_t *done_bytes, u
         c->app[k] = ai;
         c->up[k] = up;
         c->n++;
-        if (c->n == CHUNK) {
+        if (c->n == j->chunk_rows) {
             j->st->seconds_read += now() - t0;
             rc = flush_chunk(j, c, err);
+            if (!rc) rc = lens_ckpt_commit(j, err);
             t0 = now();
             if (j->o->progress)
                 j->o->progress(j->o->ctx, j->st->rows,
-                               total_bytes ? (double)(*done_bytes + lens_table_offset(t)) / total_bytes : -1);
+                               total_bytes ? (double)(j->done_bytes + lens_table_offset(t)) / total_bytes : -1);
             if (!rc && j->o->stop && *j->o->stop) rc = lens_error_set(err, LENS_ECANCEL, "stopped by request");
         }
     }
     j->st->seconds_read += now() - t0;
-    if (t) *done_bytes += lens_table_size(t);
+    if (t && !rc) {
+        j->done_bytes += lens_table_size(t);
+        j->file_index = index + 1;
+        j->file_rows = 0;
+    }
     lens_table_close(t);
     return rc;
 }
@@ -425,14 +443,14 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
 {
     memset(st, 0, sizeof *st);
     if (o->top_k < 1) return lens_error_set(err, LENS_EINVAL, "--top-k must be at least 1");
+    if (o->chunk < 0 || o->chunk > CHUNK) return lens_error_set(err, LENS_EINVAL, "--chunk must be 1..%d", CHUNK);
     path_list inputs = {0};
-    job j = {.o = o, .st = st};
+    job j = {.o = o, .st = st, .journal = -1, .chunk_rows = o->chunk ? o->chunk : CHUNK};
     chunk *c = calloc(1, sizeof *c);
     lens_model *model = NULL;
     lens_pool *pool = NULL;
-    char assign_tmp[4300], assign_path[4200];
+    char assign_path[4200];
     snprintf(assign_path, sizeof assign_path, "%s/assignments.csv", o->out_dir);
-    snprintf(assign_tmp, sizeof assign_tmp, "%s.tmp", assign_path);
     lens_model_opts mo = {.precision = o->precision};
     int rc = c ? LENS_OK : lens_error_set(err, LENS_ENOMEM, "out of memory");
     if (!rc) rc = expand_inputs(o, &inputs, err);
@@ -442,6 +460,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     if (!rc) rc = lens_pool_new(&pool, o->threads, err);
     if (!rc) rc = lens_encoder_new(&j.enc, model, pool, o->batch_tokens, err);
     if (!rc) {
+        j.model = model;
         j.dim = lens_model_dim(model);
         rc = lens_themes_embed(j.themes, j.enc, j.dim, err);
     }
@@ -459,27 +478,42 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
                  (j.agg[a].sum = calloc(((size_t)j.themes->apps[a].n_themes + 1) * 2, sizeof(lens_summary *))) != NULL &&
                  (j.agg[a].sample = calloc(((size_t)j.themes->apps[a].n_themes + 1) * SAMPLES, sizeof(char *))) != NULL &&
                  (j.agg[a].sample_id = calloc(((size_t)j.themes->apps[a].n_themes + 1) * SAMPLES, sizeof(char *))) != NULL &&
-                 (j.agg[a].sample_up = calloc(((size_t)j.themes->apps[a].n_themes + 1) * SAMPLES, 1)) != NULL;
+                 (j.agg[a].sample_up = calloc(((size_t)j.themes->apps[a].n_themes + 1) * SAMPLES, 1)) != NULL &&
+                 (j.agg[a].sample_saved = calloc(((size_t)j.themes->apps[a].n_themes + 1) * SAMPLES, 1)) != NULL;
         if (o->top_k > 8) rc = lens_error_set(err, LENS_EINVAL, "--top-k is at most 8");
         if (!ok) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
-    if (!rc && !(j.assign = fopen(assign_tmp, "w"))) rc = lens_error_set(err, LENS_EIO, "%s: %s", assign_tmp, strerror(errno));
-    if (!rc) fputs("review_id,app_id,theme,similarity,sentiment,rank\n", j.assign);
-    uint64_t total_bytes = 0, done_bytes = 0;
+    if (!rc) rc = lens_ckpt_open(&j, inputs.paths, inputs.n, err);
+    uint64_t total_bytes = 0;
     for (int i = 0; i < inputs.n; i++) {
         struct stat sb;
         if (stat(inputs.paths[i], &sb) == 0) total_bytes += (uint64_t)sb.st_size;
     }
-    for (int i = 0; !rc && i < inputs.n; i++) rc = read_file(&j, inputs.paths[i], c, &done_bytes, total_bytes, err);
+    st->resumed = j.resumed;
+    st->rows_resumed = j.resumed ? st->rows : 0;
+    if (!rc && j.resumed && o->progress)
+        o->progress(o->ctx, st->rows, total_bytes ? (double)j.done_bytes / total_bytes : -1);
+    uint64_t skip = j.file_rows;
+    for (int i = j.file_index; !rc && i < inputs.n; i++, skip = 0)
+        rc = read_file(&j, i, inputs.paths[i], c, skip, total_bytes, err);
     if (!rc) rc = flush_chunk(&j, c, err);
+    if (!rc) rc = lens_ckpt_commit(&j, err); /* a kill while writing reports resumes here */
     if (!rc && o->progress) o->progress(o->ctx, st->rows, 1.0);
     double t0 = now();
-    if (j.assign && fclose(j.assign) != 0 && !rc) rc = lens_error_set(err, LENS_EIO, "%s: write failed", assign_tmp);
-    if (!rc && rename(assign_tmp, assign_path)) rc = lens_error_set(err, LENS_EIO, "rename %s: %s", assign_tmp, strerror(errno));
+    if (j.assign && fclose(j.assign) != 0 && !rc) rc = lens_error_set(err, LENS_EIO, "%s: write failed", j.assign_tmp);
+    j.assign = NULL;
+    /* link, not rename: assignments.csv.tmp stays whole until the checkpoint
+     * is gone, so a kill from here on can still resume */
+    if (!rc) {
+        unlink(assign_path);
+        if (link(j.assign_tmp, assign_path))
+            rc = lens_error_set(err, LENS_EIO, "link %s: %s", j.assign_tmp, strerror(errno));
+    }
     if (!rc && o->quotes > 0) rc = lens_write_summaries(&j, o->out_dir, err);
     if (!rc) rc = lens_write_reports(&j, o->out_dir, err);
     if (!rc) rc = lens_write_html(&j, o->out_dir, err);
-    if (rc) unlink(assign_tmp);
+    lens_ckpt_close(&j, rc == 0);
+    if (!rc) unlink(j.assign_tmp);
     st->seconds_write = now() - t0;
     st->unknown_apps = j.n_unknown;
     for (int a = 0; j.agg && a < j.themes->n_apps; a++) {
@@ -492,6 +526,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
         free(j.agg[a].sample);
         free(j.agg[a].sample_id);
         free(j.agg[a].sample_up);
+        free(j.agg[a].sample_saved);
         free(j.agg[a].theme);
         free(j.agg[a].name);
     }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../base/buf.h"
 #include "../text/sentences.h"
 #include "lens/analyze.h"
 #include "lens/summary.h"
@@ -25,6 +26,8 @@ typedef struct {
     char **sample;      /* [(n_themes + 1) * SAMPLES] first reviews, truncated */
     char **sample_id;
     int8_t *sample_up;
+    uint8_t *sample_saved; /* checkpoints: written to the journal */
+    uint8_t name_saved;
 } app_agg;
 
 typedef struct {
@@ -35,8 +38,17 @@ typedef struct {
 typedef struct {
     const lens_analyze_opts *o;
     lens_themes *themes;
+    lens_model *model;
     lens_encoder *enc;
-    int dim;
+    int dim, chunk_rows;
+    /* input position: rows of inputs[file_index] read, bytes of earlier files */
+    int file_index;
+    uint64_t file_rows, done_bytes;
+    /* checkpoints (checkpoint.c) */
+    char ckpt_dir[4200], assign_tmp[4300];
+    uint64_t assign_len;
+    int journal, resumed, created, commits;
+    lens_wbuf record;
     app_agg *agg;
     unknown_app *unknown;
     int n_unknown, cap_unknown;
@@ -53,6 +65,13 @@ typedef struct {
     int *picks;
     lens_analyze_stats *st;
 } job;
+
+/* checkpoint.c: open restores the job from out_dir's checkpoint when there
+ * is one for it (j->resumed) and opens assignments.csv.tmp; commit records a
+ * finished chunk; close(finished) removes the checkpoint. */
+int lens_ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err);
+int lens_ckpt_commit(job *j, lens_error *err);
+void lens_ckpt_close(job *j, int finished);
 
 /* report.c */
 void lens_csv_field(FILE *f, const char *s);

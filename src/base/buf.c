@@ -1,0 +1,88 @@
+/* Byte buffers for checkpoints (see buf.h). */
+#include "buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void lens_wbuf_put(lens_wbuf *b, const void *data, size_t n)
+{
+    if (b->oom) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) cap *= 2;
+        unsigned char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n) memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+void lens_wbuf_u32(lens_wbuf *b, uint32_t v) { lens_wbuf_put(b, &v, sizeof v); }
+void lens_wbuf_u64(lens_wbuf *b, uint64_t v) { lens_wbuf_put(b, &v, sizeof v); }
+
+void lens_wbuf_str(lens_wbuf *b, const char *s)
+{
+    if (!s) {
+        lens_wbuf_u32(b, UINT32_MAX);
+        return;
+    }
+    size_t n = strlen(s);
+    lens_wbuf_u32(b, (uint32_t)n);
+    lens_wbuf_put(b, s, n);
+}
+
+void lens_wbuf_free(lens_wbuf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+int lens_rbuf_get(lens_rbuf *r, void *out, size_t n)
+{
+    if (r->bad || n > r->len - r->at) {
+        r->bad = 1;
+        memset(out, 0, n);
+        return -1;
+    }
+    memcpy(out, r->p + r->at, n);
+    r->at += n;
+    return 0;
+}
+
+uint32_t lens_rbuf_u32(lens_rbuf *r)
+{
+    uint32_t v;
+    lens_rbuf_get(r, &v, sizeof v);
+    return v;
+}
+
+uint64_t lens_rbuf_u64(lens_rbuf *r)
+{
+    uint64_t v;
+    lens_rbuf_get(r, &v, sizeof v);
+    return v;
+}
+
+char *lens_rbuf_str(lens_rbuf *r)
+{
+    uint32_t n = lens_rbuf_u32(r);
+    if (r->bad || n == UINT32_MAX) return NULL;
+    if (n > r->len - r->at) {
+        r->bad = 1;
+        return NULL;
+    }
+    char *s = malloc((size_t)n + 1);
+    if (!s) {
+        r->bad = 1;
+        return NULL;
+    }
+    memcpy(s, r->p + r->at, n);
+    s[n] = '\0';
+    r->at += n;
+    return s;
+}
