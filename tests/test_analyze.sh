@@ -140,6 +140,20 @@ a = {r["review_id"]: r["theme"] for r in csv.DictReader(open(sys.argv[1] + "/ass
 sys.exit(0 if a.get("1") == "unassigned" and a.get("2") not in (None, "unassigned") else 1)
 PY
 
+# --min-similarity: the model's data-driven value by default, off on request
+STATIC=("$LENS" analyze --themes "$THEMES" --model "$(dirname "$0")/../models/steam-static")
+"${STATIC[@]}" -o "$work/st-auto" "$work/reviews.csv" 2>/dev/null
+"${STATIC[@]}" --min-similarity off -o "$work/st-off" "$work/reviews.csv" 2>/dev/null
+check "min-similarity auto and off" $PY - "$work/st-auto" "$work/st-off" <<'PY'
+import csv, json, sys
+auto, off = (json.load(open(d + "/report.json")) for d in sys.argv[1:3])
+assert auto["min_similarity"] == 0.14 and off["min_similarity"] is None, (auto["min_similarity"], off["min_similarity"])
+asg = list(csv.DictReader(open(sys.argv[1] + "/assignments.csv", newline="", encoding="utf-8")))
+sims = [(a["theme"] == "unassigned", float(a["similarity"])) for a in asg]
+assert all(u == (s < 0.14) for u, s in sims if s != 0 and abs(s - 0.14) > 1e-6)
+assert 0.1 < auto["counts"]["unassigned"] / auto["counts"]["analyzed"] < 0.6, auto["counts"]
+PY
+
 # errors: one line, non-zero exit
 printf '{"10": {"a": ["x", 5]}}' > "$work/bad.json"
 expect_error "themes error has line:column" "bad.json:1:20" "$LENS" analyze --themes "$work/bad.json" --model "$MODEL" -o "$work/x" "$work/reviews.csv"

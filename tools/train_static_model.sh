@@ -29,4 +29,6 @@ mkdir -p "$OUT"
 for f in config.json vocab.txt model.safetensors; do
     cp "$tmp/model/$f" "$OUT/.$f.tmp" && mv "$OUT/.$f.tmp" "$OUT/$f"
 done
+# the model's default --min-similarity, chosen from the data
+/usr/bin/python3 "$(dirname "$0")/choose_min_similarity.py" "$OUT" --write
 echo "installed $OUT" >&2

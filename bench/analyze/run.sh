@@ -5,7 +5,9 @@
 # all 272k English reviews of all 167 games: steamLens's themes.json covers 5
 # of them, so every other game gets a generic theme set (written next to the
 # output) and the themed games keep theirs.
-# Env: PRECISION (default int8), THREADS (default all CPUs), ALL=1.
+# MODEL=static runs the bundled static model instead. It also reports the
+# largest size the checkpoint journal reached during the run.
+# Env: PRECISION (default int8), THREADS (default all CPUs), ALL=1, MODEL=static.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -48,9 +50,21 @@ json.dump({a: seed.get(a, generic) for a in sorted(apps, key=int)}, open(sys.arg
 PY
 fi
 log=$out/log.txt
+model=build/models/minilm-gen
+[[ ${MODEL:-} == static ]] && model=models/steam-static
+rm -rf "$out/result"
 /usr/bin/time -v build/lens analyze --themes "$themes" \
-    --model build/models/minilm-gen --precision "${PRECISION:-int8}" ${THREADS:+--threads $THREADS} \
-    -o "$out/result" "$input" 2> "$log"
+    --model "$model" --precision "${PRECISION:-int8}" ${THREADS:+--threads $THREADS} \
+    -o "$out/result" "$input" 2> "$log" &
+pid=$!
+peak=0 # the checkpoint journal's largest size, sampled
+while kill -0 $pid 2>/dev/null; do
+    s=$(stat -c %s "$out/result/.lens-checkpoint/journal" 2>/dev/null || echo 0)
+    (( s > peak )) && peak=$s
+    sleep 0.2
+done
+wait $pid
+echo "model: $model; checkpoint journal peaked at $((peak / 1048576)) MB"
 grep "^analyze:" "$log"
 /usr/bin/python3 - "$log" <<'PY'
 import re, sys

@@ -40,7 +40,8 @@ typedef struct lens_analyze_opts {
     lens_precision precision;
     int threads, batch_tokens;
     const char *language;      /* keep only this language; NULL or "" keeps all */
-    float min_similarity;      /* below it a review is "unassigned" */
+    float min_similarity;      /* below it a review is "unassigned"; < -1: off; NAN: the
+                                  model's recommended value (lens_model_min_similarity), else off */
     int top_k;                 /* themes per review (>= 1) */
     int quotes;                /* representative quotes per (app, theme, sentiment); 0: no summaries */
     lens_sentiment_source sentiment;

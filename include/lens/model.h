@@ -65,6 +65,10 @@ lens_pooling lens_model_pooling(const lens_model *m);
 int lens_model_normalize(const lens_model *m);
 const char *lens_model_path(const lens_model *m);
 const char *lens_model_kernel(const lens_model *m); /* "avx512" or "generic" */
+/* 1 and *out set when the model's config.json recommends a theme similarity
+ * threshold ("min_similarity", chosen from data by
+ * tools/choose_min_similarity.py); 0 when it has none. */
+int lens_model_min_similarity(const lens_model *m, float *out);
 const lens_tokenizer *lens_model_tokenizer(const lens_model *m);
 /* Tokens of the tokenizer, or words of a static model. */
 int lens_model_vocab_size(const lens_model *m);

@@ -1,4 +1,5 @@
 /* lens analyze: reviews + themes.json -> themes, sentiment and reports. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,9 @@ static const char *analyze_usage =
     "                        pulled, else the bundled static model trained on Steam reviews)\n"
     "  --precision P         fp32 | bf16 | int8 (default fp32)\n"
     "  --language L          keep reviews in this language (default english; 'all' keeps all)\n"
-    "  --min-similarity S    reviews whose best theme is below S go to 'unassigned' (default: off)\n"
+    "  --min-similarity S    reviews whose best theme is below S go to 'unassigned'; auto (the\n"
+    "                        default): the model's value chosen from data (0.14 for the bundled\n"
+    "                        static model; tools/choose_min_similarity.py), off: never\n"
     "  --top-k K             assign each review to its K best themes (default 1, at most 8)\n"
     "  --quotes K            representative quotes per game, theme and sentiment, chosen from\n"
     "                        every sentence of every review (default 5; 0 skips summaries)\n"
@@ -64,7 +67,7 @@ static void on_progress(void *ctx, uint64_t rows, double fraction)
 int cmd_analyze(int argc, char **argv)
 {
     char cache[4200];
-    lens_analyze_opts o = {.model = default_model(cache, sizeof cache), .language = "english", .min_similarity = -2.0f,
+    lens_analyze_opts o = {.model = default_model(cache, sizeof cache), .language = "english", .min_similarity = NAN,
                            .top_k = 1, .quotes = 5, .batch_tokens = 4096};
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
     if (!inputs) return cli_fail("out of memory");
@@ -103,10 +106,11 @@ int cmd_analyze(int argc, char **argv)
             i++;
             continue;
         } else if (!strcmp(a, "--min-similarity")) {
-            char *end;
-            o.min_similarity = v ? strtof(v, &end) : 0;
-            if (!v || *end || o.min_similarity < -1 || o.min_similarity > 1) {
-                cli_fail("--min-similarity needs a number in -1..1");
+            char *end = "";
+            int word = v && (!strcmp(v, "off") || !strcmp(v, "auto"));
+            o.min_similarity = !v ? 0 : !word ? strtof(v, &end) : v[0] == 'o' ? -2.0f : NAN;
+            if (!v || *end || (!word && (o.min_similarity < -1 || o.min_similarity > 1))) {
+                cli_fail("--min-similarity needs a number in -1..1, auto or off");
                 goto out;
             }
             i++;

@@ -36,6 +36,22 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* config.json may recommend a theme similarity threshold for the model,
+ * chosen from data by tools/choose_min_similarity.py. */
+static void read_min_similarity(lens_model *m)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", m->dir);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    json_t *v = json_object_get(root, "min_similarity");
+    if (json_is_number(v) && json_number_value(v) >= -1 && json_number_value(v) <= 1) {
+        m->min_similarity = (float)json_number_value(v);
+        m->has_min_similarity = 1;
+    }
+    json_decref(root);
+}
+
 /* Reads modules.json and the Pooling module's config; defaults follow
  * sentence-transformers for a plain transformer directory (mean, no norm). */
 static int read_st_modules(lens_model *m, lens_error *err)
@@ -136,6 +152,7 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
         goto fail;
     }
     m->precision = opts ? opts->precision : LENS_FP32;
+    read_min_similarity(m);
     if (lens_static_detect(m->dir)) { /* word vectors + SIF pooling, fp32 only */
         if ((rc = lens_static_open(&m->wv, m->dir, err))) goto fail;
         m->precision = LENS_FP32;
@@ -206,4 +223,10 @@ const lens_tokenizer *lens_model_tokenizer(const lens_model *m) { return m->tok;
 int lens_model_vocab_size(const lens_model *m)
 {
     return m->wv ? (int)m->wv->n_words : lens_tokenizer_vocab_size(m->tok);
+}
+
+int lens_model_min_similarity(const lens_model *m, float *out)
+{
+    if (m->has_min_similarity) *out = m->min_similarity;
+    return m->has_min_similarity;
 }

@@ -18,6 +18,8 @@ struct lens_model {
     int pool_dim;
     int max_seq_len;
     lens_static *wv; /* set for a "lens-static" word-vector model (no BERT) */
+    float min_similarity; /* config.json's recommended --min-similarity, if has_min_similarity */
+    int has_min_similarity;
 };
 
 #endif

@@ -270,7 +270,7 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
         const lens_app_themes *app = &j->themes->apps[c->app[i]];
         app_agg *ag = &j->agg[c->app[i]];
         const float *e = j->emb + (size_t)i * j->dim;
-        int k = lens_themes_assign(app, j->dim, e, j->o->min_similarity, j->o->top_k, j->sims, j->picks);
+        int k = lens_themes_assign(app, j->dim, e, j->min_sim, j->o->top_k, j->sims, j->picks);
         /* a review with no word the model knows has a zero vector: it says
          * nothing about any theme, whatever --min-similarity is */
         float norm = 0;
@@ -462,6 +462,8 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     if (!rc) {
         j.model = model;
         j.dim = lens_model_dim(model);
+        j.min_sim = o->min_similarity;
+        if (isnan(j.min_sim) && !lens_model_min_similarity(model, &j.min_sim)) j.min_sim = -2.0f;
         rc = lens_themes_embed(j.themes, j.enc, j.dim, err);
     }
     if (!rc) {

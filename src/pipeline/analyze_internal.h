@@ -41,6 +41,7 @@ typedef struct {
     lens_model *model;
     lens_encoder *enc;
     int dim, chunk_rows;
+    float min_sim; /* the threshold in force (opts or the model's); < -1: off */
     /* input position: rows of inputs[file_index] read, bytes of earlier files */
     int file_index;
     uint64_t file_rows, done_bytes;

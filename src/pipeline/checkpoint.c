@@ -53,7 +53,7 @@ static void build_manifest(job *j, char *const *inputs, int n_inputs, lens_wbuf 
     snprintf(line, sizeof line, "model_dir %s\nprecision %s\nkernel %s\nlanguage %s\nmin_similarity %a\ntop_k %d\n"
              "quotes %d\nsentiment %d\n",
              lens_model_path(j->model), lens_precision_name(o->precision), lens_model_kernel(j->model),
-             o->language ? o->language : "(all)", (double)o->min_similarity, o->top_k, o->quotes, (int)o->sentiment);
+             o->language ? o->language : "(all)", (double)j->min_sim, o->top_k, o->quotes, (int)o->sentiment);
     lens_wbuf_put(b, line, strlen(line));
     const char *cols[] = {o->col_app, o->col_text, o->col_voted, o->col_language, o->col_name, o->col_id};
     for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {

@@ -68,8 +68,8 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
     fprintf(f, "{\n  \"model\": ");
     lens_json_str(f, j->o->model);
     fprintf(f, ",\n  \"precision\": \"%s\",\n  \"min_similarity\": ", lens_precision_name(j->o->precision));
-    if (j->o->min_similarity < -1.0f) fputs("null", f); /* off */
-    else fprintf(f, "%.4f", j->o->min_similarity);
+    if (j->min_sim < -1.0f) fputs("null", f); /* off */
+    else fprintf(f, "%.4f", j->min_sim);
     fprintf(f, ",\n  \"top_k\": %d,\n", j->o->top_k);
     fprintf(f, "  \"counts\": {\"rows\": %llu, \"analyzed\": %llu, \"empty\": %llu, \"other_language\": %llu, "
                "\"unknown_app\": %llu, \"unassigned\": %llu},\n",
