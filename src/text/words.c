@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "normalize.h"
 #include "unicode.h"
 
 void lens_words_init(lens_words *w) { memset(w, 0, sizeof *w); }
@@ -64,66 +65,10 @@ int lens_words_split(lens_words *w, const char *text, size_t len)
     const unsigned char *s = (const unsigned char *)text;
     w->n = 0;
     if (len == 0) return 0;
-    /* Worst cases as in tokenizer.c: a CJK char gains two spaces, NFD expands
-     * a B-byte code point to at most B + 1. */
-    if (reserve_cp(w, 4 * len + 4)) return -1;
-    uint32_t *a = w->a, *b = w->b;
-    size_t na = 0;
-    int ascii = 1;
-
-    /* 1. clean text, space around CJK */
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        if (s[i] < 0x80) cp = s[i++];
-        else i += lens_utf8_decode(s + i, len - i, &cp);
-        if (cp == 0 || cp == 0xFFFD || lens_uc_is_control(cp, 0)) continue;
-        if (lens_uc_is_whitespace(cp)) cp = ' ';
-        if (cp >= 0x80) ascii = 0;
-        if (cp >= 0x3400 && lens_uc_is_cjk(cp)) {
-            a[na++] = ' ';
-            a[na++] = cp;
-            a[na++] = ' ';
-        } else {
-            a[na++] = cp;
-        }
-    }
-
-    /* 2. lowercase per character (no Final_Sigma), then 3. NFD, drop Mn */
-    if (ascii) {
-        for (size_t i = 0; i < na; i++)
-            if (a[i] >= 'A' && a[i] <= 'Z') a[i] += 32;
-    } else {
-        size_t nb = 0;
-        for (size_t i = 0; i < na; i++) {
-            if (a[i] == 0x130) { /* İ -> i + combining dot above */
-                b[nb++] = 'i';
-                b[nb++] = 0x307;
-            } else {
-                b[nb++] = lens_uc_lower(a[i]);
-            }
-        }
-        size_t nd = 0;
-        for (size_t i = 0; i < nb; i++) {
-            uint32_t d[32];
-            int k = b[i] < 0xC0 ? (d[0] = b[i], 1) : lens_uc_nfd_char(b[i], d, 32);
-            for (int j = 0; j < k; j++) a[nd++] = d[j];
-        }
-        /* canonical ordering, then drop marks, in tokenizer.c's order */
-        for (size_t i = 1; i < nd; i++) {
-            int cc = lens_uc_combining_class(a[i]);
-            if (!cc) continue;
-            for (size_t j = i; j > 0; j--) {
-                int pc = lens_uc_combining_class(a[j - 1]);
-                if (!pc || pc <= cc) break;
-                uint32_t tmp = a[j];
-                a[j] = a[j - 1];
-                a[j - 1] = tmp;
-            }
-        }
-        na = 0;
-        for (size_t i = 0; i < nd; i++)
-            if (!lens_uc_is_mn(a[i])) a[na++] = a[i];
-    }
+    if (reserve_cp(w, lens_bert_norm_cap(len))) return -1;
+    static const lens_bert_norm norm = {.clean_text = 1, .handle_cjk = 1, .lowercase = 1, .strip_accents = 1};
+    uint32_t *a;
+    size_t na = lens_bert_normalize(&norm, s, len, w->a, w->b, &a);
 
     /* 4. split on whitespace and punctuation; punctuation is not a word */
     if (reserve_words(w, na)) return -1;
