@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lens/escape.h"
 #include "lens/io.h"
 #include "lens/model.h"
 
@@ -56,18 +57,6 @@ static int ends_with(const char *s, const char *x)
 {
     size_t n = strlen(s), m = strlen(x);
     return n >= m && strcmp(s + n - m, x) == 0;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
 }
 
 int cmd_embed(int argc, char **argv)
@@ -183,7 +172,7 @@ int cmd_embed(int argc, char **argv)
                 fprintf(jf, "{\"index\":%llu,", (unsigned long long)(rows + i));
                 if (ro.id_field) {
                     fputs("\"id\":", jf);
-                    json_str(jf, c.buf + c.id_off[i]);
+                    lens_json_str(jf, c.buf + c.id_off[i]);
                     fputc(',', jf);
                 }
                 fputs("\"embedding\":[", jf);

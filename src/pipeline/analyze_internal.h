@@ -9,6 +9,7 @@
 #include "../base/buf.h"
 #include "../text/sentences.h"
 #include "lens/analyze.h"
+#include "lens/escape.h"
 #include "lens/summary.h"
 #include "lens/themes.h"
 
@@ -75,8 +76,6 @@ int lens_ckpt_commit(job *j, lens_error *err);
 void lens_ckpt_close(job *j, int finished);
 
 /* report.c */
-void lens_csv_field(FILE *f, const char *s);
-void lens_json_str(FILE *f, const char *s);
 int lens_write_reports(job *j, const char *dir, lens_error *err);
 int lens_write_summaries(job *j, const char *dir, lens_error *err);
 int lens_write_html(job *j, const char *dir, lens_error *err);
