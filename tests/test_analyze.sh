@@ -7,22 +7,11 @@
 # usage: tests/test_analyze.sh LENS MODELS_DIR SHARED_DIR
 set -uo pipefail
 LENS=$1 MODELS=$2 SHARED=$3
-PY=/usr/bin/python3
 THEMES=$SHARED/data/themes/steamlens_game_themes.json
 MODEL=$MODELS/small-gen-f16
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
-expect_error() {
-    local what=$1 needle=$2; shift 2
-    local err rc
-    err=$("$@" 2>&1 >/dev/null); rc=$?
-    if [[ $rc -ne 0 && $(printf '%s\n' "$err" | wc -l) -eq 1 && $err == *"$needle"* ]]; then ok
-    else bad "$what: rc=$rc stderr=[$err]"; fi
-}
+source "$(dirname "$0")/lib.sh"
 
 # 1,500 reviews of the 5 themed games, 200 of others (all languages), as CSV and JSONL
 $PY - "$SHARED/data/steam/steam_reviews_willyuft.csv.xz" "$work" <<'PY'
@@ -195,5 +184,4 @@ check "checkpoint removed when done" test ! -e "$work/ck/.lens-checkpoint" -a ! 
 check "another job's checkpoint is not resumed" grep -q "from another job" "$work/other.log"
 check "...and the run starts over" grep -q "analyze: 1700 rows" "$work/other.log"
 
-echo "analyze: $pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish analyze

@@ -4,22 +4,10 @@
 # usage: tests/test_cli.sh LENS MODELS_DIR FIXTURES_DIR
 set -uo pipefail
 LENS=$1 MODELS=$2 FIX=$3
-PY=/usr/bin/python3
 work=$(mktemp -d)
 server_pid=
 trap '[[ -n $server_pid ]] && kill $server_pid 2>/dev/null; rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
-# expect_error WHAT NEEDLE cmd...: non-zero exit, one stderr line containing NEEDLE
-expect_error() {
-    local what=$1 needle=$2; shift 2
-    local err rc
-    err=$("$@" 2>&1 >/dev/null); rc=$?
-    if [[ $rc -ne 0 && $(printf '%s\n' "$err" | wc -l) -eq 1 && $err == *"$needle"* ]]; then ok
-    else bad "$what: rc=$rc stderr=[$err]"; fi
-}
+source "$(dirname "$0")/lib.sh"
 SMALL=$MODELS/small-gen-f16
 head -n 60 "$FIX/reviews_2k.jsonl" > "$work/in.jsonl"
 
@@ -125,5 +113,4 @@ check "SIGINT exit status 130 (got $rc)" test $rc -eq 130
 check "SIGINT message" grep -q "interrupted" "$work/int.log"
 check "SIGINT leaves no output" test -z "$(ls "$work" | grep big.npy)"
 
-echo "cli: $pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish cli
