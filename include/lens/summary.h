@@ -6,8 +6,12 @@
  * sentences are buffered in chunks; from each full chunk, maximal marginal
  * relevance (MMR) picks a few sentences near the chunk's centroid but unlike
  * each other, and every sentence of the chunk is credited to its nearest
- * pick. At the end, MMR runs again over all picks, around the centroid of
- * everything, and each pick's credit moves to its nearest final quote.
+ * pick. When the picks reach max_picks, MMR over them keeps an eighth and
+ * each dropped pick's credits move to its nearest kept one, so memory stays
+ * bounded by max_picks embeddings plus 4 bytes per credited review however
+ * many sentences come. At the end, MMR runs again over all picks, around the
+ * centroid of everything, and each pick's credit moves to its nearest final
+ * quote.
  * Deterministic: the same sentences in the same order give the same quotes.
  *
  * Another backend (an abstractive model) can take the same input: the
@@ -30,6 +34,7 @@ typedef struct lens_summary_opts {
     int chunk;       /* sentences per first-level chunk (default 128) */
     int per_chunk;   /* first-level picks per chunk (default 8) */
     float lambda;    /* MMR: weight of relevance vs. novelty (default 0.5) */
+    int max_picks;   /* first-level picks held before MMR thins them to an eighth (default 1024) */
 } lens_summary_opts;
 
 typedef struct lens_quote {

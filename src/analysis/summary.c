@@ -30,7 +30,7 @@ struct lens_summary {
     uint32_t reviews;  /* number of the current review */
     char *last_rid;
     /* checkpoints: what the last lens_summary_save wrote */
-    int saved_picks, saved_pending, flushed, dirty;
+    int saved_picks, saved_pending, flushed, repicked, dirty;
     lens_quote *quotes;
     int n_quotes;
 };
@@ -52,6 +52,7 @@ int lens_summary_new(lens_summary **out, const lens_summary_opts *opts, lens_err
     if (s->o.chunk <= 0) s->o.chunk = 128;
     if (s->o.per_chunk <= 0) s->o.per_chunk = 8;
     if (s->o.lambda <= 0) s->o.lambda = 0.5f;
+    if (s->o.max_picks < 8 * s->o.k) s->o.max_picks = s->o.max_picks > 0 ? 8 * s->o.k : 1024;
     if (s->o.dim <= 0) {
         free(s);
         return lens_error_set(err, LENS_EINVAL, "summary: dim must be positive");
@@ -73,6 +74,14 @@ static void free_chunk(lens_summary *s)
     s->n = 0;
 }
 
+static void free_pick(pick *p)
+{
+    free(p->emb);
+    free(p->text);
+    free(p->review_id);
+    free(p->reviews);
+}
+
 void lens_summary_free(lens_summary *s)
 {
     if (!s) return;
@@ -81,12 +90,7 @@ void lens_summary_free(lens_summary *s)
     free(s->text);
     free(s->rid);
     free(s->rnum);
-    for (int i = 0; i < s->n_picks; i++) {
-        free(s->picks[i].emb);
-        free(s->picks[i].text);
-        free(s->picks[i].review_id);
-        free(s->picks[i].reviews);
-    }
+    for (int i = 0; i < s->n_picks; i++) free_pick(&s->picks[i]);
     free(s->picks);
     free(s->sum);
     free(s->last_rid);
@@ -97,23 +101,24 @@ void lens_summary_free(lens_summary *s)
 uint64_t lens_summary_sentences(const lens_summary *s) { return s->sentences; }
 
 /* MMR over n candidates (rows of emb, dim d) around centroid c: returns the
- * number chosen (<= k) in chosen[], best first. Ties go to the earlier row. */
+ * number chosen (<= k) in chosen[], best first. Ties go to the earlier row.
+ * red[i], the largest similarity to a chosen row, grows with each choice,
+ * so a choice costs one pass over the candidates. red == NULL: out of memory. */
 static int mmr(const float *emb, int n, int d, const float *c, int k, float lambda, int *chosen, float *rel)
 {
-    for (int i = 0; i < n; i++) rel[i] = dot(emb + (size_t)i * d, c, d);
+    float *red = malloc((size_t)(n ? n : 1) * sizeof *red);
+    if (!red) return -1;
+    for (int i = 0; i < n; i++) {
+        rel[i] = dot(emb + (size_t)i * d, c, d);
+        red[i] = -INFINITY;
+    }
     int m = 0;
     for (; m < k && m < n; m++) {
         int best = -1;
         float best_score = -INFINITY;
         for (int i = 0; i < n; i++) {
-            float red = -INFINITY;
-            int taken = 0;
-            for (int j = 0; j < m; j++) {
-                if (chosen[j] == i) taken = 1;
-                red = fmaxf(red, dot(emb + (size_t)i * d, emb + (size_t)chosen[j] * d, d));
-            }
-            if (taken || red > 0.995f) continue; /* a near-duplicate of a pick says nothing new */
-            float score = m ? lambda * rel[i] - (1 - lambda) * red : rel[i];
+            if (red[i] == INFINITY || red[i] > 0.995f) continue; /* taken, or a near-duplicate of a pick */
+            float score = m ? lambda * rel[i] - (1 - lambda) * red[i] : rel[i];
             if (score > best_score) {
                 best_score = score;
                 best = i;
@@ -121,7 +126,12 @@ static int mmr(const float *emb, int n, int d, const float *c, int k, float lamb
         }
         if (best < 0) break;
         chosen[m] = best;
+        const float *e = emb + (size_t)best * d;
+        for (int i = 0; i < n; i++)
+            if (red[i] != INFINITY) red[i] = fmaxf(red[i], dot(emb + (size_t)i * d, e, d));
+        red[best] = INFINITY;
     }
+    free(red);
     return m;
 }
 
@@ -154,6 +164,73 @@ static int credit(pick *p, uint32_t review)
     return 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* MMR over the picks, around the centroid of everything so far, keeps an
+ * eighth of them; each dropped pick's reviews and sentences go to its
+ * nearest kept pick. */
+static int thin_picks(lens_summary *s)
+{
+    int d = s->o.dim, np = s->n_picks, keep = s->o.max_picks / 8;
+    float *emb = malloc((size_t)np * d * sizeof *emb), *c = malloc((size_t)d * sizeof *c);
+    float *rel = malloc((size_t)np * sizeof *rel);
+    int *chosen = malloc((size_t)keep * sizeof *chosen), *owner = malloc((size_t)np * sizeof *owner);
+    pick *kept = calloc((size_t)keep, sizeof *kept);
+    int m = -1;
+    if (!emb || !c || !rel || !chosen || !owner || !kept) goto out;
+    for (int i = 0; i < np; i++) memcpy(emb + (size_t)i * d, s->picks[i].emb, (size_t)d * sizeof *emb);
+    double norm = 0;
+    for (int j = 0; j < d; j++) norm += s->sum[j] * s->sum[j];
+    norm = sqrt(norm);
+    for (int j = 0; j < d; j++) c[j] = norm > 0 ? (float)(s->sum[j] / norm) : 0;
+    if ((m = mmr(emb, np, d, c, keep, s->o.lambda, chosen, rel)) <= 0) goto out;
+    for (int i = 0; i < np; i++) owner[i] = nearest(emb + (size_t)i * d, emb, chosen, m, d);
+    for (int q = 0; q < m; q++) {
+        size_t n = 0;
+        uint64_t sentences = 0;
+        for (int i = 0; i < np; i++)
+            if (owner[i] == q) {
+                n += s->picks[i].n_reviews;
+                sentences += s->picks[i].sentences;
+            }
+        uint32_t *r = malloc((n ? n : 1) * sizeof *r);
+        if (!r) {
+            for (int k = 0; k < q; k++) free(kept[k].reviews);
+            m = -1;
+            goto out;
+        }
+        n = 0;
+        for (int i = 0; i < np; i++)
+            if (owner[i] == q) {
+                memcpy(r + n, s->picks[i].reviews, s->picks[i].n_reviews * sizeof *r);
+                n += s->picks[i].n_reviews;
+            }
+        qsort(r, n, sizeof *r, cmp_u32);
+        size_t u = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!u || r[u - 1] != r[i]) r[u++] = r[i];
+        kept[q] = s->picks[chosen[q]];
+        kept[q].reviews = r;
+        kept[q].n_reviews = kept[q].cap_reviews = u;
+        kept[q].sentences = sentences;
+    }
+    for (int q = 0; q < m; q++) { /* moved into kept[]: only the old credit list goes */
+        free(s->picks[chosen[q]].reviews);
+        s->picks[chosen[q]] = (pick){0};
+    }
+    for (int i = 0; i < np; i++) free_pick(&s->picks[i]);
+    memcpy(s->picks, kept, (size_t)m * sizeof *kept);
+    s->n_picks = m;
+    s->repicked = 1;
+out:
+    free(emb); free(c); free(rel); free(chosen); free(owner); free(kept);
+    return m < 0 ? -1 : 0;
+}
+
 /* First level: MMR picks of the chunk; each sentence credits its nearest. */
 static int flush(lens_summary *s, lens_error *err)
 {
@@ -172,6 +249,7 @@ static int flush(lens_summary *s, lens_error *err)
     float norm = sqrtf(dot(c, c, d));
     for (int j = 0; j < d; j++) c[j] = norm > 0 ? c[j] / norm : 0;
     int m = mmr(s->emb, s->n, d, c, k, s->o.lambda, chosen, rel);
+    if (m < 0) goto oom;
     if (s->n_picks + m > s->cap_picks) {
         int cap = s->cap_picks ? s->cap_picks * 2 : 64;
         while (cap < s->n_picks + m) cap *= 2;
@@ -201,6 +279,8 @@ static int flush(lens_summary *s, lens_error *err)
     free(chosen);
     free_chunk(s);
     s->flushed = 1;
+    if (s->n_picks > s->o.max_picks && thin_picks(s))
+        return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
     return LENS_OK;
 oom:
     free(c);
@@ -279,7 +359,8 @@ int lens_summary_finish(lens_summary *s, const lens_quote **quotes, int *n, lens
     for (int j = 0; j < d; j++) c[j] = norm > 0 ? (float)(s->sum[j] / norm) : 0;
     int m = mmr(emb, np, d, c, k, s->o.lambda, chosen, rel);
     int *owner = malloc((size_t)np * sizeof *owner);
-    if (!owner) {
+    if (!owner || m < 0) {
+        free(owner);
         free(emb); free(c); free(rel); free(chosen); free(seen);
         return lens_error_set(err, LENS_ENOMEM, "summary: out of memory");
     }
@@ -315,12 +396,14 @@ int lens_summary_finish(lens_summary *s, const lens_quote **quotes, int *n, lens
 
 /* ---------------------------------------------------------------- checkpoints */
 
-int lens_summary_dirty(const lens_summary *s) { return s->dirty || s->flushed; }
+int lens_summary_dirty(const lens_summary *s) { return s->dirty || s->flushed || s->repicked; }
 
 void lens_summary_save(lens_summary *s, lens_wbuf *b)
 {
     int d = s->o.dim;
-    lens_wbuf_u32(b, (uint32_t)s->flushed);
+    /* after thinning, every pick is written again */
+    if (s->repicked) s->saved_picks = 0;
+    lens_wbuf_u32(b, (uint32_t)(s->flushed | s->repicked << 1));
     lens_wbuf_u32(b, (uint32_t)(s->n_picks - s->saved_picks));
     for (int i = s->saved_picks; i < s->n_picks; i++) {
         const pick *p = &s->picks[i];
@@ -345,16 +428,20 @@ void lens_summary_save(lens_summary *s, lens_wbuf *b)
     lens_wbuf_str(b, s->last_rid);
     s->saved_picks = s->n_picks;
     s->saved_pending = s->n;
-    s->flushed = s->dirty = 0;
+    s->flushed = s->repicked = s->dirty = 0;
 }
 
 int lens_summary_load(lens_summary *s, lens_rbuf *r, lens_error *err)
 {
     int d = s->o.dim;
-    uint32_t flushed = lens_rbuf_u32(r), n_new = lens_rbuf_u32(r);
+    uint32_t flags = lens_rbuf_u32(r), n_new = lens_rbuf_u32(r), flushed = flags & 1;
     if (r->bad || n_new > (r->len - r->at) / ((size_t)d * sizeof(float)))
         return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: bad pick count");
     if (flushed) free_chunk(s);
+    if (flags & 2) { /* thinned: the picks that follow replace all */
+        for (int i = 0; i < s->n_picks; i++) free_pick(&s->picks[i]);
+        s->n_picks = 0;
+    }
     if (s->n_picks + (int)n_new > s->cap_picks) {
         int cap = s->cap_picks ? s->cap_picks : 64;
         while (cap < s->n_picks + (int)n_new) cap *= 2;
@@ -400,7 +487,7 @@ int lens_summary_load(lens_summary *s, lens_rbuf *r, lens_error *err)
     if (r->bad) return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: truncated");
     s->saved_picks = s->n_picks;
     s->saved_pending = s->n;
-    s->flushed = s->dirty = 0;
+    s->flushed = s->repicked = s->dirty = 0;
     return LENS_OK;
 }
 
