@@ -129,6 +129,28 @@ a = {r["review_id"]: r["theme"] for r in csv.DictReader(open(sys.argv[1] + "/ass
 sys.exit(0 if a.get("1") == "unassigned" and a.get("2") not in (None, "unassigned") else 1)
 PY
 
+# sentiment: VADER where a file has no voted_up (auto) or on request; it
+# agrees with the players' votes on most reviews
+$PY -c "
+import csv, sys
+r = csv.DictReader(open('$work/reviews.csv', newline='', encoding='utf-8'))
+w = csv.DictWriter(open('$work/novote.csv', 'w', newline='', encoding='utf-8'), [c for c in r.fieldnames if c != 'voted_up'])
+w.writeheader()
+for row in r: row.pop('voted_up'); w.writerow(row)
+"
+"${A[@]}" -o "$work/vauto" "$work/novote.csv" 2>/dev/null
+"${A[@]}" --sentiment vader -o "$work/vader" "$work/reviews.csv" 2>/dev/null
+check "VADER: auto without voted_up equals --sentiment vader" cmp -s "$work/vauto/assignments.csv" "$work/vader/assignments.csv"
+check "VADER sentiment" $PY - "$work/vader" "$work/reviews.csv" <<'PY'
+import csv, json, sys
+rep = json.load(open(sys.argv[1] + "/report.json"))
+assert rep["sentiment"] == "vader" and rep["counts"]["sentiment_vader"] == rep["counts"]["analyzed"] > 0, rep["counts"]
+vote = {r["recommendationid"]: r["voted_up"] == "1" for r in csv.DictReader(open(sys.argv[2], newline="", encoding="utf-8"))}
+asg = list(csv.DictReader(open(sys.argv[1] + "/assignments.csv", newline="", encoding="utf-8")))
+agree = sum((a["sentiment"] == "positive") == vote[a["review_id"]] for a in asg) / len(asg)
+assert 0.75 < agree < 0.98, agree
+PY
+
 # --min-similarity: the model's data-driven value by default, off on request
 STATIC=("$LENS" analyze --themes "$THEMES" --model "$(dirname "$0")/../models/steam-static")
 "${STATIC[@]}" -o "$work/st-auto" "$work/reviews.csv" 2>/dev/null
@@ -147,7 +169,7 @@ PY
 printf '{"10": {"a": ["x", 5]}}' > "$work/bad.json"
 expect_error "themes error has line:column" "bad.json:1:20" "$LENS" analyze --themes "$work/bad.json" --model "$MODEL" -o "$work/x" "$work/reviews.csv"
 printf 'app_id,review\n391540,fine\n' > "$work/novote.csv"
-expect_error "no voted_up column" "voted_up" "${A[@]}" -o "$work/x" "$work/novote.csv"
+expect_error "--sentiment voted_up without the column" "voted_up" "${A[@]}" --sentiment voted_up -o "$work/x" "$work/novote.csv"
 printf 'app_id,review,voted_up\n391540,fine,maybe\n' > "$work/badvote.csv"
 expect_error "bad voted_up value" "badvote.csv:2" "${A[@]}" -o "$work/x" "$work/badvote.csv"
 expect_error "missing input" "no such file" "${A[@]}" -o "$work/x" "$work/nope.csv"

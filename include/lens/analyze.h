@@ -28,8 +28,10 @@ extern "C" {
 typedef enum {
     LENS_SENTIMENT_AUTO,     /* voted_up when the input has it, else VADER */
     LENS_SENTIMENT_VOTED_UP, /* the voted_up column; an error without it */
-    LENS_SENTIMENT_VADER     /* VADER on the review text */
+    LENS_SENTIMENT_VADER     /* VADER on the review text: positive when compound >= LENS_VADER_POSITIVE */
 } lens_sentiment_source;
+
+#define LENS_VADER_POSITIVE 0.0 /* see bench/sentiment: the better split on the Steam data */
 
 typedef struct lens_analyze_opts {
     const char *const *inputs; /* files (.csv, .jsonl, optionally .zst) or directories of them */
@@ -45,6 +47,7 @@ typedef struct lens_analyze_opts {
     int top_k;                 /* themes per review (>= 1) */
     int quotes;                /* representative quotes per (app, theme, sentiment); 0: no summaries */
     lens_sentiment_source sentiment;
+    const char *vader_lexicon; /* directory of vader_lexicon.txt (data/vader), for VADER */
     int chunk;                 /* reviews per chunk and checkpoint; 0: 2048 (the most) */
     int restart;               /* ignore a checkpoint in out_dir instead of resuming from it */
     /* column names; NULL: detected from the Steam schema */
@@ -58,6 +61,7 @@ typedef struct lens_analyze_opts {
 typedef struct lens_analyze_stats {
     uint64_t rows, analyzed, empty, other_language, unknown_app, unassigned;
     uint64_t tokens, sentences;
+    uint64_t sentiment_vader;  /* reviews whose sentiment VADER gave (no voted_up, or --sentiment vader) */
     int unknown_apps;          /* distinct app ids without themes */
     int resumed;               /* 1 when the run went on from a checkpoint */
     uint64_t rows_resumed;     /* rows the checkpoint had done (set before the first progress call) */

@@ -37,6 +37,8 @@ static const char *analyze_usage =
     "                        default): the model's value chosen from data (0.14 for the bundled\n"
     "                        static model; tools/choose_min_similarity.py), off: never\n"
     "  --top-k K             assign each review to its K best themes (default 1, at most 8)\n"
+    "  --sentiment S         auto (default): voted_up where a file has it, else VADER on the\n"
+    "                        text; voted_up: an error without it; vader: always VADER\n"
     "  --quotes K            representative quotes per game, theme and sentiment, chosen from\n"
     "                        every sentence of every review (default 5; 0 skips summaries)\n"
     "  --threads N, --batch-tokens N\n"
@@ -67,7 +69,7 @@ static void on_progress(void *ctx, uint64_t rows, double fraction)
 int cmd_analyze(int argc, char **argv)
 {
     char cache[4200];
-    lens_analyze_opts o = {.model = default_model(cache, sizeof cache), .language = "english", .min_similarity = NAN,
+    lens_analyze_opts o = {.model = default_model(cache, sizeof cache), .language = "english", .min_similarity = NAN, .vader_lexicon = LENS_BUNDLED_VADER,
                            .top_k = 1, .quotes = 5, .batch_tokens = 4096};
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
     if (!inputs) return cli_fail("out of memory");
@@ -90,7 +92,15 @@ int cmd_analyze(int argc, char **argv)
         else if (!strcmp(a, "--language-column")) target = &o.col_language;
         else if (!strcmp(a, "--name-column")) target = &o.col_name;
         else if (!strcmp(a, "--id-column")) target = &o.col_id;
-        else if (!strcmp(a, "--restart")) {
+        else if (!strcmp(a, "--sentiment")) {
+            if (!v || (strcmp(v, "auto") && strcmp(v, "voted_up") && strcmp(v, "vader"))) {
+                cli_fail("--sentiment must be auto, voted_up or vader");
+                goto out;
+            }
+            o.sentiment = v[0] == 'a' ? LENS_SENTIMENT_AUTO : v[1] == 'o' ? LENS_SENTIMENT_VOTED_UP : LENS_SENTIMENT_VADER;
+            i++;
+            continue;
+        } else if (!strcmp(a, "--restart")) {
             o.restart = 1;
             continue;
         } else if (!strcmp(a, "--precision")) {

@@ -34,7 +34,7 @@ typedef struct {
 
 static int has_input_ext(const char *name)
 {
-    static const char *ext[] = {".csv", ".jsonl", ".ndjson", ".csv.zst", ".jsonl.zst", ".ndjson.zst"};
+    static const char *ext[] = {".csv", ".jsonl", ".ndjson", ".csv.zst", ".jsonl.zst", ".ndjson.zst", ".parquet"};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
         size_t m = strlen(ext[i]);
@@ -125,11 +125,21 @@ static int detect_columns(lens_table *t, const lens_analyze_opts *o, int cols[N_
     if (cols[C_TEXT] < 0)
         return lens_error_set(err, LENS_EINVAL, "%s: no review text column (review or text); name it with --text-column",
                               lens_table_path(t));
-    if (cols[C_VOTED] < 0)
+    if (cols[C_VOTED] < 0 && o->sentiment == LENS_SENTIMENT_VOTED_UP)
         return lens_error_set(err, LENS_EINVAL,
-                              "%s: no voted_up column; name it with --voted-column (VADER scoring is not wired yet)",
+                              "%s: no voted_up column; name it with --voted-column, or use --sentiment vader",
                               lens_table_path(t));
     return LENS_OK;
+}
+
+/* VADER's lexicon loads once, the first time a file needs it. */
+static int need_vader(job *j, lens_error *err)
+{
+    if (j->vader) return LENS_OK;
+    if (!j->o->vader_lexicon) return lens_error_set(err, LENS_EINVAL, "VADER sentiment needs its lexicon directory");
+    int rc = lens_vader_open(&j->vader, j->o->vader_lexicon, err);
+    if (!rc && !(j->vader_scratch = lens_vader_scratch_new())) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
+    return rc;
 }
 
 /* voted_up as CSV or JSON writes it */
@@ -342,6 +352,8 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
     int rc = lens_table_open(&t, path, err);
     if (!rc) rc = detect_columns(t, j->o, cols, err);
     const char *lang = j->o->language && *j->o->language ? j->o->language : NULL;
+    int vader = !rc && (j->o->sentiment == LENS_SENTIMENT_VADER || cols[C_VOTED] < 0);
+    if (vader) rc = need_vader(j, err);
     double t0 = now();
     j->file_index = index;
     j->file_rows = 0;
@@ -390,7 +402,12 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
             continue;
         }
         int up;
-        if (!voted || parse_voted(voted, n_v, &up)) {
+        if (vader) {
+            lens_sentiment sc;
+            if ((rc = lens_vader_score(j->vader, j->vader_scratch, text, n_text, &sc, err))) break;
+            up = sc.compound >= LENS_VADER_POSITIVE;
+            j->st->sentiment_vader++;
+        } else if (!voted || parse_voted(voted, n_v, &up)) {
             rc = lens_error_set(err, LENS_EFORMAT, "%s:%zu: voted_up must be 1/0 or true/false, got '%.*s'", path,
                                 lens_table_line(t), voted ? (int)(n_v < 20 ? n_v : 20) : 0, voted ? voted : "");
             break;
@@ -539,6 +556,8 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     for (int i = 0; i < inputs.n; i++) free(inputs.paths[i]);
     free(inputs.paths);
     lens_themes_free(j.themes);
+    lens_vader_scratch_free(j.vader_scratch);
+    lens_vader_close(j.vader);
     lens_encoder_free(j.enc);
     lens_pool_free(pool);
     lens_model_close(model);

@@ -10,6 +10,7 @@
 #include "../text/sentences.h"
 #include "lens/analyze.h"
 #include "lens/escape.h"
+#include "lens/sentiment.h"
 #include "lens/summary.h"
 #include "lens/themes.h"
 
@@ -40,6 +41,8 @@ typedef struct {
     const lens_analyze_opts *o;
     lens_themes *themes;
     lens_model *model;
+    lens_vader *vader;          /* opened when a file has no voted_up, or with --sentiment vader */
+    lens_vader_scratch *vader_scratch;
     lens_encoder *enc;
     int dim, chunk_rows;
     float min_sim; /* the threshold in force (opts or the model's); < -1: off */

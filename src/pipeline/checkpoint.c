@@ -44,7 +44,7 @@ static void build_manifest(job *j, char *const *inputs, int n_inputs, lens_wbuf 
 {
     const lens_analyze_opts *o = j->o;
     char line[4400];
-    snprintf(line, sizeof line, "lens analyze checkpoint 1\nchunk %d\n", j->chunk_rows);
+    snprintf(line, sizeof line, "lens analyze checkpoint 2\nchunk %d\n", j->chunk_rows);
     lens_wbuf_put(b, line, strlen(line));
     for (int i = 0; i < n_inputs; i++) manifest_file(b, "input", inputs[i]);
     manifest_file(b, "themes", o->themes);
@@ -54,6 +54,8 @@ static void build_manifest(job *j, char *const *inputs, int n_inputs, lens_wbuf 
              "quotes %d\nsentiment %d\n",
              lens_model_path(j->model), lens_precision_name(o->precision), lens_model_kernel(j->model),
              o->language ? o->language : "(all)", (double)j->min_sim, o->top_k, o->quotes, (int)o->sentiment);
+    lens_wbuf_put(b, line, strlen(line));
+    snprintf(line, sizeof line, "vader %s\n", o->vader_lexicon ? o->vader_lexicon : "(none)");
     lens_wbuf_put(b, line, strlen(line));
     const char *cols[] = {o->col_app, o->col_text, o->col_voted, o->col_language, o->col_name, o->col_id};
     for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {

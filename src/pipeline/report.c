@@ -43,11 +43,13 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
     fprintf(f, ",\n  \"precision\": \"%s\",\n  \"min_similarity\": ", lens_precision_name(j->o->precision));
     if (j->min_sim < -1.0f) fputs("null", f); /* off */
     else fprintf(f, "%.4f", j->min_sim);
-    fprintf(f, ",\n  \"top_k\": %d,\n", j->o->top_k);
+    fprintf(f, ",\n  \"top_k\": %d,\n  \"sentiment\": \"%s\",\n", j->o->top_k,
+            !s->sentiment_vader ? "voted_up" : s->sentiment_vader == s->analyzed ? "vader" : "voted_up+vader");
     fprintf(f, "  \"counts\": {\"rows\": %llu, \"analyzed\": %llu, \"empty\": %llu, \"other_language\": %llu, "
-               "\"unknown_app\": %llu, \"unassigned\": %llu},\n",
+               "\"unknown_app\": %llu, \"unassigned\": %llu, \"sentiment_vader\": %llu},\n",
             (unsigned long long)s->rows, (unsigned long long)s->analyzed, (unsigned long long)s->empty,
-            (unsigned long long)s->other_language, (unsigned long long)s->unknown_app, (unsigned long long)s->unassigned);
+            (unsigned long long)s->other_language, (unsigned long long)s->unknown_app, (unsigned long long)s->unassigned,
+            (unsigned long long)s->sentiment_vader);
     fputs("  \"skipped_apps\": [", f);
     for (int i = 0; i < j->n_unknown; i++) {
         fprintf(f, "%s{\"app_id\": ", i ? ", " : "");
