@@ -38,7 +38,9 @@ typedef struct lens_analyze_opts {
     int n_inputs;
     const char *themes;        /* themes.json */
     const char *out_dir;
-    const char *model;         /* directory or cached name */
+    const char *model;         /* directory or cached name (recorded in the reports) */
+    const lens_model *loaded;  /* optional: an open model to use (a server shares one); then
+                                  model only names it and precision is the model's */
     lens_precision precision;
     int threads, batch_tokens;
     const char *language;      /* keep only this language; NULL or "" keeps all */

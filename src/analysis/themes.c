@@ -275,6 +275,15 @@ int lens_themes_load(lens_themes **out, const char *path, lens_error *err)
         if (got == 0) break;
     }
     fclose(f);
+    int rc = lens_themes_parse(out, buf, n, path, err);
+    free(buf);
+    return rc;
+}
+
+int lens_themes_parse(lens_themes **out, const char *buf, size_t n, const char *name, lens_error *err)
+{
+    *out = NULL;
+    const char *path = name;
     lens_themes *t = calloc(1, sizeof *t);
     parser ps = {.path = path, .s = buf, .p = buf, .end = buf + n, .err = err};
     if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) ps.p += 3;
@@ -284,7 +293,6 @@ int lens_themes_load(lens_themes **out, const char *path, lens_error *err)
         if (ps.p != ps.end) fail(&ps, ps.p, "unexpected text after the top-level object");
         else if (t->n_apps == 0) fail(&ps, buf, "no apps in the file");
     }
-    free(buf);
     if (ps.rc) {
         lens_themes_free(t);
         return ps.rc;
@@ -318,7 +326,17 @@ const lens_app_themes *lens_themes_find(const lens_themes *t, const char *app_id
     return NULL;
 }
 
+static int encoder_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err)
+{
+    return lens_encoder_embed(ctx, texts, NULL, n, out, NULL, err);
+}
+
 int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *err)
+{
+    return lens_themes_embed_with(t, dim, encoder_fn, enc, err);
+}
+
+int lens_themes_embed_with(lens_themes *t, int dim, lens_embed_fn embed, void *ctx, lens_error *err)
 {
     t->dim = dim;
     for (int a = 0; a < t->n_apps; a++) {
@@ -336,7 +354,7 @@ int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *er
         }
         for (int i = 0, n = 0; i < app->n_themes; i++)
             for (int k = 0; k < app->themes[i].n_keywords; k++) kw[n++] = app->themes[i].keywords[k];
-        int rc = lens_encoder_embed(enc, kw, NULL, (size_t)total, e, NULL, err);
+        int rc = embed(ctx, kw, (size_t)total, e, err);
         for (int i = 0, n = 0; !rc && i < app->n_themes; i++) {
             float *v = app->vectors + (size_t)i * dim;
             double acc[4096] = {0}, norm = 0;

@@ -9,6 +9,10 @@ int cmd_model(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_train_static(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+/* all-MiniLM-L6-v2 when it is in the cache, else the bundled static model
+ * (buf holds the cache path it looked at) */
+const char *cli_default_model(char *buf, size_t cap);
 
 /* Prints "lens: <msg>" on stderr; returns exit status 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -9,20 +9,6 @@
 #include "cli.h"
 #include "lens/analyze.h"
 
-/* Default model: all-MiniLM-L6-v2 when it is in the cache, else the static
- * model shipped with lens (trained on Steam reviews; works offline). */
-static const char *default_model(char *buf, size_t cap)
-{
-    struct stat st;
-    lens_error err;
-    if (lens_model_cache_dir(buf, cap, &err) == 0) {
-        size_t n = strlen(buf);
-        snprintf(buf + n, cap - n, "/sentence-transformers/all-MiniLM-L6-v2/model.safetensors");
-        if (stat(buf, &st) == 0) return "all-MiniLM-L6-v2";
-    }
-    return LENS_BUNDLED_MODEL;
-}
-
 static const char *analyze_usage =
     "usage: lens analyze --themes THEMES.json -o OUTDIR [options] INPUT...\n"
     "  INPUT                 review files (.csv, .jsonl, optionally .zst) or directories of them\n"
@@ -69,7 +55,7 @@ static void on_progress(void *ctx, uint64_t rows, double fraction)
 int cmd_analyze(int argc, char **argv)
 {
     char cache[4200];
-    lens_analyze_opts o = {.model = default_model(cache, sizeof cache), .language = "english", .min_similarity = NAN, .vader_lexicon = LENS_BUNDLED_VADER,
+    lens_analyze_opts o = {.model = cli_default_model(cache, sizeof cache), .language = "english", .min_similarity = NAN, .vader_lexicon = LENS_BUNDLED_VADER,
                            .top_k = 1, .quotes = 5, .batch_tokens = 4096};
     const char **inputs = calloc((size_t)argc, sizeof *inputs);
     if (!inputs) return cli_fail("out of memory");

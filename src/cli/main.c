@@ -13,6 +13,7 @@ static void usage(FILE *f)
           "  analyze   reviews + themes.json -> themes, sentiment and reports\n"
           "  embed     embed texts (.txt, .jsonl, .csv) into .npy or .jsonl\n"
           "  model     pull | path | info: manage models in the cache\n"
+          "  serve     HTTP service: jobs, inference with dynamic batching, web UI\n"
           "  tokenize  print token ids of texts, one JSON array per line\n"
           "  train-static  train a static word-vector model (offline themes)\n"
           "  version   print the version\n"
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "model")) rc = cmd_model(argc - 1, argv + 1);
     else if (!strcmp(cmd, "tokenize")) rc = cmd_tokenize(argc - 1, argv + 1);
     else if (!strcmp(cmd, "train-static")) rc = cmd_train_static(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "serve")) rc = cmd_serve(argc - 1, argv + 1);
     else {
         cli_fail("unknown command '%s'", cmd);
         usage(stderr);

@@ -473,14 +473,15 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     if (!rc) rc = expand_inputs(o, &inputs, err);
     if (!rc) rc = lens_themes_load(&j.themes, o->themes, err);
     if (!rc) rc = lens_mkdirs(o->out_dir, err);
-    if (!rc) rc = lens_model_open(&model, o->model, &mo, err);
+    if (!rc && !o->loaded) rc = lens_model_open(&model, o->model, &mo, err);
+    const lens_model *m = o->loaded ? o->loaded : model;
     if (!rc) rc = lens_pool_new(&pool, o->threads, err);
-    if (!rc) rc = lens_encoder_new(&j.enc, model, pool, o->batch_tokens, err);
+    if (!rc) rc = lens_encoder_new(&j.enc, m, pool, o->batch_tokens, err);
     if (!rc) {
-        j.model = model;
-        j.dim = lens_model_dim(model);
+        j.model = m;
+        j.dim = lens_model_dim(m);
         j.min_sim = o->min_similarity;
-        if (isnan(j.min_sim) && !lens_model_min_similarity(model, &j.min_sim)) j.min_sim = -2.0f;
+        if (isnan(j.min_sim) && !lens_model_min_similarity(m, &j.min_sim)) j.min_sim = -2.0f;
         rc = lens_themes_embed(j.themes, j.enc, j.dim, err);
     }
     if (!rc) {

@@ -40,7 +40,7 @@ typedef struct {
 typedef struct {
     const lens_analyze_opts *o;
     lens_themes *themes;
-    lens_model *model;
+    const lens_model *model;
     lens_vader *vader;          /* opened when a file has no voted_up, or with --sentiment vader */
     lens_vader_scratch *vader_scratch;
     lens_encoder *enc;

@@ -52,7 +52,7 @@ static void build_manifest(job *j, char *const *inputs, int n_inputs, lens_wbuf 
     manifest_file(b, "model", line);
     snprintf(line, sizeof line, "model_dir %s\nprecision %s\nkernel %s\nlanguage %s\nmin_similarity %a\ntop_k %d\n"
              "quotes %d\nsentiment %d\n",
-             lens_model_path(j->model), lens_precision_name(o->precision), lens_model_kernel(j->model),
+             lens_model_path(j->model), lens_precision_name(lens_model_precision(j->model)), lens_model_kernel(j->model),
              o->language ? o->language : "(all)", (double)j->min_sim, o->top_k, o->quotes, (int)o->sentiment);
     lens_wbuf_put(b, line, strlen(line));
     snprintf(line, sizeof line, "vader %s\n", o->vader_lexicon ? o->vader_lexicon : "(none)");

@@ -40,7 +40,7 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
     const lens_analyze_stats *s = j->st;
     fprintf(f, "{\n  \"model\": ");
     lens_json_str(f, j->o->model);
-    fprintf(f, ",\n  \"precision\": \"%s\",\n  \"min_similarity\": ", lens_precision_name(j->o->precision));
+    fprintf(f, ",\n  \"precision\": \"%s\",\n  \"min_similarity\": ", lens_precision_name(lens_model_precision(j->model)));
     if (j->min_sim < -1.0f) fputs("null", f); /* off */
     else fprintf(f, "%.4f", j->min_sim);
     fprintf(f, ",\n  \"top_k\": %d,\n  \"sentiment\": \"%s\",\n", j->o->top_k,

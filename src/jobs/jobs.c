@@ -1,0 +1,520 @@
+/* The job manager: a queue of jobs in memory, mirrored in SQLite, run by a
+ * few worker threads (see lens/jobs.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../base/fs.h"
+#include "jobs_internal.h"
+
+static const job_kind *const kinds[] = {&lens_job_kind_analyze};
+static const char *const state_names[LENS_JOB_N_STATES] = {"queued", "running", "paused",
+                                                          "succeeded", "failed", "cancelled"};
+static const char *const result_files[] = {"report.html", "report.csv", "report.json", "summaries.csv",
+                                           "assignments.csv"};
+
+const char *lens_job_state_name(lens_job_state s) { return s < LENS_JOB_N_STATES ? state_names[s] : "?"; }
+
+int lens_job_state_parse(const char *name)
+{
+    for (int i = 0; name && i < LENS_JOB_N_STATES; i++)
+        if (!strcmp(name, state_names[i])) return i;
+    return -1;
+}
+
+double lens_wall_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec * 1e-6;
+}
+
+double lens_mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int finished_state(lens_job_state s)
+{
+    return s == LENS_JOB_SUCCEEDED || s == LENS_JOB_FAILED || s == LENS_JOB_CANCELLED;
+}
+
+static job_entry *find(lens_jobs *j, const char *id)
+{
+    for (int i = 0; i < j->n; i++)
+        if (!strcmp(j->jobs[i]->id, id)) return j->jobs[i];
+    return NULL;
+}
+
+static void job_dir(const lens_jobs *j, const char *id, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/jobs/%s", j->data_dir, id);
+}
+
+/* A change: persist it and wake whoever waits. Called with mu held. */
+static void touch(lens_jobs *j, job_entry *e)
+{
+    e->ver = ++j->ver;
+    lens_store_put(j, e);
+    pthread_cond_broadcast(&j->changed);
+}
+
+static void free_entry(job_entry *e)
+{
+    if (!e) return;
+    json_decref(e->params);
+    free(e);
+}
+
+static void remove_entry(lens_jobs *j, job_entry *e)
+{
+    char dir[4200];
+    lens_error err;
+    job_dir(j, e->id, dir, sizeof dir);
+    lens_rmtree(dir, &err);
+    lens_store_delete(j, e->id);
+    for (int i = 0; i < j->n; i++)
+        if (j->jobs[i] == e) {
+            memmove(j->jobs + i, j->jobs + i + 1, (size_t)(j->n - i - 1) * sizeof *j->jobs);
+            j->n--;
+            break;
+        }
+    j->ver++;
+    pthread_cond_broadcast(&j->changed);
+    free_entry(e);
+}
+
+static const job_kind *kind_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (!strcmp(kinds[i]->name, name)) return kinds[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES])
+{
+    lens_jobs *j = r->jobs;
+    job_entry *e = r->e;
+    double now = lens_mono_now();
+    pthread_mutex_lock(&j->mu);
+    if (r->first && fraction > 0) { /* a resumed run: where it stood is its baseline */
+        r->f0 = fraction;
+        r->t0 = now;
+    }
+    r->first = 0;
+    e->processed = processed;
+    if (fraction > 0) {
+        e->percent = fraction >= 1 ? 100 : 100 * fraction;
+        e->total = (uint64_t)llround((double)processed / fraction);
+        if (e->total < processed) e->total = processed;
+    }
+    e->chunk = chunk_rows ? (processed + chunk_rows - 1) / chunk_rows : 0;
+    e->chunks = chunk_rows ? (e->total + chunk_rows - 1) / chunk_rows : 0;
+    double done = fraction - r->f0;
+    e->eta = done > 1e-6 ? (now - r->t0) * (1 - fraction) / done : -1;
+    memcpy(e->phases, phases, sizeof e->phases);
+    touch(j, e);
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* The oldest queued job whose retry time has come; *wait: seconds until
+ * the next one will be ready. */
+static job_entry *next_ready(lens_jobs *j, double *wait)
+{
+    double now = lens_wall_now();
+    job_entry *best = NULL;
+    *wait = 1.0;
+    for (int i = 0; i < j->n; i++) {
+        job_entry *e = j->jobs[i];
+        if (e->state != LENS_JOB_QUEUED) continue;
+        if (e->not_before > now) {
+            if (e->not_before - now < *wait) *wait = e->not_before - now;
+            continue;
+        }
+        if (!best || e->created < best->created) best = e;
+    }
+    return best;
+}
+
+static void expire(lens_jobs *j)
+{
+    if (j->o.expire_s < 0) return;
+    double now = lens_wall_now();
+    for (int i = 0; i < j->n; i++) {
+        job_entry *e = j->jobs[i];
+        if (finished_state(e->state) && e->finished > 0 && now - e->finished > j->o.expire_s) {
+            remove_entry(j, e);
+            i--;
+        }
+    }
+}
+
+static void *worker(void *arg)
+{
+    lens_jobs *j = arg;
+    pthread_mutex_lock(&j->mu);
+    while (!j->closing) {
+        expire(j);
+        double wait;
+        job_entry *e = next_ready(j, &wait);
+        if (!e) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            double t = ts.tv_sec + ts.tv_nsec * 1e-9 + (wait > 0.01 ? wait : 0.01);
+            ts.tv_sec = (time_t)t;
+            ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+            pthread_cond_timedwait(&j->wake, &j->mu, &ts);
+            continue;
+        }
+        const job_kind *k = kind_of(e->kind);
+        e->state = LENS_JOB_RUNNING;
+        if (!e->started) e->started = lens_wall_now();
+        e->stop = 0;
+        e->stop_reason = STOP_NONE;
+        e->eta = -1;
+        touch(j, e);
+        job_run r = {.jobs = j, .e = e, .t0 = lens_mono_now(), .first = 1};
+        job_dir(j, e->id, r.dir, sizeof r.dir);
+        pthread_mutex_unlock(&j->mu);
+        lens_error err = {0};
+        int rc = k ? k->run(&r, &err) : lens_error_set(&err, LENS_EUNSUP, "unknown job kind %s", e->kind);
+        pthread_mutex_lock(&j->mu);
+        e->eta = -1;
+        if (rc == LENS_OK) {
+            e->state = LENS_JOB_SUCCEEDED;
+            e->percent = 100;
+            e->eta = 0;
+            e->error[0] = '\0';
+            e->finished = lens_wall_now();
+        } else if (rc == LENS_ECANCEL && e->stop_reason != STOP_NONE) {
+            switch (e->stop_reason) {
+            case STOP_PAUSE: e->state = LENS_JOB_PAUSED; break;
+            case STOP_SHUTDOWN: e->state = LENS_JOB_QUEUED; break;
+            default: e->state = LENS_JOB_CANCELLED; e->finished = lens_wall_now(); break;
+            }
+        } else {
+            /* tried again from its checkpoint after a growing delay */
+            e->attempts++;
+            snprintf(e->error, sizeof e->error, "%s", err.msg);
+            if (e->attempts >= j->o.max_attempts) {
+                e->state = LENS_JOB_FAILED;
+                e->finished = lens_wall_now();
+            } else {
+                e->state = LENS_JOB_QUEUED;
+                e->not_before = lens_wall_now() + j->o.retry_base_s * pow(2, e->attempts - 1);
+            }
+        }
+        e->stop = 0;
+        touch(j, e);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- API */
+
+int lens_jobs_open(lens_jobs **out, const lens_jobs_opts *o, lens_error *err)
+{
+    *out = NULL;
+    lens_jobs *j = calloc(1, sizeof *j);
+    if (!j) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    j->o = *o;
+    if (j->o.max_running <= 0) j->o.max_running = 1;
+    if (j->o.max_attempts <= 0) j->o.max_attempts = 3;
+    if (j->o.retry_base_s <= 0) j->o.retry_base_s = 2;
+    if (j->o.expire_s == 0) j->o.expire_s = 7 * 86400.0;
+    snprintf(j->data_dir, sizeof j->data_dir, "%s", o->data_dir);
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->wake, NULL);
+    pthread_cond_init(&j->changed, NULL);
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/jobs", j->data_dir);
+    int rc = lens_mkdirs(dir, err);
+    if (!rc) rc = lens_store_open(j, err);
+    if (!rc) rc = lens_store_load(j, err);
+    if (rc) {
+        lens_jobs_close(j);
+        return rc;
+    }
+    /* jobs a dead process was running go on from their checkpoints */
+    for (int i = 0; i < j->n; i++)
+        if (j->jobs[i]->state == LENS_JOB_RUNNING) {
+            j->jobs[i]->state = LENS_JOB_QUEUED;
+            touch(j, j->jobs[i]);
+        }
+    j->workers = calloc((size_t)j->o.max_running, sizeof *j->workers);
+    for (int i = 0; j->workers && i < j->o.max_running; i++)
+        if (pthread_create(&j->workers[i], NULL, worker, j) == 0) j->n_workers++;
+    if (!j->n_workers) {
+        lens_jobs_close(j);
+        return lens_error_set(err, LENS_ENOMEM, "jobs: cannot start worker threads");
+    }
+    *out = j;
+    return LENS_OK;
+}
+
+void lens_jobs_close(lens_jobs *j)
+{
+    if (!j) return;
+    pthread_mutex_lock(&j->mu);
+    j->closing = 1;
+    for (int i = 0; i < j->n; i++)
+        if (j->jobs[i]->state == LENS_JOB_RUNNING) {
+            j->jobs[i]->stop_reason = STOP_SHUTDOWN;
+            j->jobs[i]->stop = 1;
+        }
+    pthread_cond_broadcast(&j->wake);
+    pthread_cond_broadcast(&j->changed);
+    pthread_mutex_unlock(&j->mu);
+    for (int i = 0; i < j->n_workers; i++) pthread_join(j->workers[i], NULL);
+    free(j->workers);
+    for (int i = 0; i < j->n; i++) free_entry(j->jobs[i]);
+    free(j->jobs);
+    if (j->db) lens_store_close(j);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->wake);
+    pthread_cond_destroy(&j->changed);
+    free(j);
+}
+
+int lens_jobs_prepare(lens_jobs *j, char id[33], char *input_dir, size_t cap, lens_error *err)
+{
+    unsigned char r[16];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, r, sizeof r) != (ssize_t)sizeof r) {
+        if (fd >= 0) close(fd);
+        return lens_error_set(err, LENS_EIO, "/dev/urandom: %s", strerror(errno));
+    }
+    close(fd);
+    for (int i = 0; i < 16; i++) snprintf(id + 2 * i, 3, "%02x", r[i]);
+    char dir[4200];
+    job_dir(j, id, dir, sizeof dir);
+    snprintf(input_dir, cap, "%s/input", dir);
+    return lens_mkdirs(input_dir, err);
+}
+
+void lens_jobs_discard(lens_jobs *j, const char *id)
+{
+    char dir[4200];
+    lens_error err;
+    job_dir(j, id, dir, sizeof dir);
+    lens_rmtree(dir, &err);
+}
+
+int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err)
+{
+    const job_kind *k = kind_of(kind);
+    if (!k) return lens_error_set(err, LENS_EINVAL, "unknown job kind '%s' (known: analyze)", kind);
+    if (!json_is_object(params)) return lens_error_set(err, LENS_EINVAL, "params must be a JSON object");
+    char dir[4200];
+    job_dir(j, id, dir, sizeof dir);
+    int rc = k->check(j, params, dir, err);
+    if (rc) return rc;
+    job_entry *e = calloc(1, sizeof *e);
+    if (!e) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    snprintf(e->id, sizeof e->id, "%s", id);
+    snprintf(e->kind, sizeof e->kind, "%s", kind);
+    e->params = json_incref(params);
+    e->state = LENS_JOB_QUEUED;
+    e->created = lens_wall_now();
+    e->eta = -1;
+    pthread_mutex_lock(&j->mu);
+    if (j->n == j->cap) {
+        int cap = j->cap ? j->cap * 2 : 64;
+        job_entry **nj = realloc(j->jobs, (size_t)cap * sizeof *nj);
+        if (!nj) {
+            pthread_mutex_unlock(&j->mu);
+            free_entry(e);
+            return lens_error_set(err, LENS_ENOMEM, "out of memory");
+        }
+        j->jobs = nj;
+        j->cap = cap;
+    }
+    j->jobs[j->n++] = e;
+    touch(j, e);
+    pthread_cond_signal(&j->wake);
+    pthread_mutex_unlock(&j->mu);
+    return LENS_OK;
+}
+
+static json_t *time_or_null(double t) { return t > 0 ? json_real(floor(t * 1000) / 1000) : json_null(); }
+
+static json_t *describe(lens_jobs *j, const job_entry *e)
+{
+    static const char *phase_names[PHASES] = {"read", "embed", "assign", "summarize", "write"};
+    json_t *ph = json_object();
+    for (int i = 0; i < PHASES; i++) json_object_set_new(ph, phase_names[i], json_real(round(e->phases[i] * 1000) / 1000));
+    json_t *prog = json_pack("{sIsIsfsIsI}", "processed", (json_int_t)e->processed, "total", (json_int_t)e->total,
+                             "percent", round(e->percent * 10) / 10, "chunk", (json_int_t)e->chunk, "chunks",
+                             (json_int_t)e->chunks);
+    json_t *o = json_pack("{sssssssososososososisoso}", "id", e->id, "kind", e->kind, "state",
+                          lens_job_state_name(e->state), "progress", prog, "eta_seconds",
+                          e->state == LENS_JOB_RUNNING && e->eta >= 0 ? json_real(round(e->eta * 10) / 10) : json_null(),
+                          "created", time_or_null(e->created), "started", time_or_null(e->started), "finished",
+                          time_or_null(e->finished), "phases", ph, "attempts", e->attempts, "error",
+                          e->error[0] ? json_string(e->error) : json_null(), "params", json_deep_copy(e->params));
+    if (e->state == LENS_JOB_QUEUED && e->not_before > lens_wall_now())
+        json_object_set_new(o, "retry_at", json_real(floor(e->not_before)));
+    if (e->state == LENS_JOB_SUCCEEDED) {
+        json_t *files = json_array();
+        char dir[4200], p[4400];
+        job_dir(j, e->id, dir, sizeof dir);
+        for (size_t i = 0; i < sizeof result_files / sizeof *result_files; i++) {
+            snprintf(p, sizeof p, "%s/out/%s", dir, result_files[i]);
+            if (lens_is_file(p)) json_array_append_new(files, json_string(result_files[i]));
+        }
+        json_object_set_new(o, "results", files);
+    }
+    return o;
+}
+
+json_t *lens_jobs_get(lens_jobs *j, const char *id)
+{
+    pthread_mutex_lock(&j->mu);
+    job_entry *e = find(j, id);
+    json_t *o = e ? describe(j, e) : NULL;
+    pthread_mutex_unlock(&j->mu);
+    return o;
+}
+
+json_t *lens_jobs_list(lens_jobs *j, int state, int limit, int offset)
+{
+    json_t *arr = json_array();
+    int total = 0;
+    pthread_mutex_lock(&j->mu);
+    for (int i = j->n - 1; i >= 0; i--) { /* newest first: jobs are kept in creation order */
+        job_entry *e = j->jobs[i];
+        if (state >= 0 && (int)e->state != state) continue;
+        if (total >= offset && total < offset + limit) json_array_append_new(arr, describe(j, e));
+        total++;
+    }
+    pthread_mutex_unlock(&j->mu);
+    return json_pack("{sosisisi}", "jobs", arr, "total", total, "limit", limit, "offset", offset);
+}
+
+/* what: 0 cancel, 1 pause, 2 resume */
+static int control(lens_jobs *j, const char *id, int what, lens_error *err)
+{
+    static const char *verbs[] = {"cancel", "pause", "resume"};
+    pthread_mutex_lock(&j->mu);
+    job_entry *e = find(j, id);
+    int rc = LENS_OK;
+    if (!e) {
+        rc = lens_error_set(err, LENS_ENOTFOUND, "no job %s", id);
+    } else if (what == 0 && !finished_state(e->state)) {
+        if (e->state == LENS_JOB_RUNNING) {
+            e->stop_reason = STOP_CANCEL; /* the worker sets the state at the job's next chunk */
+            e->stop = 1;
+        } else {
+            e->state = LENS_JOB_CANCELLED;
+            e->finished = lens_wall_now();
+            touch(j, e);
+        }
+    } else if (what == 1 && (e->state == LENS_JOB_RUNNING || e->state == LENS_JOB_QUEUED)) {
+        if (e->state == LENS_JOB_RUNNING) {
+            e->stop_reason = STOP_PAUSE;
+            e->stop = 1;
+        } else {
+            e->state = LENS_JOB_PAUSED;
+            touch(j, e);
+        }
+    } else if (what == 2 && e->state == LENS_JOB_PAUSED) {
+        e->state = LENS_JOB_QUEUED;
+        e->not_before = 0;
+        touch(j, e);
+        pthread_cond_signal(&j->wake);
+    } else if (!(what == 2 && (e->state == LENS_JOB_QUEUED || e->state == LENS_JOB_RUNNING))) {
+        rc = lens_error_set(err, LENS_EINVAL, "cannot %s job %s: it is %s", verbs[what], id, lens_job_state_name(e->state));
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+int lens_jobs_cancel(lens_jobs *j, const char *id, lens_error *err) { return control(j, id, 0, err); }
+int lens_jobs_pause(lens_jobs *j, const char *id, lens_error *err) { return control(j, id, 1, err); }
+int lens_jobs_resume(lens_jobs *j, const char *id, lens_error *err) { return control(j, id, 2, err); }
+
+int lens_jobs_delete(lens_jobs *j, const char *id, lens_error *err)
+{
+    pthread_mutex_lock(&j->mu);
+    job_entry *e = find(j, id);
+    if (!e) {
+        pthread_mutex_unlock(&j->mu);
+        return lens_error_set(err, LENS_ENOTFOUND, "no job %s", id);
+    }
+    if (e->state == LENS_JOB_RUNNING) {
+        e->stop_reason = STOP_DELETE;
+        e->stop = 1;
+        while (find(j, id) == e && e->state == LENS_JOB_RUNNING) pthread_cond_wait(&j->changed, &j->mu);
+    }
+    if (find(j, id) == e) remove_entry(j, e);
+    pthread_mutex_unlock(&j->mu);
+    return LENS_OK;
+}
+
+int lens_jobs_result(lens_jobs *j, const char *id, const char *file, char *path, size_t cap, lens_error *err)
+{
+    int known = 0;
+    for (size_t i = 0; i < sizeof result_files / sizeof *result_files; i++) known |= !strcmp(file, result_files[i]);
+    if (!known) return lens_error_set(err, LENS_ENOTFOUND, "no result file '%s' (report.html, report.csv, "
+                                                           "report.json, summaries.csv, assignments.csv)", file);
+    pthread_mutex_lock(&j->mu);
+    job_entry *e = find(j, id);
+    int rc = LENS_OK;
+    if (!e) rc = lens_error_set(err, LENS_ENOTFOUND, "no job %s", id);
+    else if (e->state != LENS_JOB_SUCCEEDED)
+        rc = lens_error_set(err, LENS_ENOTFOUND, "job %s is %s: results come when it has succeeded", id,
+                            lens_job_state_name(e->state));
+    else {
+        char dir[4200];
+        job_dir(j, id, dir, sizeof dir);
+        snprintf(path, cap, "%s/out/%s", dir, file);
+        if (!lens_is_file(path)) rc = lens_error_set(err, LENS_ENOTFOUND, "job %s has no %s", id, file);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+uint64_t lens_jobs_wait(lens_jobs *j, const char *id, uint64_t after, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&j->mu);
+    uint64_t v = 0;
+    for (;;) {
+        job_entry *e = find(j, id);
+        v = e ? e->ver : 0;
+        if (!e || v > after || j->closing) break;
+        if (pthread_cond_timedwait(&j->changed, &j->mu, &ts) == ETIMEDOUT) {
+            e = find(j, id);
+            v = e ? e->ver : 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&j->mu);
+    return v;
+}
+
+void lens_jobs_counts(lens_jobs *j, uint64_t counts[LENS_JOB_N_STATES])
+{
+    memset(counts, 0, LENS_JOB_N_STATES * sizeof *counts);
+    pthread_mutex_lock(&j->mu);
+    for (int i = 0; i < j->n; i++) counts[j->jobs[i]->state]++;
+    pthread_mutex_unlock(&j->mu);
+}

@@ -1,0 +1,77 @@
+/* The job manager's state shared by jobs.c, store.c and the job kinds
+ * (internal). */
+#ifndef LENS_JOBS_INTERNAL_H
+#define LENS_JOBS_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "lens/jobs.h"
+
+enum { STOP_NONE, STOP_PAUSE, STOP_CANCEL, STOP_SHUTDOWN, STOP_DELETE };
+enum { PHASES = 5 }; /* read, embed, assign, summarize, write */
+
+typedef struct job_entry {
+    char id[33], kind[16];
+    lens_job_state state;
+    json_t *params;
+    double created, started, finished, not_before; /* unix seconds; 0: not yet */
+    int attempts;
+    char error[512];
+    /* progress */
+    uint64_t processed, total, chunk, chunks;
+    double percent, eta, phases[PHASES];
+    /* control: stop is what a running job polls; reason says why */
+    volatile int stop;
+    int stop_reason;
+    uint64_t ver; /* bumped on every change, for waiters */
+} job_entry;
+
+struct lens_jobs {
+    lens_jobs_opts o;
+    char data_dir[4096];
+    sqlite3 *db;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;    /* workers: a job may be ready */
+    pthread_cond_t changed; /* waiters: some job changed */
+    job_entry **jobs;
+    int n, cap;
+    uint64_t ver;
+    int closing;
+    pthread_t *workers;
+    int n_workers;
+};
+
+/* One run of one job, handed to its kind. */
+typedef struct job_run {
+    lens_jobs *jobs;
+    job_entry *e;
+    char dir[4200];       /* data_dir/jobs/<id> */
+    double t0, f0;        /* when this run started (monotonic), fraction done then */
+    int first;            /* no progress reported yet in this run */
+} job_run;
+
+typedef struct job_kind {
+    const char *name;
+    /* checks params (the caller's JSON); may rewrite paths in place */
+    int (*check)(lens_jobs *j, json_t *params, const char *job_dir, lens_error *err);
+    int (*run)(job_run *r, lens_error *err);
+} job_kind;
+
+extern const job_kind lens_job_kind_analyze;
+
+/* jobs.c: progress from a running job (any thread) */
+void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES]);
+
+/* store.c; called with mu held */
+int lens_store_open(lens_jobs *j, lens_error *err);
+void lens_store_close(lens_jobs *j);
+int lens_store_put(lens_jobs *j, const job_entry *e);
+int lens_store_delete(lens_jobs *j, const char *id);
+/* loads every job into j->jobs */
+int lens_store_load(lens_jobs *j, lens_error *err);
+
+double lens_wall_now(void);
+double lens_mono_now(void);
+
+#endif

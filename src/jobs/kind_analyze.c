@@ -1,0 +1,142 @@
+/* The "analyze" job kind: lens analyze on the job's inputs, into the job's
+ * out/ directory, with progress, stop and resume from its checkpoint. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/fs.h"
+#include "jobs_internal.h"
+#include "lens/analyze.h"
+#include "lens/themes.h"
+
+static const char *const fields[] = {"inputs", "themes", "language", "min_similarity", "top_k",
+                                     "quotes", "sentiment", "chunk", NULL};
+
+static int int_field(json_t *p, const char *name, int lo, int hi, int *out, lens_error *err)
+{
+    json_t *v = json_object_get(p, name);
+    if (!v) return LENS_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return lens_error_set(err, LENS_EINVAL, "'%s' must be an integer in %d..%d", name, lo, hi);
+    *out = (int)json_integer_value(v);
+    return LENS_OK;
+}
+
+/* params -> options; NULL o only checks */
+static int parse(json_t *p, lens_analyze_opts *o, lens_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(p, key, v) {
+        int known = 0;
+        for (int i = 0; fields[i]; i++) known |= !strcmp(key, fields[i]);
+        if (!known)
+            return lens_error_set(err, LENS_EINVAL, "unknown field '%s' (analyze takes inputs, themes, language, "
+                                                    "min_similarity, top_k, quotes, sentiment, chunk)", key);
+    }
+    json_t *in = json_object_get(p, "inputs");
+    if (!json_is_array(in) || !json_array_size(in))
+        return lens_error_set(err, LENS_EINVAL, "'inputs' must be a non-empty array of paths");
+    for (size_t i = 0; i < json_array_size(in); i++) {
+        const char *path = json_string_value(json_array_get(in, i));
+        if (!path || !*path) return lens_error_set(err, LENS_EINVAL, "'inputs' must be a non-empty array of paths");
+        if (!lens_is_file(path) && !lens_is_dir(path)) return lens_error_set(err, LENS_ENOTFOUND, "input %s: no such file", path);
+    }
+    const char *themes = json_string_value(json_object_get(p, "themes"));
+    if (!themes || !*themes) return lens_error_set(err, LENS_EINVAL, "'themes' must be the path of a themes.json");
+    lens_analyze_opts d = {.language = "english", .min_similarity = NAN, .top_k = 1, .quotes = 5};
+    if (!o) o = &d;
+    o->themes = themes;
+    json_t *lang = json_object_get(p, "language");
+    if (lang && !json_is_string(lang)) return lens_error_set(err, LENS_EINVAL, "'language' must be a string ('all' keeps every language)");
+    if (lang) o->language = strcmp(json_string_value(lang), "all") ? json_string_value(lang) : NULL;
+    json_t *ms = json_object_get(p, "min_similarity");
+    if (ms) {
+        if (json_is_number(ms) && json_number_value(ms) >= -1 && json_number_value(ms) <= 1)
+            o->min_similarity = (float)json_number_value(ms);
+        else if (json_is_string(ms) && !strcmp(json_string_value(ms), "off"))
+            o->min_similarity = -2;
+        else if (!(json_is_string(ms) && !strcmp(json_string_value(ms), "auto")))
+            return lens_error_set(err, LENS_EINVAL, "'min_similarity' must be a number in -1..1, \"auto\" or \"off\"");
+    }
+    int rc;
+    if ((rc = int_field(p, "top_k", 1, 8, &o->top_k, err)) || (rc = int_field(p, "quotes", 0, 100, &o->quotes, err)) ||
+        (rc = int_field(p, "chunk", 1, 2048, &o->chunk, err)))
+        return rc;
+    json_t *s = json_object_get(p, "sentiment");
+    if (s) {
+        const char *sv = json_string_value(s);
+        if (sv && !strcmp(sv, "auto")) o->sentiment = LENS_SENTIMENT_AUTO;
+        else if (sv && !strcmp(sv, "voted_up")) o->sentiment = LENS_SENTIMENT_VOTED_UP;
+        else if (sv && !strcmp(sv, "vader")) o->sentiment = LENS_SENTIMENT_VADER;
+        else return lens_error_set(err, LENS_EINVAL, "'sentiment' must be \"auto\", \"voted_up\" or \"vader\"");
+    }
+    return LENS_OK;
+}
+
+static int check(lens_jobs *j, json_t *params, const char *job_dir, lens_error *err)
+{
+    int rc = parse(params, NULL, err);
+    if (rc) return rc;
+    /* a bad themes.json is the caller's error, found now rather than in the job */
+    lens_themes *t = NULL;
+    rc = lens_themes_load(&t, json_string_value(json_object_get(params, "themes")), err);
+    lens_themes_free(t);
+    return rc;
+}
+
+typedef struct {
+    job_run *r;
+    const lens_analyze_stats *st;
+    int chunk_rows;
+} progress_ctx;
+
+static void on_progress(void *ctx, uint64_t rows, double fraction)
+{
+    progress_ctx *p = ctx;
+    const lens_analyze_stats *st = p->st;
+    double ph[PHASES] = {st->seconds_read, st->seconds_embed, st->seconds_assign, st->seconds_summarize,
+                         st->seconds_write};
+    if (!st->resumed) p->r->first = 0; /* only a resumed run's first report is a baseline */
+    lens_job_progress(p->r, rows, fraction, (uint64_t)p->chunk_rows, ph);
+}
+
+static int run(job_run *r, lens_error *err)
+{
+    lens_jobs *j = r->jobs;
+    json_t *p = r->e->params; /* immutable once submitted */
+    lens_analyze_opts o = {.language = "english", .min_similarity = NAN, .top_k = 1, .quotes = 5,
+                           .batch_tokens = 4096};
+    int rc = parse(p, &o, err);
+    if (rc) return rc;
+    json_t *in = json_object_get(p, "inputs");
+    size_t n = json_array_size(in);
+    const char **inputs = calloc(n, sizeof *inputs);
+    if (!inputs) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) inputs[i] = json_string_value(json_array_get(in, i));
+    char out[4300];
+    snprintf(out, sizeof out, "%s/out", r->dir);
+    lens_analyze_stats st;
+    progress_ctx pc = {.r = r, .st = &st, .chunk_rows = o.chunk ? o.chunk : 2048};
+    o.inputs = inputs;
+    o.n_inputs = (int)n;
+    o.out_dir = out;
+    o.model = j->o.model_name;
+    o.loaded = j->o.model;
+    o.threads = j->o.threads;
+    o.vader_lexicon = j->o.vader_lexicon;
+    o.progress = on_progress;
+    o.ctx = &pc;
+    o.stop = &r->e->stop;
+    rc = lens_analyze_run(&o, &st, err);
+    if (!rc) {
+        double ph[PHASES] = {st.seconds_read, st.seconds_embed, st.seconds_assign, st.seconds_summarize,
+                             st.seconds_write};
+        lens_job_progress(r, st.rows, 1.0, (uint64_t)pc.chunk_rows, ph);
+    }
+    free(inputs);
+    return rc;
+}
+
+const job_kind lens_job_kind_analyze = {.name = "analyze", .check = check, .run = run};

@@ -1,0 +1,143 @@
+/* Jobs in SQLite: one row per job, written whole on every change. WAL and
+ * synchronous=NORMAL: a crash of the process loses nothing; a power loss at
+ * most the last progress update, which the job's checkpoint covers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs_internal.h"
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    " id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, params TEXT NOT NULL,"
+    " created REAL NOT NULL, started REAL, finished REAL, not_before REAL, attempts INTEGER NOT NULL,"
+    " error TEXT, progress TEXT);";
+
+int lens_store_open(lens_jobs *j, lens_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/jobs.db", j->data_dir);
+    if (sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+        SQLITE_OK) {
+        int rc = lens_error_set(err, LENS_EIO, "%s: %s", path, j->db ? sqlite3_errmsg(j->db) : "cannot open");
+        sqlite3_close(j->db);
+        j->db = NULL;
+        return rc;
+    }
+    sqlite3_busy_timeout(j->db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(j->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = lens_error_set(err, LENS_EIO, "%s: %s", path, msg ? msg : "schema");
+        sqlite3_free(msg);
+        return rc;
+    }
+    return LENS_OK;
+}
+
+void lens_store_close(lens_jobs *j)
+{
+    sqlite3_close(j->db);
+    j->db = NULL;
+}
+
+static json_t *progress_json(const job_entry *e)
+{
+    json_t *ph = json_array();
+    for (int i = 0; i < PHASES; i++) json_array_append_new(ph, json_real(e->phases[i]));
+    return json_pack("{sIsIsIsIsfsfso}", "processed", (json_int_t)e->processed, "total", (json_int_t)e->total, "chunk",
+                     (json_int_t)e->chunk, "chunks", (json_int_t)e->chunks, "percent", e->percent, "eta", e->eta,
+                     "phases", ph);
+}
+
+int lens_store_put(lens_jobs *j, const job_entry *e)
+{
+    static const char sql[] = "INSERT OR REPLACE INTO jobs(id, kind, state, params, created, started, finished,"
+                              " not_before, attempts, error, progress) VALUES(?,?,?,?,?,?,?,?,?,?,?)";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    char *params = json_dumps(e->params, JSON_COMPACT);
+    json_t *p = progress_json(e);
+    char *prog = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, lens_job_state_name(e->state), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, params ? params : "{}", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 5, e->created);
+    sqlite3_bind_double(st, 6, e->started);
+    sqlite3_bind_double(st, 7, e->finished);
+    sqlite3_bind_double(st, 8, e->not_before);
+    sqlite3_bind_int(st, 9, e->attempts);
+    sqlite3_bind_text(st, 10, e->error, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, prog ? prog : "{}", -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    free(params);
+    free(prog);
+    return rc;
+}
+
+int lens_store_delete(lens_jobs *j, const char *id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db, "DELETE FROM jobs WHERE id = ?", -1, &st, NULL) != SQLITE_OK) return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void load_progress(job_entry *e, const char *text)
+{
+    json_t *p = text ? json_loads(text, 0, NULL) : NULL;
+    if (!p) return;
+    e->processed = (uint64_t)json_integer_value(json_object_get(p, "processed"));
+    e->total = (uint64_t)json_integer_value(json_object_get(p, "total"));
+    e->chunk = (uint64_t)json_integer_value(json_object_get(p, "chunk"));
+    e->chunks = (uint64_t)json_integer_value(json_object_get(p, "chunks"));
+    e->percent = json_number_value(json_object_get(p, "percent"));
+    e->eta = json_number_value(json_object_get(p, "eta"));
+    json_t *ph = json_object_get(p, "phases");
+    for (int i = 0; i < PHASES; i++) e->phases[i] = json_number_value(json_array_get(ph, (size_t)i));
+    json_decref(p);
+}
+
+int lens_store_load(lens_jobs *j, lens_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT id, kind, state, params, created, started, finished, not_before, attempts, error,"
+                           " progress FROM jobs ORDER BY created",
+                           -1, &st, NULL) != SQLITE_OK)
+        return lens_error_set(err, LENS_EIO, "jobs.db: %s", sqlite3_errmsg(j->db));
+    int rc = LENS_OK;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        job_entry *e = calloc(1, sizeof *e);
+        if (!e || (j->n == j->cap && (j->cap = j->cap ? j->cap * 2 : 64,
+                                      !(j->jobs = realloc(j->jobs, (size_t)j->cap * sizeof *j->jobs))))) {
+            free(e);
+            rc = lens_error_set(err, LENS_ENOMEM, "jobs.db: out of memory");
+            break;
+        }
+        snprintf(e->id, sizeof e->id, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(e->kind, sizeof e->kind, "%s", (const char *)sqlite3_column_text(st, 1));
+        int s = lens_job_state_parse((const char *)sqlite3_column_text(st, 2));
+        e->state = s < 0 ? LENS_JOB_FAILED : (lens_job_state)s;
+        e->params = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+        if (!e->params) e->params = json_object();
+        e->created = sqlite3_column_double(st, 4);
+        e->started = sqlite3_column_double(st, 5);
+        e->finished = sqlite3_column_double(st, 6);
+        e->not_before = sqlite3_column_double(st, 7);
+        e->attempts = sqlite3_column_int(st, 8);
+        const unsigned char *er = sqlite3_column_text(st, 9);
+        snprintf(e->error, sizeof e->error, "%s", er ? (const char *)er : "");
+        load_progress(e, (const char *)sqlite3_column_text(st, 10));
+        e->ver = 1;
+        j->jobs[j->n++] = e;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

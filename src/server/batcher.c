@@ -1,0 +1,199 @@
+/* Dynamic batching: requests from every connection queue here; one thread
+ * takes whatever is queued (up to max_batch texts), runs one forward pass
+ * and hands each request its rows. A request that finds the thread idle
+ * runs at once: batches form only while a pass is running (or, with
+ * max_wait_ms, for at most that long after the first request). The encoder
+ * gives a text the same bits in any batch, so batching changes nothing but
+ * speed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server_internal.h"
+
+typedef struct breq {
+    const char *const *texts;
+    const size_t *lens;
+    size_t n;
+    float *out;
+    int done, rc;
+    char err[512];
+    struct breq *next;
+} breq;
+
+struct lens_batcher {
+    lens_encoder *enc;
+    int dim, max_batch;
+    double max_wait_ms;
+    size_t queue, queued;
+    lens_metrics *metrics;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    breq *head, *tail;
+    int stop;
+    pthread_t th;
+    /* the batch thread's scratch, grown to the largest batch */
+    const char **texts;
+    size_t *lens, cap;
+    float *emb;
+};
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int reserve(lens_batcher *b, size_t n)
+{
+    if (n <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < n) cap *= 2;
+    const char **t = realloc(b->texts, cap * sizeof *t);
+    if (t) b->texts = t;
+    size_t *l = realloc(b->lens, cap * sizeof *l);
+    if (l) b->lens = l;
+    float *e = realloc(b->emb, cap * (size_t)b->dim * sizeof *e);
+    if (e) b->emb = e;
+    if (!t || !l || !e) return -1;
+    b->cap = cap;
+    return 0;
+}
+
+static void *batch_thread(void *arg)
+{
+    lens_batcher *b = arg;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->head && !b->stop) pthread_cond_wait(&b->work, &b->mu);
+        if (!b->head) break; /* stopping, nothing left */
+        if (b->max_wait_ms > 0 && !b->stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            long ns = ts.tv_nsec + (long)(b->max_wait_ms * 1e6);
+            ts.tv_sec += ns / 1000000000L;
+            ts.tv_nsec = ns % 1000000000L;
+            while (b->queued < (size_t)b->max_batch && !b->stop)
+                if (pthread_cond_timedwait(&b->work, &b->mu, &ts) == ETIMEDOUT) break;
+        }
+        /* take requests in arrival order, at least one */
+        breq *first = b->head, *last = b->head;
+        size_t n = first->n;
+        while (last->next && n + last->next->n <= (size_t)b->max_batch) {
+            last = last->next;
+            n += last->n;
+        }
+        b->head = last->next;
+        if (!b->head) b->tail = NULL;
+        last->next = NULL;
+        b->queued -= n;
+        pthread_mutex_unlock(&b->mu);
+
+        lens_error err = {0};
+        uint64_t tokens = 0;
+        double t0 = mono();
+        int rc = reserve(b, n) ? lens_error_set(&err, LENS_ENOMEM, "batch: out of memory") : LENS_OK;
+        size_t at = 0;
+        for (breq *r = first; !rc && r; r = r->next) {
+            memcpy(b->texts + at, r->texts, r->n * sizeof *b->texts);
+            memcpy(b->lens + at, r->lens, r->n * sizeof *b->lens);
+            at += r->n;
+        }
+        if (!rc) rc = lens_encoder_embed(b->enc, b->texts, b->lens, n, b->emb, &tokens, &err);
+        if (!rc && b->metrics) lens_metrics_batch(b->metrics, n, tokens, mono() - t0);
+        at = 0;
+        pthread_mutex_lock(&b->mu);
+        for (breq *r = first; r; r = r->next) {
+            if (!rc) memcpy(r->out, b->emb + at * b->dim, r->n * (size_t)b->dim * sizeof *r->out);
+            at += r->n;
+            r->rc = rc;
+            if (rc) snprintf(r->err, sizeof r->err, "%s", err.msg);
+            r->done = 1;
+        }
+        pthread_cond_broadcast(&b->done);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_batch, int batch_tokens,
+                     double max_wait_ms, int queue, struct lens_metrics *m, lens_error *err)
+{
+    (void)batch_tokens; /* the encoder splits a batch by its own token budget */
+    *out = NULL;
+    lens_batcher *b = calloc(1, sizeof *b);
+    if (!b) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    b->enc = enc;
+    b->dim = dim;
+    b->max_batch = max_batch > 0 ? max_batch : 256;
+    b->max_wait_ms = max_wait_ms;
+    b->queue = queue > 0 ? (size_t)queue : 4096;
+    b->metrics = m;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->work, NULL);
+    pthread_cond_init(&b->done, NULL);
+    if (pthread_create(&b->th, NULL, batch_thread, b)) {
+        free(b);
+        return lens_error_set(err, LENS_ENOMEM, "batcher: cannot start its thread");
+    }
+    *out = b;
+    return LENS_OK;
+}
+
+int lens_batcher_embed(lens_batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
+                       lens_error *err)
+{
+    if (!n) return LENS_OK;
+    breq r = {.texts = texts, .lens = lens, .n = n, .out = out};
+    pthread_mutex_lock(&b->mu);
+    if (b->stop || (b->queued && b->queued + n > b->queue)) {
+        pthread_mutex_unlock(&b->mu);
+        return lens_error_set(err, LENS_ENOMEM, "queue full");
+    }
+    if (b->tail) b->tail->next = &r;
+    else b->head = &r;
+    b->tail = &r;
+    b->queued += n;
+    pthread_cond_signal(&b->work);
+    while (!r.done) pthread_cond_wait(&b->done, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+    if (r.rc) return lens_error_set(err, r.rc, "%s", r.err);
+    return LENS_OK;
+}
+
+int lens_batcher_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err)
+{
+    size_t *lens = malloc((n ? n : 1) * sizeof *lens);
+    if (!lens) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) lens[i] = strlen(texts[i]);
+    int rc = lens_batcher_embed(ctx, texts, lens, n, out, err);
+    free(lens);
+    return rc;
+}
+
+size_t lens_batcher_depth(lens_batcher *b)
+{
+    pthread_mutex_lock(&b->mu);
+    size_t n = b->queued;
+    pthread_mutex_unlock(&b->mu);
+    return n;
+}
+
+void lens_batcher_free(lens_batcher *b)
+{
+    if (!b) return;
+    pthread_mutex_lock(&b->mu);
+    b->stop = 1;
+    pthread_cond_signal(&b->work);
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(b->th, NULL);
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->work);
+    pthread_cond_destroy(&b->done);
+    free(b->texts);
+    free(b->lens);
+    free(b->emb);
+    free(b);
+}

@@ -1,0 +1,356 @@
+/* lens serve's HTTP layer: libmicrohttpd with a thread per connection,
+ * routing, bearer-token auth, body limits, JSON replies, the UI's files,
+ * /healthz and /metrics. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../base/fs.h"
+#include "server_internal.h"
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int lens_http_status(int code)
+{
+    switch (code) {
+    case LENS_EINVAL: case LENS_EFORMAT: return 400;
+    case LENS_ENOTFOUND: return 404;
+    case LENS_EUNSUP: return 422;
+    case LENS_ENOMEM: return 503;
+    default: return 500;
+    }
+}
+
+enum MHD_Result lens_reply(struct MHD_Connection *c, lens_req *r, int status, const char *type, char *body, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (status == 503) MHD_add_response_header(resp, "Retry-After", "1");
+    if (r) r->status = status;
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result lens_reply_json(struct MHD_Connection *c, lens_req *r, int status, json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+    json_decref(o);
+    if (!s) return MHD_NO;
+    size_t n = strlen(s);
+    char *body = realloc(s, n + 2); /* a newline, for people reading with curl */
+    if (!body) {
+        free(s);
+        return MHD_NO;
+    }
+    body[n] = '\n';
+    return lens_reply(c, r, status, "application/json", body, n + 1);
+}
+
+enum MHD_Result lens_reply_error(struct MHD_Connection *c, lens_req *r, int status, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return lens_reply_json(c, r, status, json_pack("{s{siss}}", "error", "status", status, "message", msg));
+}
+
+json_t *lens_req_json(struct MHD_Connection *c, lens_req *r)
+{
+    if (r->too_big) {
+        lens_reply_error(c, r, 413, "request body is larger than the limit (--max-body)");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *o = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
+    if (!o) {
+        lens_reply_error(c, r, 400, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        lens_reply_error(c, r, 400, "the body must be a JSON object");
+        return NULL;
+    }
+    return o;
+}
+
+/* ---------------------------------------------------------------- routes */
+
+static int route_of(const char *method, const char *url)
+{
+    if (!strcmp(url, "/healthz")) return R_HEALTH;
+    if (!strcmp(url, "/metrics")) return R_METRICS;
+    if (!strcmp(url, "/v1/embed")) return R_EMBED;
+    if (!strcmp(url, "/v1/sentiment")) return R_SENTIMENT;
+    if (!strcmp(url, "/v1/themes/assign")) return R_ASSIGN;
+    if (!strcmp(url, "/v1/jobs")) return !strcmp(method, "POST") ? R_JOBS_CREATE : R_JOBS_LIST;
+    if (!strncmp(url, "/v1/jobs/", 9)) {
+        if (strstr(url + 9, "/events")) return R_JOB_EVENTS;
+        if (strstr(url + 9, "/results/")) return R_JOB_RESULT;
+        if (!strcmp(method, "DELETE")) return R_JOB_DELETE;
+        if (!strcmp(method, "POST")) return R_JOB_CONTROL;
+        return R_JOB_GET;
+    }
+    if (!strncmp(url, "/v1/", 4)) return R_OTHER;
+    return R_UI;
+}
+
+static const char *const web_files[][2] = {
+    {"/", "index.html"},     {"/index.html", "index.html"}, {"/app.js", "app.js"},
+    {"/style.css", "style.css"}, {"/openapi.json", "openapi.json"},
+};
+
+static enum MHD_Result serve_file(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *url)
+{
+    for (size_t i = 0; i < sizeof web_files / sizeof *web_files; i++) {
+        if (strcmp(url, web_files[i][0])) continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", s->web_dir, web_files[i][1]);
+        FILE *f = fopen(path, "rb");
+        if (!f) return lens_reply_error(c, r, 500, "UI file %s is missing", web_files[i][1]);
+        char *buf = NULL;
+        size_t len = 0, cap = 0;
+        for (;;) {
+            if (len == cap) {
+                cap = cap ? cap * 2 : 65536;
+                char *b = realloc(buf, cap);
+                if (!b) break;
+                buf = b;
+            }
+            size_t got = fread(buf + len, 1, cap - len, f);
+            if (!got) break;
+            len += got;
+        }
+        fclose(f);
+        const char *n = web_files[i][1];
+        const char *type = strstr(n, ".html") ? "text/html; charset=utf-8"
+                         : strstr(n, ".js") ? (strstr(n, ".json") ? "application/json" : "text/javascript")
+                         : "text/css";
+        return lens_reply(c, r, 200, type, buf, len);
+    }
+    return lens_reply_error(c, r, 404, "no such page: %s", url);
+}
+
+static int authorized(lens_server *s, struct MHD_Connection *c)
+{
+    if (!s->o.token || !*s->o.token) return 1;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    if (!h || strncmp(h, "Bearer ", 7)) {
+        /* EventSource cannot send headers: the UI passes ?token= */
+        h = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+        if (!h) return 0;
+    } else {
+        h += 7;
+    }
+    size_t a = strlen(h), b = strlen(s->o.token);
+    unsigned diff = (unsigned)(a ^ b);
+    for (size_t i = 0; i < a && i < b; i++) diff |= (unsigned char)(h[i] ^ s->o.token[i]); /* constant time */
+    return diff == 0;
+}
+
+static enum MHD_Result dispatch(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *url,
+                                const char *method)
+{
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
+    switch (r->route) {
+    case R_HEALTH:
+        return lens_reply_json(c, r, 200, json_pack("{sssssi}", "status", "ok", "model", s->model_name, "dim", s->dim));
+    case R_METRICS: {
+        if (!get) break;
+        uint64_t counts[LENS_JOB_N_STATES];
+        lens_jobs_counts(s->jobs, counts);
+        char *text = lens_metrics_render(s->metrics, lens_batcher_depth(s->batcher), counts);
+        if (!text) return MHD_NO;
+        return lens_reply(c, r, 200, "text/plain; version=0.0.4", text, strlen(text));
+    }
+    case R_EMBED: if (post) return lens_route_embed(s, c, r); break;
+    case R_SENTIMENT: if (post) return lens_route_sentiment(s, c, r); break;
+    case R_ASSIGN: if (post) return lens_route_assign(s, c, r); break;
+    case R_JOBS_CREATE: return lens_route_jobs_create(s, c, r);
+    case R_UI: if (get) return serve_file(s, c, r, url); break;
+    case R_OTHER: return lens_reply_error(c, r, 404, "no route %s %s (see /openapi.json)", method, url);
+    default: return lens_route_jobs(s, c, r, method, url);
+    }
+    return lens_reply_error(c, r, 405, "%s is not allowed on %s", method, url);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    lens_server *s = cls;
+    lens_req *r = *con_cls;
+    if (!r) {
+        if (!(r = calloc(1, sizeof *r))) return MHD_NO;
+        r->t0 = mono();
+        r->route = route_of(method, url);
+        *con_cls = r;
+        if (r->route != R_UI && r->route != R_HEALTH && !authorized(s, c)) {
+            r->too_big = -1; /* answered: ignore the body */
+            return lens_reply_error(c, r, 401, "missing or wrong bearer token (Authorization: Bearer ...)");
+        }
+        return MHD_YES;
+    }
+    if (r->too_big < 0) { /* already answered */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->route == R_JOBS_CREATE && r->upload) return lens_jobs_upload(s, c, r, upload_data, n);
+        if (r->route == R_JOBS_CREATE) {
+            const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+            if (ct && !strncasecmp(ct, "multipart/form-data", 19)) return lens_jobs_upload(s, c, r, upload_data, n);
+        }
+        if (r->too_big || r->len + n > s->o.max_body) {
+            r->too_big = 1;
+            return MHD_YES;
+        }
+        if (r->len + n + 1 > r->cap) {
+            size_t cap = r->cap ? r->cap : 4096;
+            while (cap < r->len + n + 1) cap *= 2;
+            char *b = realloc(r->body, cap);
+            if (!b) return MHD_NO;
+            r->body = b;
+            r->cap = cap;
+        }
+        memcpy(r->body + r->len, upload_data, n);
+        r->len += n;
+        r->body[r->len] = '\0';
+        return MHD_YES;
+    }
+    return dispatch(s, c, r, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    lens_server *s = cls;
+    lens_req *r = *con_cls;
+    if (!r) return;
+    lens_metrics_request(s->metrics, r->route, r->status ? r->status : 500, mono() - r->t0);
+    lens_upload_free(r);
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static int loopback(const char *host)
+{
+    return !strcmp(host, "127.0.0.1") || !strcmp(host, "localhost") || !strncmp(host, "127.", 4);
+}
+
+int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error *err)
+{
+    *out = NULL;
+    lens_server *s = calloc(1, sizeof *s);
+    if (!s) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    s->o = *opts;
+    lens_server_opts *o = &s->o;
+    if (!o->host) o->host = "127.0.0.1";
+    if (!o->data_dir) o->data_dir = "lens-data";
+    if (!o->max_body) o->max_body = 8u << 20;
+    if (!o->max_upload) o->max_upload = (size_t)1 << 30;
+    if (o->max_batch <= 0) o->max_batch = 256;
+    if (o->batch_tokens <= 0) o->batch_tokens = 8192;
+    if (o->queue <= 0) o->queue = 4096;
+    snprintf(s->web_dir, sizeof s->web_dir, "%s", o->web_dir ? o->web_dir : "web");
+    pthread_mutex_init(&s->themes_mu, NULL);
+    int rc = LENS_OK;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+    if (inet_pton(AF_INET, !strcmp(o->host, "localhost") ? "127.0.0.1" : o->host, &sa.sin_addr) != 1)
+        rc = lens_error_set(err, LENS_EINVAL, "--host %s: not an IPv4 address", o->host);
+    else if (!loopback(o->host) && (!o->token || !*o->token))
+        rc = lens_error_set(err, LENS_EINVAL, "binding to %s (not loopback) needs a bearer token: --token or LENS_TOKEN",
+                            o->host);
+    if (!rc && o->data_root && *o->data_root && !realpath(o->data_root, s->data_root))
+        rc = lens_error_set(err, LENS_ENOTFOUND, "--data-root %s: %s", o->data_root, strerror(errno));
+    lens_model_opts mo = {.precision = o->precision};
+    s->model_name = o->model;
+    if (!rc) rc = lens_mkdirs(o->data_dir, err);
+    if (!rc) rc = lens_model_open(&s->model, o->model, &mo, err);
+    if (!rc) rc = lens_pool_new(&s->pool, o->threads, err);
+    if (!rc) rc = lens_encoder_new(&s->enc, s->model, s->pool, o->batch_tokens, err);
+    if (!rc) {
+        s->dim = lens_model_dim(s->model);
+        s->metrics = lens_metrics_new();
+        s->cache = lens_cache_new(o->cache, s->dim);
+        if (!s->metrics) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
+    }
+    if (!rc) rc = lens_batcher_new(&s->batcher, s->enc, s->dim, o->max_batch, o->batch_tokens, o->max_wait_ms,
+                                   o->queue, s->metrics, err);
+    if (!rc && o->vader_lexicon) rc = lens_vader_open(&s->vader, o->vader_lexicon, err);
+    if (!rc && o->themes && *o->themes) {
+        rc = lens_themes_load(&s->themes, o->themes, err);
+        if (!rc) rc = lens_themes_embed_with(s->themes, s->dim, lens_batcher_fn, s->batcher, err);
+    }
+    if (!rc) {
+        lens_jobs_opts jo = {.data_dir = o->data_dir, .max_running = o->max_jobs, .max_attempts = o->job_attempts,
+                             .expire_s = o->job_ttl_s, .threads = o->threads, .model = s->model,
+                             .model_name = o->model, .vader_lexicon = o->vader_lexicon};
+        rc = lens_jobs_open(&s->jobs, &jo, err);
+    }
+    if (!rc) {
+        s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+                                (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+                                (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+        if (!s->d) rc = lens_error_set(err, LENS_EIO, "cannot listen on %s:%d (in use?)", o->host, o->port);
+    }
+    if (rc) {
+        lens_server_close(s);
+        return rc;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : o->port;
+    *out = s;
+    return LENS_OK;
+}
+
+int lens_server_port(const lens_server *s) { return s->port; }
+
+void lens_server_close(lens_server *s)
+{
+    if (!s) return;
+    if (s->d) {
+        MHD_socket fd = MHD_quiesce_daemon(s->d); /* no new connections */
+        s->stopping = 1;                          /* event streams end */
+        MHD_stop_daemon(s->d);                    /* requests in flight finish: the batcher still runs */
+        if (fd != MHD_INVALID_SOCKET) close(fd);
+    }
+    lens_batcher_free(s->batcher);
+    lens_jobs_close(s->jobs);
+    lens_cache_free(s->cache);
+    lens_metrics_free(s->metrics);
+    lens_vader_close(s->vader);
+    lens_themes_free(s->themes);
+    lens_encoder_free(s->enc);
+    lens_pool_free(s->pool);
+    lens_model_close(s->model);
+    pthread_mutex_destroy(&s->themes_mu);
+    free(s);
+}

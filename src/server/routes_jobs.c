@@ -1,0 +1,420 @@
+/* Job routes: POST /v1/jobs (multipart upload or JSON naming files under
+ * the data root), GET /v1/jobs[/{id}], POST /v1/jobs/{id}/cancel|pause|
+ * resume, DELETE /v1/jobs/{id}, GET /v1/jobs/{id}/events (Server-Sent
+ * Events) and GET /v1/jobs/{id}/results/{file}. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server_internal.h"
+
+/* ---------------------------------------------------------------- upload */
+
+typedef struct upload {
+    lens_server *s;
+    struct MHD_PostProcessor *pp;
+    char id[33], input_dir[4300], themes_path[4400];
+    json_t *inputs;  /* paths written so far */
+    char *options;   /* the "options" field: JSON */
+    size_t options_len;
+    FILE *f;         /* the file being written */
+    size_t total;
+    int status;      /* 0, or the 4xx to answer */
+    char msg[600];
+} upload;
+
+static void upload_fail(upload *u, int status, const char *msg, const char *arg)
+{
+    if (u->status) return;
+    u->status = status;
+    snprintf(u->msg, sizeof u->msg, msg, arg);
+}
+
+static int safe_name(const char *n)
+{
+    if (!n || !*n || n[0] == '.' || strlen(n) > 200) return 0;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+static int review_ext(const char *n)
+{
+    static const char *ext[] = {".csv", ".jsonl", ".ndjson", ".csv.zst", ".jsonl.zst", ".ndjson.zst", ".parquet"};
+    size_t len = strlen(n);
+    for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+        size_t m = strlen(ext[i]);
+        if (len > m && !strcmp(n + len - m, ext[i])) return 1;
+    }
+    return 0;
+}
+
+static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                                const char *content_type, const char *transfer_encoding, const char *data,
+                                uint64_t off, size_t size)
+{
+    (void)kind;
+    (void)content_type;
+    (void)transfer_encoding;
+    upload *u = cls;
+    if (u->status) return MHD_YES; /* keep reading; the error is answered at the end */
+    u->total += size;
+    if (u->total > u->s->o.max_upload) {
+        upload_fail(u, 413, "upload larger than the limit (--max-upload)%s", "");
+        return MHD_YES;
+    }
+    if (!strcmp(key, "options")) {
+        char *b = realloc(u->options, u->options_len + size + 1);
+        if (!b) return MHD_NO;
+        memcpy(b + u->options_len, data, size);
+        u->options = b;
+        u->options_len += size;
+        b[u->options_len] = '\0';
+        return MHD_YES;
+    }
+    int is_themes = !strcmp(key, "themes");
+    if (!is_themes && strcmp(key, "files")) {
+        upload_fail(u, 400, "unknown form field '%s' (files, themes, options)", key);
+        return MHD_YES;
+    }
+    if (off == 0) { /* a new part */
+        if (u->f) fclose(u->f);
+        u->f = NULL;
+        char path[4600];
+        if (is_themes) {
+            snprintf(path, sizeof path, "%s", u->themes_path);
+        } else {
+            if (!safe_name(filename) || !review_ext(filename)) {
+                upload_fail(u, 400, "file name '%s' must be letters, digits, '.', '_', '-' and end in .csv, .jsonl, "
+                                    ".ndjson (optionally .zst) or .parquet", filename ? filename : "");
+                return MHD_YES;
+            }
+            snprintf(path, sizeof path, "%s/%s", u->input_dir, filename);
+            for (size_t i = 0; i < json_array_size(u->inputs); i++)
+                if (!strcmp(json_string_value(json_array_get(u->inputs, i)), path)) {
+                    upload_fail(u, 400, "file '%s' uploaded twice", filename);
+                    return MHD_YES;
+                }
+            json_array_append_new(u->inputs, json_string(path));
+        }
+        if (!(u->f = fopen(path, "wb"))) {
+            upload_fail(u, 500, "cannot write the upload: %s", strerror(errno));
+            return MHD_YES;
+        }
+    }
+    if (u->f && size && fwrite(data, 1, size, u->f) != size) upload_fail(u, 500, "cannot write the upload: %s", strerror(errno));
+    return MHD_YES;
+}
+
+void lens_upload_free(lens_req *r)
+{
+    upload *u = r->upload;
+    if (!u) return;
+    if (u->pp) MHD_destroy_post_processor(u->pp);
+    if (u->f) fclose(u->f);
+    if (u->id[0]) lens_jobs_discard(u->s->jobs, u->id); /* not submitted */
+    json_decref(u->inputs);
+    free(u->options);
+    free(u);
+    r->upload = NULL;
+}
+
+enum MHD_Result lens_jobs_upload(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *data, size_t size)
+{
+    upload *u = r->upload;
+    if (!u) {
+        if (!(u = calloc(1, sizeof *u))) return MHD_NO;
+        r->upload = u;
+        u->s = s;
+        u->inputs = json_array();
+        lens_error err = {0};
+        if (lens_jobs_prepare(s->jobs, u->id, u->input_dir, sizeof u->input_dir, &err)) {
+            u->id[0] = '\0';
+            upload_fail(u, 500, "%s", err.msg);
+            return MHD_YES;
+        }
+        snprintf(u->themes_path, sizeof u->themes_path, "%s/../themes.json", u->input_dir);
+        u->pp = MHD_create_post_processor(c, 64 * 1024, on_field, u);
+        if (!u->pp) upload_fail(u, 400, "multipart/form-data body expected%s", "");
+    }
+    if (u->pp && !u->status && MHD_post_process(u->pp, data, size) != MHD_YES)
+        upload_fail(u, 400, "malformed multipart/form-data body%s", "");
+    return MHD_YES;
+}
+
+/* ---------------------------------------------------------------- create */
+
+/* path under the data root, or 0 */
+static int under_root(lens_server *s, const char *p, char *out)
+{
+    char joined[PATH_MAX * 2];
+    if (p[0] == '/') snprintf(joined, sizeof joined, "%s", p);
+    else snprintf(joined, sizeof joined, "%s/%s", s->data_root, p);
+    if (!realpath(joined, out)) return 0;
+    size_t n = strlen(s->data_root);
+    return !strncmp(out, s->data_root, n) && (out[n] == '/' || out[n] == '\0');
+}
+
+static enum MHD_Result submit(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *id, json_t *params)
+{
+    lens_error err = {0};
+    if (lens_jobs_submit(s->jobs, id, "analyze", params, &err)) {
+        lens_jobs_discard(s->jobs, id);
+        return lens_reply_error(c, r, lens_http_status(err.code) == 500 ? 500 : 400, "%s", err.msg);
+    }
+    return lens_reply_json(c, r, 202, json_pack("{ssss}", "id", id, "state", "queued"));
+}
+
+enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c, lens_req *r)
+{
+    upload *u = r->upload;
+    if (u) {
+        if (u->pp) {
+            MHD_destroy_post_processor(u->pp);
+            u->pp = NULL;
+        }
+        if (u->f) {
+            if (fclose(u->f)) upload_fail(u, 500, "cannot write the upload%s", "");
+            u->f = NULL;
+        }
+        struct stat st;
+        if (!u->status && !json_array_size(u->inputs)) upload_fail(u, 400, "no review files (form field 'files')%s", "");
+        if (!u->status && stat(u->themes_path, &st)) upload_fail(u, 400, "no themes.json (form field 'themes')%s", "");
+        if (u->status) return lens_reply_error(c, r, u->status, "%s", u->msg);
+        json_t *params = json_object();
+        if (u->options) {
+            json_error_t je;
+            json_t *opt = json_loads(u->options, 0, &je);
+            if (!json_is_object(opt)) {
+                json_decref(opt);
+                json_decref(params);
+                return lens_reply_error(c, r, 400, "form field 'options' must be a JSON object (%s)", je.text);
+            }
+            json_object_update(params, opt);
+            json_decref(opt);
+            if (json_object_get(params, "inputs") || json_object_get(params, "themes")) {
+                json_decref(params);
+                return lens_reply_error(c, r, 400, "'options' cannot name inputs or themes: upload them");
+            }
+        }
+        char themes[4400];
+        if (!realpath(u->themes_path, themes)) snprintf(themes, sizeof themes, "%s", u->themes_path);
+        json_object_set(params, "inputs", u->inputs);
+        json_object_set_new(params, "themes", json_string(themes));
+        char id[33];
+        memcpy(id, u->id, sizeof id);
+        u->id[0] = '\0'; /* submit owns the directory now (it discards it on failure) */
+        enum MHD_Result ret = submit(s, c, r, id, params);
+        json_decref(params);
+        return ret;
+    }
+    json_t *o = lens_req_json(c, r);
+    if (!o) return MHD_YES;
+    enum MHD_Result ret = MHD_YES;
+    json_t *kind = json_object_get(o, "kind");
+    if (kind && !(json_is_string(kind) && !strcmp(json_string_value(kind), "analyze"))) {
+        ret = lens_reply_error(c, r, 400, "'kind' must be \"analyze\"");
+        goto out;
+    }
+    json_object_del(o, "kind");
+    if (!s->data_root[0]) {
+        ret = lens_reply_error(c, r, 400, "this server takes no file paths (start it with --data-root); upload the "
+                                          "files as multipart/form-data instead");
+        goto out;
+    }
+    /* every path must resolve inside the data root */
+    json_t *in = json_object_get(o, "inputs"), *th = json_object_get(o, "themes");
+    if (!json_is_array(in) || !json_is_string(th)) {
+        ret = lens_reply_error(c, r, 400, "'inputs' (array of paths) and 'themes' (path) are required");
+        goto out;
+    }
+    char real[PATH_MAX];
+    for (size_t i = 0; i < json_array_size(in); i++) {
+        const char *p = json_string_value(json_array_get(in, i));
+        if (!p || !under_root(s, p, real)) {
+            ret = lens_reply_error(c, r, 400, "input '%s' is not a file under the data root", p ? p : "(not a string)");
+            goto out;
+        }
+        json_array_set_new(in, i, json_string(real));
+    }
+    if (!under_root(s, json_string_value(th), real)) {
+        ret = lens_reply_error(c, r, 400, "themes '%s' is not a file under the data root", json_string_value(th));
+        goto out;
+    }
+    json_object_set_new(o, "themes", json_string(real));
+    char id[33], dir[4300];
+    lens_error err = {0};
+    if (lens_jobs_prepare(s->jobs, id, dir, sizeof dir, &err)) {
+        ret = lens_reply_error(c, r, 500, "%s", err.msg);
+        goto out;
+    }
+    ret = submit(s, c, r, id, o);
+out:
+    json_decref(o);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- events */
+
+typedef struct sse {
+    lens_server *s;
+    char id[33];
+    uint64_t ver;
+    char *buf;
+    size_t len, off;
+    int done;
+} sse;
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    sse *e = cls;
+    while (e->off == e->len) {
+        if (e->done || e->s->stopping) return MHD_CONTENT_READER_END_OF_STREAM;
+        free(e->buf);
+        e->buf = NULL;
+        e->len = e->off = 0;
+        uint64_t v = lens_jobs_wait(e->s->jobs, e->id, e->ver, 1000);
+        if (e->s->stopping) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (v == 0) {
+            e->buf = strdup("event: deleted\ndata: {}\n\n");
+            e->done = 1;
+        } else if (v == e->ver) {
+            e->buf = strdup(": keep-alive\n\n"); /* a comment, so proxies keep the stream open */
+        } else {
+            e->ver = v;
+            json_t *j = lens_jobs_get(e->s->jobs, e->id);
+            char *d = j ? json_dumps(j, JSON_COMPACT) : NULL;
+            const char *state = j ? json_string_value(json_object_get(j, "state")) : "";
+            e->done = !strcmp(state, "succeeded") || !strcmp(state, "failed") || !strcmp(state, "cancelled");
+            if (d && asprintf(&e->buf, "event: %s\ndata: %s\n\n", e->done ? "done" : "progress", d) < 0) e->buf = NULL;
+            free(d);
+            json_decref(j);
+        }
+        if (!e->buf) return MHD_CONTENT_READER_END_WITH_ERROR;
+        e->len = strlen(e->buf);
+    }
+    size_t n = e->len - e->off < max ? e->len - e->off : max;
+    memcpy(out, e->buf + e->off, n);
+    e->off += n;
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    sse *e = cls;
+    free(e->buf);
+    free(e);
+}
+
+/* ---------------------------------------------------------------- the rest */
+
+static int valid_id(const char *id, size_t n)
+{
+    if (n != 32) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return 0;
+    return 1;
+}
+
+enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *method,
+                                const char *path)
+{
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    lens_error err = {0};
+    if (r->route == R_JOBS_LIST) {
+        if (!get) return lens_reply_error(c, r, 405, "%s is not allowed on /v1/jobs", method);
+        const char *st = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
+        const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+        const char *off = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offset");
+        int state = st ? lens_job_state_parse(st) : -1;
+        if (st && state < 0)
+            return lens_reply_error(c, r, 400, "state must be queued, running, paused, succeeded, failed or cancelled");
+        char *end;
+        long limit = lim ? strtol(lim, &end, 10) : 50, offset = off ? strtol(off, &end, 10) : 0;
+        if (limit < 1 || limit > 1000 || offset < 0)
+            return lens_reply_error(c, r, 400, "limit must be 1..1000 and offset >= 0");
+        return lens_reply_json(c, r, 200, lens_jobs_list(s->jobs, state, (int)limit, (int)offset));
+    }
+    const char *id = path + strlen("/v1/jobs/");
+    const char *rest = strchr(id, '/');
+    size_t id_len = rest ? (size_t)(rest - id) : strlen(id);
+    if (!valid_id(id, id_len)) return lens_reply_error(c, r, 404, "no job %.*s", (int)(id_len < 64 ? id_len : 64), id);
+    char jid[33];
+    memcpy(jid, id, 32);
+    jid[32] = '\0';
+    if (!rest) {
+        if (get) {
+            json_t *j = lens_jobs_get(s->jobs, jid);
+            return j ? lens_reply_json(c, r, 200, j) : lens_reply_error(c, r, 404, "no job %s", jid);
+        }
+        if (!strcmp(method, "DELETE")) {
+            if (lens_jobs_delete(s->jobs, jid, &err)) return lens_reply_error(c, r, lens_http_status(err.code), "%s", err.msg);
+            return lens_reply_json(c, r, 200, json_pack("{sssb}", "id", jid, "deleted", 1));
+        }
+        return lens_reply_error(c, r, 405, "%s is not allowed on a job", method);
+    }
+    if (!strcmp(rest, "/cancel") || !strcmp(rest, "/pause") || !strcmp(rest, "/resume")) {
+        if (strcmp(method, "POST")) return lens_reply_error(c, r, 405, "use POST for %s", rest + 1);
+        int rc = rest[1] == 'c' ? lens_jobs_cancel(s->jobs, jid, &err)
+               : rest[1] == 'p' ? lens_jobs_pause(s->jobs, jid, &err)
+                                : lens_jobs_resume(s->jobs, jid, &err);
+        if (rc) return lens_reply_error(c, r, rc == LENS_ENOTFOUND ? 404 : 409, "%s", err.msg);
+        json_t *j = lens_jobs_get(s->jobs, jid);
+        return j ? lens_reply_json(c, r, 202, j) : lens_reply_error(c, r, 404, "no job %s", jid);
+    }
+    if (!strcmp(rest, "/events")) {
+        if (!get) return lens_reply_error(c, r, 405, "use GET for events");
+        json_t *j = lens_jobs_get(s->jobs, jid);
+        if (!j) return lens_reply_error(c, r, 404, "no job %s", jid);
+        json_decref(j);
+        sse *e = calloc(1, sizeof *e);
+        if (!e) return MHD_NO;
+        e->s = s;
+        memcpy(e->id, jid, sizeof e->id);
+        struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, e, sse_free);
+        if (!resp) {
+            free(e);
+            return MHD_NO;
+        }
+        MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        r->status = 200;
+        enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+    if (!strncmp(rest, "/results/", 9)) {
+        if (!get) return lens_reply_error(c, r, 405, "use GET for results");
+        char file[4400];
+        if (lens_jobs_result(s->jobs, jid, rest + 9, file, sizeof file, &err))
+            return lens_reply_error(c, r, 404, "%s", err.msg);
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st)) {
+            if (fd >= 0) close(fd);
+            return lens_reply_error(c, r, 404, "job %s has no %s", jid, rest + 9);
+        }
+        struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+        if (!resp) {
+            close(fd);
+            return MHD_NO;
+        }
+        const char *n = rest + 9;
+        MHD_add_response_header(resp, "Content-Type", strstr(n, ".html") ? "text/html; charset=utf-8"
+                                                      : strstr(n, ".json") ? "application/json"
+                                                                           : "text/csv; charset=utf-8");
+        r->status = 200;
+        enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+    return lens_reply_error(c, r, 404, "no route %s %s", method, path);
+}

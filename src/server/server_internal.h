@@ -1,0 +1,105 @@
+/* The HTTP service's parts (internal): batcher, cache, metrics, routes. */
+#ifndef LENS_SERVER_INTERNAL_H
+#define LENS_SERVER_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "lens/jobs.h"
+#include "lens/sentiment.h"
+#include "lens/server.h"
+#include "lens/themes.h"
+
+/* ---- batcher.c: requests from every connection share forward passes */
+typedef struct lens_batcher lens_batcher;
+struct lens_metrics;
+int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_batch, int batch_tokens,
+                     double max_wait_ms, int queue, struct lens_metrics *m, lens_error *err);
+/* Embeds texts into out[n][dim]; blocks until done. LENS_ENOMEM with
+ * "queue full" when the queue is full (the caller answers 503). */
+int lens_batcher_embed(lens_batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
+                       lens_error *err);
+/* Answers everything queued, then stops. */
+void lens_batcher_free(lens_batcher *b);
+size_t lens_batcher_depth(lens_batcher *b);
+/* a lens_embed_fn over a batcher (ctx) */
+int lens_batcher_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err);
+
+/* ---- cache.c: LRU of text -> embedding */
+typedef struct lens_cache lens_cache;
+lens_cache *lens_cache_new(int capacity, int dim);
+void lens_cache_free(lens_cache *c);
+int lens_cache_get(lens_cache *c, const char *text, size_t len, float *out); /* 1: hit */
+void lens_cache_put(lens_cache *c, const char *text, size_t len, const float *emb);
+
+/* ---- metrics.c: Prometheus text format */
+enum { R_EMBED, R_SENTIMENT, R_ASSIGN, R_JOBS_CREATE, R_JOBS_LIST, R_JOB_GET, R_JOB_CONTROL, R_JOB_DELETE,
+       R_JOB_EVENTS, R_JOB_RESULT, R_HEALTH, R_METRICS, R_UI, R_OTHER, N_ROUTES };
+typedef struct lens_metrics lens_metrics;
+lens_metrics *lens_metrics_new(void);
+void lens_metrics_free(lens_metrics *m);
+void lens_metrics_request(lens_metrics *m, int route, int status, double seconds);
+void lens_metrics_batch(lens_metrics *m, size_t texts, size_t tokens, double seconds);
+void lens_metrics_cache(lens_metrics *m, uint64_t hits, uint64_t misses);
+/* a new malloc'd text; gauges passed in */
+char *lens_metrics_render(lens_metrics *m, size_t queue_depth, const uint64_t jobs[LENS_JOB_N_STATES]);
+
+/* ---- the server */
+struct lens_server {
+    lens_server_opts o;
+    struct MHD_Daemon *d;
+    int port;
+    lens_model *model;
+    const char *model_name;
+    lens_pool *pool;
+    lens_encoder *enc;
+    int dim;
+    lens_batcher *batcher;
+    lens_cache *cache;
+    lens_metrics *metrics;
+    lens_vader *vader;
+    lens_themes *themes; /* for /v1/themes/assign by app id; may be NULL */
+    pthread_mutex_t themes_mu;
+    lens_jobs *jobs;
+    char data_root[4096]; /* realpath, "" when JSON paths are off */
+    char web_dir[4096];
+    volatile int stopping;
+};
+
+/* a parsed request, kept across MHD's calls for one request */
+typedef struct lens_req {
+    int route;
+    double t0;
+    int status;
+    char *body;
+    size_t len, cap;
+    int too_big;
+    void *upload; /* routes_jobs.c: multipart state */
+} lens_req;
+
+/* http.c: responses (return MHD_YES/NO from MHD_queue_response) */
+enum MHD_Result lens_reply(struct MHD_Connection *c, lens_req *r, int status, const char *type, char *body, size_t len);
+enum MHD_Result lens_reply_json(struct MHD_Connection *c, lens_req *r, int status, json_t *o);
+enum MHD_Result lens_reply_error(struct MHD_Connection *c, lens_req *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* status for a lens error code */
+int lens_http_status(int code);
+/* the request body as a JSON object; replies 4xx and returns NULL when not */
+json_t *lens_req_json(struct MHD_Connection *c, lens_req *r);
+
+/* routes_infer.c */
+enum MHD_Result lens_route_embed(lens_server *s, struct MHD_Connection *c, lens_req *r);
+enum MHD_Result lens_route_sentiment(lens_server *s, struct MHD_Connection *c, lens_req *r);
+enum MHD_Result lens_route_assign(lens_server *s, struct MHD_Connection *c, lens_req *r);
+
+/* routes_jobs.c */
+/* upload data for POST /v1/jobs (multipart); returns MHD_NO to abort */
+enum MHD_Result lens_jobs_upload(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *data, size_t size);
+enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c, lens_req *r);
+enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *method,
+                                const char *path);
+void lens_upload_free(lens_req *r);
+
+#endif
