@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(gcc make cmake pkg-config libopenblas-dev libutf8proc-dev libcurl4-openssl-dev
       libjansson-dev libzstd-dev zstd python3 python3-numpy xz-utils curl
       libsqlite3-dev libmicrohttpd-dev   # lens serve: job store, HTTP
+      libsnappy-dev zlib1g-dev clang   # Parquet codecs; clang for libFuzzer
       chromium)   # chromium + npm's playwright-core test report.html
 if [[ "${1:-}" == "--bench" ]]; then
     pkgs+=(python3-torch)

@@ -1,5 +1,6 @@
-/* lens_table: named columns from .csv, .jsonl or .txt (each optionally .zst),
- * and lens_reader, the one-text-column view the embed command uses. */
+/* lens_table: named columns from .csv, .jsonl or .txt (each optionally .zst)
+ * or .parquet, and lens_reader, the one-text-column view the embed command
+ * uses. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,9 +8,10 @@
 
 #include "csv.h"
 #include "lens/io.h"
+#include "lens/parquet.h"
 #include "stream.h"
 
-typedef enum { FMT_TXT, FMT_JSONL, FMT_CSV } fmt;
+typedef enum { FMT_TXT, FMT_JSONL, FMT_CSV, FMT_PARQUET } fmt;
 
 #define MAX_COLS 64
 
@@ -26,6 +28,14 @@ struct lens_table {
     json_t *record;         /* JSONL: the current record */
     int peeked;             /* JSONL: record read ahead by lens_table_has */
     char scratch[MAX_COLS][40]; /* JSONL numbers/booleans as text */
+    /* Parquet: one row group decoded at a time, only the requested columns */
+    lens_parquet *pq;
+    int pq_field[MAX_COLS];     /* field index of each requested column */
+    int pq_rg;                  /* row group held, -1 before the first */
+    int64_t pq_row, pq_before;  /* row in it; rows in the groups before */
+    char pq_num[MAX_COLS][64];  /* numbers as text */
+    char *pq_str[MAX_COLS];     /* byte arrays copied with a NUL, as callers expect */
+    size_t pq_cap[MAX_COLS];
 };
 
 static int ends_with(const char *s, const char *x)
@@ -78,12 +88,23 @@ int lens_table_open(lens_table **out, const char *path, lens_error *err)
     char base[4096];
     snprintf(base, sizeof base, "%s", path);
     if (ends_with(base, ".zst")) base[strlen(base) - 4] = '\0';
+    if (ends_with(path, ".parquet")) {
+        t->format = FMT_PARQUET;
+        t->pq_rg = -1;
+        int rc = lens_parquet_open(&t->pq, path, err);
+        if (rc) {
+            lens_table_close(t);
+            return rc;
+        }
+        *out = t;
+        return LENS_OK;
+    }
     if (ends_with(base, ".jsonl") || ends_with(base, ".ndjson")) t->format = FMT_JSONL;
     else if (ends_with(base, ".csv")) t->format = FMT_CSV;
     else if (ends_with(base, ".txt")) t->format = FMT_TXT;
     else {
         lens_table_close(t);
-        return lens_error_set(err, LENS_EINVAL, "%s: unknown input type; use .txt, .jsonl or .csv (optionally .zst)", path);
+        return lens_error_set(err, LENS_EINVAL, "%s: unknown input type; use .txt, .jsonl or .csv (optionally .zst) or .parquet", path);
     }
     int rc = lens_stream_open(&t->s, path, err);
     if (!rc && t->format == FMT_CSV) {
@@ -113,6 +134,8 @@ void lens_table_close(lens_table *t)
     if (!t) return;
     if (t->format == FMT_CSV) lens_csv_free(&t->csv);
     lens_stream_close(t->s);
+    lens_parquet_close(t->pq);
+    for (int i = 0; i < t->n_cols; i++) free(t->pq_str[i]);
     json_decref(t->record);
     for (int i = 0; i < t->n_cols; i++) free(t->cols[i]);
     free(t->line);
@@ -121,18 +144,35 @@ void lens_table_close(lens_table *t)
 }
 
 const char *lens_table_path(const lens_table *t) { return t->path; }
-size_t lens_table_line(const lens_table *t) { return t->format == FMT_CSV ? t->csv.line : t->rec_line; }
-uint64_t lens_table_offset(const lens_table *t) { return lens_stream_offset(t->s); }
-uint64_t lens_table_size(const lens_table *t) { return lens_stream_size(t->s); }
+/* Parquet: the row number (1-based) stands in for the line */
+size_t lens_table_line(const lens_table *t)
+{
+    if (t->format == FMT_PARQUET) return (size_t)(t->pq_before + t->pq_row + 1);
+    return t->format == FMT_CSV ? t->csv.line : t->rec_line;
+}
+
+uint64_t lens_table_offset(const lens_table *t)
+{
+    if (t->format == FMT_PARQUET) return t->pq_rg < 0 ? 0 : lens_parquet_row_group_end(t->pq, t->pq_rg);
+    return lens_stream_offset(t->s);
+}
+
+uint64_t lens_table_size(const lens_table *t)
+{
+    return t->format == FMT_PARQUET ? lens_parquet_size(t->pq) : lens_stream_size(t->s);
+}
 
 int lens_table_column(lens_table *t, const char *name)
 {
     if (t->format == FMT_CSV && header_index(&t->csv, name) < 0) return -1;
     if (t->format == FMT_TXT && strcmp(name, "text") != 0) return -1;
+    /* a nested column is accepted here and refused, with its reason, by the first next */
+    if (t->format == FMT_PARQUET && (lens_parquet_find_column(t->pq, name) < 0 || t->started)) return -1;
     for (int i = 0; i < t->n_cols; i++)
         if (strcmp(t->cols[i], name) == 0) return i;
     if (t->n_cols == MAX_COLS || !(t->cols[t->n_cols] = strdup(name))) return -1;
     if (t->format == FMT_CSV) t->csv_idx[t->n_cols] = header_index(&t->csv, name);
+    if (t->format == FMT_PARQUET) t->pq_field[t->n_cols] = lens_parquet_find_column(t->pq, name);
     return t->n_cols++;
 }
 
@@ -160,6 +200,7 @@ int lens_table_has(lens_table *t, const char *name, lens_error *err)
 {
     if (t->format == FMT_CSV) return header_index(&t->csv, name) >= 0;
     if (t->format == FMT_TXT) return strcmp(name, "text") == 0;
+    if (t->format == FMT_PARQUET) return lens_parquet_find_column(t->pq, name) >= 0;
     if (!t->started && !t->peeked) {
         int rc = next_json(t, err);
         if (rc < 0) return rc;
@@ -168,8 +209,36 @@ int lens_table_has(lens_table *t, const char *name, lens_error *err)
     return t->record && json_object_get(t->record, name) != NULL;
 }
 
+/* Parquet: the next row, reading the next non-empty row group when needed;
+ * only the columns asked for are selected, so only they are read. */
+static int next_parquet(lens_table *t, lens_error *err)
+{
+    if (!t->started) {
+        t->started = 1;
+        int rc = lens_parquet_select(t->pq, t->pq_field, t->n_cols, err);
+        if (rc) return rc;
+    } else {
+        t->pq_row++;
+    }
+    while (t->pq_rg < 0 || t->pq_row >= lens_parquet_row_group_rows(t->pq, t->pq_rg)) {
+        if (t->pq_rg >= 0) t->pq_before += lens_parquet_row_group_rows(t->pq, t->pq_rg);
+        if (++t->pq_rg >= lens_parquet_num_row_groups(t->pq)) {
+            t->pq_rg = lens_parquet_num_row_groups(t->pq) - 1;
+            t->pq_before -= lens_parquet_row_group_rows(t->pq, t->pq_rg);
+            t->pq_row = lens_parquet_row_group_rows(t->pq, t->pq_rg);
+            return 0;
+        }
+        t->pq_row = 0;
+        if (lens_parquet_row_group_rows(t->pq, t->pq_rg) == 0) continue;
+        int rc = lens_parquet_read_row_group(t->pq, t->pq_rg, err);
+        if (rc) return rc;
+    }
+    return 1;
+}
+
 int lens_table_next(lens_table *t, lens_error *err)
 {
+    if (t->format == FMT_PARQUET) return next_parquet(t, err);
     t->started = 1;
     if (t->format == FMT_CSV) {
         for (;;) {
@@ -194,6 +263,23 @@ int lens_table_next(lens_table *t, lens_error *err)
 const char *lens_table_get(lens_table *t, int col, size_t *len)
 {
     if (col < 0 || col >= t->n_cols) return NULL;
+    if (t->format == FMT_PARQUET) {
+        lens_parquet_values v;
+        if (lens_parquet_values_get(t->pq, col, &v) || t->pq_row >= v.n) return NULL;
+        const char *s = lens_parquet_value_text(&v, lens_parquet_describe(t->pq, t->pq_field[col]), t->pq_row,
+                                                t->pq_num[col], len);
+        if (!s || !v.offsets) return s;
+        if (*len + 1 > t->pq_cap[col]) {
+            size_t cap = *len + 1 > 2 * t->pq_cap[col] ? *len + 1 : 2 * t->pq_cap[col];
+            char *b = realloc(t->pq_str[col], cap);
+            if (!b) return NULL;
+            t->pq_str[col] = b;
+            t->pq_cap[col] = cap;
+        }
+        memcpy(t->pq_str[col], s, *len);
+        t->pq_str[col][*len] = '\0';
+        return t->pq_str[col];
+    }
     if (t->format == FMT_TXT) {
         *len = t->line_len;
         return t->line;
@@ -238,6 +324,7 @@ int lens_reader_open(lens_reader **out, const char *path, const lens_reader_opts
     }
     const char *want = o && o->column ? o->column : NULL;
     if (r->t->format == FMT_JSONL) want = o && o->field ? o->field : "text";
+    if (r->t->format == FMT_PARQUET && !want && o && o->field) want = o->field; /* either flag names a column */
     if (r->t->format == FMT_TXT) want = "text";
     r->text_col = want ? lens_table_column(r->t, want) : lens_table_column(r->t, "text");
     if (!want && r->text_col < 0) r->text_col = lens_table_column(r->t, "review");
@@ -246,6 +333,9 @@ int lens_reader_open(lens_reader **out, const char *path, const lens_reader_opts
         char cols[256] = "";
         for (size_t i = 0; i < r->t->csv.n_fields && strlen(cols) < 200; i++)
             snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%s", i ? ", " : "", lens_csv_field(&r->t->csv, i));
+        for (int i = 0; r->t->pq && i < lens_parquet_num_columns(r->t->pq) && strlen(cols) < 200; i++)
+            snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%s", i ? ", " : "",
+                     lens_parquet_describe(r->t->pq, i)->name);
         rc = lens_error_set(err, LENS_EINVAL, "%s:1: no column '%s' (columns: %s); choose one with --column", path,
                             want ? want : "text", cols);
     } else if (o && o->id_field && r->t->format != FMT_TXT && (r->id_col = lens_table_column(r->t, o->id_field)) < 0) {
@@ -278,6 +368,10 @@ int lens_reader_next(lens_reader *r, const char **text, size_t *len, const char 
     int rc = lens_table_next(r->t, err);
     if (rc <= 0) return rc;
     *text = lens_table_get(r->t, r->text_col, len);
+    if (!*text && r->t->format == FMT_PARQUET) { /* a null text embeds as "", as an empty CSV field does */
+        *text = "";
+        *len = 0;
+    }
     if (!*text) {
         if (r->t->format == FMT_CSV)
             return lens_error_set(err, LENS_EFORMAT, "%s:%zu: record has %zu fields, text column is #%ld",
