@@ -34,7 +34,7 @@ typedef enum {
 #define LENS_VADER_POSITIVE 0.0 /* see bench/sentiment: the better split on the Steam data */
 
 typedef struct lens_analyze_opts {
-    const char *const *inputs; /* files (.csv, .jsonl, optionally .zst) or directories of them */
+    const char *const *inputs; /* files (.csv, .jsonl, optionally .zst; .parquet) or directories of them */
     int n_inputs;
     const char *themes;        /* themes.json */
     const char *out_dir;

@@ -11,7 +11,7 @@
 
 static const char *analyze_usage =
     "usage: lens analyze --themes THEMES.json -o OUTDIR [options] INPUT...\n"
-    "  INPUT                 review files (.csv, .jsonl, optionally .zst) or directories of them\n"
+    "  INPUT                 review files (.csv, .jsonl, optionally .zst; .parquet) or directories\n"
     "  --themes F            steamLens themes.json: {\"<appid>\": {\"<theme>\": [keywords]}}\n"
     "  -o, --output DIR      where assignments.csv, report.csv, report.json, summaries.csv and\n"
     "                        report.html go; a stopped or killed run resumes when run again\n"

@@ -67,7 +67,14 @@ void lens_stream_close(lens_stream *s)
 }
 
 const char *lens_stream_error(const lens_stream *s) { return s->error; }
-uint64_t lens_stream_offset(const lens_stream *s) { return s->consumed; }
+/* Plain files: the exact position of the next byte, so progress moves
+ * smoothly; zstd: compressed bytes read so far (the input position of the
+ * decompressed bytes is not known finer than that). */
+uint64_t lens_stream_offset(const lens_stream *s)
+{
+    if (!s->z) return s->consumed - (uint64_t)(s->buf.end - s->buf.p);
+    return s->consumed - (uint64_t)(s->zin.size - s->zin.pos);
+}
 uint64_t lens_stream_size(const lens_stream *s) { return s->size; }
 
 static size_t read_raw(lens_stream *s)

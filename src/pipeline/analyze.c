@@ -83,7 +83,7 @@ static int expand_inputs(const lens_analyze_opts *o, path_list *l, lens_error *e
         }
         closedir(d);
         qsort(l->paths + first, (size_t)(l->n - first), sizeof *l->paths, cmp_str);
-        if (l->n == first) return lens_error_set(err, LENS_ENOTFOUND, "input %s: no .csv or .jsonl files in it", in);
+        if (l->n == first) return lens_error_set(err, LENS_ENOTFOUND, "input %s: no .csv, .jsonl or .parquet files in it", in);
     }
     return LENS_OK;
 }

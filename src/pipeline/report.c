@@ -81,7 +81,18 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
                     (unsigned long long)c->reviews, (unsigned long long)c->positive, (unsigned long long)c->negative,
                     (double)c->positive / c->reviews, (double)c->negative / c->reviews);
             if (t < app->n_themes) fprintf(f, ", \"mean_similarity\": %.4f", c->sim_sum / c->reviews);
-            fputc('}', f);
+            /* the sample reviews report.html shows, for other front ends */
+            fputs(", \"samples\": [", f);
+            for (int k = 0; k < SAMPLES; k++) {
+                size_t at = (size_t)t * SAMPLES + (size_t)k;
+                if (!j->agg[a].sample[at]) break;
+                fputs(k ? ", {\"review_id\": " : "{\"review_id\": ", f);
+                lens_json_str(f, j->agg[a].sample_id[at]);
+                fprintf(f, ", \"sentiment\": \"%s\", \"text\": ", j->agg[a].sample_up[at] ? "positive" : "negative");
+                lens_json_str(f, j->agg[a].sample[at]);
+                fputc('}', f);
+            }
+            fputs("]}", f);
         }
         fputs("]}", f);
     }

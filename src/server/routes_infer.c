@@ -220,7 +220,7 @@ enum MHD_Result lens_route_assign(lens_server *s, struct MHD_Connection *c, lens
         }
     } else {
         /* inline: the steamLens format for one app, parsed by the same parser */
-        json_t *wrap = json_pack("{sO}", "inline", th);
+        json_t *wrap = json_pack("{sO}", "0", th); /* app ids are numbers */
         char *text = json_dumps(wrap, JSON_COMPACT);
         json_decref(wrap);
         int rc = text ? lens_themes_parse(&inline_themes, text, strlen(text), "themes", &err)

@@ -162,10 +162,26 @@ static int under_root(lens_server *s, const char *p, char *out)
     return !strncmp(out, s->data_root, n) && (out[n] == '/' || out[n] == '\0');
 }
 
+/* Errors about uploaded files name them as the client did, not by where
+ * the server keeps them. */
+static void hide_job_dir(char *msg, const char *id)
+{
+    char marker[64];
+    snprintf(marker, sizeof marker, "/jobs/%s/", id);
+    char *m;
+    while ((m = strstr(msg, marker))) {
+        char *start = m, *end = m + strlen(marker);
+        while (start > msg && start[-1] != ' ') start--;
+        if (!strncmp(end, "input/", 6)) end += 6;
+        memmove(start, end, strlen(end) + 1);
+    }
+}
+
 static enum MHD_Result submit(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *id, json_t *params)
 {
     lens_error err = {0};
     if (lens_jobs_submit(s->jobs, id, "analyze", params, &err)) {
+        hide_job_dir(err.msg, id);
         lens_jobs_discard(s->jobs, id);
         return lens_reply_error(c, r, lens_http_status(err.code) == 500 ? 500 : 400, "%s", err.msg);
     }

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# End-to-end tests of lens serve over real HTTP: inference routes agree
+# with the CLI bit for bit (batched or not), jobs submitted by upload or by
+# path give the CLI's outputs, pause/resume/cancel/delete, retries, a
+# SIGKILLed server resumes its job to identical outputs, auth, limits,
+# 4xx errors with JSON bodies, 503 when the queue is full, metrics.
+# usage: tests/test_serve.sh LENS MODELS_DIR SHARED_DIR
+set -uo pipefail
+LENS=$1 MODELS=$2 SHARED=$3
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+THEMES=$SHARED/data/themes/steamlens_game_themes.json
+STATIC=$ROOT/models/steam-static
+SLOW=("--model" "$MODELS/minilm-gen" "--precision" "int8")
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 $p 2>/dev/null; done; rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh"
+
+# start NAME ARGS...: starts lens serve on a free port; sets $url and $pid
+start() {
+    local name=$1; shift
+    "$LENS" serve --port 0 "$@" 2>"$work/$name.log" &
+    pid=$!
+    pids+=($pid)
+    for _ in $(seq 1 300); do
+        url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/$name.log" | head -1)
+        [[ -n $url ]] && return 0
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "server $name did not start: $(cat "$work/$name.log")" >&2
+    return 1
+}
+# wait_state ID STATE [SECONDS]
+wait_state() {
+    for _ in $(seq 1 $((${3:-120} * 10))); do
+        [[ $(curl -s "$url/v1/jobs/$1" | $PY -c 'import json,sys; print(json.load(sys.stdin).get("state",""))' 2>/dev/null) == "$2" ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+json_field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+# the same 1,700 real reviews as tests/test_analyze.sh
+$PY - "$SHARED/data/steam/steam_reviews_willyuft.csv.xz" "$work" <<'PY'
+import csv, json, lzma, random, sys
+csv.field_size_limit(1 << 30)
+themed = {"391540", "1794680", "239030", "367520", "504230"}
+a, b = [], []
+with lzma.open(sys.argv[1], "rt", encoding="utf-8", newline="") as f:
+    for r in csv.DictReader(f):
+        (a if r["app_id"] in themed else b).append(r)
+rng = random.Random(7)
+rows = rng.sample(a, 1500) + rng.sample(b, 200)
+rows.sort(key=lambda r: r["recommendationid"])
+cols = ["app_id", "app_name", "recommendationid", "language", "review", "voted_up"]
+with open(sys.argv[2] + "/reviews.csv", "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f); w.writerow(cols)
+    for r in rows: w.writerow([r[c] for c in cols])
+texts = [r["review"] for r in rows if r["review"].strip()][:64]
+json.dump({"texts": texts}, open(sys.argv[2] + "/embed.json", "w"))
+with open(sys.argv[2] + "/texts.jsonl", "w") as f:
+    for t in texts: f.write(json.dumps({"text": t}) + "\n")
+PY
+
+# ---------------------------------------------------------------- inference
+mkdir -p "$work/root"
+cp "$work/reviews.csv" "$THEMES" "$work/root/"
+start fast --model "$STATIC" --data-dir "$work/d1" --data-root "$work/root"
+check "healthz" test "$(curl -s "$url/healthz" | json_field '["status"]')" = ok
+"$LENS" embed --model "$STATIC" "$work/texts.jsonl" -o "$work/cli.npy" 2>/dev/null
+curl -s -XPOST "$url/v1/embed" --data-binary @"$work/embed.json" > "$work/embed.out"
+check "embed equals lens embed, bit for bit" $PY - "$work/embed.out" "$work/cli.npy" <<'PY'
+import json, sys, numpy as np
+got = np.array(json.load(open(sys.argv[1]))["embeddings"], dtype=np.float32)
+ref = np.load(sys.argv[2])
+assert got.shape == ref.shape and np.array_equal(got, ref), (got.shape, ref.shape, np.abs(got - ref).max())
+PY
+# 16 concurrent one-text requests share batches and give the same rows
+$PY - "$work/embed.json" "$work" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["texts"]
+for i in range(16): json.dump({"texts": [t[i]]}, open("%s/one%d.json" % (sys.argv[2], i), "w"))
+PY
+cp=()
+for i in $(seq 0 15); do curl -s -XPOST "$url/v1/embed" --data-binary @"$work/one$i.json" > "$work/one$i.out" & cp+=($!); done
+wait "${cp[@]}" # not the server
+check "concurrent requests equal the batch" $PY - "$work" <<'PY'
+import json, sys
+d = sys.argv[1]
+full = json.load(open(d + "/embed.out"))["embeddings"]
+assert all(json.load(open("%s/one%d.out" % (d, i)))["embeddings"][0] == full[i] for i in range(16))
+PY
+curl -s -XPOST "$url/v1/sentiment" -d '{"texts":["I love this game, the music is wonderful!","Terrible servers, constant crashes."]}' > "$work/sent.out"
+check "sentiment" $PY -c "
+import json; s = json.load(open('$work/sent.out'))['sentiment']
+assert [x['label'] for x in s] == ['positive', 'negative'] and s[0]['compound'] > 0.5 and s[1]['compound'] < -0.3, s"
+curl -s -XPOST "$url/v1/themes/assign" -d '{"app_id":"391540","texts":["the soundtrack and music are beautiful"],"min_similarity":"off"}' > "$work/as1.out"
+check "assign by app id" $PY -c "
+import json; a = json.load(open('$work/as1.out'))['assignments']
+assert a[0]['themes'][0]['theme'] == 'music', a"
+curl -s -XPOST "$url/v1/themes/assign" -d '{"themes":{"sound":["music","soundtrack"],"looks":["graphics","art"]},"texts":["great soundtrack","beautiful graphics"],"min_similarity":"off"}' > "$work/as2.out"
+check "assign with inline themes" $PY -c "
+import json; a = json.load(open('$work/as2.out'))['assignments']
+assert [x['themes'][0]['theme'] for x in a] == ['sound', 'looks'], a"
+# bad requests: 4xx with a JSON error body saying what is wrong
+expect_http() { # WHAT STATUS NEEDLE curl-args...
+    local what=$1 want=$2 needle=$3; shift 3
+    local out code
+    out=$(curl -s -w '\n%{http_code}' "$@"); code=${out##*$'\n'}; out=${out%$'\n'*}
+    if [[ $code == "$want" && $out == *'"error"'* && $out == *"$needle"* ]]; then ok; else bad "$what: $code $out"; fi
+}
+expect_http "malformed JSON" 400 "malformed JSON" -XPOST "$url/v1/embed" -d '{"texts": ['
+expect_http "unknown field" 400 "unknown field 'txts'" -XPOST "$url/v1/embed" -d '{"txts": []}'
+expect_http "texts not strings" 400 "texts[1]" -XPOST "$url/v1/embed" -d '{"texts": ["a", 2]}'
+expect_http "unknown app" 404 "no themes for app_id 1" -XPOST "$url/v1/themes/assign" -d '{"app_id":"1","texts":["x"]}'
+expect_http "unknown route" 404 "no route" "$url/v1/nothing"
+expect_http "wrong method" 405 "not allowed" -XPUT "$url/v1/embed" -d '{}'
+expect_http "unknown job" 404 "no job" "$url/v1/jobs/0123456789abcdef0123456789abcdef"
+expect_http "job outside the data root" 400 "not a file under the data root" -XPOST "$url/v1/jobs" \
+    -d "{\"inputs\": [\"/etc/passwd\"], \"themes\": \"$work/root/steamlens_game_themes.json\"}"
+expect_http "job path escaping the root" 400 "not a file under the data root" -XPOST "$url/v1/jobs" \
+    -d '{"inputs": ["../reviews.csv"], "themes": "steamlens_game_themes.json"}'
+expect_http "job unknown option" 400 "unknown field 'topk'" -XPOST "$url/v1/jobs" \
+    -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "topk": 2}'
+printf '{"10": {"a": ["x", 5]}}' > "$work/badthemes.json"
+expect_http "upload with bad themes" 400 "\"message\":\"themes.json:1:20" -F files=@"$work/reviews.csv" -F themes=@"$work/badthemes.json" "$url/v1/jobs"
+expect_http "upload without files" 400 "no review files" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "upload with a bad file name" 400 "file name" -F "files=@$work/reviews.csv;filename=../x.csv" -F themes=@"$THEMES" "$url/v1/jobs"
+
+# ---------------------------------------------------------------- jobs
+"$LENS" analyze --themes "$THEMES" --model "$STATIC" --top-k 2 -o "$work/cli" "$work/reviews.csv" 2>/dev/null
+id=$(curl -s -F files=@"$work/reviews.csv" -F themes=@"$THEMES" -F 'options={"top_k": 2}' "$url/v1/jobs" | json_field '["id"]')
+check "upload job succeeds" wait_state "$id" succeeded 60
+for f in report.csv summaries.csv assignments.csv report.html; do
+    curl -s "$url/v1/jobs/$id/results/$f" > "$work/up.$f"
+    check "upload job $f equals the CLI's" cmp -s "$work/up.$f" "$work/cli/$f"
+done
+id2=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "top_k": 2}' | json_field '["id"]')
+check "path job succeeds" wait_state "$id2" succeeded 60
+curl -s "$url/v1/jobs/$id2/results/report.csv" > "$work/path.report.csv"
+check "path job equals the CLI" cmp -s "$work/path.report.csv" "$work/cli/report.csv"
+curl -s "$url/v1/jobs/$id" > "$work/job.json"
+check "job description" $PY - "$work/job.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["state"] == "succeeded" and j["progress"]["percent"] == 100 and j["progress"]["processed"] == 1700, j
+assert set(j["phases"]) == {"read", "embed", "assign", "summarize", "write"} and j["finished"] >= j["started"] >= j["created"]
+assert "report.html" in j["results"] and j["error"] is None
+PY
+check "list filtered by state" test "$(curl -s "$url/v1/jobs?state=succeeded&limit=1" | json_field '["total"]')" = 2
+curl -s "$url/v1/jobs/$id/events" --max-time 5 > "$work/events.txt"
+check "events of a finished job" grep -q '^event: done' "$work/events.txt"
+curl -s -XPOST "$url/v1/embed" --data-binary @"$work/embed.json" > /dev/null
+curl -s "$url/metrics" > "$work/metrics.txt"
+check "metrics" $PY - "$work/metrics.txt" <<'PY'
+import re, sys
+m = open(sys.argv[1]).read()
+for pat in [r'lens_http_requests_total\{route="embed",code="2xx"\} [1-9]', r'lens_http_requests_total\{route="embed",code="4xx"\} [1-9]',
+            r'lens_http_request_duration_seconds_bucket\{route="embed",le="\+Inf"\}', r'lens_batch_size_count [1-9]',
+            r'lens_jobs\{state="succeeded"\} 2', r'lens_cache_hit_ratio 0\.[0-9]*[1-9]', r'lens_queue_depth 0',
+            r'lens_encoder_tokens_per_second [1-9]']:
+    assert re.search(pat, m), pat
+PY
+curl -s -XDELETE "$url/v1/jobs/$id2" > /dev/null
+check "delete removes the job and its files" test ! -e "$work/d1/jobs/$id2" -a "$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/jobs/$id2")" = 404
+kill $pid; wait $pid 2>/dev/null
+check "SIGTERM: clean stop" grep -q "stopping" "$work/fast.log"
+
+# ---------------------------------------------------------------- auth
+start tok --model "$STATIC" --data-dir "$work/d2" --token s3cret
+check "no token: 401" test "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$url/v1/embed" -d '{"texts":["a"]}')" = 401
+check "token: 200" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' -XPOST "$url/v1/embed" -d '{"texts":["a"]}')" = 200
+check "healthz needs no token" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")" = 200
+kill $pid; wait $pid 2>/dev/null
+expect_error "non-loopback without a token" "needs a bearer token" "$LENS" serve --host 0.0.0.0 --port 0 --data-dir "$work/d3"
+expect_error "bad option" "--max-batch" "$LENS" serve --max-batch 0
+
+# ---------------------------------------------------------------- slow jobs
+# the reference: the CLI with the same model and chunks
+"$LENS" analyze --themes "$THEMES" "${SLOW[@]}" --chunk 128 -o "$work/cli-slow" "$work/reviews.csv" 2>/dev/null
+start slow "${SLOW[@]}" --data-dir "$work/d4" --data-root "$work/root" --job-attempts 2 --queue 4 --max-batch 1
+job() { curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "chunk": 128}' | json_field '["id"]'; }
+a=$(job)
+check "running" wait_state "$a" running 60
+chunk_of() { curl -s "$url/v1/jobs/$1" | json_field '["progress"]["chunk"]'; }
+for _ in $(seq 1 600); do [[ $(chunk_of "$a") -ge 2 ]] && break; sleep 0.1; done
+# a full queue answers 503 with Retry-After (the job keeps the CPU busy)
+long=$($PY -c "import json; t = ' '.join(['the servers lag and the music is great'] * 40); print(json.dumps({'texts': [t, t + ' again']}))")
+cp=()
+for i in $(seq 1 24); do curl -s -o /dev/null -D "$work/h$i" -w '%{http_code}\n' -XPOST "$url/v1/embed" -d "$long" >> "$work/codes" & cp+=($!); done
+wait "${cp[@]}"
+check "queue full: some 503 with Retry-After" grep -qi '^retry-after: 1' $(grep -l ' 503' "$work"/h*)
+check "...and the rest 200" test "$(grep -cv '^\(200\|503\)$' "$work/codes")" = 0
+curl -s -XPOST "$url/v1/jobs/$a/pause" > /dev/null
+check "pause" wait_state "$a" paused 60
+p1=$(curl -s "$url/v1/jobs/$a" | json_field '["progress"]["processed"]'); sleep 1.5
+check "paused stays put" test "$(curl -s "$url/v1/jobs/$a" | json_field '["progress"]["processed"]')" = "$p1"
+curl -s -XPOST "$url/v1/jobs/$a/resume" > /dev/null
+check "resume" wait_state "$a" running 30
+for _ in $(seq 1 600); do [[ $(chunk_of "$a") -ge 5 ]] && break; sleep 0.1; done
+# a job whose input vanishes fails after its retries, with the reason
+cp "$work/root/reviews.csv" "$work/root/gone.csv"
+b=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["gone.csv"], "themes": "steamlens_game_themes.json"}' | json_field '["id"]')
+rm "$work/root/gone.csv"
+c=$(job)
+curl -s -XPOST "$url/v1/jobs/$c/cancel" > /dev/null
+check "cancel a queued job" wait_state "$c" cancelled 10
+expect_http "pause a cancelled job" 409 "cannot pause job" -XPOST "$url/v1/jobs/$c/pause"
+# SIGKILL the server mid-job; the restarted server resumes it from its checkpoint
+kill -9 $pid; wait $pid 2>/dev/null
+start slow2 "${SLOW[@]}" --data-dir "$work/d4" --data-root "$work/root" --job-attempts 2
+check "after SIGKILL the job resumes and succeeds" wait_state "$a" succeeded 240
+for f in report.csv summaries.csv assignments.csv report.json report.html; do
+    curl -s "$url/v1/jobs/$a/results/$f" > "$work/slow.$f"
+    check "resumed job $f equals the CLI's" cmp -s "$work/slow.$f" "$work/cli-slow/$f"
+done
+check "missing input: failed after 2 attempts" wait_state "$b" failed 60
+curl -s "$url/v1/jobs/$b" > "$work/b.json"
+check "...with the reason" $PY -c "
+import json; j = json.load(open('$work/b.json')); assert j['attempts'] == 2 and 'gone.csv' in j['error'], j"
+kill $pid; wait $pid 2>/dev/null
+
+finish serve
