@@ -92,6 +92,11 @@ PY
 browser=$(cd "$(dirname "$0")/browser" && pwd)
 [[ -d $browser/node_modules/playwright-core ]] || (cd "$browser" && npm ci --silent --no-audit --no-fund)
 check "report.html in Chromium" node "$browser/report_test.mjs" "$work/o1/report.html" "$work/o1/report.json" "$work/report.png"
+# --map: map.csv has every analysed review; report.html draws them per game
+"${A[@]}" --map -o "$work/map" "$work/reviews.csv" 2>/dev/null
+check "map.csv rows = assignments" test "$(wc -l < "$work/map/map.csv")" = "$(wc -l < "$work/map/assignments.csv")"
+check "--map changes nothing else" cmp -s "$work/map/report.csv" "$work/o1/report.csv"
+check "map in Chromium" node "$browser/map_test.mjs" "$work/map/report.html" "$work/map/map.csv" "$work/map.png"
 "${A[@]}" -o "$work/o2" "$work/reviews.jsonl" 2>/dev/null
 for f in report.csv assignments.csv summaries.csv report.html; do check "jsonl equals csv: $f" cmp -s "$work/o1/$f" "$work/o2/$f"; done
 mkdir -p "$work/dir" && cp "$work/reviews.csv" "$work/dir/a.csv"
@@ -177,7 +182,7 @@ expect_error "bad top-k" "--top-k" "${A[@]}" --top-k 0 -o "$work/x" "$work/revie
 
 # Checkpoints: kill -9 in the middle, then Ctrl-C, then the same command
 # again finishes with outputs byte-identical to an uninterrupted run
-R=("$LENS" analyze --themes "$THEMES" --model "$MODELS/minilm-gen" --precision int8 --chunk 128)
+R=("$LENS" analyze --themes "$THEMES" --model "$MODELS/minilm-gen" --precision int8 --chunk 128 --map)
 "${R[@]}" -o "$work/ref" "$work/reviews.csv" 2>/dev/null
 wait_rows() { # pid file lines: until the file has that many lines (or the job ended)
     while kill -0 "$1" 2>/dev/null && [[ $( (wc -l < "$2") 2>/dev/null || echo 0) -lt $3 ]]; do sleep 0.05; done
@@ -197,7 +202,7 @@ check "SIGINT says how to resume" grep -q "run the same command again to resume"
 check "SIGINT writes no reports" test ! -e "$work/ck/report.csv" -a ! -e "$work/ck/assignments.csv"
 "${R[@]}" -o "$work/ck" "$work/reviews.csv" 2>"$work/resume.log"
 check "resume says so" grep -q "resumed from a checkpoint" "$work/resume.log"
-for f in assignments.csv report.csv report.json summaries.csv report.html; do
+for f in assignments.csv report.csv report.json summaries.csv report.html map.csv; do
     check "resumed $f byte-identical" cmp -s "$work/ref/$f" "$work/ck/$f"
 done
 check "checkpoint removed when done" test ! -e "$work/ck/.lens-checkpoint" -a ! -e "$work/ck/assignments.csv.tmp"

@@ -125,7 +125,7 @@ expect_http "job unknown option" 400 "unknown field 'topk'" -XPOST "$url/v1/jobs
     -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "topk": 2}'
 printf '{"10": {"a": ["x", 5]}}' > "$work/badthemes.json"
 expect_http "upload with bad themes" 400 "\"message\":\"themes.json:1:20" -F files=@"$work/reviews.csv" -F themes=@"$work/badthemes.json" "$url/v1/jobs"
-expect_http "upload without files" 400 "no review files" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "upload without files" 400 "no input files" -F themes=@"$THEMES" "$url/v1/jobs"
 expect_http "upload with a bad file name" 400 "file name" -F "files=@$work/reviews.csv;filename=../x.csv" -F themes=@"$THEMES" "$url/v1/jobs"
 
 # ---------------------------------------------------------------- jobs
@@ -162,6 +162,18 @@ for pat in [r'lens_http_requests_total\{route="embed",code="2xx"\} [1-9]', r'len
             r'lens_encoder_tokens_per_second [1-9]']:
     assert re.search(pat, m), pat
 PY
+# a project job (UMAP) on the same machinery: the CLI's map, bit for bit
+"$LENS" project "$work/cli.npy" -o "$work/cli.proj.csv" --neighbors 10 2>/dev/null
+pj=$(curl -s -F kind=project -F files=@"$work/cli.npy" -F 'options={"neighbors": 10}' "$url/v1/jobs" | json_field '["id"]')
+check "project job succeeds" wait_state "$pj" succeeded 60
+curl -s "$url/v1/jobs/$pj/results/projection.csv" > "$work/proj.csv"
+check "project job equals lens project" cmp -s "$work/proj.csv" "$work/cli.proj.csv"
+expect_http "project job unknown option" 400 "unknown field 'neighbours'" -F kind=project -F files=@"$work/cli.npy" \
+    -F 'options={"neighbours": 10}' "$url/v1/jobs"
+# an analyze job with a map
+mj=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "map": true}' | json_field '["id"]')
+check "analyze job with a map" wait_state "$mj" succeeded 60
+check "...serves map.csv" test "$(curl -s "$url/v1/jobs/$mj/results/map.csv" | wc -l)" = "$(curl -s "$url/v1/jobs/$mj/results/assignments.csv" | wc -l)"
 curl -s -XDELETE "$url/v1/jobs/$id2" > /dev/null
 check "delete removes the job and its files" test ! -e "$work/d1/jobs/$id2" -a "$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/jobs/$id2")" = 404
 kill $pid; wait $pid 2>/dev/null

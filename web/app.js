@@ -196,6 +196,7 @@
     }
     const s = $('opt-sentiment').value;
     if (s) o.sentiment = s;
+    if ($('opt-map').checked) o.map = true;
     const extra = $('opt-json').value.trim();
     if (extra) {
       let x;
@@ -568,6 +569,11 @@
       top = Math.max(top, t.reviews);
     }
     $('game-totals').textContent = `${num(total)} reviews · ${total ? (100 * pos / total).toFixed(1) : 0}% positive`;
+    // with "map", report.html draws each game's map: show the game's section of it
+    const job = current && current.job;
+    const hasMap = job && (job.results || []).includes('map.csv');
+    $('map-panel').hidden = !hasMap;
+    if (hasMap) $('map-frame').src = withToken(`/v1/jobs/${current.id}/results/report.html`) + `#app-${app.app_id}`;
     const tbody = $('themes-table').tBodies[0];
     tbody.replaceChildren();
     for (const t of app.themes) {

@@ -52,6 +52,8 @@ typedef struct lens_analyze_opts {
     const char *vader_lexicon; /* directory of vader_lexicon.txt (data/vader), for VADER */
     int chunk;                 /* reviews per chunk and checkpoint; 0: 2048 (the most) */
     int restart;               /* ignore a checkpoint in out_dir instead of resuming from it */
+    int map;                   /* also a 2-D UMAP map of the reviews: map.csv and a map per game
+                                  in report.html */
     /* column names; NULL: detected from the Steam schema */
     const char *col_app, *col_text, *col_voted, *col_language, *col_name, *col_id;
     /* progress: called after each chunk; may be NULL */

@@ -9,6 +9,7 @@ int cmd_model(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_train_static(int argc, char **argv);
+int cmd_project(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 /* all-MiniLM-L6-v2 when it is in the cache, else the bundled static model
  * (buf holds the cache path it looked at) */

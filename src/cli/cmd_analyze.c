@@ -30,6 +30,8 @@ static const char *analyze_usage =
     "  --threads N, --batch-tokens N\n"
     "  --chunk N             reviews per chunk and checkpoint (default 2048, the most)\n"
     "  --restart             ignore the checkpoint in OUTDIR instead of resuming from it\n"
+    "  --map                 also a 2-D map of the reviews (UMAP): map.csv and, per game, a\n"
+    "                        map coloured by theme in report.html\n"
     "  --app-column C, --text-column C, --voted-column C, --language-column C,\n"
     "  --name-column C, --id-column C   override the detected Steam columns\n";
 
@@ -86,8 +88,9 @@ int cmd_analyze(int argc, char **argv)
             o.sentiment = v[0] == 'a' ? LENS_SENTIMENT_AUTO : v[1] == 'o' ? LENS_SENTIMENT_VOTED_UP : LENS_SENTIMENT_VADER;
             i++;
             continue;
-        } else if (!strcmp(a, "--restart")) {
-            o.restart = 1;
+        } else if (!strcmp(a, "--restart") || !strcmp(a, "--map")) {
+            if (a[2] == 'r') o.restart = 1;
+            else o.map = 1;
             continue;
         } else if (!strcmp(a, "--precision")) {
             if (!v || lens_precision_parse(v, &o.precision)) { cli_fail("--precision must be fp32, bf16 or int8"); goto out; }

@@ -13,6 +13,7 @@ static void usage(FILE *f)
           "  analyze   reviews + themes.json -> themes, sentiment and reports\n"
           "  embed     embed texts (.txt, .jsonl, .csv) into .npy or .jsonl\n"
           "  model     pull | path | info: manage models in the cache\n"
+          "  project   UMAP map of embeddings or texts -> CSV id,x,y[,z]\n"
           "  serve     HTTP service: jobs, inference with dynamic batching, web UI\n"
           "  tokenize  print token ids of texts, one JSON array per line\n"
           "  train-static  train a static word-vector model (offline themes)\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     int rc;
     if (!strcmp(cmd, "embed")) rc = cmd_embed(argc - 1, argv + 1);
     else if (!strcmp(cmd, "analyze")) rc = cmd_analyze(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "project")) rc = cmd_project(argc - 1, argv + 1);
     else if (!strcmp(cmd, "model")) rc = cmd_model(argc - 1, argv + 1);
     else if (!strcmp(cmd, "tokenize")) rc = cmd_tokenize(argc - 1, argv + 1);
     else if (!strcmp(cmd, "train-static")) rc = cmd_train_static(argc - 1, argv + 1);

@@ -13,11 +13,11 @@
 #include "../base/fs.h"
 #include "jobs_internal.h"
 
-static const job_kind *const kinds[] = {&lens_job_kind_analyze};
+static const job_kind *const kinds[] = {&lens_job_kind_analyze, &lens_job_kind_project};
 static const char *const state_names[LENS_JOB_N_STATES] = {"queued", "running", "paused",
                                                           "succeeded", "failed", "cancelled"};
 static const char *const result_files[] = {"report.html", "report.csv", "report.json", "summaries.csv",
-                                           "assignments.csv"};
+                                           "assignments.csv", "map.csv", "projection.csv"};
 
 const char *lens_job_state_name(lens_job_state s) { return s < LENS_JOB_N_STATES ? state_names[s] : "?"; }
 
@@ -314,7 +314,7 @@ void lens_jobs_discard(lens_jobs *j, const char *id)
 int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err)
 {
     const job_kind *k = kind_of(kind);
-    if (!k) return lens_error_set(err, LENS_EINVAL, "unknown job kind '%s' (known: analyze)", kind);
+    if (!k) return lens_error_set(err, LENS_EINVAL, "unknown job kind '%s' (known: analyze, project)", kind);
     if (!json_is_object(params)) return lens_error_set(err, LENS_EINVAL, "params must be a JSON object");
     char dir[4200];
     job_dir(j, id, dir, sizeof dir);
@@ -467,7 +467,8 @@ int lens_jobs_result(lens_jobs *j, const char *id, const char *file, char *path,
     int known = 0;
     for (size_t i = 0; i < sizeof result_files / sizeof *result_files; i++) known |= !strcmp(file, result_files[i]);
     if (!known) return lens_error_set(err, LENS_ENOTFOUND, "no result file '%s' (report.html, report.csv, "
-                                                           "report.json, summaries.csv, assignments.csv)", file);
+                                                           "report.json, summaries.csv, assignments.csv, map.csv, "
+                                                           "projection.csv)", file);
     pthread_mutex_lock(&j->mu);
     job_entry *e = find(j, id);
     int rc = LENS_OK;

@@ -58,7 +58,7 @@ typedef struct job_kind {
     int (*run)(job_run *r, lens_error *err);
 } job_kind;
 
-extern const job_kind lens_job_kind_analyze;
+extern const job_kind lens_job_kind_analyze, lens_job_kind_project;
 
 /* jobs.c: progress from a running job (any thread) */
 void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES]);

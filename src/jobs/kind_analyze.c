@@ -11,7 +11,7 @@
 #include "lens/themes.h"
 
 static const char *const fields[] = {"inputs", "themes", "language", "min_similarity", "top_k",
-                                     "quotes", "sentiment", "chunk", NULL};
+                                     "quotes", "sentiment", "chunk", "map", NULL};
 
 static int int_field(json_t *p, const char *name, int lo, int hi, int *out, lens_error *err)
 {
@@ -33,7 +33,7 @@ static int parse(json_t *p, lens_analyze_opts *o, lens_error *err)
         for (int i = 0; fields[i]; i++) known |= !strcmp(key, fields[i]);
         if (!known)
             return lens_error_set(err, LENS_EINVAL, "unknown field '%s' (analyze takes inputs, themes, language, "
-                                                    "min_similarity, top_k, quotes, sentiment, chunk)", key);
+                                                    "min_similarity, top_k, quotes, sentiment, chunk, map)", key);
     }
     json_t *in = json_object_get(p, "inputs");
     if (!json_is_array(in) || !json_array_size(in))
@@ -64,6 +64,9 @@ static int parse(json_t *p, lens_analyze_opts *o, lens_error *err)
     if ((rc = int_field(p, "top_k", 1, 8, &o->top_k, err)) || (rc = int_field(p, "quotes", 0, 100, &o->quotes, err)) ||
         (rc = int_field(p, "chunk", 1, 2048, &o->chunk, err)))
         return rc;
+    json_t *map = json_object_get(p, "map");
+    if (map && !json_is_boolean(map)) return lens_error_set(err, LENS_EINVAL, "'map' must be true or false");
+    o->map = json_is_true(map);
     json_t *s = json_object_get(p, "sentiment");
     if (s) {
         const char *sv = json_string_value(s);

@@ -289,6 +289,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
         const char *id = c->buf + c->id[i];
         const char *sent = c->up[i] ? "positive" : "negative";
         keep_sample(ag, k ? j->picks[0] : app->n_themes, c->buf + c->text[i], c->text_len[i], id, c->up[i]);
+        if (j->map_emb)
+            lens_map_add(j, c->app[i], k ? j->picks[0] : app->n_themes, c->up[i], id, c->buf + c->text[i],
+                         c->text_len[i], e);
         c->n_themes[i] = k ? k : 1;
         for (int r = 0; r < k; r++) c->themes[i][r] = j->picks[r];
         if (k == 0) c->themes[i][0] = app->n_themes;
@@ -504,6 +507,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
         if (!ok) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     if (!rc) rc = lens_ckpt_open(&j, inputs.paths, inputs.n, err);
+    if (!rc && o->map) rc = lens_map_open(&j, err);
     uint64_t total_bytes = 0;
     for (int i = 0; i < inputs.n; i++) {
         struct stat sb;
@@ -529,9 +533,11 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
         if (link(j.assign_tmp, assign_path))
             rc = lens_error_set(err, LENS_EIO, "link %s: %s", j.assign_tmp, strerror(errno));
     }
+    if (!rc && o->map) rc = lens_map_finish(&j, err);
     if (!rc && o->quotes > 0) rc = lens_write_summaries(&j, o->out_dir, err);
     if (!rc) rc = lens_write_reports(&j, o->out_dir, err);
     if (!rc) rc = lens_write_html(&j, o->out_dir, err);
+    lens_map_free(&j);
     lens_ckpt_close(&j, rc == 0);
     if (!rc) unlink(j.assign_tmp);
     st->seconds_write = now() - t0;

@@ -37,6 +37,15 @@ typedef struct {
     uint64_t rows;
 } unknown_app;
 
+/* --map: what is drawn of each analysed review, by row (map.c) */
+typedef struct {
+    size_t n;
+    uint32_t *app, *theme;
+    uint8_t *up;
+    char **id, **text;
+    float *xy; /* [n][2] */
+} lens_map_points;
+
 typedef struct {
     const lens_analyze_opts *o;
     lens_themes *themes;
@@ -54,6 +63,10 @@ typedef struct {
     uint64_t assign_len;
     int journal, resumed, created, commits;
     lens_wbuf record;
+    /* --map */
+    FILE *map_emb, *map_meta;
+    uint64_t map_emb_len, map_meta_len;
+    lens_map_points map;
     app_agg *agg;
     unknown_app *unknown;
     int n_unknown, cap_unknown;
@@ -77,6 +90,15 @@ typedef struct {
 int lens_ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err);
 int lens_ckpt_commit(job *j, lens_error *err);
 void lens_ckpt_close(job *j, int finished);
+
+/* map.c: --map */
+int lens_map_open(job *j, lens_error *err);
+void lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e);
+int lens_map_sync(job *j, lens_error *err);
+int lens_map_finish(job *j, lens_error *err);
+void lens_map_html(job *j, FILE *f, int app);
+void lens_map_free(job *j);
+extern const char *lens_map_script;
 
 /* report.c */
 int lens_write_reports(job *j, const char *dir, lens_error *err);

@@ -51,9 +51,9 @@ static void build_manifest(job *j, char *const *inputs, int n_inputs, lens_wbuf 
     snprintf(line, sizeof line, "%s/model.safetensors", lens_model_path(j->model));
     manifest_file(b, "model", line);
     snprintf(line, sizeof line, "model_dir %s\nprecision %s\nkernel %s\nlanguage %s\nmin_similarity %a\ntop_k %d\n"
-             "quotes %d\nsentiment %d\n",
+             "quotes %d\nsentiment %d\nmap %d\n",
              lens_model_path(j->model), lens_precision_name(lens_model_precision(j->model)), lens_model_kernel(j->model),
-             o->language ? o->language : "(all)", (double)j->min_sim, o->top_k, o->quotes, (int)o->sentiment);
+             o->language ? o->language : "(all)", (double)j->min_sim, o->top_k, o->quotes, (int)o->sentiment, o->map);
     lens_wbuf_put(b, line, strlen(line));
     snprintf(line, sizeof line, "vader %s\n", o->vader_lexicon ? o->vader_lexicon : "(none)");
     lens_wbuf_put(b, line, strlen(line));
@@ -111,6 +111,8 @@ static void put_record(job *j, lens_wbuf *b)
     lens_wbuf_u64(b, j->file_rows);
     lens_wbuf_u64(b, j->done_bytes);
     lens_wbuf_u64(b, j->assign_len);
+    lens_wbuf_u64(b, j->map_emb_len);
+    lens_wbuf_u64(b, j->map_meta_len);
     lens_wbuf_put(b, st, sizeof *st);
     const lens_themes *th = j->themes;
     for (int a = 0; a < th->n_apps; a++)
@@ -170,6 +172,8 @@ static int apply_record(job *j, lens_rbuf *r, lens_error *err)
     j->file_rows = lens_rbuf_u64(r);
     j->done_bytes = lens_rbuf_u64(r);
     j->assign_len = lens_rbuf_u64(r);
+    j->map_emb_len = lens_rbuf_u64(r);
+    j->map_meta_len = lens_rbuf_u64(r);
     lens_rbuf_get(r, j->st, sizeof *j->st);
     for (int a = 0; a < th->n_apps; a++)
         lens_rbuf_get(r, j->agg[a].theme, ((size_t)th->apps[a].n_themes + 1) * sizeof(counts));
@@ -401,6 +405,7 @@ int lens_ckpt_commit(job *j, lens_error *err)
     if (fflush(j->assign) || fdatasync(fileno(j->assign)))
         return lens_error_set(err, LENS_EIO, "%s: %s", j->assign_tmp, strerror(errno));
     j->assign_len = (uint64_t)ftello(j->assign);
+    if (j->map_emb && lens_map_sync(j, err)) return err->code;
     lens_wbuf *b = &j->record;
     b->len = 0;
     uint64_t zero = 0;

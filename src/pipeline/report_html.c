@@ -1,6 +1,7 @@
-/* report.html: one self-contained page (inline CSS, no scripts, no network)
- * with, per game, the themes as positive/negative bars, like ratios, the
- * representative quotes and a few sample reviews. */
+/* report.html: one self-contained page (inline CSS, no network) with, per
+ * game, the themes as positive/negative bars, like ratios, the
+ * representative quotes and a few sample reviews; with --map, a map of the
+ * reviews on a canvas (the only script). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,13 @@ static const char *css =
     "blockquote cite{display:block;font-size:12px;color:#7a8394;font-style:normal;margin-top:3px}"
     ".sample{font-size:13px;color:#333b48;background:#fafbfc;padding:6px 10px;border-radius:4px;margin:6px 0}"
     ".sample b{font-size:11px;text-transform:uppercase}.sample b.positive{color:#2e9d62}.sample b.negative{color:#d3483e}"
-    ".skipped{color:#6b7486;font-size:13px}";
+    ".skipped{color:#6b7486;font-size:13px}"
+    "figure.map{position:relative;margin:14px 0}canvas.map{width:100%;max-width:760px;background:#fbfcfd;"
+    "border:1px solid #eef0f3;border-radius:6px}figcaption{font-size:12px;color:#6b7486}"
+    ".legend{font-size:12px;margin:4px 0}.legend span{margin-right:12px;white-space:nowrap}"
+    ".legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px}"
+    ".maptip{position:absolute;max-width:360px;background:#1d2330;color:#fff;font-size:12px;padding:6px 8px;"
+    "border-radius:5px;pointer-events:none;z-index:2}";
 
 static void quotes(FILE *f, job *j, int a, int t, int up, lens_error *err)
 {
@@ -118,6 +125,7 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
                     100.0 * c->positive / c->reviews, 100.0 * c->negative / c->reviews);
         }
         fputs("</table>\n", f);
+        lens_map_html(j, f, a);
         for (int t = 0; t <= app->n_themes; t++) {
             if (!ag->theme[t].reviews) continue;
             fputs("<details class=\"theme-detail\"><summary>", f);
@@ -142,7 +150,9 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
         fprintf(f, "<p class=\"skipped\">Skipped %llu reviews of %d games that have no themes in themes.json.</p>\n",
                 (unsigned long long)st->unknown_app, j->n_unknown);
     }
-    fputs("</main></body></html>\n", f);
+    fputs("</main>", f);
+    if (j->map.xy) fputs(lens_map_script, f);
+    fputs("</body></html>\n", f);
     if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
     if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
     return LENS_OK;

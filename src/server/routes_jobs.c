@@ -21,6 +21,7 @@ typedef struct upload {
     char id[33], input_dir[4300], themes_path[4400];
     json_t *inputs;  /* paths written so far */
     char *options;   /* the "options" field: JSON */
+    char kind[16];   /* the "kind" field: analyze (default) or project */
     size_t options_len;
     FILE *f;         /* the file being written */
     size_t total;
@@ -47,7 +48,8 @@ static int safe_name(const char *n)
 
 static int review_ext(const char *n)
 {
-    static const char *ext[] = {".csv", ".jsonl", ".ndjson", ".csv.zst", ".jsonl.zst", ".ndjson.zst", ".parquet"};
+    static const char *ext[] = {".csv", ".jsonl", ".ndjson", ".csv.zst", ".jsonl.zst", ".ndjson.zst", ".parquet",
+                                ".txt", ".txt.zst", ".npy"};
     size_t len = strlen(n);
     for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
         size_t m = strlen(ext[i]);
@@ -70,6 +72,15 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
         upload_fail(u, 413, "upload larger than the limit (--max-upload)%s", "");
         return MHD_YES;
     }
+    if (!strcmp(key, "kind")) {
+        if (off + size >= sizeof u->kind) {
+            upload_fail(u, 400, "form field 'kind' must be analyze or project%s", "");
+            return MHD_YES;
+        }
+        memcpy(u->kind + off, data, size);
+        u->kind[off + size] = '\0';
+        return MHD_YES;
+    }
     if (!strcmp(key, "options")) {
         char *b = realloc(u->options, u->options_len + size + 1);
         if (!b) return MHD_NO;
@@ -81,7 +92,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     }
     int is_themes = !strcmp(key, "themes");
     if (!is_themes && strcmp(key, "files")) {
-        upload_fail(u, 400, "unknown form field '%s' (files, themes, options)", key);
+        upload_fail(u, 400, "unknown form field '%s' (files, themes, options, kind)", key);
         return MHD_YES;
     }
     if (off == 0) { /* a new part */
@@ -93,7 +104,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
         } else {
             if (!safe_name(filename) || !review_ext(filename)) {
                 upload_fail(u, 400, "file name '%s' must be letters, digits, '.', '_', '-' and end in .csv, .jsonl, "
-                                    ".ndjson (optionally .zst) or .parquet", filename ? filename : "");
+                                    ".ndjson, .txt (optionally .zst), .parquet or .npy", filename ? filename : "");
                 return MHD_YES;
             }
             snprintf(path, sizeof path, "%s/%s", u->input_dir, filename);
@@ -177,10 +188,11 @@ static void hide_job_dir(char *msg, const char *id)
     }
 }
 
-static enum MHD_Result submit(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *id, json_t *params)
+static enum MHD_Result submit(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *id, const char *kind,
+                              json_t *params)
 {
     lens_error err = {0};
-    if (lens_jobs_submit(s->jobs, id, "analyze", params, &err)) {
+    if (lens_jobs_submit(s->jobs, id, kind, params, &err)) {
         hide_job_dir(err.msg, id);
         lens_jobs_discard(s->jobs, id);
         return lens_reply_error(c, r, lens_http_status(err.code) == 500 ? 500 : 400, "%s", err.msg);
@@ -201,8 +213,13 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
             u->f = NULL;
         }
         struct stat st;
-        if (!u->status && !json_array_size(u->inputs)) upload_fail(u, 400, "no review files (form field 'files')%s", "");
-        if (!u->status && stat(u->themes_path, &st)) upload_fail(u, 400, "no themes.json (form field 'themes')%s", "");
+        int project = !strcmp(u->kind, "project");
+        if (!u->status && u->kind[0] && !project && strcmp(u->kind, "analyze"))
+            upload_fail(u, 400, "form field 'kind' must be analyze or project, not '%s'", u->kind);
+        if (!u->status && !json_array_size(u->inputs)) upload_fail(u, 400, "no input files (form field 'files')%s", "");
+        if (!u->status && project && json_array_size(u->inputs) != 1)
+            upload_fail(u, 400, "a project job takes one file (.npy or texts)%s", "");
+        if (!u->status && !project && stat(u->themes_path, &st)) upload_fail(u, 400, "no themes.json (form field 'themes')%s", "");
         if (u->status) return lens_reply_error(c, r, u->status, "%s", u->msg);
         json_t *params = json_object();
         if (u->options) {
@@ -215,19 +232,23 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
             }
             json_object_update(params, opt);
             json_decref(opt);
-            if (json_object_get(params, "inputs") || json_object_get(params, "themes")) {
+            if (json_object_get(params, "inputs") || json_object_get(params, "themes") || json_object_get(params, "input")) {
                 json_decref(params);
-                return lens_reply_error(c, r, 400, "'options' cannot name inputs or themes: upload them");
+                return lens_reply_error(c, r, 400, "'options' cannot name input files: upload them");
             }
         }
-        char themes[4400];
-        if (!realpath(u->themes_path, themes)) snprintf(themes, sizeof themes, "%s", u->themes_path);
-        json_object_set(params, "inputs", u->inputs);
-        json_object_set_new(params, "themes", json_string(themes));
+        if (project) {
+            json_object_set(params, "input", json_array_get(u->inputs, 0));
+        } else {
+            char themes[4400];
+            if (!realpath(u->themes_path, themes)) snprintf(themes, sizeof themes, "%s", u->themes_path);
+            json_object_set(params, "inputs", u->inputs);
+            json_object_set_new(params, "themes", json_string(themes));
+        }
         char id[33];
         memcpy(id, u->id, sizeof id);
         u->id[0] = '\0'; /* submit owns the directory now (it discards it on failure) */
-        enum MHD_Result ret = submit(s, c, r, id, params);
+        enum MHD_Result ret = submit(s, c, r, id, project ? "project" : "analyze", params);
         json_decref(params);
         return ret;
     }
@@ -235,10 +256,13 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
     if (!o) return MHD_YES;
     enum MHD_Result ret = MHD_YES;
     json_t *kind = json_object_get(o, "kind");
-    if (kind && !(json_is_string(kind) && !strcmp(json_string_value(kind), "analyze"))) {
-        ret = lens_reply_error(c, r, 400, "'kind' must be \"analyze\"");
+    char kn[16];
+    snprintf(kn, sizeof kn, "%s", !kind ? "analyze" : json_is_string(kind) ? json_string_value(kind) : "");
+    if (strcmp(kn, "analyze") && strcmp(kn, "project")) {
+        ret = lens_reply_error(c, r, 400, "'kind' must be \"analyze\" or \"project\"");
         goto out;
     }
+    int project = !strcmp(kn, "project");
     json_object_del(o, "kind");
     if (!s->data_root[0]) {
         ret = lens_reply_error(c, r, 400, "this server takes no file paths (start it with --data-root); upload the "
@@ -246,12 +270,21 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
         goto out;
     }
     /* every path must resolve inside the data root */
+    char real[PATH_MAX];
+    if (project) {
+        const char *p = json_string_value(json_object_get(o, "input"));
+        if (!p || !under_root(s, p, real)) {
+            ret = lens_reply_error(c, r, 400, "input '%s' is not a file under the data root", p ? p : "(missing)");
+            goto out;
+        }
+        json_object_set_new(o, "input", json_string(real));
+        goto submit;
+    }
     json_t *in = json_object_get(o, "inputs"), *th = json_object_get(o, "themes");
     if (!json_is_array(in) || !json_is_string(th)) {
         ret = lens_reply_error(c, r, 400, "'inputs' (array of paths) and 'themes' (path) are required");
         goto out;
     }
-    char real[PATH_MAX];
     for (size_t i = 0; i < json_array_size(in); i++) {
         const char *p = json_string_value(json_array_get(in, i));
         if (!p || !under_root(s, p, real)) {
@@ -265,13 +298,14 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
         goto out;
     }
     json_object_set_new(o, "themes", json_string(real));
+submit:;
     char id[33], dir[4300];
     lens_error err = {0};
     if (lens_jobs_prepare(s->jobs, id, dir, sizeof dir, &err)) {
         ret = lens_reply_error(c, r, 500, "%s", err.msg);
         goto out;
     }
-    ret = submit(s, c, r, id, o);
+    ret = submit(s, c, r, id, kn, o);
 out:
     json_decref(o);
     return ret;

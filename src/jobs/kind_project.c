@@ -1,0 +1,119 @@
+/* The "project" job kind: a UMAP map of embeddings or texts (lens/project.h)
+ * into the job's out/projection.csv. UMAP keeps no checkpoint: a paused or
+ * retried projection starts again from its input. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/fs.h"
+#include "jobs_internal.h"
+#include "lens/project.h"
+
+static const char *const fields[] = {"input", "neighbors", "min_dist", "spread", "metric", "components", "epochs",
+                                     "seed", "fit_size", "field", "column", "id", NULL};
+
+static int num(json_t *p, const char *name, double lo, double hi, double *out, lens_error *err)
+{
+    json_t *v = json_object_get(p, name);
+    if (!v) return 0;
+    if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
+        return lens_error_set(err, LENS_EINVAL, "'%s' must be a number in %g..%g", name, lo, hi);
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int parse(json_t *p, lens_project_opts *o, lens_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(p, key, v) {
+        int known = 0;
+        for (int i = 0; fields[i]; i++) known |= !strcmp(key, fields[i]);
+        if (!known)
+            return lens_error_set(err, LENS_EINVAL, "unknown field '%s' (project takes input, neighbors, min_dist, "
+                                                    "spread, metric, components, epochs, seed, fit_size, field, "
+                                                    "column, id)", key);
+    }
+    const char *in = json_string_value(json_object_get(p, "input"));
+    if (!in || !lens_is_file(in)) return lens_error_set(err, LENS_EINVAL, "'input' must be an .npy or text file");
+    o->input = in;
+    lens_umap_opts_default(&o->umap);
+    o->umap.metric = LENS_UMAP_COSINE;
+    double d;
+    int rc;
+    d = (double)o->umap.n_neighbors;
+    if ((rc = num(p, "neighbors", 2, 200, &d, err))) return rc;
+    o->umap.n_neighbors = (int)d;
+    d = (double)o->umap.n_components;
+    if ((rc = num(p, "components", 2, 3, &d, err))) return rc;
+    o->umap.n_components = (int)d;
+    d = (double)o->umap.n_epochs;
+    if ((rc = num(p, "epochs", 0, 100000, &d, err))) return rc;
+    o->umap.n_epochs = (int)d;
+    d = (double)o->umap.min_dist;
+    if ((rc = num(p, "min_dist", 0, 100, &d, err))) return rc;
+    o->umap.min_dist = (float)d;
+    d = (double)o->umap.spread;
+    if ((rc = num(p, "spread", 1e-3, 100, &d, err))) return rc;
+    o->umap.spread = (float)d;
+    d = (double)o->umap.seed;
+    if ((rc = num(p, "seed", 0, 9007199254740992.0, &d, err))) return rc;
+    o->umap.seed = (uint64_t)d;
+    d = (double)o->umap.fit_size;
+    if ((rc = num(p, "fit_size", 1, 1e9, &d, err))) return rc;
+    o->umap.fit_size = (size_t)d;
+    if (!(o->umap.min_dist < 3 * o->umap.spread)) return lens_error_set(err, LENS_EINVAL, "'min_dist' must be below 3 x 'spread'");
+    json_t *m = json_object_get(p, "metric");
+    if (m && (!json_is_string(m) || lens_umap_metric_parse(json_string_value(m), &o->umap.metric)))
+        return lens_error_set(err, LENS_EINVAL, "'metric' must be \"cosine\" or \"euclidean\"");
+    const char *s[3] = {"field", "column", "id"};
+    const char **dst[3] = {&o->texts.field, &o->texts.column, &o->texts.id_field};
+    for (int i = 0; i < 3; i++) {
+        json_t *x = json_object_get(p, s[i]);
+        if (x && !json_is_string(x)) return lens_error_set(err, LENS_EINVAL, "'%s' must be a string", s[i]);
+        if (x) *dst[i] = json_string_value(x);
+    }
+    return LENS_OK;
+}
+
+static int check(lens_jobs *j, json_t *params, const char *job_dir, lens_error *err)
+{
+    lens_project_opts o = {0};
+    return parse(params, &o, err);
+}
+
+static void on_progress(void *ctx, const char *phase, size_t rows, double fraction)
+{
+    job_run *r = ctx;
+    double ph[PHASES] = {0};
+    r->first = 0;
+    lens_job_progress(r, rows, fraction, 0, ph);
+}
+
+static int run(job_run *r, lens_error *err)
+{
+    lens_jobs *j = r->jobs;
+    lens_project_opts o = {0};
+    int rc = parse(r->e->params, &o, err);
+    if (rc) return rc;
+    char out[4300];
+    snprintf(out, sizeof out, "%s/out", r->dir);
+    if ((rc = lens_mkdirs(out, err))) return rc;
+    snprintf(out, sizeof out, "%s/out/projection.csv", r->dir);
+    o.output = out;
+    o.loaded = j->o.model;
+    o.threads = j->o.threads;
+    o.progress = on_progress;
+    o.ctx = r;
+    o.stop = &r->e->stop;
+    lens_project_stats st;
+    rc = lens_project_run(&o, &st, err);
+    if (!rc) {
+        double ph[PHASES] = {0};
+        lens_job_progress(r, st.rows, 1.0, 0, ph);
+    }
+    return rc;
+}
+
+const job_kind lens_job_kind_project = {.name = "project", .check = check, .run = run};

@@ -1,0 +1,267 @@
+/* lens analyze --map: a 2-D UMAP map of the reviews, coloured by theme.
+ *
+ * While the job streams, each analysed review's embedding is appended to
+ * .lens-checkpoint/map.f32 and what the map shows of it (game, theme,
+ * sentiment, id, the first words) to map.meta; the checkpoint records both
+ * lengths, so a resumed job cuts them back like assignments.csv. At the end
+ * UMAP (lens/umap.h) fits a sample and places the rest chunk by chunk,
+ * reading rows from the mapped file, so memory stays bounded by the fit and
+ * one chunk; map.csv gets every review's coordinates and report.html a
+ * canvas per game. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyze_internal.h"
+#include "lens/umap.h"
+
+#define SNIPPET 160        /* bytes of review text a point's tooltip shows */
+#define MAX_POINTS 100000  /* per game in report.html; map.csv has them all */
+
+static void paths(const job *j, char *emb, char *meta, size_t cap)
+{
+    snprintf(emb, cap, "%s/map.f32", j->ckpt_dir);
+    snprintf(meta, cap, "%s/map.meta", j->ckpt_dir);
+}
+
+int lens_map_open(job *j, lens_error *err)
+{
+    char emb[4400], meta[4400];
+    paths(j, emb, meta, sizeof emb);
+    if (j->resumed) {
+        struct stat a, b;
+        if (stat(emb, &a) || stat(meta, &b) || (uint64_t)a.st_size < j->map_emb_len ||
+            (uint64_t)b.st_size < j->map_meta_len)
+            return lens_error_set(err, LENS_EFORMAT, "checkpoint %s: the map's files are shorter than recorded; "
+                                                     "run with --restart", j->ckpt_dir);
+        if (truncate(emb, (off_t)j->map_emb_len) || truncate(meta, (off_t)j->map_meta_len))
+            return lens_error_set(err, LENS_EIO, "%s: %s", emb, strerror(errno));
+    }
+    j->map_emb = fopen(emb, j->resumed ? "ab" : "wb");
+    j->map_meta = fopen(meta, j->resumed ? "ab" : "wb");
+    if (!j->map_emb || !j->map_meta) return lens_error_set(err, LENS_EIO, "%s: %s", emb, strerror(errno));
+    return LENS_OK;
+}
+
+void lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e)
+{
+    size_t n = len < SNIPPET ? len : SNIPPET;
+    while (n < len && n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--; /* whole UTF-8 characters */
+    uint32_t hdr[2] = {(uint32_t)app, (uint32_t)theme};
+    uint16_t lens[2] = {(uint16_t)strlen(id), (uint16_t)n};
+    uint8_t u = (uint8_t)up;
+    fwrite(e, sizeof *e, (size_t)j->dim, j->map_emb);
+    fwrite(hdr, sizeof hdr, 1, j->map_meta);
+    fwrite(&u, 1, 1, j->map_meta);
+    fwrite(lens, sizeof lens, 1, j->map_meta);
+    fwrite(id, 1, lens[0], j->map_meta);
+    fwrite(text, 1, n, j->map_meta);
+}
+
+int lens_map_sync(job *j, lens_error *err)
+{
+    if (fflush(j->map_emb) || fflush(j->map_meta) || fdatasync(fileno(j->map_emb)) || fdatasync(fileno(j->map_meta)))
+        return lens_error_set(err, LENS_EIO, "%s/map.*: %s", j->ckpt_dir, strerror(errno));
+    j->map_emb_len = (uint64_t)ftello(j->map_emb);
+    j->map_meta_len = (uint64_t)ftello(j->map_meta);
+    return LENS_OK;
+}
+
+typedef struct {
+    const float *x;
+    int dim;
+} rows_ctx;
+
+static int rows(void *ctx, size_t first, size_t count, float *out, lens_error *err)
+{
+    const rows_ctx *r = ctx;
+    memcpy(out, r->x + first * (size_t)r->dim, count * (size_t)r->dim * sizeof *out);
+    return 0;
+}
+
+/* Loads map.meta into j->map (arrays by row). */
+static int load_meta(job *j, lens_error *err)
+{
+    char emb[4400], meta[4400];
+    paths(j, emb, meta, sizeof emb);
+    FILE *f = fopen(meta, "rb");
+    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", meta, strerror(errno));
+    lens_map_points *m = &j->map;
+    size_t n = m->n;
+    m->app = malloc((n ? n : 1) * sizeof *m->app);
+    m->theme = malloc((n ? n : 1) * sizeof *m->theme);
+    m->up = malloc(n ? n : 1);
+    m->id = malloc((n ? n : 1) * sizeof *m->id);
+    m->text = malloc((n ? n : 1) * sizeof *m->text);
+    int rc = m->app && m->theme && m->up && m->id && m->text ? LENS_OK : lens_error_set(err, LENS_ENOMEM, "map: out of memory");
+    for (size_t i = 0; !rc && i < n; i++) {
+        uint32_t hdr[2];
+        uint16_t lens[2];
+        uint8_t u;
+        char *id = NULL, *text = NULL;
+        if (fread(hdr, sizeof hdr, 1, f) != 1 || fread(&u, 1, 1, f) != 1 || fread(lens, sizeof lens, 1, f) != 1 ||
+            !(id = malloc(lens[0] + 1u)) || !(text = malloc(lens[1] + 1u)) ||
+            fread(id, 1, lens[0], f) != lens[0] || fread(text, 1, lens[1], f) != lens[1]) {
+            free(id);
+            free(text);
+            m->n = i;
+            rc = lens_error_set(err, LENS_EFORMAT, "%s: shorter than its %zu rows", meta, n);
+            break;
+        }
+        id[lens[0]] = text[lens[1]] = '\0';
+        m->app[i] = hdr[0];
+        m->theme[i] = hdr[1];
+        m->up[i] = u;
+        m->id[i] = id;
+        m->text[i] = text;
+    }
+    fclose(f);
+    return rc;
+}
+
+int lens_map_finish(job *j, lens_error *err)
+{
+    if (fclose(j->map_emb) | fclose(j->map_meta)) {
+        j->map_emb = j->map_meta = NULL;
+        return lens_error_set(err, LENS_EIO, "%s/map.*: write failed", j->ckpt_dir);
+    }
+    j->map_emb = j->map_meta = NULL;
+    char emb[4400], meta[4400];
+    paths(j, emb, meta, sizeof emb);
+    size_t n = (size_t)(j->map_emb_len / ((uint64_t)j->dim * sizeof(float)));
+    j->map.n = n;
+    int rc = load_meta(j, err);
+    if (rc || !n) return rc;
+    int fd = open(emb, O_RDONLY);
+    float *x = fd < 0 ? MAP_FAILED : mmap(NULL, n * (size_t)j->dim * sizeof *x, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (fd >= 0) close(fd);
+    if (x == MAP_FAILED) return lens_error_set(err, LENS_EIO, "%s: %s", emb, strerror(errno));
+    if (!(j->map.xy = malloc(n * 2 * sizeof *j->map.xy))) rc = lens_error_set(err, LENS_ENOMEM, "map: out of memory");
+    lens_umap_opts uo;
+    lens_umap_opts_default(&uo);
+    uo.metric = LENS_UMAP_COSINE;
+    uo.threads = j->o->threads;
+    uo.stop = j->o->stop;
+    rows_ctx rc_ = {.x = x, .dim = j->dim};
+    if (!rc) rc = lens_umap_run_rows(rows, &rc_, n, j->dim, &uo, j->map.xy, err);
+    munmap(x, n * (size_t)j->dim * sizeof *x);
+    if (rc) return lens_error_wrap(err, "map");
+
+    /* map.csv: every review, in the order of assignments.csv */
+    char path[4300], tmp[4400];
+    snprintf(path, sizeof path, "%s/map.csv", j->o->out_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    fputs("review_id,app_id,theme,sentiment,x,y\n", f);
+    for (size_t i = 0; i < n; i++) {
+        const lens_app_themes *app = &j->themes->apps[j->map.app[i]];
+        lens_csv_field(f, j->map.id[i]);
+        fprintf(f, ",%s,", app->app_id);
+        lens_csv_field(f, (int)j->map.theme[i] < app->n_themes ? app->themes[j->map.theme[i]].name : "unassigned");
+        fprintf(f, ",%s,%.5f,%.5f\n", j->map.up[i] ? "positive" : "negative", j->map.xy[2 * i], j->map.xy[2 * i + 1]);
+    }
+    if (fclose(f)) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
+    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
+    return LENS_OK;
+}
+
+void lens_map_free(job *j)
+{
+    if (j->map_emb) fclose(j->map_emb);
+    if (j->map_meta) fclose(j->map_meta);
+    for (size_t i = 0; j->map.id && i < j->map.n; i++) {
+        free(j->map.id[i]);
+        free(j->map.text[i]);
+    }
+    free(j->map.app);
+    free(j->map.theme);
+    free(j->map.up);
+    free(j->map.id);
+    free(j->map.text);
+    free(j->map.xy);
+    memset(&j->map, 0, sizeof j->map);
+}
+
+/* ---------------------------------------------------------------- report.html */
+
+static void json_text(FILE *f, const char *s)
+{
+    /* inside <script type="application/json">: also keep "</" from closing it */
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch == '<') fputs("\\u003c", f);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+void lens_map_html(job *j, FILE *f, int a)
+{
+    const lens_map_points *m = &j->map;
+    if (!m->xy) return;
+    size_t count = 0;
+    for (size_t i = 0; i < m->n; i++) count += (int)m->app[i] == a;
+    if (!count) return;
+    size_t step = (count + MAX_POINTS - 1) / MAX_POINTS; /* every step-th point when there are too many */
+    const lens_app_themes *app = &j->themes->apps[a];
+    fprintf(f, "<figure class=\"map\"><canvas class=\"map\" width=\"760\" height=\"460\" data-map=\"%s\"></canvas>"
+               "<figcaption>Map of %zu reviews (UMAP of their embeddings; nearby reviews say similar things)%s. "
+               "Hover a point to read it.</figcaption><div class=\"maptip\" hidden></div>"
+               "<script type=\"application/json\" class=\"mapdata\">{\"themes\":[", app->app_id, count,
+            step > 1 ? "; a sample is drawn" : "");
+    for (int t = 0; t <= app->n_themes; t++) {
+        if (t) fputc(',', f);
+        json_text(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+    }
+    fputs("],\"points\":[", f);
+    size_t k = 0, w = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if ((int)m->app[i] != a || k++ % step) continue;
+        fprintf(f, "%s[%.4f,%.4f,%u,%u,", w++ ? "," : "", m->xy[2 * i], m->xy[2 * i + 1], m->theme[i], m->up[i]);
+        json_text(f, m->text[i]);
+        fputc(']', f);
+    }
+    fputs("]}</script></figure>\n", f);
+}
+
+/* Draws every canvas.map from its data; hovering finds the nearest point
+ * through a grid of cells. */
+const char *lens_map_script =
+    "<script>(function(){var C=['#4e79a7','#f28e2b','#59a14f','#e15759','#76b7b2','#edc948','#b07aa1','#ff9da7',"
+    "'#9c755f','#2f5bd3','#8cd17d','#d37295','#a0cbe8','#ffbe7d','#86bcb6','#f1ce63'];"
+    "document.querySelectorAll('figure.map').forEach(function(fig){var cv=fig.querySelector('canvas'),"
+    "tip=fig.querySelector('.maptip'),d=JSON.parse(fig.querySelector('.mapdata').textContent),P=d.points,"
+    "ctx=cv.getContext('2d'),W=cv.width,H=cv.height;"
+    /* the view spans the middle 99% of points; the few outliers sit on its edge */
+    "function q(a,f){return a[Math.min(a.length-1,Math.floor(f*(a.length-1)+0.5))];}"
+    "var X=P.map(function(p){return p[0];}).sort(function(a,b){return a-b;}),"
+    "Y=P.map(function(p){return p[1];}).sort(function(a,b){return a-b;}),"
+    "x0=q(X,0.005),x1=q(X,0.995),y0=q(Y,0.005),y1=q(Y,0.995);cv.dataset.view=[x0,x1,y0,y1].join(',');"
+    "var sx=(W-20)/((x1-x0)||1),sy=(H-20)/((y1-y0)||1),G={},cell=8;"
+    "function cl(v,a,b){return v<a?a:v>b?b:v;}"
+    "function px(p){return[10+(cl(p[0],x0,x1)-x0)*sx,10+(y1-cl(p[1],y0,y1))*sy];}"
+    "function col(t){return t==d.themes.length-1?'#b7bcc6':C[t%C.length];}"
+    "ctx.globalAlpha=0.75;P.forEach(function(p,i){var q=px(p);ctx.fillStyle=col(p[2]);ctx.fillRect(q[0]-1.5,q[1]-1.5,3,3);"
+    "var k=Math.floor(q[0]/cell)+','+Math.floor(q[1]/cell);(G[k]=G[k]||[]).push(i);});"
+    "var lg=document.createElement('p');lg.className='legend';d.themes.forEach(function(n,t){var s=document.createElement('span');"
+    "s.innerHTML='<i style=\"background:'+col(t)+'\"></i>';s.appendChild(document.createTextNode(n));lg.appendChild(s);});"
+    "fig.insertBefore(lg,fig.querySelector('figcaption'));"
+    "cv.addEventListener('mousemove',function(e){var r=cv.getBoundingClientRect(),mx=(e.clientX-r.left)*W/r.width,"
+    "my=(e.clientY-r.top)*H/r.height,best=-1,bd=64,cx=Math.floor(mx/cell),cy=Math.floor(my/cell);"
+    "for(var a=cx-1;a<=cx+1;a++)for(var b=cy-1;b<=cy+1;b++)(G[a+','+b]||[]).forEach(function(i){var q=px(P[i]),"
+    "dd=(q[0]-mx)*(q[0]-mx)+(q[1]-my)*(q[1]-my);if(dd<bd){bd=dd;best=i;}});"
+    "if(best<0){tip.hidden=true;return;}var p=P[best];tip.hidden=false;tip.textContent='';"
+    "var h=document.createElement('b');h.textContent=d.themes[p[2]]+' · '+(p[3]?'positive':'negative');"
+    "tip.appendChild(h);tip.appendChild(document.createTextNode(' '+p[4]));tip.style.left=(e.clientX-r.left+12)+'px';"
+    "tip.style.top=(e.clientY-r.top+12)+'px';});cv.addEventListener('mouseleave',function(){tip.hidden=true;});});})();"
+    "</script>\n";
