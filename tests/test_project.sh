@@ -81,7 +81,7 @@ with open(sys.argv[2] + "/in.txt", "w", encoding="utf-8") as f:
 PY
 "$LENS" project "$work/in.jsonl" --model "$STATIC" --id rid -o "$work/t.csv" 2>"$work/log"
 check "jsonl texts with ids" csv_ok "$work/t.csv" 150 2 "$work/ids.txt"
-check "texts were embedded" grep -q "embed: 150 rows" "$work/log"
+check "texts were embedded and mapped" grep -q "project: 150 rows" "$work/log"
 "$LENS" project "$work/in.txt" --model "$STATIC" -o "$work/txt.csv" 2>/dev/null
 check "txt texts, ids are row numbers" csv_ok "$work/txt.csv" 150 2
 
