@@ -169,7 +169,7 @@ static void test_readers(void)
     CHECK(read_all(tmp("cut.jsonl.zst"), NULL, got, 16, &err) < 0, "truncated zst is an error");
 
     lens_reader *r = NULL;
-    CHECK(lens_reader_open(&r, tmp("in.parquet"), NULL, &err) == LENS_EINVAL && strstr(err.msg, "unknown input type"), "%s", err.msg);
+    CHECK(lens_reader_open(&r, tmp("in.xml"), NULL, &err) == LENS_EINVAL && strstr(err.msg, "unknown input type"), "%s", err.msg);
 }
 
 static void test_npy(void)

@@ -499,5 +499,5 @@ size_t lens_summary_waiting(const lens_summary *s, const char *const **texts)
 
 void lens_summary_set_waiting(lens_summary *s, const float *emb)
 {
-    memcpy(s->emb, emb, (size_t)s->n * s->o.dim * sizeof *emb);
+    if (s->n) memcpy(s->emb, emb, (size_t)s->n * s->o.dim * sizeof *emb);
 }
