@@ -180,10 +180,17 @@ kill $pid; wait $pid 2>/dev/null
 check "SIGTERM: clean stop" grep -q "stopping" "$work/fast.log"
 
 # ---------------------------------------------------------------- auth
-start tok --model "$STATIC" --data-dir "$work/d2" --token s3cret
+# settings come from the environment too: the token and the job TTL here
+LENS_TOKEN=s3cret LENS_JOB_TTL=1 start tok --model "$STATIC" --data-dir "$work/d2"
 check "no token: 401" test "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$url/v1/embed" -d '{"texts":["a"]}')" = 401
 check "token: 200" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' -XPOST "$url/v1/embed" -d '{"texts":["a"]}')" = 200
 check "healthz needs no token" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")" = 200
+AUTH=(-H 'Authorization: Bearer s3cret')
+tj=$(curl -s "${AUTH[@]}" -F files=@"$work/reviews.csv" -F themes=@"$THEMES" "$url/v1/jobs" | json_field '["id"]')
+for _ in $(seq 1 100); do [[ $(curl -s "${AUTH[@]}" "$url/v1/jobs/$tj" | json_field '.get("state")') == succeeded ]] && break; sleep 0.1; done
+sleep 2.5
+check "a finished job expires after the TTL" test "$(curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" "$url/v1/jobs/$tj")" = 404
+check "...and its files are gone" test ! -e "$work/d2/jobs/$tj"
 kill $pid; wait $pid 2>/dev/null
 expect_error "non-loopback without a token" "needs a bearer token" "$LENS" serve --host 0.0.0.0 --port 0 --data-dir "$work/d3"
 expect_error "bad option" "--max-batch" "$LENS" serve --max-batch 0

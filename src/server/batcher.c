@@ -19,6 +19,7 @@ typedef struct breq {
     float *out;
     int done, rc;
     char err[512];
+    pthread_cond_t cv; /* signalled when done: only this request's thread wakes */
     struct breq *next;
 } breq;
 
@@ -29,7 +30,7 @@ struct lens_batcher {
     size_t queue, queued;
     lens_metrics *metrics;
     pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    pthread_cond_t work;
     breq *head, *tail;
     int stop;
     pthread_t th;
@@ -111,8 +112,8 @@ static void *batch_thread(void *arg)
             r->rc = rc;
             if (rc) snprintf(r->err, sizeof r->err, "%s", err.msg);
             r->done = 1;
+            pthread_cond_signal(&r->cv);
         }
-        pthread_cond_broadcast(&b->done);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
@@ -133,7 +134,6 @@ int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_bat
     b->metrics = m;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->work, NULL);
-    pthread_cond_init(&b->done, NULL);
     if (pthread_create(&b->th, NULL, batch_thread, b)) {
         free(b);
         return lens_error_set(err, LENS_ENOMEM, "batcher: cannot start its thread");
@@ -152,13 +152,15 @@ int lens_batcher_embed(lens_batcher *b, const char *const *texts, const size_t *
         pthread_mutex_unlock(&b->mu);
         return lens_error_set(err, LENS_ENOMEM, "queue full");
     }
+    pthread_cond_init(&r.cv, NULL);
     if (b->tail) b->tail->next = &r;
     else b->head = &r;
     b->tail = &r;
     b->queued += n;
     pthread_cond_signal(&b->work);
-    while (!r.done) pthread_cond_wait(&b->done, &b->mu);
+    while (!r.done) pthread_cond_wait(&r.cv, &b->mu);
     pthread_mutex_unlock(&b->mu);
+    pthread_cond_destroy(&r.cv);
     if (r.rc) return lens_error_set(err, r.rc, "%s", r.err);
     return LENS_OK;
 }
@@ -191,7 +193,6 @@ void lens_batcher_free(lens_batcher *b)
     pthread_join(b->th, NULL);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->work);
-    pthread_cond_destroy(&b->done);
     free(b->texts);
     free(b->lens);
     free(b->emb);

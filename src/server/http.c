@@ -63,6 +63,32 @@ enum MHD_Result lens_reply_json(struct MHD_Connection *c, lens_req *r, int statu
     return lens_reply(c, r, status, "application/json", body, n + 1);
 }
 
+/* Makes s valid UTF-8 in place, as jansson requires (json_pack fails, and
+ * the client gets no reply at all, otherwise): every byte that does not
+ * begin a well-formed sequence becomes '?'. Error messages quote what
+ * clients sent (paths, field and file names, ids), and vsnprintf may cut
+ * a sequence in two. */
+static void utf8_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        int ok = n > 0;
+        for (int i = 1; ok && i < n; i++) ok = (p[i] & 0xC0) == 0x80; /* stops at the NUL */
+        unsigned cp = 0;
+        if (ok && n > 1) {
+            cp = p[0] & (0x7F >> n);
+            for (int i = 1; i < n; i++) cp = cp << 6 | (p[i] & 0x3F);
+            ok = cp >= (n == 2 ? 0x80u : n == 3 ? 0x800u : 0x10000u) && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+        }
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 enum MHD_Result lens_reply_error(struct MHD_Connection *c, lens_req *r, int status, const char *fmt, ...)
 {
     char msg[600];
@@ -70,6 +96,7 @@ enum MHD_Result lens_reply_error(struct MHD_Connection *c, lens_req *r, int stat
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_sanitize(msg);
     return lens_reply_json(c, r, status, json_pack("{s{siss}}", "error", "status", status, "message", msg));
 }
 

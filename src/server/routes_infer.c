@@ -123,7 +123,9 @@ enum MHD_Result lens_route_embed(lens_server *s, struct MHD_Connection *c, lens_
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
         fputs("{\"model\":", f);
-        char *name = json_dumps(json_string(s->model_name), JSON_ENCODE_ANY);
+        json_t *jname = json_string(s->model_name);
+        char *name = jname ? json_dumps(jname, JSON_ENCODE_ANY) : NULL;
+        json_decref(jname);
         fputs(name ? name : "\"\"", f);
         free(name);
         fprintf(f, ",\"dim\":%d,\"embeddings\":[", s->dim);

@@ -67,6 +67,10 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     (void)transfer_encoding;
     upload *u = cls;
     if (u->status) return MHD_YES; /* keep reading; the error is answered at the end */
+    if (!key) { /* a part without Content-Disposition: form-data; name="..." */
+        upload_fail(u, 400, "a form part has no name (Content-Disposition: form-data; name=...)%s", "");
+        return MHD_YES;
+    }
     u->total += size;
     if (u->total > u->s->o.max_upload) {
         upload_fail(u, 413, "upload larger than the limit (--max-upload)%s", "");
