@@ -53,7 +53,8 @@ int lens_themes_embed_with(lens_themes *t, int dim, lens_embed_fn embed, void *c
 /* Cosine similarities of one L2-normalised embedding to every theme of app,
  * written to sims[n_themes]. Then the top_k themes with similarity >=
  * min_sim, best first, go to picks[] (returns how many: 0 means the review
- * is "unassigned"). */
+ * is "unassigned"; always so for a zero embedding, a text with no word the
+ * model knows). */
 int lens_themes_assign(const lens_app_themes *app, int dim, const float *emb, float min_sim,
                        int top_k, float *sims, int *picks);
 

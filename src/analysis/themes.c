@@ -380,6 +380,11 @@ int lens_themes_assign(const lens_app_themes *app, int dim, const float *emb, fl
         for (int d = 0; d < dim; d++) dot += (double)v[d] * emb[d];
         sims[i] = (float)dot;
     }
+    /* a text with no word the model knows has a zero vector: it says nothing
+     * about any theme, whatever min_sim is */
+    float norm = 0;
+    for (int d = 0; d < dim; d++) norm += emb[d] * emb[d];
+    if (norm == 0.0f) return 0;
     /* top_k by repeated selection: n_themes is small; ties go to the
      * earlier theme so results are deterministic */
     int n = 0;

@@ -281,11 +281,6 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
         app_agg *ag = &j->agg[c->app[i]];
         const float *e = j->emb + (size_t)i * j->dim;
         int k = lens_themes_assign(app, j->dim, e, j->min_sim, j->o->top_k, j->sims, j->picks);
-        /* a review with no word the model knows has a zero vector: it says
-         * nothing about any theme, whatever --min-similarity is */
-        float norm = 0;
-        for (int d = 0; d < j->dim; d++) norm += e[d] * e[d];
-        if (norm == 0.0f) k = 0;
         const char *id = c->buf + c->id[i];
         const char *sent = c->up[i] ? "positive" : "negative";
         keep_sample(ag, k ? j->picks[0] : app->n_themes, c->buf + c->text[i], c->text_len[i], id, c->up[i]);

@@ -250,9 +250,6 @@ enum MHD_Result lens_route_assign(lens_server *s, struct MHD_Connection *c, lens
     for (size_t i = 0; i < t.n; i++) {
         const float *v = e + i * (size_t)s->dim;
         int k = lens_themes_assign(app, s->dim, v, min_sim, top_k, sims, picks);
-        float norm = 0;
-        for (int d = 0; d < s->dim; d++) norm += v[d] * v[d];
-        if (norm == 0.0f) k = 0; /* no word the model knows */
         json_t *th_arr = json_array();
         for (int q = 0; q < k; q++)
             json_array_append_new(th_arr, json_pack("{sssf}", "theme", app->themes[picks[q]].name, "similarity",
