@@ -18,3 +18,42 @@ finish() {
     echo "$1: $pass passed, $fail failed"
     [[ $fail -eq 0 ]]
 }
+
+# steam_sample OUT.csv OTHERS: 1,500 real reviews of the five games
+# steamLens's themes.json covers plus OTHERS reviews of other games (all
+# languages; seeded, sorted by review id), cut from the shared corpus
+steam_sample() {
+    $PY - "$SHARED/data/steam/steam_reviews_willyuft.csv.xz" "$1" "$2" <<'PY'
+import csv, lzma, random, sys
+csv.field_size_limit(1 << 30)
+themed = {"391540", "1794680", "239030", "367520", "504230"}
+a, b = [], []
+with lzma.open(sys.argv[1], "rt", encoding="utf-8", newline="") as f:
+    for r in csv.DictReader(f):
+        (a if r["app_id"] in themed else b).append(r)
+rng = random.Random(7)
+rows = rng.sample(a, 1500) + (rng.sample(b, int(sys.argv[3])) if int(sys.argv[3]) else [])
+rows.sort(key=lambda r: r["recommendationid"])
+cols = ["app_id", "app_name", "recommendationid", "language", "review", "voted_up"]
+with open(sys.argv[2], "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f); w.writerow(cols)
+    for r in rows: w.writerow([r[c] for c in cols])
+PY
+}
+
+# start_serve NAME ARGS...: lens serve on a free port with ARGS, its log in
+# $work/NAME.log; sets $url and $pid and adds the pid to $pids
+start_serve() {
+    local name=$1; shift
+    "$LENS" serve --port 0 "$@" 2>"$work/$name.log" &
+    pid=$!
+    pids+=($pid)
+    for _ in $(seq 1 600); do
+        url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/$name.log" | head -1)
+        [[ -n $url ]] && return 0
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "server $name did not start: $(cat "$work/$name.log")" >&2
+    return 1
+}

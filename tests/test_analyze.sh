@@ -14,23 +14,12 @@ trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/lib.sh"
 
 # 1,500 reviews of the 5 themed games, 200 of others (all languages), as CSV and JSONL
-$PY - "$SHARED/data/steam/steam_reviews_willyuft.csv.xz" "$work" <<'PY'
-import csv, json, lzma, random, sys
+steam_sample "$work/reviews.csv" 200
+$PY - "$work/reviews.csv" "$work/reviews.jsonl" <<'PY'
+import csv, json, sys
 csv.field_size_limit(1 << 30)
-themed = {"391540", "1794680", "239030", "367520", "504230"}
-a, b = [], []
-with lzma.open(sys.argv[1], "rt", encoding="utf-8", newline="") as f:
-    for r in csv.DictReader(f):
-        (a if r["app_id"] in themed else b).append(r)
-rng = random.Random(7)
-rows = rng.sample(a, 1500) + rng.sample(b, 200)
-rows.sort(key=lambda r: r["recommendationid"])
-cols = ["app_id", "app_name", "recommendationid", "language", "review", "voted_up"]
-with open(sys.argv[2] + "/reviews.csv", "w", newline="", encoding="utf-8") as f:
-    w = csv.writer(f); w.writerow(cols)
-    for r in rows: w.writerow([r[c] for c in cols])
-with open(sys.argv[2] + "/reviews.jsonl", "w", encoding="utf-8") as f:
-    for r in rows:
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    for r in csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")):
         f.write(json.dumps({"steam_appid": int(r["app_id"]), "name": r["app_name"], "recommendationid": r["recommendationid"],
                             "review_language": r["language"], "review": r["review"], "voted_up": r["voted_up"] == "1"},
                            ensure_ascii=False) + "\n")

@@ -16,21 +16,8 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill -9 $p 2>/dev/null; done; rm -rf "$work"' EXIT
 source "$(dirname "$0")/lib.sh"
 
-# start NAME ARGS...: starts lens serve on a free port; sets $url and $pid
-start() {
-    local name=$1; shift
-    "$LENS" serve --port 0 "$@" 2>"$work/$name.log" &
-    pid=$!
-    pids+=($pid)
-    for _ in $(seq 1 300); do
-        url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/$name.log" | head -1)
-        [[ -n $url ]] && return 0
-        kill -0 $pid 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "server $name did not start: $(cat "$work/$name.log")" >&2
-    return 1
-}
+# start NAME ARGS...: lens serve on a free port; sets $url and $pid
+start() { start_serve "$@"; }
 # wait_state ID STATE [SECONDS]
 wait_state() {
     for _ in $(seq 1 $((${3:-120} * 10))); do
@@ -42,21 +29,11 @@ wait_state() {
 json_field() { $PY -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # the same 1,700 real reviews as tests/test_analyze.sh
-$PY - "$SHARED/data/steam/steam_reviews_willyuft.csv.xz" "$work" <<'PY'
-import csv, json, lzma, random, sys
+steam_sample "$work/reviews.csv" 200
+$PY - "$work/reviews.csv" "$work" <<'PY'
+import csv, json, sys
 csv.field_size_limit(1 << 30)
-themed = {"391540", "1794680", "239030", "367520", "504230"}
-a, b = [], []
-with lzma.open(sys.argv[1], "rt", encoding="utf-8", newline="") as f:
-    for r in csv.DictReader(f):
-        (a if r["app_id"] in themed else b).append(r)
-rng = random.Random(7)
-rows = rng.sample(a, 1500) + rng.sample(b, 200)
-rows.sort(key=lambda r: r["recommendationid"])
-cols = ["app_id", "app_name", "recommendationid", "language", "review", "voted_up"]
-with open(sys.argv[2] + "/reviews.csv", "w", newline="", encoding="utf-8") as f:
-    w = csv.writer(f); w.writerow(cols)
-    for r in rows: w.writerow([r[c] for c in cols])
+rows = list(csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8")))
 texts = [r["review"] for r in rows if r["review"].strip()][:64]
 json.dump({"texts": texts}, open(sys.argv[2] + "/embed.json", "w"))
 with open(sys.argv[2] + "/texts.jsonl", "w") as f:

@@ -26,38 +26,11 @@ cleanup() {
 trap cleanup EXIT
 source "$(dirname "$0")/lib.sh"
 
-# start NAME ARGS...: lens serve on a free port; sets $url
-start() {
-    local name=$1; shift
-    "$LENS" serve --port 0 --data-dir "$work/$name-data" "$@" 2>"$work/$name.log" &
-    local pid=$!
-    pids+=($pid)
-    for _ in $(seq 1 600); do
-        url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/$name.log" | head -1)
-        [[ -n $url ]] && return 0
-        kill -0 $pid 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "server $name did not start: $(cat "$work/$name.log")" >&2
-    return 1
-}
+# start NAME ARGS...: lens serve on a free port with its own data dir; sets $url
+start() { local name=$1; shift; start_serve "$name" --data-dir "$work/$name-data" "$@"; }
 
 # 1,500 real reviews of the five themed games (as tests/test_analyze.sh cuts them)
-$PY - "$SHARED/data/steam/steam_reviews_willyuft.csv.xz" "$work" <<'PY' || { echo "cannot cut the reviews" >&2; exit 1; }
-import csv, lzma, random, sys
-csv.field_size_limit(1 << 30)
-themed = {"391540", "1794680", "239030", "367520", "504230"}
-a = []
-with lzma.open(sys.argv[1], "rt", encoding="utf-8", newline="") as f:
-    for r in csv.DictReader(f):
-        if r["app_id"] in themed: a.append(r)
-rows = random.Random(7).sample(a, 1500)
-rows.sort(key=lambda r: r["recommendationid"])
-cols = ["app_id", "app_name", "recommendationid", "language", "review", "voted_up"]
-with open(sys.argv[2] + "/reviews.csv", "w", newline="", encoding="utf-8") as f:
-    w = csv.writer(f); w.writerow(cols)
-    for r in rows: w.writerow([r[c] for c in cols])
-PY
+steam_sample "$work/reviews.csv" 0 || { echo "cannot cut the reviews" >&2; exit 1; }
 
 browser=$ROOT/tests/browser
 [[ -d $browser/node_modules/playwright-core ]] || (cd "$browser" && npm ci --silent --no-audit --no-fund)
