@@ -99,6 +99,35 @@ static const job_kind *kind_of(const char *name)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- params */
+
+int lens_job_fields(json_t *params, const char *kind, const char *const *fields, lens_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(params, key, v) {
+        int known = 0;
+        for (int i = 0; fields[i]; i++) known |= !strcmp(key, fields[i]);
+        if (known) continue;
+        char list[512] = "";
+        for (int i = 0; fields[i]; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", fields[i]);
+        return lens_error_set(err, LENS_EINVAL, "unknown field '%s' (%s takes %s)", key, kind, list);
+    }
+    return LENS_OK;
+}
+
+int lens_job_number(json_t *params, const char *name, double lo, double hi, int integer, double *out, lens_error *err)
+{
+    json_t *v = json_object_get(params, name);
+    if (!v) return LENS_OK;
+    if (!(integer ? json_is_integer(v) : json_is_number(v)) || json_number_value(v) < lo || json_number_value(v) > hi)
+        return lens_error_set(err, LENS_EINVAL, "'%s' must be %s in %g..%g", name, integer ? "an integer" : "a number",
+                              lo, hi);
+    *out = json_number_value(v);
+    return LENS_OK;
+}
+
 /* ---------------------------------------------------------------- workers */
 
 void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES])

@@ -60,6 +60,11 @@ typedef struct job_kind {
 
 extern const job_kind lens_job_kind_analyze, lens_job_kind_project;
 
+/* jobs.c: checking a kind's params. fields: the names it takes, NULL-ended */
+int lens_job_fields(json_t *params, const char *kind, const char *const *fields, lens_error *err);
+/* *out = params[name] when present: a number (an integer if integer) in lo..hi */
+int lens_job_number(json_t *params, const char *name, double lo, double hi, int integer, double *out, lens_error *err);
+
 /* jobs.c: progress from a running job (any thread) */
 void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES]);
 

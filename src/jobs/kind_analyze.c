@@ -15,26 +15,17 @@ static const char *const fields[] = {"inputs", "themes", "language", "min_simila
 
 static int int_field(json_t *p, const char *name, int lo, int hi, int *out, lens_error *err)
 {
-    json_t *v = json_object_get(p, name);
-    if (!v) return LENS_OK;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return lens_error_set(err, LENS_EINVAL, "'%s' must be an integer in %d..%d", name, lo, hi);
-    *out = (int)json_integer_value(v);
-    return LENS_OK;
+    double d = *out;
+    int rc = lens_job_number(p, name, lo, hi, 1, &d, err);
+    *out = (int)d;
+    return rc;
 }
 
 /* params -> options; NULL o only checks */
 static int parse(json_t *p, lens_analyze_opts *o, lens_error *err)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(p, key, v) {
-        int known = 0;
-        for (int i = 0; fields[i]; i++) known |= !strcmp(key, fields[i]);
-        if (!known)
-            return lens_error_set(err, LENS_EINVAL, "unknown field '%s' (analyze takes inputs, themes, language, "
-                                                    "min_similarity, top_k, quotes, sentiment, chunk, map)", key);
-    }
+    int rc = lens_job_fields(p, "analyze", fields, err);
+    if (rc) return rc;
     json_t *in = json_object_get(p, "inputs");
     if (!json_is_array(in) || !json_array_size(in))
         return lens_error_set(err, LENS_EINVAL, "'inputs' must be a non-empty array of paths");
@@ -60,7 +51,6 @@ static int parse(json_t *p, lens_analyze_opts *o, lens_error *err)
         else if (!(json_is_string(ms) && !strcmp(json_string_value(ms), "auto")))
             return lens_error_set(err, LENS_EINVAL, "'min_similarity' must be a number in -1..1, \"auto\" or \"off\"");
     }
-    int rc;
     if ((rc = int_field(p, "top_k", 1, 8, &o->top_k, err)) || (rc = int_field(p, "quotes", 0, 100, &o->quotes, err)) ||
         (rc = int_field(p, "chunk", 1, 2048, &o->chunk, err)))
         return rc;

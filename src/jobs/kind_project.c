@@ -13,55 +13,36 @@
 static const char *const fields[] = {"input", "neighbors", "min_dist", "spread", "metric", "components", "epochs",
                                      "seed", "fit_size", "field", "column", "id", NULL};
 
-static int num(json_t *p, const char *name, double lo, double hi, double *out, lens_error *err)
-{
-    json_t *v = json_object_get(p, name);
-    if (!v) return 0;
-    if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
-        return lens_error_set(err, LENS_EINVAL, "'%s' must be a number in %g..%g", name, lo, hi);
-    *out = json_number_value(v);
-    return 0;
-}
-
 static int parse(json_t *p, lens_project_opts *o, lens_error *err)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(p, key, v) {
-        int known = 0;
-        for (int i = 0; fields[i]; i++) known |= !strcmp(key, fields[i]);
-        if (!known)
-            return lens_error_set(err, LENS_EINVAL, "unknown field '%s' (project takes input, neighbors, min_dist, "
-                                                    "spread, metric, components, epochs, seed, fit_size, field, "
-                                                    "column, id)", key);
-    }
+    int rc = lens_job_fields(p, "project", fields, err);
+    if (rc) return rc;
     const char *in = json_string_value(json_object_get(p, "input"));
     if (!in || !lens_is_file(in)) return lens_error_set(err, LENS_EINVAL, "'input' must be an .npy or text file");
     o->input = in;
     lens_umap_opts_default(&o->umap);
     o->umap.metric = LENS_UMAP_COSINE;
     double d;
-    int rc;
     d = (double)o->umap.n_neighbors;
-    if ((rc = num(p, "neighbors", 2, 200, &d, err))) return rc;
+    if ((rc = lens_job_number(p, "neighbors", 2, 200, 0, &d, err))) return rc;
     o->umap.n_neighbors = (int)d;
     d = (double)o->umap.n_components;
-    if ((rc = num(p, "components", 2, 3, &d, err))) return rc;
+    if ((rc = lens_job_number(p, "components", 2, 3, 0, &d, err))) return rc;
     o->umap.n_components = (int)d;
     d = (double)o->umap.n_epochs;
-    if ((rc = num(p, "epochs", 0, 100000, &d, err))) return rc;
+    if ((rc = lens_job_number(p, "epochs", 0, 100000, 0, &d, err))) return rc;
     o->umap.n_epochs = (int)d;
     d = (double)o->umap.min_dist;
-    if ((rc = num(p, "min_dist", 0, 100, &d, err))) return rc;
+    if ((rc = lens_job_number(p, "min_dist", 0, 100, 0, &d, err))) return rc;
     o->umap.min_dist = (float)d;
     d = (double)o->umap.spread;
-    if ((rc = num(p, "spread", 1e-3, 100, &d, err))) return rc;
+    if ((rc = lens_job_number(p, "spread", 1e-3, 100, 0, &d, err))) return rc;
     o->umap.spread = (float)d;
     d = (double)o->umap.seed;
-    if ((rc = num(p, "seed", 0, 9007199254740992.0, &d, err))) return rc;
+    if ((rc = lens_job_number(p, "seed", 0, 9007199254740992.0, 0, &d, err))) return rc;
     o->umap.seed = (uint64_t)d;
     d = (double)o->umap.fit_size;
-    if ((rc = num(p, "fit_size", 1, 1e9, &d, err))) return rc;
+    if ((rc = lens_job_number(p, "fit_size", 1, 1e9, 0, &d, err))) return rc;
     o->umap.fit_size = (size_t)d;
     if (!(o->umap.min_dist < 3 * o->umap.spread)) return lens_error_set(err, LENS_EINVAL, "'min_dist' must be below 3 x 'spread'");
     json_t *m = json_object_get(p, "metric");
