@@ -54,6 +54,17 @@ static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, 
     double tol = prec == LENS_PREC_FP32 ? 2e-5 : prec == LENS_PREC_BF16 ? 2e-2 : 4e-2;
     CHECK(max_err <= tol * fmax(1.0, max_ref), "m=%d n=%d k=%d prec=%d kernel=%s epi=%d outliers=%d: max err %g (ref max %g)",
           m, n, k, prec, lens_kernel_name(kern), epi, outliers, max_err, max_ref);
+    if (epi == LENS_EPI_BIAS) { /* the panel-major variant writes the same bits elsewhere */
+        int cols = (n + 31) / 32 * 32, same = 1;
+        float *p = malloc((size_t)m * cols * 4);
+        lens_linear_forward_panels(&l, x, m, p, &ws, pool);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                same &= memcmp(&p[(size_t)i * LENS_ATTN_PANEL + lens_attn_col(m, j)], &y[(size_t)i * n + j], 4) == 0;
+        CHECK(same, "m=%d n=%d k=%d prec=%d kernel=%s: panel-major output differs", m, n, k, prec,
+              lens_kernel_name(kern));
+        free(p);
+    }
     if (outliers && prec == LENS_PREC_INT8 && k >= 7)
         CHECK(l.n_out == (k + 3) / 7 || l.n_out == 16, "k=%d: %d outlier channels split out", k, l.n_out);
     lens_linear_free(&l);
@@ -61,16 +72,24 @@ static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, 
     free(W); free(b); free(x); free(y); free(r); free(absmax);
 }
 
-static void check_attention(lens_kernel kern, lens_pool *pool)
+/* heads x hd: 16 (two heads per 32-column panel), 32 (one), 64 (a head
+ * across two panels) */
+static void check_attention(lens_kernel kern, lens_pool *pool, int heads, int hd)
 {
-    int heads = 3, hd = 32, H = heads * hd;
+    int H = heads * hd;
     int32_t offs[] = {0, 1, 18, 57, 60};
     int n_seq = 4, T = offs[n_seq], max_len = 39;
     float *qkv = malloc((size_t)T * 3 * H * 4), *out = malloc((size_t)T * H * 4);
     for (int i = 0; i < T * 3 * H; i++) qkv[i] = frand() * 2.0f;
+    /* the kernel reads what lens_linear_forward_panels writes */
+    int cols = (3 * H + 31) / 32 * 32;
+    float *panels = calloc((size_t)T * cols, 4);
+    for (int t = 0; t < T; t++)
+        for (int c = 0; c < 3 * H; c++)
+            panels[(size_t)t * LENS_ATTN_PANEL + lens_attn_col(T, c)] = qkv[(size_t)t * 3 * H + c];
     size_t stride = lens_attention_scratch(max_len, hd);
     float *scratch = malloc(stride * lens_pool_size(pool) * 4);
-    lens_attention_args a = {.qkv = qkv, .out = out, .offs = offs, .n_seq = n_seq, .n_heads = heads,
+    lens_attention_args a = {.qkv = panels, .out = out, .offs = offs, .n_seq = n_seq, .n_heads = heads,
                              .head_dim = hd, .scratch = scratch, .scratch_stride = stride, .kernel = kern};
     lens_attention(&a, pool);
     double max_err = 0;
@@ -93,8 +112,9 @@ static void check_attention(lens_kernel kern, lens_pool *pool)
                     max_err = fmax(max_err, fabs(o - out[(size_t)i * H + h * hd + c]));
                 }
             }
-    CHECK(max_err < 1e-5, "attention (%s): max err %g", lens_kernel_name(kern), max_err);
-    free(qkv); free(out); free(scratch);
+    CHECK(max_err < 1e-5, "attention (%s, %d heads of %d): max err %g", lens_kernel_name(kern), heads,
+          hd, max_err);
+    free(qkv); free(panels); free(out); free(scratch);
 }
 
 int main(void)
@@ -112,7 +132,11 @@ int main(void)
                     for (int out = 0; out < 2; out++)
                         check_linear(shapes[s][0], shapes[s][1], shapes[s][2], (lens_prec)prec, kernels[kk],
                                      (lens_epilogue)epi, out, pool);
-    for (int kk = 0; kk < nk; kk++) check_attention(kernels[kk], pool);
+    for (int kk = 0; kk < nk; kk++) {
+        check_attention(kernels[kk], pool, 3, 32);
+        check_attention(kernels[kk], pool, 3, 16);
+        check_attention(kernels[kk], pool, 2, 64);
+    }
     lens_pool_free(pool);
     TEST_DONE();
 }

@@ -239,7 +239,7 @@ int lens_bert_ws_init(lens_bert_ws *ws, const lens_bert *m, int max_tokens, int 
     ws->max_tokens = max_tokens;
     ws->max_len = max_len;
     ws->x = malloc(T * c->hidden * sizeof(float));
-    ws->qkv = malloc(T * 3 * c->hidden * sizeof(float));
+    ws->qkv = malloc(T * (size_t)((3 * c->hidden + 31) / 32 * 32) * sizeof(float)); /* panel-major */
     ws->att = malloc(T * c->hidden * sizeof(float));
     ws->ff = malloc(T * c->intermediate * sizeof(float));
     ws->attn_stride = lens_attention_scratch(max_len, c->hidden / c->heads);
@@ -328,7 +328,7 @@ void lens_bert_forward(const lens_bert *m, const int32_t *ids, const int32_t *of
                               .kernel = m->kernel};
     for (int l = 0; l < c->layers; l++) {
         const lens_bert_layer *L = &m->layer[l];
-        lens_linear_forward(&L->qkv, ws->x, T, ws->qkv, LENS_EPI_BIAS, NULL, &ws->lin, pool);
+        lens_linear_forward_panels(&L->qkv, ws->x, T, ws->qkv, &ws->lin, pool);
         lens_attention(&aa, pool);
         lens_linear_forward(&L->attn_out, ws->att, T, ws->x, LENS_EPI_RESIDUAL, ws->x, &ws->lin, pool);
         rj.g = L->ln1_g;

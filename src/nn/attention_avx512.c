@@ -18,27 +18,32 @@ __m512 _ZGVeN16v_expf(__m512 x);
 static inline __attribute__((always_inline)) void head(const lens_attention_args *a, int seq, int hh,
                                                        float *s, const int NV)
 {
-    int H = a->n_heads * a->head_dim, hd = 16 * NV, ld = 3 * H;
+    int H = a->n_heads * a->head_dim, hd = 16 * NV, T = a->offs[a->n_seq];
     int o = a->offs[seq], L = a->offs[seq + 1] - o;
     int L16 = (L + 31) & ~31; /* keys padded to whole pairs of vectors */
-    const float *q = a->qkv + (size_t)o * ld + hh * hd;
-    const float *k = q + H, *v = q + 2 * H;
+    /* qkv is panel-major (see ops.h): row t of a panel is 32 floats at
+     * t * 32; cq/ck/cv[d] is where dimension d of this head sits in row 0 */
+    const float *rows = a->qkv + (size_t)o * LENS_ATTN_PANEL;
+    size_t cq[8 * 16], ck[8 * 16], cv[8 * 16];
+    for (int d = 0; d < hd; d++) {
+        cq[d] = lens_attn_col(T, hh * hd + d);
+        ck[d] = lens_attn_col(T, H + hh * hd + d);
+        cv[d] = lens_attn_col(T, 2 * H + hh * hd + d);
+    }
     float *kt = s, *sc = s + (size_t)hd * L16; /* K^T [hd][L16], scores [QB][L16] */
     const __m512 scale = _mm512_set1_ps(1.0f / sqrtf((float)hd));
-    /* K and V rows are cold (the QKV GEMM wrote them a while ago) and 3H
-     * floats apart: prefetch a few rows ahead, or this loop waits on memory */
-    for (int j = 0; j < L16; j++) {
-        if (j + 6 < L)
-            for (int c = 0; c < hd; c += 16) {
-                _mm_prefetch((const char *)(k + (size_t)(j + 6) * ld + c), _MM_HINT_T0);
-                _mm_prefetch((const char *)(v + (size_t)(j + 6) * ld + c), _MM_HINT_T1);
-            }
-        for (int d = 0; d < hd; d++) kt[(size_t)d * L16 + j] = j < L ? k[(size_t)j * ld + d] : 0.0f;
+    /* this head's K rows are one contiguous stream per panel */
+    for (int d = 0; d < hd; d++) {
+        const float *kd = rows + ck[d];
+        float *dst = kt + (size_t)d * L16;
+        int j = 0;
+        for (; j < L; j++) dst[j] = kd[(size_t)j * LENS_ATTN_PANEL];
+        for (; j < L16; j++) dst[j] = 0.0f;
     }
 
     for (int i0 = 0; i0 < L; i0 += QB) {
         const float *qr[QB];
-        for (int r = 0; r < QB; r++) qr[r] = q + (size_t)(i0 + r < L ? i0 + r : L - 1) * ld;
+        for (int r = 0; r < QB; r++) qr[r] = rows + (size_t)(i0 + r < L ? i0 + r : L - 1) * LENS_ATTN_PANEL;
         __m512 mx[QB];
         for (int r = 0; r < QB; r++) mx[r] = _mm512_set1_ps(-INFINITY);
         /* an 8 x 32 tile of scores: each K^T load feeds 8 FMAs, each q
@@ -50,7 +55,7 @@ static inline __attribute__((always_inline)) void head(const lens_attention_args
                 __m512 k0 = _mm512_loadu_ps(kt + (size_t)d * L16 + j);
                 __m512 k1 = _mm512_loadu_ps(kt + (size_t)d * L16 + j + 16);
                 for (int r = 0; r < QB; r++) {
-                    __m512 qb = _mm512_set1_ps(qr[r][d]);
+                    __m512 qb = _mm512_set1_ps(qr[r][cq[d]]);
                     acc0[r] = _mm512_fmadd_ps(qb, k0, acc0[r]);
                     acc1[r] = _mm512_fmadd_ps(qb, k1, acc1[r]);
                 }
@@ -82,9 +87,9 @@ static inline __attribute__((always_inline)) void head(const lens_attention_args
         for (int r = 0; r < QB; r++)
             for (int c = 0; c < NV; c++) acc[r][c] = _mm512_setzero_ps();
         for (int j = 0; j < L; j++) {
-            const float *vj = v + (size_t)j * ld;
+            const float *vj = rows + (size_t)j * LENS_ATTN_PANEL;
             __m512 vv[8];
-            for (int c = 0; c < NV; c++) vv[c] = _mm512_loadu_ps(vj + 16 * c);
+            for (int c = 0; c < NV; c++) vv[c] = _mm512_loadu_ps(vj + cv[16 * c]);
             for (int r = 0; r < QB; r++) {
                 __m512 p = _mm512_set1_ps(sc[(size_t)r * L16 + j]);
                 for (int c = 0; c < NV; c++) acc[r][c] = _mm512_fmadd_ps(p, vv[c], acc[r][c]);

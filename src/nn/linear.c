@@ -172,6 +172,7 @@ typedef struct {
     lens_epilogue epi;
     const float *res;
     lens_linear_ws *ws;
+    int panels; /* y is [n_panels][m][NR] */
 } job;
 
 static size_t a_tile_bytes(const lens_linear *l)
@@ -218,8 +219,9 @@ static void gemm_task(void *ctx, int task, int thread)
                 .lda = lda,
                 .mr = j->m - row0 < LENS_MR ? j->m - row0 : LENS_MR,
                 .nr = l->n - col0 < LENS_NR ? l->n - col0 : LENS_NR,
-                .y = j->y + (size_t)row0 * l->n + col0,
-                .ldy = l->n,
+                .y = j->panels ? j->y + ((size_t)p * j->m + row0) * LENS_NR
+                               : j->y + (size_t)row0 * l->n + col0,
+                .ldy = j->panels ? LENS_NR : l->n,
                 .bias = l->bias + col0,
                 .res = j->res ? j->res + (size_t)row0 * l->n + col0 : NULL,
                 .epi = j->epi,
@@ -243,18 +245,30 @@ static void gemm_task(void *ctx, int task, int thread)
     }
 }
 
-void lens_linear_forward(const lens_linear *l, const float *x, int m, float *y,
-                         lens_epilogue epi, const float *residual, lens_linear_ws *ws,
-                         lens_pool *pool)
+static void forward(const lens_linear *l, const float *x, int m, float *y, lens_epilogue epi,
+                    const float *residual, int panels, lens_linear_ws *ws, lens_pool *pool)
 {
     if (m <= 0) return;
     job j = {.l = l, .x = x, .m = m, .m_tiles = (m + LENS_MR - 1) / LENS_MR,
              .n_blocks = (l->n_panels + NB - 1) / NB, .y = y, .epi = epi,
-             .res = epi == LENS_EPI_RESIDUAL ? residual : NULL, .ws = ws};
+             .res = epi == LENS_EPI_RESIDUAL ? residual : NULL, .ws = ws, .panels = panels};
     int m_blocks = (j.m_tiles + MB - 1) / MB;
     if (l->prec != LENS_PREC_FP32)
         lens_pool_run(pool, m_blocks, pack_task, &j);
     else if (m % LENS_MR) /* only the partial last tile */
         lens_gemm_pack_a(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL, NULL);
     lens_pool_run(pool, m_blocks * j.n_blocks, gemm_task, &j);
+}
+
+void lens_linear_forward(const lens_linear *l, const float *x, int m, float *y,
+                         lens_epilogue epi, const float *residual, lens_linear_ws *ws,
+                         lens_pool *pool)
+{
+    forward(l, x, m, y, epi, residual, 0, ws, pool);
+}
+
+void lens_linear_forward_panels(const lens_linear *l, const float *x, int m, float *y,
+                                lens_linear_ws *ws, lens_pool *pool)
+{
+    forward(l, x, m, y, LENS_EPI_BIAS, NULL, 1, ws, pool);
 }

@@ -72,4 +72,11 @@ void lens_linear_forward(const lens_linear *l, const float *x, int m, float *y,
                          lens_epilogue epi, const float *residual, lens_linear_ws *ws,
                          lens_pool *pool);
 
+/* Like lens_linear_forward with LENS_EPI_BIAS, but y is written panel-major:
+ * [n_panels][m][32], column c of row r at y[(c / 32) * m * 32 + r * 32 + c % 32].
+ * Attention reads one head's Q, K or V as a contiguous [m][32] stream from it
+ * instead of 128-byte pieces 3 * hidden floats apart. */
+void lens_linear_forward_panels(const lens_linear *l, const float *x, int m, float *y,
+                                lens_linear_ws *ws, lens_pool *pool);
+
 #endif

@@ -15,9 +15,17 @@ void lens_layernorm_rows_avx512(float *x, size_t n, int d, const float *gamma, c
                                 float eps);
 
 /* Multi-head self-attention over packed sequences: sequence s occupies rows
- * offs[s] .. offs[s+1]-1 of qkv ([T, 3*H]: q | k | v, head h at columns
- * h*hd). Writes out [T, H]. scratch must hold lens_attention_scratch(max_len)
- * floats per thread of the pool. */
+ * offs[s] .. offs[s+1]-1 of qkv, T = offs[n_seq] rows of 3*H columns
+ * (q | k | v, head h at columns h*hd), stored panel-major as
+ * lens_linear_forward_panels writes it: column c of row t at
+ * t * 32 + lens_attn_col(T, c). Writes out [T, H] row-major. scratch must
+ * hold lens_attention_scratch(max_len) floats per thread of the pool. */
+#define LENS_ATTN_PANEL 32
+static inline size_t lens_attn_col(int T, int c)
+{
+    return (size_t)(c / LENS_ATTN_PANEL) * (size_t)T * LENS_ATTN_PANEL + (size_t)(c % LENS_ATTN_PANEL);
+}
+
 typedef struct lens_attention_args {
     const float *qkv;
     float *out;
