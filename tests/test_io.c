@@ -236,6 +236,17 @@ static void test_pool(void)
         lens_pool_run(p, 1000, add_task, &sum);
         CHECK(sum == 500500, "round %d: sum %ld", round, sum);
     }
+    /* short runs back to back (workers catch them spinning) and after a
+     * pause longer than the spin (workers must be woken from sleep) */
+    int bad = 0;
+    for (int round = 0; round < 3000; round++) {
+        long sum = 0;
+        int n = 2 + round % 5;
+        if (round % 50 == 0) usleep(300);
+        lens_pool_run(p, n, add_task, &sum);
+        bad += sum != (long)n * (n + 1) / 2;
+    }
+    CHECK(bad == 0, "%d of 3000 short runs lost tasks", bad);
     lens_pool_free(p);
 }
 

@@ -4,27 +4,77 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+/* A forward pass is dozens of short runs back to back (one per GEMM,
+ * attention, LayerNorm); waking a sleeping thread costs tens of
+ * microseconds on a VM, as much as a small run itself. So both sides of the
+ * hand-off spin this long before they sleep: a worker waiting for the next
+ * run, and the caller waiting for the workers to finish. Idle pools still
+ * sleep, and a spin is short next to any run it saves a wake-up for. */
+#define SPIN_NS 50000
 
 struct lens_pool {
     int n_threads; /* including the caller */
     pthread_t *workers;
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
-    unsigned long generation; /* bumped per run; workers wait for a change */
-    int stopping;
-    /* current job */
+    atomic_ulong generation; /* bumped per run; workers wait for a change */
+    atomic_int stopping;
+    atomic_int sleepers;      /* workers blocked (or about to block) on wake */
+    atomic_int caller_asleep; /* the caller blocks (or is about to) on done */
+    /* current job, written before generation is bumped */
     lens_pool_fn fn;
     void *ctx;
     int n_tasks;
     atomic_int next;
-    int active; /* workers still inside the current job */
+    atomic_int active; /* workers still inside the current job */
 };
 
 typedef struct {
     lens_pool *pool;
     int index;
 } worker_arg;
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Spins until pred(p, arg) holds or SPIN_NS pass; returns whether it holds. */
+static int spin_until(lens_pool *p, int (*pred)(lens_pool *, unsigned long), unsigned long arg)
+{
+    long long t0 = 0;
+    for (int i = 0;; i++) {
+        if (pred(p, arg)) return 1;
+        cpu_relax();
+        if ((i & 63) == 63) {
+            long long t = now_ns();
+            if (!t0) t0 = t;
+            else if (t - t0 > SPIN_NS) return pred(p, arg);
+        }
+    }
+}
+
+static int new_run(lens_pool *p, unsigned long seen)
+{
+    return atomic_load(&p->stopping) || atomic_load(&p->generation) != seen;
+}
+
+static int all_done(lens_pool *p, unsigned long unused)
+{
+    (void)unused;
+    return atomic_load(&p->active) == 0;
+}
 
 static void drain(lens_pool *p, int thread)
 {
@@ -41,17 +91,26 @@ static void *worker_main(void *arg)
     free(arg);
     lens_pool *p = wa.pool;
     unsigned long seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stopping && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
-        if (p->stopping) break;
-        seen = p->generation;
-        pthread_mutex_unlock(&p->mu);
+        if (!spin_until(p, new_run, seen)) {
+            /* sleepers is raised before generation is read again, and the
+             * caller bumps generation before it reads sleepers (both seq_cst):
+             * at least one of the two sees the other, so no wake-up is lost */
+            pthread_mutex_lock(&p->mu);
+            atomic_fetch_add(&p->sleepers, 1);
+            while (!new_run(p, seen)) pthread_cond_wait(&p->wake, &p->mu);
+            atomic_fetch_sub(&p->sleepers, 1);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (atomic_load(&p->stopping)) break;
+        seen = atomic_load(&p->generation);
         drain(p, wa.index);
-        pthread_mutex_lock(&p->mu);
-        if (--p->active == 0) pthread_cond_signal(&p->done);
+        if (atomic_fetch_sub(&p->active, 1) == 1 && atomic_load(&p->caller_asleep)) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -94,7 +153,7 @@ void lens_pool_free(lens_pool *p)
 {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->stopping = 1;
+    atomic_store(&p->stopping, 1);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; i < p->n_threads; i++) pthread_join(p->workers[i - 1], NULL);
@@ -114,19 +173,25 @@ void lens_pool_run(lens_pool *p, int n_tasks, lens_pool_fn fn, void *ctx)
         for (int t = 0; t < n_tasks; t++) fn(ctx, t, 0);
         return;
     }
-    pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->n_tasks = n_tasks;
     atomic_store(&p->next, 0);
-    p->active = p->n_threads - 1;
-    p->generation++;
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
+    atomic_store(&p->active, p->n_threads - 1);
+    atomic_fetch_add(&p->generation, 1); /* publishes the job */
+    if (atomic_load(&p->sleepers)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->mu);
+    }
 
     drain(p, 0);
 
-    pthread_mutex_lock(&p->mu);
-    while (p->active > 0) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    if (!spin_until(p, all_done, 0)) {
+        pthread_mutex_lock(&p->mu);
+        atomic_store(&p->caller_asleep, 1);
+        while (!all_done(p, 0)) pthread_cond_wait(&p->done, &p->mu);
+        atomic_store(&p->caller_asleep, 0);
+        pthread_mutex_unlock(&p->mu);
+    }
 }
