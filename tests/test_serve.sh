@@ -139,6 +139,18 @@ for pat in [r'lens_http_requests_total\{route="embed",code="2xx"\} [1-9]', r'len
             r'lens_encoder_tokens_per_second [1-9]']:
     assert re.search(pat, m), pat
 PY
+# epoll threads, not a thread per connection: 300 open connections cost no
+# threads, and the server still answers while they are open
+check "300 open connections, few threads" $PY - "$url" "$pid" <<'PY'
+import re, socket, sys, time, urllib.request
+host, port = sys.argv[1].split("//")[1].split(":")
+socks = [socket.create_connection((host, int(port))) for _ in range(300)]
+time.sleep(0.5)
+threads = int(re.search(r"Threads:\s+(\d+)", open("/proc/%s/status" % sys.argv[2]).read()).group(1))
+body = urllib.request.urlopen(sys.argv[1] + "/healthz", timeout=10).read()
+for s in socks: s.close()
+assert threads < 40 and b'"ok"' in body, (threads, body)
+PY
 # a project job (UMAP) on the same machinery: the CLI's map, bit for bit
 "$LENS" project "$work/cli.npy" -o "$work/cli.proj.csv" --neighbors 10 2>/dev/null
 pj=$(curl -s -F kind=project -F files=@"$work/cli.npy" -F 'options={"neighbors": 10}' "$url/v1/jobs" | json_field '["id"]')

@@ -1,6 +1,7 @@
 /* Dynamic batching: requests from every connection queue here; one thread
  * takes whatever is queued (up to max_batch texts), runs one forward pass
- * and hands each request its rows. A request that finds the thread idle
+ * and hands each request its rows, then calls its done() (which resumes a
+ * suspended HTTP connection; nothing waits in a thread per request). A request that finds the thread idle
  * runs at once: batches form only while a pass is running (or, with
  * max_wait_ms, for at most that long after the first request). The encoder
  * gives a text the same bits in any batch, so batching changes nothing but
@@ -12,16 +13,16 @@
 
 #include "server_internal.h"
 
-typedef struct breq {
+struct lens_breq {
     const char *const *texts;
     const size_t *lens;
     size_t n;
     float *out;
-    int done, rc;
-    char err[512];
-    pthread_cond_t cv; /* signalled when done: only this request's thread wakes */
-    struct breq *next;
-} breq;
+    lens_batch_done_fn done;
+    void *ctx;
+    struct lens_breq *next;
+};
+typedef struct lens_breq breq;
 
 struct lens_batcher {
     lens_encoder *enc;
@@ -105,15 +106,13 @@ static void *batch_thread(void *arg)
         if (!rc) rc = lens_encoder_embed(b->enc, b->texts, b->lens, n, b->emb, &tokens, &err);
         if (!rc && b->metrics) lens_metrics_batch(b->metrics, n, tokens, mono() - t0);
         at = 0;
-        pthread_mutex_lock(&b->mu);
-        for (breq *r = first; r; r = r->next) {
+        for (breq *r = first, *next; r; r = next) {
+            next = r->next; /* r belongs to its requester once done() runs */
             if (!rc) memcpy(r->out, b->emb + at * b->dim, r->n * (size_t)b->dim * sizeof *r->out);
             at += r->n;
-            r->rc = rc;
-            if (rc) snprintf(r->err, sizeof r->err, "%s", err.msg);
-            r->done = 1;
-            pthread_cond_signal(&r->cv);
+            r->done(r->ctx, rc, rc ? err.msg : NULL);
         }
+        pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
@@ -142,27 +141,61 @@ int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_bat
     return LENS_OK;
 }
 
-int lens_batcher_embed(lens_batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
-                       lens_error *err)
+size_t lens_breq_size(void) { return sizeof(breq); }
+
+int lens_batcher_submit(lens_batcher *b, lens_breq *r, const char *const *texts, const size_t *lens, size_t n,
+                        float *out, lens_batch_done_fn done, void *ctx, lens_error *err)
 {
-    if (!n) return LENS_OK;
-    breq r = {.texts = texts, .lens = lens, .n = n, .out = out};
+    *r = (breq){.texts = texts, .lens = lens, .n = n, .out = out, .done = done, .ctx = ctx};
     pthread_mutex_lock(&b->mu);
     if (b->stop || (b->queued && b->queued + n > b->queue)) {
         pthread_mutex_unlock(&b->mu);
         return lens_error_set(err, LENS_ENOMEM, "queue full");
     }
-    pthread_cond_init(&r.cv, NULL);
-    if (b->tail) b->tail->next = &r;
-    else b->head = &r;
-    b->tail = &r;
+    if (b->tail) b->tail->next = r;
+    else b->head = r;
+    b->tail = r;
     b->queued += n;
     pthread_cond_signal(&b->work);
-    while (!r.done) pthread_cond_wait(&r.cv, &b->mu);
     pthread_mutex_unlock(&b->mu);
-    pthread_cond_destroy(&r.cv);
-    if (r.rc) return lens_error_set(err, r.rc, "%s", r.err);
     return LENS_OK;
+}
+
+/* lens_batcher_embed: a submit that waits for its own done() */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int finished, rc;
+    char err[512];
+} waiter;
+
+static void wake(void *ctx, int rc, const char *msg)
+{
+    waiter *w = ctx;
+    pthread_mutex_lock(&w->mu);
+    w->rc = rc;
+    if (msg) snprintf(w->err, sizeof w->err, "%s", msg);
+    w->finished = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int lens_batcher_embed(lens_batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
+                       lens_error *err)
+{
+    if (!n) return LENS_OK;
+    breq r;
+    waiter w = {.finished = 0};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    int rc = lens_batcher_submit(b, &r, texts, lens, n, out, wake, &w, err);
+    pthread_mutex_lock(&w.mu);
+    while (!rc && !w.finished) pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    if (!rc && w.rc) rc = lens_error_set(err, w.rc, "%s", w.err);
+    return rc;
 }
 
 int lens_batcher_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err)

@@ -1,6 +1,8 @@
-/* lens serve's HTTP layer: libmicrohttpd with a thread per connection,
+/* lens serve's HTTP layer: libmicrohttpd, a small pool of epoll threads;
  * routing, bearer-token auth, body limits, JSON replies, the UI's files,
- * /healthz and /metrics. */
+ * /healthz and /metrics. Nothing blocks a pool thread for long: inference
+ * requests and event streams suspend their connection while they wait
+ * (for the batcher, for job progress) and are resumed when there is news. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,6 +121,70 @@ json_t *lens_req_json(struct MHD_Connection *c, lens_req *r)
         return NULL;
     }
     return o;
+}
+
+/* ---------------------------------------------------------------- parking */
+
+void lens_suspend(lens_server *s, lens_req *r)
+{
+    pthread_mutex_lock(&s->susp_mu);
+    s->n_suspended++;
+    pthread_mutex_unlock(&s->susp_mu);
+    MHD_suspend_connection(r->conn);
+}
+
+static void resume_conn(lens_server *s, struct MHD_Connection *c)
+{
+    MHD_resume_connection(c);
+    pthread_mutex_lock(&s->susp_mu);
+    if (--s->n_suspended == 0) pthread_cond_broadcast(&s->susp_cv);
+    pthread_mutex_unlock(&s->susp_mu);
+}
+
+void lens_resume(lens_server *s, lens_req *r)
+{
+    resume_conn(s, r->conn); /* r may be gone once the connection runs again */
+}
+
+void lens_sse_park(lens_server *s, lens_parked *p, struct MHD_Connection *c)
+{
+    MHD_suspend_connection(c);
+    pthread_mutex_lock(&s->susp_mu);
+    s->n_suspended++;
+    p->conn = c;
+    p->next = s->parked;
+    s->parked = p;
+    pthread_mutex_unlock(&s->susp_mu);
+}
+
+/* Resumes every parked event stream each 100 ms; each reader either has
+ * news (or a keep-alive) to send or parks again. One thread for any number
+ * of streams, instead of one blocked thread per stream. */
+static void *ticker_main(void *arg)
+{
+    lens_server *s = arg;
+    pthread_mutex_lock(&s->susp_mu);
+    while (!s->ticker_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->susp_cv, &s->susp_mu, &ts);
+        lens_parked *p = s->parked;
+        s->parked = NULL;
+        pthread_mutex_unlock(&s->susp_mu);
+        while (p) {
+            lens_parked *next = p->next; /* p is the stream's again after the resume */
+            resume_conn(s, p->conn);
+            p = next;
+        }
+        pthread_mutex_lock(&s->susp_mu);
+    }
+    pthread_mutex_unlock(&s->susp_mu);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- routes */
@@ -231,6 +298,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!(r = calloc(1, sizeof *r))) return MHD_NO;
         r->t0 = mono();
         r->route = route_of(method, url);
+        r->conn = c;
         *con_cls = r;
         if (r->route != R_UI && r->route != R_HEALTH && !authorized(s, c)) {
             r->too_big = -1; /* answered: ignore the body */
@@ -279,6 +347,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     if (!r) return;
     lens_metrics_request(s->metrics, r->route, r->status ? r->status : 500, mono() - r->t0);
     lens_upload_free(r);
+    if (r->state_free) r->state_free(r->state);
     free(r->body);
     free(r);
     *con_cls = NULL;
@@ -307,6 +376,8 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
     if (o->queue <= 0) o->queue = 4096;
     snprintf(s->web_dir, sizeof s->web_dir, "%s", o->web_dir ? o->web_dir : "web");
     pthread_mutex_init(&s->themes_mu, NULL);
+    pthread_mutex_init(&s->susp_mu, NULL);
+    pthread_cond_init(&s->susp_cv, NULL);
     int rc = LENS_OK;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
     if (inet_pton(AF_INET, !strcmp(o->host, "localhost") ? "127.0.0.1" : o->host, &sa.sin_addr) != 1)
@@ -342,10 +413,25 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
         rc = lens_jobs_open(&s->jobs, &jo, err);
     }
     if (!rc) {
-        s->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+        if (pthread_create(&s->ticker, NULL, ticker_main, s))
+            rc = lens_error_set(err, LENS_ENOMEM, "cannot start the event-stream thread");
+        else
+            s->ticker_on = 1;
+    }
+    if (!rc) {
+        /* epoll threads, one per CPU (2..8): handlers parse, format and
+         * write files but never wait, so a few threads serve any number of
+         * connections; the limit is what file descriptors allow */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned threads = cpus < 2 ? 2 : cpus > 8 ? 8 : (unsigned)cpus, limit = 1024;
+        struct rlimit rl;
+        if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 256)
+            limit = (unsigned)(rl.rlim_cur - 128 < 65536 ? rl.rlim_cur - 128 : 65536);
+        s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                                 (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
-                                (unsigned)1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+                                MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                                s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)120, MHD_OPTION_END);
         if (!s->d) rc = lens_error_set(err, LENS_EIO, "cannot listen on %s:%d (in use?)", o->host, o->port);
     }
     if (rc) {
@@ -363,11 +449,24 @@ int lens_server_port(const lens_server *s) { return s->port; }
 void lens_server_close(lens_server *s)
 {
     if (!s) return;
+    s->stopping = 1; /* event streams end, new inference requests get 503 */
     if (s->d) {
         MHD_socket fd = MHD_quiesce_daemon(s->d); /* no new connections */
-        s->stopping = 1;                          /* event streams end */
-        MHD_stop_daemon(s->d);                    /* requests in flight finish: the batcher still runs */
+        /* MHD must not stop with a connection suspended: wait until the
+         * batcher (still running) has answered every queued request and the
+         * ticker has let every event stream see that we stop */
+        pthread_mutex_lock(&s->susp_mu);
+        while (s->n_suspended > 0) pthread_cond_wait(&s->susp_cv, &s->susp_mu);
+        pthread_mutex_unlock(&s->susp_mu);
+        MHD_stop_daemon(s->d);
         if (fd != MHD_INVALID_SOCKET) close(fd);
+    }
+    if (s->ticker_on) {
+        pthread_mutex_lock(&s->susp_mu);
+        s->ticker_stop = 1;
+        pthread_cond_broadcast(&s->susp_cv);
+        pthread_mutex_unlock(&s->susp_mu);
+        pthread_join(s->ticker, NULL);
     }
     lens_batcher_free(s->batcher);
     lens_jobs_close(s->jobs);
@@ -379,5 +478,7 @@ void lens_server_close(lens_server *s)
     lens_pool_free(s->pool);
     lens_model_close(s->model);
     pthread_mutex_destroy(&s->themes_mu);
+    pthread_mutex_destroy(&s->susp_mu);
+    pthread_cond_destroy(&s->susp_cv);
     free(s);
 }

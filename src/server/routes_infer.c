@@ -15,6 +15,7 @@ static void texts_free(texts *t)
 {
     free(t->texts);
     free(t->lens);
+    memset(t, 0, sizeof *t); /* parse_texts frees on errors; the route's state frees again */
 }
 
 /* Checks that body has only the allowed fields and a "texts" array of
@@ -70,78 +71,182 @@ static json_t *parse_texts(lens_server *s, struct MHD_Connection *c, lens_req *r
     return o;
 }
 
-/* Embeddings of t into out, from the cache where it has them. */
-static int embed(lens_server *s, const texts *t, float *out, lens_error *err)
-{
-    size_t *miss = malloc((t->n ? t->n : 1) * sizeof *miss), n_miss = 0;
-    const char **mt = malloc((t->n ? t->n : 1) * sizeof *mt);
-    size_t *ml = malloc((t->n ? t->n : 1) * sizeof *ml);
-    float *me = NULL;
-    int rc = miss && mt && ml ? LENS_OK : lens_error_set(err, LENS_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < t->n; i++)
-        if (!lens_cache_get(s->cache, t->texts[i], t->lens[i], out + i * (size_t)s->dim)) {
-            miss[n_miss] = i;
-            mt[n_miss] = t->texts[i];
-            ml[n_miss++] = t->lens[i];
-        }
-    if (!rc && s->cache) lens_metrics_cache(s->metrics, t->n - n_miss, n_miss);
-    if (!rc && n_miss) {
-        me = malloc(n_miss * (size_t)s->dim * sizeof *me);
-        rc = me ? lens_batcher_embed(s->batcher, mt, ml, n_miss, me, err) : lens_error_set(err, LENS_ENOMEM, "out of memory");
-        for (size_t k = 0; !rc && k < n_miss; k++) {
-            memcpy(out + miss[k] * s->dim, me + k * (size_t)s->dim, (size_t)s->dim * sizeof *out);
-            lens_cache_put(s->cache, mt[k], ml[k], me + k * (size_t)s->dim);
-        }
-    }
-    free(miss);
-    free(mt);
-    free(ml);
-    free(me);
-    return rc;
-}
-
 static enum MHD_Result reply_lens_error(struct MHD_Connection *c, lens_req *r, const lens_error *err)
 {
     return lens_reply_error(c, r, lens_http_status(err->code), "%s", err->msg);
 }
 
+/* ------------------------------------------------ embedding, asynchronously
+ *
+ * A route parses its request, takes what the cache has, submits the rest
+ * (plus any extra texts, such as inline theme keywords) to the batcher and
+ * suspends its connection; the batch thread fills the embeddings and
+ * resumes it, and MHD calls the route again to write the reply. No thread
+ * waits for a forward pass. */
+typedef struct {
+    lens_server *s;
+    lens_req *r;
+    json_t *o;
+    texts t;
+    float *e;              /* [t.n][dim]: the request's embeddings */
+    size_t n_extra;        /* extra texts, embedded first */
+    const char **extra;
+    float *extra_e;        /* [n_extra][dim] */
+    size_t *miss, n_miss;  /* rows of e the batcher fills */
+    const char **mt;       /* the batcher's texts: extra, then misses */
+    size_t *ml;
+    float *me;
+    lens_breq *breq;
+    int waiting; /* suspended for the batcher: the next call writes the reply */
+    int rc;
+    char err[512];
+    /* themes/assign */
+    lens_themes *inline_themes;
+    const lens_app_themes *app;
+    int top_k;
+    float min_sim;
+} infer;
+
+static void infer_free(void *p)
+{
+    infer *q = p;
+    if (!q) return;
+    texts_free(&q->t);
+    json_decref(q->o);
+    free(q->e);
+    free(q->extra);
+    free(q->extra_e);
+    free(q->miss);
+    free(q->mt);
+    free(q->ml);
+    free(q->me);
+    free(q->breq);
+    lens_themes_free(q->inline_themes);
+    free(q);
+}
+
+static void batch_done(void *ctx, int rc, const char *msg)
+{
+    infer *q = ctx;
+    q->rc = rc;
+    if (msg) snprintf(q->err, sizeof q->err, "%s", msg);
+    lens_resume(q->s, q->r); /* last: q belongs to the connection's thread after this */
+}
+
+/* Starts embedding q->extra and q->t: 1 when the connection is suspended
+ * (the route runs again when the embeddings are in), 0 when everything came
+ * from the cache, -1 with err set on failure. */
+static int embed_begin(infer *q, lens_error *err)
+{
+    lens_server *s = q->s;
+    size_t n = q->t.n, dim = (size_t)s->dim, cap = q->n_extra + n;
+    q->e = malloc((n ? n : 1) * dim * sizeof *q->e);
+    q->miss = malloc((n ? n : 1) * sizeof *q->miss);
+    q->mt = malloc((cap ? cap : 1) * sizeof *q->mt);
+    q->ml = malloc((cap ? cap : 1) * sizeof *q->ml);
+    if (!q->e || !q->miss || !q->mt || !q->ml) return lens_error_set(err, LENS_ENOMEM, "out of memory"), -1;
+    size_t m = 0;
+    for (size_t i = 0; i < q->n_extra; i++, m++) {
+        q->mt[m] = q->extra[i];
+        q->ml[m] = strlen(q->extra[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!lens_cache_get(s->cache, q->t.texts[i], q->t.lens[i], q->e + i * dim)) {
+            q->miss[q->n_miss++] = i;
+            q->mt[m] = q->t.texts[i];
+            q->ml[m++] = q->t.lens[i];
+        }
+    if (s->cache) lens_metrics_cache(s->metrics, n - q->n_miss, q->n_miss);
+    if (!m) return 0;
+    if (s->stopping) return lens_error_set(err, LENS_ENOMEM, "the server is stopping"), -1;
+    q->me = malloc(m * dim * sizeof *q->me);
+    q->breq = malloc(lens_breq_size());
+    if (!q->me || !q->breq) return lens_error_set(err, LENS_ENOMEM, "out of memory"), -1;
+    /* suspended before the batch thread can resume it */
+    q->waiting = 1;
+    lens_suspend(s, q->r);
+    if (lens_batcher_submit(s->batcher, q->breq, q->mt, q->ml, m, q->me, batch_done, q, err)) {
+        batch_done(q, err->code, err->msg); /* the resumed call replies, as it would after a batch */
+        *err = (lens_error){0};
+    }
+    return 1;
+}
+
+/* After the batch: spreads the batcher's rows into extra_e and e, caches
+ * the request's texts. */
+static int embed_finish(infer *q, lens_error *err)
+{
+    if (q->rc) return lens_error_set(err, q->rc, "%s", q->err);
+    size_t dim = (size_t)q->s->dim;
+    if (q->n_extra) {
+        if (!(q->extra_e = malloc(q->n_extra * dim * sizeof *q->extra_e)))
+            return lens_error_set(err, LENS_ENOMEM, "out of memory");
+        memcpy(q->extra_e, q->me, q->n_extra * dim * sizeof *q->extra_e);
+    }
+    for (size_t k = 0; k < q->n_miss; k++) {
+        const float *v = q->me + (q->n_extra + k) * dim;
+        memcpy(q->e + q->miss[k] * dim, v, dim * sizeof *v);
+        lens_cache_put(q->s->cache, q->t.texts[q->miss[k]], q->t.lens[q->miss[k]], v);
+    }
+    return LENS_OK;
+}
+
+static enum MHD_Result reply_embeddings(struct MHD_Connection *c, infer *q)
+{
+    lens_server *s = q->s;
+    /* written by hand: %.9g gives every float back exactly, and is far
+     * smaller than jansson's doubles */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return lens_reply_error(c, q->r, 503, "out of memory");
+    fputs("{\"model\":", f);
+    json_t *jname = json_string(s->model_name);
+    char *name = jname ? json_dumps(jname, JSON_ENCODE_ANY) : NULL;
+    json_decref(jname);
+    fputs(name ? name : "\"\"", f);
+    free(name);
+    fprintf(f, ",\"dim\":%d,\"embeddings\":[", s->dim);
+    for (size_t i = 0; i < q->t.n; i++) {
+        fputs(i ? ",[" : "[", f);
+        for (int d = 0; d < s->dim; d++) fprintf(f, d ? ",%.9g" : "%.9g", q->e[i * s->dim + d]);
+        fputc(']', f);
+    }
+    fputs("]}\n", f);
+    fclose(f);
+    return lens_reply(c, q->r, 200, "application/json", buf, len);
+}
+
+static infer *infer_new(lens_server *s, struct MHD_Connection *c, lens_req *r)
+{
+    infer *q = calloc(1, sizeof *q);
+    if (!q) {
+        lens_reply_error(c, r, 503, "out of memory");
+        return NULL;
+    }
+    q->s = s;
+    q->r = r;
+    r->state = q;
+    r->state_free = infer_free;
+    return q;
+}
+
 enum MHD_Result lens_route_embed(lens_server *s, struct MHD_Connection *c, lens_req *r)
 {
-    texts t;
-    json_t *o = parse_texts(s, c, r, NULL, &t);
-    if (!o) return MHD_YES;
-    float *e = malloc((t.n ? t.n : 1) * (size_t)s->dim * sizeof *e);
+    infer *q = r->state;
     lens_error err = {0};
-    int rc = e ? embed(s, &t, e, &err) : lens_error_set(&err, LENS_ENOMEM, "out of memory");
-    enum MHD_Result ret;
-    if (rc) {
-        ret = reply_lens_error(c, r, &err);
-    } else {
-        /* written by hand: %.9g gives every float back exactly, and is far
-         * smaller than jansson's doubles */
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        fputs("{\"model\":", f);
-        json_t *jname = json_string(s->model_name);
-        char *name = jname ? json_dumps(jname, JSON_ENCODE_ANY) : NULL;
-        json_decref(jname);
-        fputs(name ? name : "\"\"", f);
-        free(name);
-        fprintf(f, ",\"dim\":%d,\"embeddings\":[", s->dim);
-        for (size_t i = 0; i < t.n; i++) {
-            fputs(i ? ",[" : "[", f);
-            for (int d = 0; d < s->dim; d++) fprintf(f, d ? ",%.9g" : "%.9g", e[i * s->dim + d]);
-            fputc(']', f);
-        }
-        fputs("]}\n", f);
-        fclose(f);
-        ret = lens_reply(c, r, 200, "application/json", buf, len);
+    if (!q) { /* first call: parse and submit */
+        if (!(q = infer_new(s, c, r))) return MHD_YES;
+        if (!(q->o = parse_texts(s, c, r, NULL, &q->t))) return MHD_YES;
+        int st = embed_begin(q, &err);
+        if (st > 0) return MHD_YES;
+        if (st < 0) return reply_lens_error(c, r, &err);
+        return reply_embeddings(c, q);
     }
-    free(e);
-    texts_free(&t);
-    json_decref(o);
-    return ret;
+    if (!q->waiting) return MHD_NO; /* called again after a reply MHD refused */
+    q->waiting = 0;
+    if (embed_finish(q, &err)) return reply_lens_error(c, r, &err);
+    return reply_embeddings(c, q);
 }
 
 enum MHD_Result lens_route_sentiment(lens_server *s, struct MHD_Connection *c, lens_req *r)
@@ -174,40 +279,76 @@ enum MHD_Result lens_route_sentiment(lens_server *s, struct MHD_Connection *c, l
     return lens_reply_json(c, r, 200, json_pack("{ssso}", "model", "vader-3.3.2", "sentiment", arr));
 }
 
-enum MHD_Result lens_route_assign(lens_server *s, struct MHD_Connection *c, lens_req *r)
+/* lens_themes_embed_with's embed function for inline themes: their
+ * keywords were embedded with the request's texts, in the same order */
+static int replay(void *ctx, const char *const *kw, size_t n, float *out, lens_error *err)
 {
+    (void)kw;
+    (void)err;
+    infer *q = ctx;
+    if (n) memcpy(out, q->extra_e, n * (size_t)q->s->dim * sizeof *out);
+    return LENS_OK;
+}
+
+static enum MHD_Result reply_assignments(struct MHD_Connection *c, infer *q)
+{
+    lens_server *s = q->s;
+    const lens_app_themes *app = q->app;
+    float *sims = malloc((size_t)app->n_themes * sizeof *sims);
+    int *picks = malloc((size_t)app->n_themes * sizeof *picks);
+    if (!sims || !picks) {
+        free(sims);
+        free(picks);
+        return lens_reply_error(c, q->r, 503, "out of memory");
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < q->t.n; i++) {
+        const float *v = q->e + i * (size_t)s->dim;
+        int k = lens_themes_assign(app, s->dim, v, q->min_sim, q->top_k, sims, picks);
+        json_t *th_arr = json_array();
+        for (int j = 0; j < k; j++)
+            json_array_append_new(th_arr, json_pack("{sssf}", "theme", app->themes[picks[j]].name, "similarity",
+                                                    (double)sims[picks[j]]));
+        float best = -2;
+        for (int j = 0; j < app->n_themes; j++) best = fmaxf(best, sims[j]);
+        json_array_append_new(arr, json_pack("{sosf}", "themes", th_arr, "best_similarity", (double)best));
+    }
+    free(sims);
+    free(picks);
+    return lens_reply_json(c, q->r, 200,
+                           json_pack("{sssosiso}", "model", s->model_name, "min_similarity",
+                                     q->min_sim < -1 ? json_null() : json_real(q->min_sim), "top_k", q->top_k,
+                                     "assignments", arr));
+}
+
+/* First call: checks the request and starts embedding (inline themes'
+ * keywords with the texts). 1 when it has replied (errors) or suspended,
+ * with *ret set; 0 when the cache had everything and the route goes on. */
+static int assign_begin(lens_server *s, struct MHD_Connection *c, lens_req *r, infer *q, enum MHD_Result *ret)
+{
+#define REPLY(x) return (*ret = (x)), 1
+    *ret = MHD_YES;
     static const char *const allowed[] = {"app_id", "themes", "top_k", "min_similarity", NULL};
-    texts t;
-    json_t *o = parse_texts(s, c, r, allowed, &t);
-    if (!o) return MHD_YES;
+    if (!(q->o = parse_texts(s, c, r, allowed, &q->t))) return 1;
     lens_error err = {0};
-    enum MHD_Result ret = MHD_YES;
-    lens_themes *inline_themes = NULL;
-    const lens_app_themes *app = NULL;
-    float *e = NULL, *sims = NULL;
-    int *picks = NULL;
+    json_t *o = q->o;
     json_t *app_id = json_object_get(o, "app_id"), *th = json_object_get(o, "themes");
     json_t *tk = json_object_get(o, "top_k"), *ms = json_object_get(o, "min_similarity");
-    int top_k = 1;
-    float min_sim = -2;
-    if (tk && (!json_is_integer(tk) || json_integer_value(tk) < 1 || json_integer_value(tk) > 8)) {
-        ret = lens_reply_error(c, r, 400, "'top_k' must be an integer in 1..8");
-        goto out;
-    }
-    if (tk) top_k = (int)json_integer_value(tk);
+    q->top_k = 1;
+    q->min_sim = -2;
+    if (tk && (!json_is_integer(tk) || json_integer_value(tk) < 1 || json_integer_value(tk) > 8))
+        REPLY(lens_reply_error(c, r, 400, "'top_k' must be an integer in 1..8"));
+    if (tk) q->top_k = (int)json_integer_value(tk);
     if (!ms || (json_is_string(ms) && !strcmp(json_string_value(ms), "auto"))) {
-        if (!lens_model_min_similarity(s->model, &min_sim)) min_sim = -2;
+        if (!lens_model_min_similarity(s->model, &q->min_sim)) q->min_sim = -2;
     } else if (json_is_number(ms) && json_number_value(ms) >= -1 && json_number_value(ms) <= 1) {
-        min_sim = (float)json_number_value(ms);
+        q->min_sim = (float)json_number_value(ms);
     } else if (!(json_is_string(ms) && !strcmp(json_string_value(ms), "off"))) {
-        ret = lens_reply_error(c, r, 400, "'min_similarity' must be a number in -1..1, \"auto\" or \"off\"");
-        goto out;
+        REPLY(lens_reply_error(c, r, 400, "'min_similarity' must be a number in -1..1, \"auto\" or \"off\""));
     }
-    if (!!app_id == !!th) {
-        ret = lens_reply_error(c, r, 400, "give either 'app_id' (themes the server loaded) or 'themes' "
-                                          "({\"theme\": [\"keyword\", ...]})");
-        goto out;
-    }
+    if (!!app_id == !!th)
+        REPLY(lens_reply_error(c, r, 400, "give either 'app_id' (themes the server loaded) or 'themes' "
+                                           "({\"theme\": [\"keyword\", ...]})"));
     if (app_id) {
         const char *id = json_is_string(app_id) ? json_string_value(app_id) : NULL;
         char num[32];
@@ -215,59 +356,51 @@ enum MHD_Result lens_route_assign(lens_server *s, struct MHD_Connection *c, lens
             snprintf(num, sizeof num, "%lld", (long long)json_integer_value(app_id));
             id = num;
         }
-        if (!id || !s->themes || !(app = lens_themes_find(s->themes, id))) {
-            ret = lens_reply_error(c, r, 404, "no themes for app_id %s%s", id ? id : "(not a string)",
-                                   s->themes ? "" : " (the server has no --themes)");
-            goto out;
-        }
+        if (!id || !s->themes || !(q->app = lens_themes_find(s->themes, id)))
+            REPLY(lens_reply_error(c, r, 404, "no themes for app_id %s%s", id ? id : "(not a string)",
+                                    s->themes ? "" : " (the server has no --themes)"));
     } else {
         /* inline: the steamLens format for one app, parsed by the same parser */
         json_t *wrap = json_pack("{sO}", "0", th); /* app ids are numbers */
         char *text = json_dumps(wrap, JSON_COMPACT);
         json_decref(wrap);
-        int rc = text ? lens_themes_parse(&inline_themes, text, strlen(text), "themes", &err)
+        int rc = text ? lens_themes_parse(&q->inline_themes, text, strlen(text), "themes", &err)
                       : lens_error_set(&err, LENS_ENOMEM, "out of memory");
         free(text);
-        if (!rc) rc = lens_themes_embed_with(inline_themes, s->dim, lens_batcher_fn, s->batcher, &err);
-        if (rc) {
-            ret = reply_lens_error(c, r, &err);
-            goto out;
-        }
-        app = &inline_themes->apps[0];
+        if (rc) REPLY(reply_lens_error(c, r, &err));
+        const lens_app_themes *a = &q->inline_themes->apps[0];
+        for (int i = 0; i < a->n_themes; i++) q->n_extra += (size_t)a->themes[i].n_keywords;
+        if (!(q->extra = malloc((q->n_extra ? q->n_extra : 1) * sizeof *q->extra)))
+            REPLY(lens_reply_error(c, r, 503, "out of memory"));
+        size_t n = 0; /* lens_themes_embed_with's order */
+        for (int i = 0; i < a->n_themes; i++)
+            for (int k = 0; k < a->themes[i].n_keywords; k++) q->extra[n++] = a->themes[i].keywords[k];
     }
-    e = malloc((t.n ? t.n : 1) * (size_t)s->dim * sizeof *e);
-    sims = malloc((size_t)app->n_themes * sizeof *sims);
-    picks = malloc((size_t)app->n_themes * sizeof *picks);
-    if (!e || !sims || !picks) {
-        ret = lens_reply_error(c, r, 503, "out of memory");
-        goto out;
+    int st = embed_begin(q, &err);
+    if (st > 0) return 1;
+    if (st < 0) REPLY(reply_lens_error(c, r, &err));
+    return 0;
+#undef REPLY
+}
+
+enum MHD_Result lens_route_assign(lens_server *s, struct MHD_Connection *c, lens_req *r)
+{
+    infer *q = r->state;
+    lens_error err = {0};
+    if (!q) {
+        if (!(q = infer_new(s, c, r))) return MHD_YES;
+        enum MHD_Result ret;
+        if (assign_begin(s, c, r, q, &ret)) return ret;
+    } else if (!q->waiting) {
+        return MHD_NO; /* called again after a reply MHD refused */
+    } else {
+        q->waiting = 0;
+        if (embed_finish(q, &err)) return reply_lens_error(c, r, &err);
     }
-    if (embed(s, &t, e, &err)) {
-        ret = reply_lens_error(c, r, &err);
-        goto out;
+    if (q->inline_themes) {
+        if (lens_themes_embed_with(q->inline_themes, s->dim, replay, q, &err))
+            return reply_lens_error(c, r, &err);
+        q->app = &q->inline_themes->apps[0];
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < t.n; i++) {
-        const float *v = e + i * (size_t)s->dim;
-        int k = lens_themes_assign(app, s->dim, v, min_sim, top_k, sims, picks);
-        json_t *th_arr = json_array();
-        for (int q = 0; q < k; q++)
-            json_array_append_new(th_arr, json_pack("{sssf}", "theme", app->themes[picks[q]].name, "similarity",
-                                                    (double)sims[picks[q]]));
-        float best = -2;
-        for (int q = 0; q < app->n_themes; q++) best = fmaxf(best, sims[q]);
-        json_array_append_new(arr, json_pack("{sosf}", "themes", th_arr, "best_similarity", (double)best));
-    }
-    ret = lens_reply_json(c, r, 200,
-                          json_pack("{sssosiso}", "model", s->model_name, "min_similarity",
-                                    min_sim < -1 ? json_null() : json_real(min_sim), "top_k", top_k,
-                                    "assignments", arr));
-out:
-    texts_free(&t);
-    json_decref(o);
-    lens_themes_free(inline_themes);
-    free(e);
-    free(sims);
-    free(picks);
-    return ret;
+    return reply_assignments(c, q);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server_internal.h"
@@ -318,14 +319,27 @@ out:
 /* ---------------------------------------------------------------- events */
 
 typedef struct sse {
+    lens_parked park; /* while there is no news */
     lens_server *s;
+    struct MHD_Connection *conn;
     char id[33];
     uint64_t ver;
+    double last; /* when something was last sent */
     char *buf;
     size_t len, off;
     int done;
 } sse;
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* MHD asks for more of the stream: the job's state when it changed, a
+ * keep-alive comment after a quiet second, else nothing yet: the connection
+ * parks until the ticker's next round (it never waits in this thread). */
 static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     (void)pos;
@@ -335,12 +349,16 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
         free(e->buf);
         e->buf = NULL;
         e->len = e->off = 0;
-        uint64_t v = lens_jobs_wait(e->s->jobs, e->id, e->ver, 1000);
-        if (e->s->stopping) return MHD_CONTENT_READER_END_OF_STREAM;
+        uint64_t v = lens_jobs_wait(e->s->jobs, e->id, e->ver, 0);
+        double now = mono_s();
         if (v == 0) {
             e->buf = strdup("event: deleted\ndata: {}\n\n");
             e->done = 1;
         } else if (v == e->ver) {
+            if (now - e->last < 1.0) {
+                lens_sse_park(e->s, &e->park, e->conn);
+                return 0;
+            }
             e->buf = strdup(": keep-alive\n\n"); /* a comment, so proxies keep the stream open */
         } else {
             e->ver = v;
@@ -354,6 +372,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
         }
         if (!e->buf) return MHD_CONTENT_READER_END_WITH_ERROR;
         e->len = strlen(e->buf);
+        e->last = now;
     }
     size_t n = e->len - e->off < max ? e->len - e->off : max;
     memcpy(out, e->buf + e->off, n);
@@ -432,6 +451,7 @@ enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_r
         sse *e = calloc(1, sizeof *e);
         if (!e) return MHD_NO;
         e->s = s;
+        e->conn = c;
         memcpy(e->id, jid, sizeof e->id);
         struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, e, sse_free);
         if (!resp) {

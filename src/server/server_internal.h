@@ -17,8 +17,18 @@ typedef struct lens_batcher lens_batcher;
 struct lens_metrics;
 int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_batch, int batch_tokens,
                      double max_wait_ms, int queue, struct lens_metrics *m, lens_error *err);
-/* Embeds texts into out[n][dim]; blocks until done. LENS_ENOMEM with
- * "queue full" when the queue is full (the caller answers 503). */
+/* Queues texts for the next forward pass and returns at once; the batch
+ * thread writes out[n][dim] and then calls done(ctx, rc, message) (message
+ * NULL on success). r (lens_breq_size() bytes), texts, lens and out must
+ * live until then. LENS_ENOMEM with "queue full" when the queue is full or
+ * the batcher is stopping (the caller answers 503); done() is not called. */
+typedef struct lens_breq lens_breq;
+typedef void (*lens_batch_done_fn)(void *ctx, int rc, const char *msg);
+size_t lens_breq_size(void);
+int lens_batcher_submit(lens_batcher *b, lens_breq *r, const char *const *texts, const size_t *lens, size_t n,
+                        float *out, lens_batch_done_fn done, void *ctx, lens_error *err);
+/* Embeds texts into out[n][dim]; blocks until done (startup and jobs only:
+ * HTTP handlers submit and suspend instead). */
 int lens_batcher_embed(lens_batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
                        lens_error *err);
 /* Answers everything queued, then stops. */
@@ -66,6 +76,15 @@ struct lens_server {
     char data_root[4096]; /* realpath, "" when JSON paths are off */
     char web_dir[4096];
     volatile int stopping;
+    /* connections parked with MHD_suspend_connection (MHD must not stop
+     * while any is), and the event streams among them, which the ticker
+     * resumes to look for news */
+    pthread_mutex_t susp_mu;
+    pthread_cond_t susp_cv;
+    int n_suspended;
+    struct lens_parked *parked;
+    int ticker_on, ticker_stop;
+    pthread_t ticker;
 };
 
 /* a parsed request, kept across MHD's calls for one request */
@@ -77,7 +96,23 @@ typedef struct lens_req {
     size_t len, cap;
     int too_big;
     void *upload; /* routes_jobs.c: multipart state */
+    struct MHD_Connection *conn;
+    void *state;  /* a route's state while its connection is suspended */
+    void (*state_free)(void *state);
 } lens_req;
+
+/* http.c: parks r's connection (from its route) until lens_resume (any
+ * thread), when MHD calls the route again; nothing waits in a thread */
+void lens_suspend(lens_server *s, lens_req *r);
+void lens_resume(lens_server *s, lens_req *r);
+/* an event stream's connection, parked until the ticker's next round (every
+ * 100 ms), when its reader looks for news again; p lives in the stream's
+ * state, which MHD keeps while the connection is suspended */
+typedef struct lens_parked {
+    struct MHD_Connection *conn;
+    struct lens_parked *next;
+} lens_parked;
+void lens_sse_park(lens_server *s, lens_parked *p, struct MHD_Connection *c);
 
 /* http.c: responses (return MHD_YES/NO from MHD_queue_response) */
 enum MHD_Result lens_reply(struct MHD_Connection *c, lens_req *r, int status, const char *type, char *body, size_t len);
