@@ -9,7 +9,11 @@
 # anything else on the machine hits both alike; the table gives the median
 # round. The load generator shares the CPUs with the server; "other CPU"
 # is the CPU time of everything else during the runs (it should be ~0).
-# Prints a markdown table and writes build/bench/serve.jsonl.
+# Then the encoder alone (bench_encoder, same texts, no server): one text per
+# call against 64, on one thread and on all, which bounds what batching can
+# gain on this machine (see the summary it prints).
+# Prints a markdown table and writes build/bench/serve.jsonl and
+# build/bench/serve_encoder.jsonl.
 # Env: DURATION (seconds per run, default 5), ROUNDS (default 3), WARMUP
 #      (seconds, default 3), CONCURRENCY (default "1 16 64"), THREADS
 #      (encoder threads, default all CPUs), LENS (default build/lens),
@@ -24,13 +28,14 @@ warmup=${WARMUP:-3}
 conc=${CONCURRENCY:-"1 16 64"}
 lens=${LENS:-build/lens}
 loadgen=${LOADGEN:-build/bench/bench_loadgen}
+encoder=${ENCODER:-build/bench/bench_encoder}
 texts=tests/fixtures/reviews_2k.jsonl
 model=build/models/minilm-gen
 out=build/bench
 mkdir -p "$out"
-if [[ ! -x $lens || ! -x $loadgen ]]; then
+if [[ ! -x $lens || ! -x $loadgen || ! -x $encoder ]]; then
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build build --target lens_cli bench_loadgen -j"$(nproc)" >/dev/null
+    cmake --build build --target lens_cli bench_loadgen bench_encoder -j"$(nproc)" >/dev/null
 fi
 tests/gen_models.sh build/models
 
@@ -90,8 +95,19 @@ for mode in batched unbatched; do # how full the forward passes were
             printf "%s: %d forward passes, %.1f texts per pass on average (warm-up and startup included)\n", mode,
                    v["lens_batch_size_count"], v["lens_batch_size_sum"] / v["lens_batch_size_count"] }' >&2 || true
 done
+for mode in batched unbatched; do kill ${pid[$mode]} 2>/dev/null; wait ${pid[$mode]} 2>/dev/null || true; done
+pid=()
 
-/usr/bin/python3 - "$res" "$cpu" "$(nproc)" "$duration" "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+# the encoder alone: texts/s with one text per call and with 64, on 1 thread and on all
+enc=$out/serve_encoder.jsonl
+: > "$enc"
+for t in 1 ${THREADS:-$(nproc)}; do
+    for pc in 1 64; do
+        "$encoder" "$model" "$texts" --threads "$t" --reps "$rounds" --precision int8 --per-call "$pc" | tee -a "$enc" >&2
+    done
+done
+
+/usr/bin/python3 - "$res" "$cpu" "$(nproc)" "$duration" "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)" "$enc" <<'PY'
 import json, sys, datetime, statistics
 rows = [json.loads(l) for l in open(sys.argv[1])]
 print("\nlens serve, POST /v1/embed, one review per request: MiniLM geometry (generated weights), int8, --cache 0")
@@ -117,4 +133,21 @@ for c in sorted({r["concurrency"] for r in rows}):
     print("| %d | %s | %s | %s |" % (c, cell(b), cell(u), ratio))
 print("\nCPUs busy with other processes during the runs (median per point): at most %.2f of %s"
       % (max(other) if other else 0, sys.argv[3]))
+
+# What batching can gain here: per core, a pass over 64 texts against one
+# text per pass; across cores, at most the core count on top of that (an
+# unbatched server runs a pass at no worse than one-thread speed).
+enc = {(r["threads"], r["per_call"]): r["reviews_per_s"] for r in map(json.loads, open(sys.argv[7]))}
+n = max(t for t, _ in enc)
+g1 = enc[(1, 64)] / enc[(1, 1)]
+print("\nThe encoder alone (bench_encoder --per-call, same texts), texts/s:\n")
+print("| threads | one text per call | 64 texts per call | gain |")
+print("|---:|---:|---:|---:|")
+for t in sorted({t for t, _ in enc}):
+    print("| %d | %.1f | %.1f | %.2f× |" % (t, enc[(t, 1)], enc[(t, 64)], enc[(t, 64)] / enc[(t, 1)]))
+print("\nBatching gains %.2f× per core; on %d cores it can give at most %d × %.2f = %.2f× the throughput of"
+      " a server that runs one text per pass, even one that used a single core." % (g1, n, n, g1, n * g1))
+print("64 closed-loop clients see a mean latency of 64 / throughput (Little's law), so p99 <= 150 ms at"
+      " concurrency 64 needs >= %.0f req/s; the encoder alone does at most %.1f texts/s here."
+      % (64 / 0.150, max(enc.values())))
 PY
