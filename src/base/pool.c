@@ -1,6 +1,7 @@
 #include "lens/pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,14 @@
 /* A forward pass is dozens of short runs back to back (one per GEMM,
  * attention, LayerNorm); waking a sleeping thread costs tens of
  * microseconds on a VM, as much as a small run itself. So both sides of the
- * hand-off spin this long before they sleep: a worker waiting for the next
- * run, and the caller waiting for the workers to finish. Idle pools still
- * sleep, and a spin is short next to any run it saves a wake-up for. */
+ * hand-off wait this long before they sleep: a worker waiting for the next
+ * run, and the caller waiting for the workers to finish. After a short pure
+ * spin they yield the CPU on each check, so when more threads than cores
+ * are busy (a job and the inference batcher in lens serve), a waiting
+ * thread gives its core to one with work instead of burning it. Idle pools
+ * still sleep. */
 #define SPIN_NS 50000
+#define PURE_SPINS 64
 
 struct lens_pool {
     int n_threads; /* including the caller */
@@ -50,19 +55,20 @@ static long long now_ns(void)
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Spins until pred(p, arg) holds or SPIN_NS pass; returns whether it holds. */
+/* Spins (then yields) until pred(p, arg) holds or SPIN_NS pass; returns
+ * whether it holds. */
 static int spin_until(lens_pool *p, int (*pred)(lens_pool *, unsigned long), unsigned long arg)
 {
-    long long t0 = 0;
-    for (int i = 0;; i++) {
+    for (int i = 0; i < PURE_SPINS; i++) {
         if (pred(p, arg)) return 1;
         cpu_relax();
-        if ((i & 63) == 63) {
-            long long t = now_ns();
-            if (!t0) t0 = t;
-            else if (t - t0 > SPIN_NS) return pred(p, arg);
-        }
     }
+    long long t0 = now_ns();
+    while (!pred(p, arg)) {
+        if (now_ns() - t0 > SPIN_NS) return pred(p, arg);
+        sched_yield();
+    }
+    return 1;
 }
 
 static int new_run(lens_pool *p, unsigned long seen)
