@@ -13,6 +13,31 @@
 #include "lens/model.h"
 #include "test.h"
 
+/* lens_encoder_on_progress: texts come out in order, each row final when
+ * reported (its sum then equals its sum at the end) */
+typedef struct {
+    const float *out;
+    int dim, calls, bad;
+    size_t last;
+    double *sums;
+} progress;
+
+static double row_sum(const float *r, int dim)
+{
+    double s = 0;
+    for (int d = 0; d < dim; d++) s += r[d];
+    return s;
+}
+
+static void on_progress(void *ctx, size_t done)
+{
+    progress *p = ctx;
+    p->calls++;
+    p->bad += done <= p->last;
+    for (size_t i = p->last; i < done; i++) p->sums[i] = row_sum(p->out + i * p->dim, p->dim);
+    p->last = done;
+}
+
 static float *embed(const char *dir, lens_precision p, int threads, int batch_tokens, const char **texts,
                     size_t n, int *dim)
 {
@@ -27,7 +52,15 @@ static float *embed(const char *dir, lens_precision p, int threads, int batch_to
     if (m && pool && lens_encoder_new(&e, m, pool, batch_tokens, &err) == 0) {
         *dim = lens_model_dim(m);
         out = malloc(n * (size_t)*dim * sizeof *out);
+        progress pr = {.out = out, .dim = *dim, .sums = calloc(n, sizeof(double))};
+        lens_encoder_on_progress(e, on_progress, &pr);
         CHECK(lens_encoder_embed(e, texts, NULL, n, out, NULL, &err) == 0, "%s", err.msg);
+        int changed = 0;
+        for (size_t i = 0; i < n; i++) changed += pr.sums[i] != row_sum(out + i * *dim, *dim);
+        CHECK(pr.last == n && !pr.bad && !changed && (batch_tokens > 1000 || pr.calls > 1),
+              "progress: %d calls, last %zu of %zu, %d out of order, %d rows changed after", pr.calls, pr.last, n,
+              pr.bad, changed);
+        free(pr.sums);
     }
     lens_encoder_free(e);
     lens_pool_free(pool);

@@ -217,12 +217,29 @@ check "cancel a queued job" wait_state "$c" cancelled 10
 expect_http "pause a cancelled job" 409 "cannot pause job" -XPOST "$url/v1/jobs/$c/pause"
 # SIGKILL the server mid-job; the restarted server resumes it from its checkpoint
 kill -9 $pid; wait $pid 2>/dev/null
-start slow2 "${SLOW[@]}" --data-dir "$work/d4" --data-root "$work/root" --job-attempts 2
+start slow2 "${SLOW[@]}" --data-dir "$work/d4" --data-root "$work/root" --job-attempts 2 --batch-tokens 256
 check "after SIGKILL the job resumes and succeeds" wait_state "$a" succeeded 240
 for f in report.csv summaries.csv assignments.csv report.json report.html; do
     curl -s "$url/v1/jobs/$a/results/$f" > "$work/slow.$f"
     check "resumed job $f equals the CLI's" cmp -s "$work/slow.$f" "$work/cli-slow/$f"
 done
+# a batch larger than one forward pass (--batch-tokens 256) is answered pass
+# by pass, and still gives lens embed's bits (the transformer this time)
+"$LENS" embed "${SLOW[@]}" "$work/texts.jsonl" -o "$work/cli-minilm.npy" 2>/dev/null
+cp=()
+for i in $(seq 0 15); do curl -s -XPOST "$url/v1/embed" --data-binary @"$work/one$i.json" > "$work/m$i.out" & cp+=($!); done
+curl -s -XPOST "$url/v1/embed" --data-binary @"$work/embed.json" > "$work/m.out"
+wait "${cp[@]}"
+check "transformer embed in passes of 256 tokens equals lens embed" $PY - "$work" <<'PY'
+import json, sys, numpy as np
+d = sys.argv[1]
+ref = np.load(d + "/cli-minilm.npy")
+got = np.array(json.load(open(d + "/m.out"))["embeddings"], dtype=np.float32)
+assert got.shape == ref.shape and np.array_equal(got, ref), np.abs(got - ref).max()
+for i in range(16):
+    one = np.array(json.load(open("%s/m%d.out" % (d, i)))["embeddings"][0], dtype=np.float32)
+    assert np.array_equal(one, ref[i]), i
+PY
 check "missing input: failed after 2 attempts" wait_state "$b" failed 60
 curl -s "$url/v1/jobs/$b" > "$work/b.json"
 check "...with the reason" $PY -c "

@@ -103,6 +103,13 @@ void lens_encoder_free(lens_encoder *e);
 int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *lens, size_t n,
                        float *out, uint64_t *tokens, lens_error *err);
 
+/* Called by lens_encoder_embed after each forward pass (each batch_tokens
+ * of packed texts) with how many leading texts now have their final rows:
+ * texts finish in order, so a caller can hand those on while the rest of a
+ * large call still runs. NULL fn turns it off. */
+typedef void (*lens_encoder_progress_fn)(void *ctx, size_t done);
+void lens_encoder_on_progress(lens_encoder *e, lens_encoder_progress_fn fn, void *ctx);
+
 /* Embeds already tokenized sequences ([CLS] ... [SEP], at most max_seq_len). */
 int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const size_t *n_ids,
                            size_t n, float *out, lens_error *err);

@@ -27,8 +27,9 @@ typedef struct lens_server_opts {
     int max_jobs;              /* jobs running at once (default 1) */
     int job_attempts;          /* tries before a job fails (default 3) */
     double job_ttl_s;          /* finished jobs expire after (default 7 days) */
-    int max_batch;             /* texts per forward pass (default 256; 1 turns batching off) */
-    int batch_tokens;          /* token budget of a forward pass (default 8192) */
+    int max_batch;             /* texts gathered into one batch (default 256; 1 turns batching off) */
+    int batch_tokens;          /* token budget of a forward pass (default 8192); a batch answers each
+                                  request when the pass holding its last text is done */
     double max_wait_ms;        /* how long a batch may wait for more (default 0: never) */
     int queue;                 /* texts waiting at most, else 503 (default 4096) */
     int cache;                 /* texts in the embedding LRU cache (default 10000; 0 off) */

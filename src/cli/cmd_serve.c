@@ -24,7 +24,9 @@ static const char *serve_usage =
     "  --max-jobs N          jobs running at once (default 1) [LENS_MAX_JOBS]\n"
     "  --job-attempts N      tries before a job fails (default 3) [LENS_JOB_ATTEMPTS]\n"
     "  --job-ttl S           seconds finished jobs are kept (default 604800) [LENS_JOB_TTL]\n"
-    "  --max-batch N         texts per forward pass; 1 turns batching off (default 256) [LENS_MAX_BATCH]\n"
+    "  --max-batch N         texts gathered into one batch; 1 turns batching off (default 256) [LENS_MAX_BATCH]\n"
+    "  --batch-tokens N      tokens per forward pass; a batch answers each request when the pass\n"
+    "                        holding its last text is done (default 8192) [LENS_BATCH_TOKENS]\n"
     "  --max-wait-ms MS      how long a batch may wait to fill (default 0) [LENS_MAX_WAIT_MS]\n"
     "  --queue N             texts waiting at most, then 503 (default 4096) [LENS_QUEUE]\n"
     "  --cache N             embeddings kept in the LRU cache (default 10000; 0 off) [LENS_CACHE]\n"
@@ -47,7 +49,7 @@ static int set(const option *op, const char *v)
     default: {
         double x = strtod(v, &end);
         if (!*v || *end || x < op->lo || x > op->hi)
-            return cli_fail("%s needs a number in %g..%g (got '%s')", op->flag, op->lo, op->hi, v);
+            return cli_fail("%s needs a number in %.15g..%.15g (got '%s')", op->flag, op->lo, op->hi, v);
         if (op->kind == 1) *(int *)op->dst = (int)x;
         else if (op->kind == 2) *(double *)op->dst = x;
         else *(size_t *)op->dst = (size_t)x;
@@ -76,6 +78,7 @@ int cmd_serve(int argc, char **argv)
         {"--job-attempts", "LENS_JOB_ATTEMPTS", 1, &o.job_attempts, 1, 100},
         {"--job-ttl", "LENS_JOB_TTL", 2, &o.job_ttl_s, 1, 1e9},
         {"--max-batch", "LENS_MAX_BATCH", 1, &o.max_batch, 1, 65536},
+        {"--batch-tokens", "LENS_BATCH_TOKENS", 1, &o.batch_tokens, 256, 1 << 20},
         {"--max-wait-ms", "LENS_MAX_WAIT_MS", 2, &o.max_wait_ms, 0, 10000},
         {"--queue", "LENS_QUEUE", 1, &o.queue, 1, 1 << 24},
         {"--cache", "LENS_CACHE", 1, &o.cache, 0, 1 << 24},

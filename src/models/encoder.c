@@ -24,7 +24,15 @@ struct lens_encoder {
     int n_seq;
     float *out;
     lens_static_enc *se; /* static models: word vectors, none of the above */
+    lens_encoder_progress_fn progress;
+    void *progress_ctx;
 };
+
+void lens_encoder_on_progress(lens_encoder *e, lens_encoder_progress_fn fn, void *ctx)
+{
+    e->progress = fn;
+    e->progress_ctx = ctx;
+}
 
 int lens_encoder_new(lens_encoder **out, const lens_model *m, lens_pool *pool, int batch_tokens,
                      lens_error *err)
@@ -128,8 +136,10 @@ static void flush(lens_encoder *e)
     if (!e->n_seq) return;
     lens_bert_forward(&e->m->bert, e->ids, e->offs, e->n_seq, &e->ws, e->pool);
     lens_pool_run(e->pool, e->n_seq, pool_task, e);
+    size_t done = e->rows[e->n_seq - 1] + 1; /* rows are added in increasing order */
     e->n_seq = 0;
     e->offs[0] = 0;
+    if (e->progress) e->progress(e->progress_ctx, done);
 }
 
 static void add_seq(lens_encoder *e, const int32_t *ids, size_t n, size_t row)
@@ -174,7 +184,11 @@ static void tok_task(void *ctx, int i, int thread)
 int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *lens, size_t n,
                        float *out, uint64_t *tokens, lens_error *err)
 {
-    if (e->se) return lens_static_enc_embed(e->se, e->pool, texts, lens, n, out, tokens, err);
+    if (e->se) {
+        int rc = lens_static_enc_embed(e->se, e->pool, texts, lens, n, out, tokens, err);
+        if (!rc && e->progress && n) e->progress(e->progress_ctx, n);
+        return rc;
+    }
     e->out = out;
     e->n_seq = 0;
     e->offs[0] = 0;

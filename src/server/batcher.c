@@ -39,7 +39,28 @@ struct lens_batcher {
     const char **texts;
     size_t *lens, cap;
     float *emb;
+    /* the batch being embedded: requests from cur on are not answered yet;
+     * cur's first row is cur_row */
+    breq *cur;
+    size_t cur_row;
 };
+
+/* Answers the requests whose rows are all in (the encoder finishes texts in
+ * order) with rc; rows < done are final. */
+static void answer(lens_batcher *b, size_t done, int rc, const char *msg)
+{
+    while (b->cur && (rc || b->cur_row + b->cur->n <= done)) {
+        breq *r = b->cur, *next = r->next; /* r belongs to its requester once done() runs */
+        if (!rc) memcpy(r->out, b->emb + b->cur_row * b->dim, r->n * (size_t)b->dim * sizeof *r->out);
+        b->cur_row += r->n;
+        b->cur = next;
+        r->done(r->ctx, rc, msg);
+    }
+}
+
+/* The encoder's progress: a batch larger than one forward pass answers its
+ * first requests when their pass is done, not when the last one is. */
+static void on_rows(void *ctx, size_t done) { answer(ctx, done, LENS_OK, NULL); }
 
 static double mono(void)
 {
@@ -103,15 +124,11 @@ static void *batch_thread(void *arg)
             memcpy(b->lens + at, r->lens, r->n * sizeof *b->lens);
             at += r->n;
         }
+        b->cur = first;
+        b->cur_row = 0;
         if (!rc) rc = lens_encoder_embed(b->enc, b->texts, b->lens, n, b->emb, &tokens, &err);
         if (!rc && b->metrics) lens_metrics_batch(b->metrics, n, tokens, mono() - t0);
-        at = 0;
-        for (breq *r = first, *next; r; r = next) {
-            next = r->next; /* r belongs to its requester once done() runs */
-            if (!rc) memcpy(r->out, b->emb + at * b->dim, r->n * (size_t)b->dim * sizeof *r->out);
-            at += r->n;
-            r->done(r->ctx, rc, rc ? err.msg : NULL);
-        }
+        answer(b, n, rc, rc ? err.msg : NULL); /* all answered on success already */
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
@@ -133,6 +150,7 @@ int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_bat
     b->metrics = m;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->work, NULL);
+    lens_encoder_on_progress(enc, on_rows, b);
     if (pthread_create(&b->th, NULL, batch_thread, b)) {
         free(b);
         return lens_error_set(err, LENS_ENOMEM, "batcher: cannot start its thread");
