@@ -68,6 +68,9 @@ int lens_bert_config_read(lens_bert_config *cfg, const char *path, lens_error *e
     if (cfg->hidden % cfg->heads != 0)
         rc = lens_error_set(err, LENS_EFORMAT, "%s: hidden_size %d is not a multiple of %d heads",
                             path, cfg->hidden, cfg->heads);
+    else if (cfg->hidden / cfg->heads > LENS_ATTN_MAX_HD)
+        rc = lens_error_set(err, LENS_EUNSUP, "%s: heads of %d dimensions are not supported (at most %d)", path,
+                            cfg->hidden / cfg->heads, LENS_ATTN_MAX_HD);
 out:
     json_decref(root);
     return rc;

@@ -34,20 +34,20 @@ void lens_attention_head_generic(const lens_attention_args *a, int seq, int head
     int H = a->n_heads * a->head_dim, hd = a->head_dim, T = a->offs[a->n_seq];
     int o = a->offs[seq], L = a->offs[seq + 1] - o;
     const float *rows = a->qkv + (size_t)o * LENS_ATTN_PANEL; /* row i at i * 32 */
-    size_t q0 = lens_attn_col(T, head * hd), k0 = lens_attn_col(T, H + head * hd),
-           v0 = lens_attn_col(T, 2 * H + head * hd);
-    /* dimension d of a head at column offset base + d, unless the head
-     * crosses into the next panel (hd > 32) */
-#define AT(base, col, d) (hd + (col) % LENS_ATTN_PANEL <= LENS_ATTN_PANEL ? (base) + (size_t)(d) \
-                          : lens_attn_col(T, (col) + (d)))
+    size_t cq[LENS_ATTN_MAX_HD], ck[LENS_ATTN_MAX_HD], cv[LENS_ATTN_MAX_HD]; /* dimension d in row 0 */
+    for (int d = 0; d < hd; d++) {
+        cq[d] = lens_attn_col(T, head * hd + d);
+        ck[d] = lens_attn_col(T, H + head * hd + d);
+        cv[d] = lens_attn_col(T, 2 * H + head * hd + d);
+    }
     float scale = 1.0f / sqrtf((float)hd);
     for (int i = 0; i < L; i++) {
+        const float *qi = rows + (size_t)i * LENS_ATTN_PANEL;
         float mx = -INFINITY;
         for (int j = 0; j < L; j++) {
+            const float *kj = rows + (size_t)j * LENS_ATTN_PANEL;
             float dot = 0.0f;
-            for (int d = 0; d < hd; d++)
-                dot += rows[(size_t)i * LENS_ATTN_PANEL + AT(q0, head * hd, d)] *
-                       rows[(size_t)j * LENS_ATTN_PANEL + AT(k0, H + head * hd, d)];
+            for (int d = 0; d < hd; d++) dot += qi[cq[d]] * kj[ck[d]];
             s[j] = dot * scale;
             mx = fmaxf(mx, s[j]);
         }
@@ -55,13 +55,13 @@ void lens_attention_head_generic(const lens_attention_args *a, int seq, int head
         for (int j = 0; j < L; j++) sum += (s[j] = expf(s[j] - mx));
         float *out = a->out + (size_t)(o + i) * H + head * hd;
         for (int d = 0; d < hd; d++) out[d] = 0.0f;
-        for (int j = 0; j < L; j++)
-            for (int d = 0; d < hd; d++)
-                out[d] += s[j] * rows[(size_t)j * LENS_ATTN_PANEL + AT(v0, 2 * H + head * hd, d)];
+        for (int j = 0; j < L; j++) {
+            const float *vj = rows + (size_t)j * LENS_ATTN_PANEL;
+            for (int d = 0; d < hd; d++) out[d] += s[j] * vj[cv[d]];
+        }
         float inv = 1.0f / sum;
         for (int d = 0; d < hd; d++) out[d] *= inv;
     }
-#undef AT
 }
 
 static void attention_task(void *ctx, int task, int thread)

@@ -21,6 +21,7 @@ void lens_layernorm_rows_avx512(float *x, size_t n, int d, const float *gamma, c
  * t * 32 + lens_attn_col(T, c). Writes out [T, H] row-major. scratch must
  * hold lens_attention_scratch(max_len) floats per thread of the pool. */
 #define LENS_ATTN_PANEL 32
+#define LENS_ATTN_MAX_HD 256 /* head_dim at most (models are checked when loaded) */
 static inline size_t lens_attn_col(int T, int c)
 {
     return (size_t)(c / LENS_ATTN_PANEL) * (size_t)T * LENS_ATTN_PANEL + (size_t)(c % LENS_ATTN_PANEL);

@@ -1,8 +1,9 @@
 /* Dynamic batching: requests from every connection queue here; one thread
- * takes whatever is queued (up to max_batch texts), runs one forward pass
- * and hands each request its rows, then calls its done() (which resumes a
- * suspended HTTP connection; nothing waits in a thread per request). A request that finds the thread idle
- * runs at once: batches form only while a pass is running (or, with
+ * takes whatever is queued (up to max_batch texts), runs it through the
+ * encoder (forward passes of its token budget) and, as each pass finishes,
+ * hands the requests whose texts are all done their rows and calls their
+ * done() (which resumes a suspended HTTP connection: nothing waits in a
+ * thread per request). A request that finds the thread idle runs at once: batches form only while a pass is running (or, with
  * max_wait_ms, for at most that long after the first request). The encoder
  * gives a text the same bits in any batch, so batching changes nothing but
  * speed. */
@@ -13,16 +14,7 @@
 
 #include "server_internal.h"
 
-struct lens_breq {
-    const char *const *texts;
-    const size_t *lens;
-    size_t n;
-    float *out;
-    lens_batch_done_fn done;
-    void *ctx;
-    struct lens_breq *next;
-};
-typedef struct lens_breq breq;
+typedef lens_breq breq;
 
 struct lens_batcher {
     lens_encoder *enc;
@@ -158,8 +150,6 @@ int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_bat
     *out = b;
     return LENS_OK;
 }
-
-size_t lens_breq_size(void) { return sizeof(breq); }
 
 int lens_batcher_submit(lens_batcher *b, lens_breq *r, const char *const *texts, const size_t *lens, size_t n,
                         float *out, lens_batch_done_fn done, void *ctx, lens_error *err)

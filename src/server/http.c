@@ -125,13 +125,15 @@ json_t *lens_req_json(struct MHD_Connection *c, lens_req *r)
 
 /* ---------------------------------------------------------------- parking */
 
-void lens_suspend(lens_server *s, lens_req *r)
+static void suspend_conn(lens_server *s, struct MHD_Connection *c)
 {
     pthread_mutex_lock(&s->susp_mu);
     s->n_suspended++;
     pthread_mutex_unlock(&s->susp_mu);
-    MHD_suspend_connection(r->conn);
+    MHD_suspend_connection(c);
 }
+
+void lens_suspend(lens_server *s, lens_req *r) { suspend_conn(s, r->conn); }
 
 static void resume_conn(lens_server *s, struct MHD_Connection *c)
 {
@@ -148,9 +150,8 @@ void lens_resume(lens_server *s, lens_req *r)
 
 void lens_sse_park(lens_server *s, lens_parked *p, struct MHD_Connection *c)
 {
-    MHD_suspend_connection(c);
+    suspend_conn(s, c);
     pthread_mutex_lock(&s->susp_mu);
-    s->n_suspended++;
     p->conn = c;
     p->next = s->parked;
     s->parked = p;

@@ -91,12 +91,11 @@ typedef struct {
     float *e;              /* [t.n][dim]: the request's embeddings */
     size_t n_extra;        /* extra texts, embedded first */
     const char **extra;
-    float *extra_e;        /* [n_extra][dim] */
     size_t *miss, n_miss;  /* rows of e the batcher fills */
     const char **mt;       /* the batcher's texts: extra, then misses */
     size_t *ml;
-    float *me;
-    lens_breq *breq;
+    float *me;             /* the batcher's rows: [n_extra] extra, then the misses */
+    lens_breq breq;
     int waiting; /* suspended for the batcher: the next call writes the reply */
     int rc;
     char err[512];
@@ -115,12 +114,10 @@ static void infer_free(void *p)
     json_decref(q->o);
     free(q->e);
     free(q->extra);
-    free(q->extra_e);
     free(q->miss);
     free(q->mt);
     free(q->ml);
     free(q->me);
-    free(q->breq);
     lens_themes_free(q->inline_themes);
     free(q);
 }
@@ -160,29 +157,23 @@ static int embed_begin(infer *q, lens_error *err)
     if (!m) return 0;
     if (s->stopping) return lens_error_set(err, LENS_ENOMEM, "the server is stopping"), -1;
     q->me = malloc(m * dim * sizeof *q->me);
-    q->breq = malloc(lens_breq_size());
-    if (!q->me || !q->breq) return lens_error_set(err, LENS_ENOMEM, "out of memory"), -1;
+    if (!q->me) return lens_error_set(err, LENS_ENOMEM, "out of memory"), -1;
     /* suspended before the batch thread can resume it */
     q->waiting = 1;
     lens_suspend(s, q->r);
-    if (lens_batcher_submit(s->batcher, q->breq, q->mt, q->ml, m, q->me, batch_done, q, err)) {
+    if (lens_batcher_submit(s->batcher, &q->breq, q->mt, q->ml, m, q->me, batch_done, q, err)) {
         batch_done(q, err->code, err->msg); /* the resumed call replies, as it would after a batch */
         *err = (lens_error){0};
     }
     return 1;
 }
 
-/* After the batch: spreads the batcher's rows into extra_e and e, caches
- * the request's texts. */
+/* After the batch: spreads the batcher's rows of the misses into e and
+ * caches them (the extra texts' rows stay at the start of me). */
 static int embed_finish(infer *q, lens_error *err)
 {
     if (q->rc) return lens_error_set(err, q->rc, "%s", q->err);
     size_t dim = (size_t)q->s->dim;
-    if (q->n_extra) {
-        if (!(q->extra_e = malloc(q->n_extra * dim * sizeof *q->extra_e)))
-            return lens_error_set(err, LENS_ENOMEM, "out of memory");
-        memcpy(q->extra_e, q->me, q->n_extra * dim * sizeof *q->extra_e);
-    }
     for (size_t k = 0; k < q->n_miss; k++) {
         const float *v = q->me + (q->n_extra + k) * dim;
         memcpy(q->e + q->miss[k] * dim, v, dim * sizeof *v);
@@ -286,7 +277,7 @@ static int replay(void *ctx, const char *const *kw, size_t n, float *out, lens_e
     (void)kw;
     (void)err;
     infer *q = ctx;
-    if (n) memcpy(out, q->extra_e, n * (size_t)q->s->dim * sizeof *out);
+    if (n) memcpy(out, q->me, n * (size_t)q->s->dim * sizeof *out); /* me starts with them */
     return LENS_OK;
 }
 

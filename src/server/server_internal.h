@@ -17,14 +17,21 @@ typedef struct lens_batcher lens_batcher;
 struct lens_metrics;
 int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_batch, int batch_tokens,
                      double max_wait_ms, int queue, struct lens_metrics *m, lens_error *err);
-/* Queues texts for the next forward pass and returns at once; the batch
- * thread writes out[n][dim] and then calls done(ctx, rc, message) (message
- * NULL on success). r (lens_breq_size() bytes), texts, lens and out must
- * live until then. LENS_ENOMEM with "queue full" when the queue is full or
- * the batcher is stopping (the caller answers 503); done() is not called. */
-typedef struct lens_breq lens_breq;
+/* Queues texts for the next batch and returns at once; the batch thread
+ * writes out[n][dim] and then calls done(ctx, rc, message) (message NULL on
+ * success). r, texts, lens and out must live until then. LENS_ENOMEM with
+ * "queue full" when the queue is full or the batcher is stopping (the
+ * caller answers 503); done() is not called then. */
 typedef void (*lens_batch_done_fn)(void *ctx, int rc, const char *msg);
-size_t lens_breq_size(void);
+typedef struct lens_breq { /* the batcher's; callers only provide the storage */
+    const char *const *texts;
+    const size_t *lens;
+    size_t n;
+    float *out;
+    lens_batch_done_fn done;
+    void *ctx;
+    struct lens_breq *next;
+} lens_breq;
 int lens_batcher_submit(lens_batcher *b, lens_breq *r, const char *const *texts, const size_t *lens, size_t n,
                         float *out, lens_batch_done_fn done, void *ctx, lens_error *err);
 /* Embeds texts into out[n][dim]; blocks until done (startup and jobs only:
