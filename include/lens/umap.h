@@ -42,7 +42,8 @@ typedef void (*lens_umap_progress_fn)(void *ctx, size_t done, size_t total, cons
 typedef struct lens_umap_opts {
     int n_neighbors;  /* 2..200 (default 15); includes the point itself, as in umap-learn */
     int n_components; /* 2 or 3 (default 2) */
-    int n_epochs;     /* 0: 500 up to 10,000 fitted points, else 200; transform runs a third */
+    int n_epochs;     /* 0: 500 up to 10,000 fitted points, else 200; a transform runs a third of a set
+                         value, else 100 (30 past 10,000 fitted points) */
     float min_dist;   /* >= 0 (default 0.1) */
     float spread;     /* > min_dist (default 1.0) */
     int metric;       /* lens_umap_metric (default euclidean) */

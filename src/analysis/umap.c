@@ -14,9 +14,8 @@
 
 struct lens_umap {
     lens_umap_opts o;
-    int dim, k, n_epochs, exact, n_trees;
+    int k, exact;
     float a, b;
-    size_t n;
     umap_space s;
     umap_tree trees[SEARCH_TREES];
     umap_index ix;
@@ -90,7 +89,7 @@ void lens_umap_free(lens_umap *u)
 }
 
 const float *lens_umap_embedding(const lens_umap *u) { return u->emb; }
-size_t lens_umap_size(const lens_umap *u) { return u->n; }
+size_t lens_umap_size(const lens_umap *u) { return u->s.n; }
 int lens_umap_components(const lens_umap *u) { return u->o.n_components; }
 
 int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens_umap_opts *opts, lens_pool *pool,
@@ -106,8 +105,6 @@ int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens
     lens_umap *u = calloc(1, sizeof *u);
     if (!u) return lens_error_set(err, LENS_ENOMEM, "umap: out of memory");
     u->o = o;
-    u->dim = dim;
-    u->n = n;
     u->k = o.n_neighbors < (int)n ? o.n_neighbors : (int)n;
     u->pool = pool;
     if (!pool && o.threads != 1) {
@@ -125,7 +122,7 @@ int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens
         ret = lens_error_set(err, LENS_ENOMEM, "umap: out of memory");
         goto fail;
     }
-    u->n_epochs = o.n_epochs ? o.n_epochs : n <= 10000 ? 500 : 200;
+    int n_epochs = o.n_epochs ? o.n_epochs : n <= 10000 ? 500 : 200;
     if ((ret = lens_umap_find_ab(o.min_dist, o.spread, &u->a, &u->b, err))) goto fail;
     if (n < 3) { /* nothing to lay out: one point at 0, two a unit apart */
         for (size_t i = 0; i < n; i++) u->emb[i * nc] = (float)i;
@@ -140,7 +137,6 @@ int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens
     } else {
         ret = umap_knn_descent(&u->s, u->k, umap_stream(o.seed, 10, 0, 0), u->pool, &pr, &knn, u->trees,
                                SEARCH_TREES, err);
-        u->n_trees = SEARCH_TREES;
     }
     if (ret) goto fail;
     if (umap_stopped(&pr)) {
@@ -149,7 +145,7 @@ int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens
     }
     if (pr.fn) pr.fn(pr.ctx, 0, 1, "graph");
     if ((ret = umap_fuzzy_graph(&knn, &g, err))) goto fail_knn;
-    if (!u->exact && (ret = umap_index_build(&u->ix, &u->s, &knn, u->trees, u->n_trees, err))) goto fail_knn;
+    if (!u->exact && (ret = umap_index_build(&u->ix, &u->s, &knn, u->trees, SEARCH_TREES, err))) goto fail_knn;
     umap_knn_free(&knn);
     if (pr.fn) pr.fn(pr.ctx, 0, 1, "init");
     lens_error e2 = {0};
@@ -161,7 +157,7 @@ int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens
         }
         umap_random_init(n, nc, o.seed, u->emb); /* the eigen-solver failed */
     }
-    umap_layout_params lp = {u->a, u->b, 1.0f, 1.0f, 5, u->n_epochs, nc, umap_stream(o.seed, 11, 0, 0)};
+    umap_layout_params lp = {u->a, u->b, 1.0f, 1.0f, 5, n_epochs, nc, umap_stream(o.seed, 11, 0, 0)};
     if ((ret = umap_layout_fit(&g, &lp, u->emb, u->pool, &pr, err))) goto fail_graph;
     umap_graph_free(&g);
     *out = u;
@@ -182,7 +178,7 @@ static int transform_rows(lens_umap *u, const float *x, size_t n, size_t first, 
     int nc = u->o.n_components, k = u->k, ret = LENS_OK;
     umap_progress pr = {NULL, NULL, u->o.stop};
     if (n == 0) return LENS_OK;
-    if (u->n < 3) { /* a degenerate model: everything at its first point */
+    if (u->s.n < 3) { /* a degenerate model: everything at its first point */
         for (size_t i = 0; i < n * (size_t)nc; i++) out[i] = u->emb[i % nc];
         return LENS_OK;
     }
@@ -195,7 +191,7 @@ static int transform_rows(lens_umap *u, const float *x, size_t n, size_t first, 
         ret = lens_error_set(err, LENS_ENOMEM, "umap: out of memory for a transform chunk");
         goto out;
     }
-    int ne = u->o.n_epochs ? u->o.n_epochs / 3 : u->n <= 10000 ? 100 : 30;
+    int ne = u->o.n_epochs ? u->o.n_epochs / 3 : u->s.n <= 10000 ? 100 : 30;
     if (ne < 1) ne = 1;
     umap_layout_params lp = {u->a, u->b, 1.0f, 0.25f, 5, ne, nc, umap_stream(u->o.seed, 12, 0, 0)};
     for (size_t c0 = 0; c0 < n; c0 += chunk) {
@@ -204,8 +200,8 @@ static int transform_rows(lens_umap *u, const float *x, size_t n, size_t first, 
             goto out;
         }
         size_t m = n - c0 < chunk ? n - c0 : chunk;
-        if ((ret = umap_space_alloc(&q, m, u->dim, u->o.metric, err))) goto out;
-        for (size_t i = 0; i < m; i++) umap_space_set(&q, i, x + (c0 + i) * (size_t)u->dim);
+        if ((ret = umap_space_alloc(&q, m, u->s.dim, u->o.metric, err))) goto out;
+        for (size_t i = 0; i < m; i++) umap_space_set(&q, i, x + (c0 + i) * (size_t)u->s.dim);
         ret = u->exact ? umap_knn_exact_query(&u->s, &q, k, u->pool, &nn, err)
                        : umap_index_query(&u->ix, &q, k, SEARCH_EPSILON, u->pool, &nn, err);
         if (ret) goto out;
@@ -217,7 +213,7 @@ static int transform_rows(lens_umap *u, const float *x, size_t n, size_t first, 
             for (int e = 0; e < nn.k; e++) {
                 int32_t j = nn.idx[i * nn.k + e];
                 float d = nn.dist[i * nn.k + e], v = 0;
-                if (j >= 0 && isfinite(d)) v = (d - rho[i] <= 0 || sigma[i] == 0) ? 1.0f : expf(-(d - rho[i]) / sigma[i]);
+                if (j >= 0 && isfinite(d)) v = umap_membership(d, rho[i], sigma[i]);
                 w[i * nn.k + e] = v;
                 tot += v;
             }
@@ -227,7 +223,7 @@ static int transform_rows(lens_umap *u, const float *x, size_t n, size_t first, 
                 for (int d = 0; d < nc; d++) o[d] += w[i * nn.k + e] / tot * u->emb[(size_t)j * nc + d];
             }
         }
-        ret = umap_layout_transform(nn.idx, w, m, nn.k, u->emb, u->n, &lp, first + c0, ids ? ids + c0 : NULL,
+        ret = umap_layout_transform(nn.idx, w, m, nn.k, u->emb, u->s.n, &lp, first + c0, ids ? ids + c0 : NULL,
                                     out + c0 * nc, u->pool, &pr, err);
         umap_knn_free(&nn);
         umap_space_free(&q);

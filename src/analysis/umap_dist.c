@@ -160,8 +160,6 @@ int umap_cpu_avx512(void)
     return use_avx512_sgd;
 }
 
-const char *umap_kernel_name(void) { return have_avx512() ? "avx512" : "generic"; }
-
 void umap_dots(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
 {
     if (na <= 0 || nb <= 0) return;

@@ -110,27 +110,6 @@ void umap_dots1_avx512(const float *a, const float *const *b, int nb, int dp, fl
     umap_dots1_generic(a, b, nb, dp, out);
 }
 float umap_dot_avx512(const float *a, const float *b, int dp) { return umap_dot_generic(a, b, dp); }
-void umap_dots1_avx512(const float *a, const float *const *b, int nb, int dp, float *out)
-{
-    int j = 0;
-    for (; j + 4 <= nb; j += 4) {
-        const float *b0 = b[j], *b1 = b[j + 1], *b2 = b[j + 2], *b3 = b[j + 3];
-        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-        for (int d = 0; d < dp; d += 16) {
-            __m512 x = _mm512_loadu_ps(a + d);
-            s0 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b0 + d), s0);
-            s1 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b1 + d), s1);
-            s2 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b2 + d), s2);
-            s3 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b3 + d), s3);
-        }
-        out[j] = _mm512_reduce_add_ps(s0);
-        out[j + 1] = _mm512_reduce_add_ps(s1);
-        out[j + 2] = _mm512_reduce_add_ps(s2);
-        out[j + 3] = _mm512_reduce_add_ps(s3);
-    }
-    for (; j < nb; j++) out[j] = umap_dot_avx512(a, b[j], dp);
-}
-
 void umap_dots_avx512(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
 {
     umap_dots_generic(a, na, b, nb, dp, out, ldo);

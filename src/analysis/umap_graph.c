@@ -119,7 +119,7 @@ int umap_fuzzy_graph(const umap_knn *g, umap_graph *out, lens_error *err)
             int32_t j = g->idx[i * k + e];
             float d = g->dist[i * k + e];
             if (j < 0 || (size_t)j == i || !isfinite(d)) continue;
-            float w = (d - rho[i] <= 0 || sigma[i] == 0) ? 1.0f : expf(-((d - rho[i]) / sigma[i]));
+            float w = umap_membership(d, rho[i], sigma[i]);
             if (!(w > 0)) continue;
             pcol[nnz] = j;
             pw[nnz++] = w;

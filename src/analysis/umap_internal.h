@@ -2,6 +2,7 @@
 #ifndef LENS_UMAP_INTERNAL_H
 #define LENS_UMAP_INTERNAL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,7 +91,6 @@ void umap_dots_generic(const float *const *a, int na, const float *const *b, int
 float umap_dot_generic(const float *a, const float *b, int dp);
 void umap_dots_avx512(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo);
 float umap_dot_avx512(const float *a, const float *b, int dp);
-const char *umap_kernel_name(void);
 /* whether the SGD may use AVX2 + FMA (x86-64 only; LENS_KERNEL=generic: no) */
 int umap_cpu_avx2(void);
 /* whether the SGD may use AVX-512 (F, DQ, VL); LENS_KERNEL=generic: no,
@@ -182,6 +182,10 @@ void umap_graph_free(umap_graph *g);
 /* sigma and rho of each point (skipping column 0 like the reference); the
  * floor of sigma uses the mean of all rows' distances when rho is 0, or the
  * row's own mean when local_connectivity is 0 (transform). */
+static inline float umap_membership(float d, float rho, float sigma)
+{
+    return (d - rho <= 0 || sigma == 0) ? 1.0f : expf(-((d - rho) / sigma));
+}
 void umap_smooth_knn(const float *dist, size_t n, int k, float local_connectivity, float *sigma, float *rho);
 /* Membership strengths, fuzzy union (set_op_mix_ratio 1), symmetric CSR
  * with sorted columns and no zero weights. */

@@ -141,18 +141,6 @@ static inline __attribute__((always_inline)) void edge_generic(float *cur, int32
 #define SGD_SUFFIX _generic
 #include "umap_sgd.h"
 
-void umap_fit_block_generic(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8])
-{
-    if (c->p->dim == 2) fit_rows_generic(c, r0, r1, rng, 2);
-    else fit_rows_generic(c, r0, r1, rng, 3);
-}
-
-void umap_tr_block_generic(umap_tr_ctx *c, size_t i0, size_t i1)
-{
-    if (c->p->dim == 2) tr_rows_generic(c, i0, i1, 2);
-    else tr_rows_generic(c, i0, i1, 3);
-}
-
 /* ---- fit ---- */
 
 static void fit_task(void *arg, int task, int thread)

@@ -99,18 +99,6 @@ static inline __attribute__((always_inline)) void edge_avx2(float *cur, int32_t 
 #define SGD_EDGE edge_avx2
 #define SGD_SUFFIX _avx2
 #include "umap_sgd.h"
-
-void umap_fit_block_avx2(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8])
-{
-    if (c->p->dim == 2) fit_rows_avx2(c, r0, r1, rng, 2);
-    else fit_rows_avx2(c, r0, r1, rng, 3);
-}
-
-void umap_tr_block_avx2(umap_tr_ctx *c, size_t i0, size_t i1)
-{
-    if (c->p->dim == 2) tr_rows_avx2(c, i0, i1, 2);
-    else tr_rows_avx2(c, i0, i1, 3);
-}
 #pragma GCC pop_options
 
 #else /* not x86-64: never called (umap_cpu_avx2() is 0) */

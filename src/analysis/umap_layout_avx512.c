@@ -135,13 +135,7 @@ static inline int64_t next_due(due_iter *it, const float *next, float ep)
 /* the schedule of due edge x: returns its negative samples */
 static inline int take(umap_fit_ctx *c, int64_t x, float ep, float neg_rate)
 {
-    float eps = c->eps[x];
-    c->next[x] += eps;
-    float epn = eps / neg_rate;
-    int n_neg = (int)((ep - c->next_neg[x]) / epn);
-    if (n_neg < 0) n_neg = 0;
-    c->next_neg[x] += (float)n_neg * epn;
-    return n_neg;
+    return sgd_take(c->eps, c->next, c->next_neg, x, ep, neg_rate);
 }
 
 static inline __attribute__((always_inline)) void fit_pairs(umap_fit_ctx *c, size_t r0, size_t r1,
@@ -196,17 +190,7 @@ static inline __attribute__((always_inline)) void tr_pairs(umap_tr_ctx *c, size_
     uint32_t rng[2][8];
     for (size_t g0 = i0; g0 < i1; g0 += 2) {
         int rows = i1 - g0 < 2 ? 1 : 2;
-        for (int l = 0; l < rows; l++) {
-            size_t i = g0 + l;
-            const int32_t *nb = c->nbr + i * kn;
-            const float *w = c->w + i * kn;
-            sgd_seed(rng[l], umap_stream(p->seed, 40, c->ids ? c->ids[i] : c->first + i, 0));
-            for (int e = 0; e < kn; e++) {
-                eps[l][e] = (nb[e] >= 0 && w[e] >= 1.0f / (float)ne) ? 1.0f / w[e] : 0;
-                next[l][e] = eps[l][e] > 0 ? eps[l][e] : INFINITY;
-                next_neg[l][e] = eps[l][e] / neg_rate;
-            }
-        }
+        for (int l = 0; l < rows; l++) sgd_tr_start(c, g0 + l, rng[l], eps[l], next[l], next_neg[l]);
         float *ca = c->emb + g0 * dim, *cb = rows > 1 ? c->emb + (g0 + 1) * dim : NULL;
         const int32_t *nba = c->nbr + g0 * kn, *nbb = c->nbr + (g0 + 1) * kn;
         for (int ep = 0; ep < ne; ep++) {
@@ -214,21 +198,8 @@ static inline __attribute__((always_inline)) void tr_pairs(umap_tr_ctx *c, size_
             due_iter A = {-32, kn, 0}, B = {-32, rows > 1 ? kn : 0, 0};
             int64_t xa = next_due(&A, next[0], fe), xb = rows > 1 ? next_due(&B, next[1], fe) : -1;
             while (xa >= 0 || xb >= 0) {
-                int na = 0, nb = 0;
-                if (xa >= 0) {
-                    next[0][xa] += eps[0][xa];
-                    float epn = eps[0][xa] / neg_rate;
-                    na = (int)((fe - next_neg[0][xa]) / epn);
-                    if (na < 0) na = 0;
-                    next_neg[0][xa] += (float)na * epn;
-                }
-                if (xb >= 0) {
-                    next[1][xb] += eps[1][xb];
-                    float epn = eps[1][xb] / neg_rate;
-                    nb = (int)((fe - next_neg[1][xb]) / epn);
-                    if (nb < 0) nb = 0;
-                    next_neg[1][xb] += (float)nb * epn;
-                }
+                int na = xa >= 0 ? sgd_take(eps[0], next[0], next_neg[0], xa, fe, neg_rate) : 0;
+                int nb = xb >= 0 ? sgd_take(eps[1], next[1], next_neg[1], xb, fe, neg_rate) : 0;
                 if (xa >= 0 && xb >= 0)
                     edge2(ca, cb, nba[xa], nbb[xb], na, nb, c->fit, (uint32_t)c->n_fit, -1, -1, rng[0], rng[1], &k,
                           alpha, dim);

@@ -168,12 +168,12 @@ static cand cand_pop(qscratch *q, size_t *n)
 typedef struct {
     const umap_index *ix;
     const umap_space *q;
-    int k, kq, max_evals;
+    int k, max_evals;
     float scale;
     umap_knn *out;
     qscratch *scr;
-    float *rd;     /* per thread kq */
-    int32_t *ri;   /* per thread kq */
+    float *rd;     /* per thread k */
+    int32_t *ri;   /* per thread k */
     int fail;
 } query_ctx;
 
@@ -183,9 +183,9 @@ static void query_task(void *arg, int task, int thread)
     const umap_index *ix = c->ix;
     const umap_space *s = ix->s, *q = c->q;
     qscratch *sc = &c->scr[thread];
-    int k = c->k, kq = c->kq, dp = s->dp;
-    float *rd = c->rd + (size_t)thread * kq;
-    int32_t *ri = c->ri + (size_t)thread * kq;
+    int k = c->k, dp = s->dp;
+    float *rd = c->rd + (size_t)thread * k;
+    int32_t *ri = c->ri + (size_t)thread * k;
     size_t i0 = (size_t)task * QUERY_BLOCK, i1 = i0 + QUERY_BLOCK < q->n ? i0 + QUERY_BLOCK : q->n;
     for (size_t qi = i0; qi < i1; qi++) {
         const float *row = umap_row(q, qi);
@@ -194,7 +194,7 @@ static void query_task(void *arg, int task, int thread)
             sc->gen = 1;
         }
         uint32_t gen = sc->gen;
-        for (int t = 0; t < kq; t++) {
+        for (int t = 0; t < k; t++) {
             rd[t] = INFINITY;
             ri[t] = -1;
         }
@@ -208,7 +208,7 @@ static void query_task(void *arg, int task, int thread)
                 if (sc->stamp[j] == gen) continue;
                 sc->stamp[j] = gen;
                 float d = umap_rank_dist(q, qi, s, (size_t)j, umap_dot(row, umap_row(s, (size_t)j), dp));
-                umap_heap_push(rd, ri, NULL, kq, d, j, 0);
+                umap_heap_push(rd, ri, NULL, k, d, j, 0);
                 if (cand_push(sc, &nh, d, j)) c->fail = 1;
             }
         }
@@ -221,12 +221,12 @@ static void query_task(void *arg, int task, int thread)
             h = umap_mix(h ^ bits);
         }
         umap_rng r = {h};
-        for (int tries = 0; ri[0] < 0 && tries < 4 * kq; tries++) {
+        for (int tries = 0; ri[0] < 0 && tries < 4 * k; tries++) {
             int32_t j = (int32_t)umap_below(&r, (uint32_t)s->n);
             if (sc->stamp[j] == gen) continue;
             sc->stamp[j] = gen;
             float d = umap_rank_dist(q, qi, s, (size_t)j, umap_dot(row, umap_row(s, (size_t)j), dp));
-            umap_heap_push(rd, ri, NULL, kq, d, j, 0);
+            umap_heap_push(rd, ri, NULL, k, d, j, 0);
             if (cand_push(sc, &nh, d, j)) c->fail = 1;
         }
         float bound = rd[0] * c->scale;
@@ -256,11 +256,11 @@ static void query_task(void *arg, int task, int thread)
                 float d = umap_rank_dist(q, qi, s, (size_t)j, sc->dots[t]);
                 if (d < bound) {
                     if (cand_push(sc, &nh, d, j)) c->fail = 1;
-                    if (umap_heap_push(rd, ri, NULL, kq, d, j, 0)) bound = rd[0] * c->scale;
+                    if (umap_heap_push(rd, ri, NULL, k, d, j, 0)) bound = rd[0] * c->scale;
                 }
             }
         }
-        umap_heap_sort(rd, ri, kq);
+        umap_heap_sort(rd, ri, k);
         for (int t = 0; t < k; t++) {
             c->out->idx[qi * k + t] = ri[t];
             c->out->dist[qi * k + t] = ri[t] < 0 ? INFINITY : umap_final_dist(s->metric, rd[t]);
@@ -282,7 +282,7 @@ int umap_index_query(const umap_index *ix, const umap_space *q, int k, float eps
     memset(out, 0, sizeof *out);
     int threads = pool ? lens_pool_size(pool) : 1;
     if ((size_t)k > ix->s->n) k = (int)ix->s->n;
-    query_ctx c = {ix, q, k, k, MAX_EVALS_PER_K * k, 1.0f + epsilon, out, NULL, NULL, NULL, 0};
+    query_ctx c = {ix, q, k, MAX_EVALS_PER_K * k, 1.0f + epsilon, out, NULL, NULL, NULL, 0};
     /* squared euclidean ranks: scale the distance bound, not its square */
     if (q->metric == LENS_UMAP_EUCLIDEAN) c.scale = (1.0f + epsilon) * (1.0f + epsilon);
     out->n = q->n;
@@ -290,15 +290,15 @@ int umap_index_query(const umap_index *ix, const umap_space *q, int k, float eps
     out->idx = malloc((q->n ? q->n : 1) * (size_t)k * sizeof *out->idx);
     out->dist = malloc((q->n ? q->n : 1) * (size_t)k * sizeof *out->dist);
     c.scr = calloc((size_t)threads, sizeof *c.scr);
-    c.rd = malloc((size_t)threads * c.kq * sizeof *c.rd);
-    c.ri = malloc((size_t)threads * c.kq * sizeof *c.ri);
+    c.rd = malloc((size_t)threads * c.k * sizeof *c.rd);
+    c.ri = malloc((size_t)threads * c.k * sizeof *c.ri);
     int ret = LENS_OK;
     if (!out->idx || !out->dist || !c.scr || !c.rd || !c.ri) goto oom;
+    size_t md = (size_t)max_degree(ix);
     for (int t = 0; t < threads; t++)
         if (!(c.scr[t].stamp = calloc(ix->s->n, sizeof *c.scr[t].stamp)) ||
-            !(c.scr[t].todo = malloc((size_t)max_degree(ix) * sizeof *c.scr[t].todo)) ||
-            !(c.scr[t].rows = malloc((size_t)max_degree(ix) * sizeof *c.scr[t].rows)) ||
-            !(c.scr[t].dots = malloc((size_t)max_degree(ix) * sizeof *c.scr[t].dots)))
+            !(c.scr[t].todo = malloc(md * sizeof *c.scr[t].todo)) ||
+            !(c.scr[t].rows = malloc(md * sizeof *c.scr[t].rows)) || !(c.scr[t].dots = malloc(md * sizeof *c.scr[t].dots)))
             goto oom;
     lens_pool_run(pool, (int)((q->n + QUERY_BLOCK - 1) / QUERY_BLOCK), query_task, &c);
     if (c.fail) goto oom;

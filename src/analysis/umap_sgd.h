@@ -59,6 +59,38 @@ static inline void sgd_seed(uint32_t s[8], uint64_t stream)
         while (s[l] == 0);
 }
 
+/* One due edge x on the epochs-per-sample schedule: moves its next sample
+ * on and returns how many negative samples it takes now. */
+static inline __attribute__((always_inline)) int sgd_take(const float *eps, float *next, float *next_neg, int64_t x,
+                                                          float ep, float neg_rate)
+{
+    next[x] += eps[x];
+    float epn = eps[x] / neg_rate;
+    int n_neg = (int)((ep - next_neg[x]) / epn);
+    if (n_neg < 0) n_neg = 0;
+    next_neg[x] += (float)n_neg * epn;
+    return n_neg;
+}
+
+/* Transform point i: its random stream and its edges' schedule (w_max is 1,
+ * a membership's largest value, so it does not depend on the other points
+ * of its chunk). */
+static inline __attribute__((always_inline)) void sgd_tr_start(const umap_tr_ctx *c, size_t i, uint32_t rng[8],
+                                                               float *eps, float *next, float *next_neg)
+{
+    const umap_layout_params *p = c->p;
+    int kn = c->k, ne = p->n_epochs;
+    float neg_rate = (float)p->negative_rate;
+    const int32_t *nb = c->nbr + i * kn;
+    const float *w = c->w + i * kn;
+    sgd_seed(rng, umap_stream(p->seed, 40, c->ids ? c->ids[i] : c->first + i, 0));
+    for (int e = 0; e < kn; e++) {
+        eps[e] = (nb[e] >= 0 && w[e] >= 1.0f / (float)ne) ? 1.0f / w[e] : 0;
+        next[e] = eps[e] > 0 ? eps[e] : INFINITY;
+        next_neg[e] = eps[e] / neg_rate;
+    }
+}
+
 /* Rows [r0, r1) of a fit epoch; rows [i0, i1) of a transform. */
 void umap_fit_block_generic(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8]);
 void umap_fit_block_avx2(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8]);
@@ -106,12 +138,7 @@ static inline __attribute__((always_inline)) void SGD_CAT(fit_rows, SGD_SUFFIX)(
             while (mask) {
                 int64_t x = e0 + __builtin_ctz(mask);
                 mask &= mask - 1;
-                float eps = c->eps[x];
-                c->next[x] += eps;
-                float epn = eps / neg_rate;
-                int n_neg = (int)((ep - c->next_neg[x]) / epn);
-                if (n_neg < 0) n_neg = 0;
-                c->next_neg[x] += (float)n_neg * epn;
+                int n_neg = sgd_take(c->eps, c->next, c->next_neg, x, ep, neg_rate);
                 SGD_EDGE(cur, g->col[x], n_neg, c->yp, (uint32_t)g->n, (int64_t)j, rng[0], &k, c->alpha, dim);
             }
         }
@@ -131,19 +158,7 @@ static inline __attribute__((always_inline)) void SGD_CAT(tr_rows, SGD_SUFFIX)(u
     uint32_t rng[SGD_ROWS][8];
     for (size_t g0 = i0; g0 < i1; g0 += SGD_ROWS) {
         int rows = i1 - g0 < SGD_ROWS ? (int)(i1 - g0) : SGD_ROWS;
-        for (int l = 0; l < rows; l++) {
-            size_t i = g0 + l;
-            const int32_t *nb = c->nbr + i * kn;
-            const float *w = c->w + i * kn;
-            sgd_seed(rng[l], umap_stream(p->seed, 40, c->ids ? c->ids[i] : c->first + i, 0));
-            /* w_max is 1 (a membership's largest value), so a point's
-             * schedule does not depend on the other points of its chunk */
-            for (int e = 0; e < kn; e++) {
-                eps[l][e] = (nb[e] >= 0 && w[e] >= 1.0f / (float)ne) ? 1.0f / w[e] : 0;
-                next[l][e] = eps[l][e] > 0 ? eps[l][e] : INFINITY;
-                next_neg[l][e] = eps[l][e] / neg_rate;
-            }
-        }
+        for (int l = 0; l < rows; l++) sgd_tr_start(c, g0 + l, rng[l], eps[l], next[l], next_neg[l]);
         for (int ep = 0; ep < ne; ep++) {
             float alpha = p->alpha * (1.0f - (float)ep / (float)ne), fe = (float)ep;
             for (int l = 0; l < rows; l++)
@@ -152,16 +167,24 @@ static inline __attribute__((always_inline)) void SGD_CAT(tr_rows, SGD_SUFFIX)(u
                     while (mask) {
                         int x = e0 + __builtin_ctz(mask);
                         mask &= mask - 1;
-                        next[l][x] += eps[l][x];
-                        float epn = eps[l][x] / neg_rate;
-                        int n_neg = (int)((fe - next_neg[l][x]) / epn);
-                        if (n_neg < 0) n_neg = 0;
-                        next_neg[l][x] += (float)n_neg * epn;
+                        int n_neg = sgd_take(eps[l], next[l], next_neg[l], x, fe, neg_rate);
                         SGD_EDGE(c->emb + (g0 + l) * dim, c->nbr[(g0 + l) * kn + x], n_neg, c->fit, (uint32_t)c->n_fit,
                                  -1, rng[l], &k, alpha, dim);
                     }
                 }
         }
     }
+}
+
+void SGD_CAT(umap_fit_block, SGD_SUFFIX)(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8])
+{
+    if (c->p->dim == 2) SGD_CAT(fit_rows, SGD_SUFFIX)(c, r0, r1, rng, 2);
+    else SGD_CAT(fit_rows, SGD_SUFFIX)(c, r0, r1, rng, 3);
+}
+
+void SGD_CAT(umap_tr_block, SGD_SUFFIX)(umap_tr_ctx *c, size_t i0, size_t i1)
+{
+    if (c->p->dim == 2) SGD_CAT(tr_rows, SGD_SUFFIX)(c, i0, i1, 2);
+    else SGD_CAT(tr_rows, SGD_SUFFIX)(c, i0, i1, 3);
 }
 #endif

@@ -44,9 +44,10 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
     t->perm = malloc((n ? n : 1) * sizeof *t->perm);
     float *scratch = malloc((size_t)dp * sizeof *scratch);
     uint8_t *side = malloc(n ? n : 1);
+    int32_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
     span *stack = NULL;
     int stack_cap = 0, node_cap = 0, hyp_cap = 0, off_cap = 0, sp = 0;
-    if (!t->perm || !scratch || !side) goto oom;
+    if (!t->perm || !scratch || !side || !tmp) goto oom;
     for (size_t i = 0; i < n; i++) t->perm[i] = (int32_t)i;
     if (grow((void **)&t->nodes, &node_cap, 1, sizeof *t->nodes) || grow((void **)&stack, &stack_cap, 1, sizeof *stack))
         goto oom;
@@ -95,12 +96,9 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
             }
         }
         /* stable partition through the scratch of sides */
-        int32_t *tmp = malloc((size_t)m * sizeof *tmp);
-        if (!tmp) goto oom;
         int32_t a = 0, b = nl;
         for (int32_t i = 0; i < m; i++) tmp[side[i] ? b++ : a++] = t->perm[lo + i];
         memcpy(t->perm + lo, tmp, (size_t)m * sizeof *tmp);
-        free(tmp);
         if (grow((void **)&t->nodes, &node_cap, t->n_nodes + 2, sizeof *t->nodes) ||
             grow((void **)&stack, &stack_cap, sp + 2, sizeof *stack))
             goto oom;
@@ -117,11 +115,13 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
     }
     free(scratch);
     free(side);
+    free(tmp);
     free(stack);
     return LENS_OK;
 oom:
     free(scratch);
     free(side);
+    free(tmp);
     free(stack);
     umap_tree_free(t);
     return LENS_ENOMEM;
