@@ -1,4 +1,4 @@
-/* Byte buffers for checkpoints (internal): a growable writer and a bounds-
+/* Byte buffers (internal): a growable writer (checkpoints, lists of strings) and a bounds-
  * checked reader. Values are stored in host byte order, since a checkpoint
  * is only ever read back by the machine that wrote it. */
 #ifndef LENS_BASE_BUF_H

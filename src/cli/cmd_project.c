@@ -1,14 +1,11 @@
 /* lens project: a 2-D or 3-D UMAP map of embeddings (or of texts, embedded
  * first), written as CSV rows id,x,y[,z] in input order. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "lens/escape.h"
 #include "lens/io.h"
 #include "lens/model.h"
 #include "lens/project.h"

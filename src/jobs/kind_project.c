@@ -1,9 +1,7 @@
 /* The "project" job kind: a UMAP map of embeddings or texts (lens/project.h)
  * into the job's out/projection.csv. UMAP keeps no checkpoint: a paused or
  * retried projection starts again from its input. */
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../base/fs.h"

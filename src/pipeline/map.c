@@ -73,18 +73,6 @@ int lens_map_sync(job *j, lens_error *err)
     return LENS_OK;
 }
 
-typedef struct {
-    const float *x;
-    int dim;
-} rows_ctx;
-
-static int rows(void *ctx, size_t first, size_t count, float *out, lens_error *err)
-{
-    const rows_ctx *r = ctx;
-    memcpy(out, r->x + first * (size_t)r->dim, count * (size_t)r->dim * sizeof *out);
-    return 0;
-}
-
 /* Loads map.meta into j->map (arrays by row). */
 static int load_meta(job *j, lens_error *err)
 {
@@ -148,8 +136,7 @@ int lens_map_finish(job *j, lens_error *err)
     uo.metric = LENS_UMAP_COSINE;
     uo.threads = j->o->threads;
     uo.stop = j->o->stop;
-    rows_ctx rc_ = {.x = x, .dim = j->dim};
-    if (!rc) rc = lens_umap_run_rows(rows, &rc_, n, j->dim, &uo, j->map.xy, err);
+    if (!rc) rc = lens_umap_run(x, n, j->dim, &uo, j->map.xy, err);
     munmap(x, n * (size_t)j->dim * sizeof *x);
     if (rc) return lens_error_wrap(err, "map");
 

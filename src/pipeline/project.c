@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
 #include "lens/escape.h"
 
 #define CHUNK 2048 /* texts per encoder call */
@@ -17,43 +18,13 @@ static int ends_with(const char *s, const char *x)
     return n >= m && strcmp(s + n - m, x) == 0;
 }
 
-/* ids of text rows, one buffer */
-typedef struct {
-    char *buf;
-    size_t len, cap, *off, n, n_cap;
-} strings;
-
-static int strings_add(strings *s, const char *x, size_t n)
-{
-    if (s->n == s->n_cap) {
-        size_t c = s->n_cap ? s->n_cap * 2 : 4096;
-        size_t *o = realloc(s->off, c * sizeof *o);
-        if (!o) return -1;
-        s->off = o;
-        s->n_cap = c;
-    }
-    if (s->len + n + 1 > s->cap) {
-        size_t c = s->cap ? s->cap : 1 << 16;
-        while (c < s->len + n + 1) c *= 2;
-        char *b = realloc(s->buf, c);
-        if (!b) return -1;
-        s->buf = b;
-        s->cap = c;
-    }
-    s->off[s->n++] = s->len;
-    memcpy(s->buf + s->len, x, n);
-    s->buf[s->len + n] = '\0';
-    s->len += n + 1;
-    return 0;
-}
-
 static void report(const lens_project_opts *o, const char *phase, size_t rows, double f)
 {
     if (o->progress) o->progress(o->ctx, phase, rows, f);
 }
 
-/* Embeds every text of the input: x[n][dim], ids when id_field is set. */
-static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *dim, strings *ids, lens_error *err)
+/* Embeds every text of the input: x[n][dim], ids (NUL-ended, in row order) when id_field is set. */
+static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *dim, lens_wbuf *ids, lens_error *err)
 {
     lens_reader *rd = NULL;
     lens_model *own = NULL;
@@ -77,7 +48,8 @@ static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *di
         int r = 0;
         while (k < CHUNK && (r = lens_reader_next(rd, &t, &len, &id, err)) == 1) {
             free(batch[k]);
-            if (!(batch[k] = strndup(t, len)) || (o->texts.id_field && strings_add(ids, id, strlen(id)))) {
+            if (o->texts.id_field) lens_wbuf_put(ids, id, strlen(id) + 1);
+            if (!(batch[k] = strndup(t, len)) || ids->oom) {
                 r = lens_error_set(err, LENS_ENOMEM, "out of memory");
                 break;
             }
@@ -146,7 +118,7 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
     float *x = NULL, *y = NULL;
     size_t n = 0, cols = 0;
     int dim = 0, rc, texts = !ends_with(o->input, ".npy");
-    strings ids = {0};
+    lens_wbuf ids = {0};
     if (!texts) {
         rc = lens_npy_read_f32(o->input, &x, &n, &cols, err);
         if (!rc && (cols == 0 || cols > 1 << 20))
@@ -173,8 +145,9 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
     if (!rc && !(f = fopen(tmp, "w"))) rc = lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
     if (!rc) {
         fputs(nc == 3 ? "id,x,y,z\n" : "id,x,y\n", f);
-        for (size_t i = 0; i < n; i++) {
-            if (o->texts.id_field && ids.n == n) lens_csv_field(f, ids.buf + ids.off[i]);
+        const char *id = (const char *)ids.p;
+        for (size_t i = 0; i < n; i++, id += id ? strlen(id) + 1 : 0) {
+            if (id) lens_csv_field(f, id);
             else fprintf(f, "%zu", i);
             for (int c = 0; c < nc; c++) fprintf(f, ",%.7g", y[i * nc + c]);
             fputc('\n', f);
@@ -190,7 +163,6 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
     st->dim = dim;
     free(x);
     free(y);
-    free(ids.buf);
-    free(ids.off);
+    lens_wbuf_free(&ids);
     return rc;
 }
