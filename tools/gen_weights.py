@@ -11,7 +11,7 @@ activations), because reduced-precision (int8 / bf16) paths are judged against i
 
 Output is deterministic byte for byte for a given (seed, geometry, dtype).  numpy only.
 The tokenizer and sentence-transformers configs are copied from
-$LENS_SHARED/models/all-MiniLM-L6-v2 (LENS_SHARED defaults to <repo>/../shared).
+models/all-MiniLM-L6-v2 (vendored in the repository; Apache-2.0).
 """
 import argparse
 import json
@@ -23,8 +23,7 @@ import sys
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("LENS_SHARED", os.path.join(REPO, "..", "shared"))
-SRC_MODEL = os.path.join(SHARED, "models", "all-MiniLM-L6-v2")
+SRC_MODEL = os.path.join(REPO, "models", "all-MiniLM-L6-v2")
 
 COPY_FILES = ["vocab.txt", "tokenizer.json", "tokenizer_config.json",
               "special_tokens_map.json", "sentence_bert_config.json", "modules.json",
@@ -309,7 +308,7 @@ def main():
     args = ap.parse_args()
 
     if not os.path.isdir(SRC_MODEL):
-        sys.exit("gen_weights: %s not found (set LENS_SHARED)" % SRC_MODEL)
+        sys.exit("gen_weights: %s not found" % SRC_MODEL)
     with open(os.path.join(SRC_MODEL, "config.json")) as f:
         cfg = json.load(f)
     if args.geometry == "small":

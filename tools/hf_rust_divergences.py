@@ -24,8 +24,7 @@ import sys
 import unicodedata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("LENS_SHARED", os.path.join(ROOT, "..", "shared"))
-VOCAB = os.path.join(SHARED, "models", "all-MiniLM-L6-v2", "vocab.txt")
+VOCAB = os.path.join(ROOT, "models", "all-MiniLM-L6-v2", "vocab.txt")
 ADDED = {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103}
 WS = set("\t\n\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {chr(c) for c in range(0x2000, 0x200B)}
 

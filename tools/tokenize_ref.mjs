@@ -13,8 +13,7 @@
 // dropping the final [SEP].
 //
 // The tokenizer is loaded strictly offline from
-// $LENS_SHARED/models/all-MiniLM-L6-v2/{tokenizer.json,tokenizer_config.json}
-// (LENS_SHARED defaults to <repo root>/../shared).
+// models/all-MiniLM-L6-v2/{tokenizer.json,tokenizer_config.json} (vendored).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -53,8 +52,7 @@ if (positional.length !== 2) usage();
 const [inPath, outPath] = positional;
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = process.env.LENS_SHARED || path.join(repoRoot, '..', 'shared');
-const modelDir = path.join(shared, 'models', 'all-MiniLM-L6-v2');
+const modelDir = path.join(repoRoot, 'models', 'all-MiniLM-L6-v2');
 const tokenizerJSON = JSON.parse(fs.readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8'));
 const tokenizerConfig = JSON.parse(fs.readFileSync(path.join(modelDir, 'tokenizer_config.json'), 'utf8'));
 
