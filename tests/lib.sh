@@ -1,8 +1,11 @@
 # Helpers for the shell end-to-end tests; source it after setting $work.
+# Sets ROOT (the repository) and THEMES (the bundled steamLens themes.json).
 #   check WHAT cmd...             passes when cmd succeeds
 #   expect_error WHAT NEEDLE cmd...  non-zero exit and one stderr line containing NEEDLE
 #   finish NAME                   prints "NAME: N passed, N failed", fails if any failed
 PY=/usr/bin/python3 # Debian's python (numpy, csv), not a pyenv one first on PATH
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+THEMES=$ROOT/data/themes/steamlens_game_themes.json
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
@@ -20,17 +23,18 @@ finish() {
 }
 
 # steam_sample OUT.csv OTHERS: 1,500 real reviews of the five games
-# steamLens's themes.json covers plus OTHERS reviews of other games (all
-# languages; seeded, sorted by review id), cut from the shared corpus
+# steamLens's themes.json covers plus OTHERS (at most 586) reviews of other
+# games (all languages; seeded, sorted by review id), cut from the bundled
+# data/sample
 steam_sample() {
-    $PY - "$SHARED/data/steam/steam_reviews_willyuft.csv.xz" "$1" "$2" <<'PY'
-import csv, lzma, random, sys
+    $PY - "$ROOT/data/sample/steam_reviews_sample.csv.zst" "$1" "$2" <<'PY'
+import csv, io, random, subprocess, sys
 csv.field_size_limit(1 << 30)
 themed = {"391540", "1794680", "239030", "367520", "504230"}
 a, b = [], []
-with lzma.open(sys.argv[1], "rt", encoding="utf-8", newline="") as f:
-    for r in csv.DictReader(f):
-        (a if r["app_id"] in themed else b).append(r)
+text = subprocess.run(["zstd", "-dcq", sys.argv[1]], check=True, capture_output=True).stdout.decode("utf-8")
+for r in csv.DictReader(io.StringIO(text, newline="")):
+    (a if r["app_id"] in themed else b).append(r)
 rng = random.Random(7)
 rows = rng.sample(a, 1500) + (rng.sample(b, int(sys.argv[3])) if int(sys.argv[3]) else [])
 rows.sort(key=lambda r: r["recommendationid"])

@@ -4,17 +4,15 @@
 # path give the CLI's outputs, pause/resume/cancel/delete, retries, a
 # SIGKILLed server resumes its job to identical outputs, auth, limits,
 # 4xx errors with JSON bodies, 503 when the queue is full, metrics.
-# usage: tests/test_serve.sh LENS MODELS_DIR SHARED_DIR
+# usage: tests/test_serve.sh LENS MODELS_DIR
 set -uo pipefail
-LENS=$1 MODELS=$2 SHARED=$3
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-THEMES=$SHARED/data/themes/steamlens_game_themes.json
-STATIC=$ROOT/models/steam-static
+LENS=$1 MODELS=$2
 SLOW=("--model" "$MODELS/minilm-gen" "--precision" "int8")
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 $p 2>/dev/null; done; rm -rf "$work"' EXIT
 source "$(dirname "$0")/lib.sh"
+STATIC=$ROOT/models/steam-static
 
 # start NAME ARGS...: lens serve on a free port; sets $url and $pid
 start() { start_serve "$@"; }

@@ -6,11 +6,9 @@
 # bearer-token field. Starts two servers on free ports with temporary data
 # directories: the bundled static model (fast, with a token) and the
 # generated MiniLM in int8 (slow enough to pause).
-# usage: tests/test_ui.sh LENS MODELS_DIR SHARED_DIR
+# usage: tests/test_ui.sh LENS MODELS_DIR
 set -uo pipefail
-LENS=$1 MODELS=$2 SHARED=$3
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-THEMES=$SHARED/data/themes/steamlens_game_themes.json
+LENS=$1 MODELS=$2
 TOKEN=ui-test-token-$$
 work=$(mktemp -d)
 pids=()
