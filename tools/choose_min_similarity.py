@@ -21,11 +21,12 @@ import subprocess
 import sys
 import tempfile
 
+import shared_data
+
 csv.field_size_limit(1 << 30)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("LENS_SHARED", os.path.join(ROOT, "..", "shared"))
-THEMES = os.path.join(SHARED, "data/themes/steamlens_game_themes.json")
-DATA = os.path.join(SHARED, "data/steam/steam_reviews_willyuft.csv.xz")
+THEMES = os.path.join(ROOT, "data/themes/steamlens_game_themes.json")
+DATA = shared_data.need(shared_data.STEAM)
 PERCENTILE = 5
 
 

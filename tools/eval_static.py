@@ -10,8 +10,7 @@
    counted as unknown and left out.
 
 usage: tools/eval_static.py [--model DIR] [--lens BIN] [--themes JSON]
-defaults: models/steam-static, build/lens, $LENS_SHARED/data/themes/steamlens_game_themes.json
-(LENS_SHARED defaults to <repo>/../shared)
+defaults: models/steam-static, build/lens, data/themes/steamlens_game_themes.json
 """
 import argparse
 import json
@@ -24,7 +23,6 @@ import tempfile
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("LENS_SHARED", os.path.join(REPO, "..", "shared"))
 
 PROBES = ["graphics", "bug", "multiplayer", "story", "price", "music", "controls", "crash",
           "servers", "boring", "fun", "devs", "grind", "dlc", "optimization", "coop"]
@@ -126,7 +124,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=os.path.join(REPO, "models", "steam-static"))
     ap.add_argument("--lens", default=os.path.join(REPO, "build", "lens"))
-    ap.add_argument("--themes", default=os.path.join(SHARED, "data", "themes", "steamlens_game_themes.json"))
+    ap.add_argument("--themes", default=os.path.join(REPO, "data", "themes", "steamlens_game_themes.json"))
     a = ap.parse_args()
     words, vec = load_model(a.model)
     print(f"model {os.path.basename(os.path.normpath(a.model))}: {len(words)} words x {vec.shape[1]} dims")

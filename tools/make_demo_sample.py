@@ -12,14 +12,15 @@ import os
 import random
 import sys
 
+import shared_data
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.environ.get("LENS_SHARED", os.path.join(ROOT, "..", "shared"))
 THEMED = ["391540", "1794680", "239030", "367520", "504230"]
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "data/sample/steam_reviews_sample.csv")
 cols = ["app_id", "app_name", "recommendationid", "language", "review", "voted_up", "timestamp_created"]
 csv.field_size_limit(1 << 30)
 per_game, other, spanish = {g: [] for g in THEMED}, [], []
-with lzma.open(os.path.join(SHARED, "data/steam/steam_reviews_willyuft.csv.xz"), "rt", encoding="utf-8", newline="") as f:
+with lzma.open(shared_data.need(shared_data.STEAM), "rt", encoding="utf-8", newline="") as f:
     for r in csv.DictReader(f):
         if r["language"] == "english" and r["app_id"] in per_game:
             per_game[r["app_id"]].append(r)

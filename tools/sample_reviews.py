@@ -29,16 +29,14 @@ import random
 import re
 import sys
 
+import shared_data
+
 SEED_COVERAGE = 20240601
 SEED_SAMPLE_2K = 77123
 N_COVERAGE = 20000
 N_SAMPLE_2K = 2000
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def shared_dir():
-    return os.environ.get("LENS_SHARED") or os.path.join(REPO_ROOT, "..", "shared")
 
 
 # --------------------------------------------------------------------------
@@ -328,9 +326,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reviews-out", default=os.path.join(REPO_ROOT, "tests", "fixtures", "tokenizer_reviews.jsonl"))
     ap.add_argument("--sample-out", default=os.path.join(REPO_ROOT, "tests", "fixtures", "reviews_2k.jsonl"))
-    ap.add_argument("--csv", default=os.path.join(shared_dir(), "data", "steam", "steam_reviews_willyuft.csv.xz"))
+    ap.add_argument("--csv", default=os.path.join(shared_data.SHARED, shared_data.STEAM))
     args = ap.parse_args()
 
+    if args.csv == os.path.join(shared_data.SHARED, shared_data.STEAM):
+        shared_data.need(shared_data.STEAM)
     rows = load_reviews(args.csv)
     print(f"loaded {len(rows)} reviews from {os.path.basename(args.csv)}", file=sys.stderr)
 

@@ -5,18 +5,17 @@
 # folder's README.md.
 #
 # usage: tools/train_static_model.sh [OUT_DIR]     (default models/steam-static)
-# env:   LENS_SHARED (default <repo>/../shared), LENS (default build/lens),
+# env:   LENS_SHARED (default <repo>/../shared: where the Steam corpus is), LENS (default build/lens),
 #        THREADS (default 1; more is faster but not bit-exact)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SHARED=${LENS_SHARED:-$ROOT/../shared}
 LENS=${LENS:-$ROOT/build/lens}
 OUT=${1:-$ROOT/models/steam-static}
 THREADS=${THREADS:-1}
-DATA=$SHARED/data/steam/steam_reviews_willyuft.csv.xz
 
 [ -x "$LENS" ] || { echo "$LENS not found: cmake -S . -B build && cmake --build build -j" >&2; exit 1; }
-[ -r "$DATA" ] || { echo "$DATA not found: set LENS_SHARED" >&2; exit 1; }
+root=$ROOT && . "$ROOT/bench/shared.sh" && need_shared data/steam/steam_reviews_willyuft.csv.xz
+DATA=$shared/data/steam/steam_reviews_willyuft.csv.xz
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM

@@ -11,12 +11,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-shared=${LENS_SHARED:-$root/../shared}
+source "$root/bench/shared.sh"
+need_shared data/steam/steam_reviews_willyuft.csv.xz
 out=build/bench/analyze
 mkdir -p "$out"
 tests/gen_models.sh build/models
 input=$out/reviews.csv
-/usr/bin/python3 - "$shared/data/steam/steam_reviews_willyuft.csv.xz" "$shared/data/themes/steamlens_game_themes.json" "$input" "${ALL:-0}" <<'PY'
+/usr/bin/python3 - "$shared/data/steam/steam_reviews_willyuft.csv.xz" "data/themes/steamlens_game_themes.json" "$input" "${ALL:-0}" <<'PY'
 import csv, json, lzma, sys
 csv.field_size_limit(1 << 30)
 themes = json.load(open(sys.argv[2]))
@@ -26,10 +27,10 @@ with lzma.open(sys.argv[1], "rt", encoding="utf-8", newline="") as f, open(sys.a
     for row in r:
         if keep_all or row["app_id"] in themes: w.writerow(row)
 PY
-themes=$shared/data/themes/steamlens_game_themes.json
+themes=data/themes/steamlens_game_themes.json
 if [[ ${ALL:-0} == 1 ]]; then
     themes=$out/all_themes.json
-    /usr/bin/python3 - "$input" "$shared/data/themes/steamlens_game_themes.json" "$themes" <<'PY'
+    /usr/bin/python3 - "$input" "data/themes/steamlens_game_themes.json" "$themes" <<'PY'
 import csv, json, sys
 csv.field_size_limit(1 << 30)
 seed = json.load(open(sys.argv[2]))

@@ -7,7 +7,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-shared=${LENS_SHARED:-$root/../shared}
+source "$root/bench/shared.sh"
+need_shared data/steam/steam_reviews_willyuft.csv.xz data/text/sst2_dev.tsv data/text/uci_amazon_cells_labelled.txt data/text/uci_imdb_labelled.txt data/text/uci_yelp_labelled.txt
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --target bench_sentiment -j"$(nproc)" >/dev/null
 text=$shared/data/text

@@ -10,7 +10,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-shared=${LENS_SHARED:-$root/../shared}
+source "$root/bench/shared.sh"
 PY=/usr/bin/python3
 here=tools/umap_quality
 out=build/umap_quality
@@ -22,6 +22,7 @@ $PY -c 'import sklearn' 2>/dev/null || { echo "needs python3-sklearn (apt-get in
 
 [[ -s $out/digits.npy ]] || $PY $here/make_data.py digits "$out/digits.npy"
 if [[ ! -s $out/reviews10k.npy ]]; then
+    need_shared data/steam/steam_reviews_willyuft.csv.xz
     [[ -s $out/steam_reviews.csv ]] || xz -dc "$shared/data/steam/steam_reviews_willyuft.csv.xz" > "$out/steam_reviews.csv"
     $PY $here/make_data.py reviews "$out/steam_reviews.csv" "$out/reviews10k.csv" 10000
     build/lens embed --model models/steam-static --column review "$out/reviews10k.csv" -o "$out/reviews10k.npy" 2>/dev/null
