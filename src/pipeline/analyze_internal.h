@@ -86,14 +86,16 @@ typedef struct {
 
 /* checkpoint.c: open restores the job from out_dir's checkpoint when there
  * is one for it (j->resumed) and opens assignments.csv.tmp; commit records a
- * finished chunk; close(finished) removes the checkpoint. */
+ * finished chunk; close(finished) removes the checkpoint (an error only when
+ * finished and it cannot). */
 int lens_ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err);
 int lens_ckpt_commit(job *j, lens_error *err);
-void lens_ckpt_close(job *j, int finished);
+int lens_ckpt_close(job *j, int finished, lens_error *err);
 
 /* map.c: --map */
 int lens_map_open(job *j, lens_error *err);
-void lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e);
+int lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e,
+                 lens_error *err);
 int lens_map_sync(job *j, lens_error *err);
 int lens_map_finish(job *j, lens_error *err);
 void lens_map_html(job *j, FILE *f, int app);
