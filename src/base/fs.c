@@ -105,7 +105,8 @@ static int beside(const char *path, char *tmp, size_t cap, int (*make)(const cha
 }
 
 struct lens_afile {
-    FILE *f;
+    FILE *f;      /* NULL once finished */
+    int finished; /* 1: synced and closed, a whole temporary; -1: failed, removed */
     char path[4096], tmp[4200];
 };
 
@@ -140,8 +141,10 @@ int lens_afile_open(lens_afile **out, const char *path, lens_error *err)
 
 FILE *lens_afile_stream(lens_afile *a) { return a->f; }
 
-int lens_afile_commit(lens_afile *a, lens_error *err)
+int lens_afile_finish(lens_afile *a, lens_error *err)
 {
+    if (a->finished > 0) return LENS_OK;
+    if (a->finished < 0) return lens_error_set(err, LENS_EIO, "cannot write %s: failed before", a->path);
     /* a failed write leaves errno set, and so does flushing what is left */
     int e = 0;
     if (fflush(a->f) != 0) e = errno;
@@ -149,14 +152,23 @@ int lens_afile_commit(lens_afile *a, lens_error *err)
     if (!e && fsync(fileno(a->f)) != 0) e = errno;
     if (fclose(a->f) != 0 && !e) e = errno;
     a->f = NULL;
-    if (!e && rename(a->tmp, a->path) != 0) e = errno;
-    int rc = LENS_OK;
     if (e) {
         unlink(a->tmp);
-        rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", a->path, strerror(e));
-    } else {
-        rc = sync_parent(a->path, err);
+        a->finished = -1;
+        return lens_error_set(err, LENS_EIO, "cannot write %s: %s", a->path, strerror(e));
     }
+    a->finished = 1;
+    return LENS_OK;
+}
+
+int lens_afile_commit(lens_afile *a, lens_error *err)
+{
+    int rc = lens_afile_finish(a, err);
+    if (!rc && rename(a->tmp, a->path) != 0) {
+        rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", a->path, strerror(errno));
+        unlink(a->tmp);
+    }
+    if (!rc) rc = sync_parent(a->path, err);
     free(a);
     return rc;
 }
@@ -165,7 +177,7 @@ void lens_afile_abort(lens_afile *a)
 {
     if (!a) return;
     if (a->f) fclose(a->f);
-    unlink(a->tmp);
+    if (a->finished >= 0) unlink(a->tmp);
     free(a);
 }
 

@@ -15,14 +15,18 @@ int lens_is_file(const char *path);
 
 /* Writing a file whole or not at all, the one way lens writes its outputs.
  * open creates a temporary file beside path (path.tmp-PID-N); write through
- * lens_afile_stream. commit checks that every write succeeded (ferror, fflush,
- * fclose), fsyncs the file, renames it over path and fsyncs the directory, so
- * a failure, a kill or a power loss leaves either the old path or the new
- * one, never a part; on failure it removes the temporary and the error names
- * path. abort removes the temporary. Both free a; abort(NULL) is a no-op. */
+ * lens_afile_stream. finish checks that every write succeeded (fflush,
+ * ferror, fclose) and fsyncs the file, which stays a temporary: a job that
+ * writes several files finishes them all before it puts any in place.
+ * commit finishes (if not yet), renames the file over path and fsyncs the
+ * directory, so a failure, a kill or a power loss leaves either the old path
+ * or the new one, never a part. A failure removes the temporary and the
+ * error names path. commit and abort free a; abort removes the temporary;
+ * abort(NULL) is a no-op. */
 typedef struct lens_afile lens_afile;
 int lens_afile_open(lens_afile **out, const char *path, lens_error *err);
 FILE *lens_afile_stream(lens_afile *a);
+int lens_afile_finish(lens_afile *a, lens_error *err);
 int lens_afile_commit(lens_afile *a, lens_error *err);
 void lens_afile_abort(lens_afile *a);
 

@@ -530,15 +530,22 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     if (j.assign && fclose(j.assign) != 0 && !rc)
         rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", j.assign_tmp, strerror(errno));
     j.assign = NULL;
-    /* link, not rename: assignments.csv.tmp stays whole until the checkpoint
-     * is gone, so a kill from here on can still resume. Every output is
-     * synced (data and directory entry) before the checkpoint goes, so a
-     * power loss cannot take both. */
-    if (!rc) rc = lens_link_replace(j.assign_tmp, assign_path, err);
     if (!rc && o->map) rc = lens_map_finish(&j, err);
     if (!rc && o->quotes > 0) rc = lens_write_summaries(&j, o->out_dir, err);
     if (!rc) rc = lens_write_reports(&j, o->out_dir, err);
     if (!rc) rc = lens_write_html(&j, o->out_dir, err);
+    /* Every output is written and synced: now they go in place, so a
+     * failure before here (a full disk) leaves the earlier outputs as they
+     * were. assignments.csv is linked, not renamed: assignments.csv.tmp
+     * stays whole until the checkpoint is gone, so a kill from here on can
+     * still resume; and the checkpoint goes only after every output's name
+     * is synced too, so a power loss cannot take both. */
+    if (!rc) rc = lens_link_replace(j.assign_tmp, assign_path, err);
+    for (int i = 0; i < j.n_outs; i++) {
+        if (!rc) rc = lens_afile_commit(j.outs[i], err);
+        else lens_afile_abort(j.outs[i]);
+    }
+    j.n_outs = 0;
     lens_map_free(&j);
     int closed = lens_ckpt_close(&j, rc == 0, err);
     if (!rc && !(rc = closed)) unlink(j.assign_tmp); /* a checkpoint that stays keeps what it counts on */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "../base/buf.h"
+#include "../base/fs.h"
 #include "../text/sentences.h"
 #include "lens/analyze.h"
 #include "lens/escape.h"
@@ -67,6 +68,9 @@ typedef struct {
     FILE *map_emb, *map_meta;
     uint64_t map_emb_len, map_meta_len;
     lens_map_points map;
+    /* outputs written and synced, put in place together at the end */
+    lens_afile *outs[8];
+    int n_outs;
     app_agg *agg;
     unknown_app *unknown;
     int n_unknown, cap_unknown;
@@ -102,7 +106,10 @@ void lens_map_html(job *j, FILE *f, int app);
 void lens_map_free(job *j);
 extern const char *lens_map_script;
 
-/* report.c */
+/* report.c: each output is finished (synced, still a temporary) and kept
+ * in j->outs by lens_output_ready; analyze puts them all in place when every
+ * one is ready, so a failure leaves the earlier set of outputs whole */
+int lens_output_ready(job *j, lens_afile *af, lens_error *err);
 int lens_write_reports(job *j, const char *dir, lens_error *err);
 int lens_write_summaries(job *j, const char *dir, lens_error *err);
 int lens_write_html(job *j, const char *dir, lens_error *err);

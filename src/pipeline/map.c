@@ -165,7 +165,7 @@ int lens_map_finish(job *j, lens_error *err)
         lens_csv_field(f, (int)j->map.theme[i] < app->n_themes ? app->themes[j->map.theme[i]].name : "unassigned");
         fprintf(f, ",%s,%.5f,%.5f\n", j->map.up[i] ? "positive" : "negative", j->map.xy[2 * i], j->map.xy[2 * i + 1]);
     }
-    return lens_afile_commit(af, err);
+    return lens_output_ready(j, af, err);
 }
 
 void lens_map_free(job *j)

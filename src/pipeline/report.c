@@ -8,6 +8,19 @@
 #include "../base/fs.h"
 #include "analyze_internal.h"
 
+int lens_output_ready(job *j, lens_afile *af, lens_error *err)
+{
+    int rc = lens_afile_finish(af, err);
+    if (!rc && j->n_outs == (int)(sizeof j->outs / sizeof *j->outs))
+        rc = lens_error_set(err, LENS_EINVAL, "analyze: too many outputs");
+    if (rc) {
+        lens_afile_abort(af);
+        return rc;
+    }
+    j->outs[j->n_outs++] = af;
+    return LENS_OK;
+}
+
 int lens_write_reports(job *j, const char *dir, lens_error *err)
 {
     char path[4200];
@@ -33,7 +46,7 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
             else fputs("\n", f);
         }
     }
-    if ((rc = lens_afile_commit(af, err))) return rc;
+    if ((rc = lens_output_ready(j, af, err))) return rc;
 
     snprintf(path, sizeof path, "%s/report.json", dir);
     if ((rc = lens_afile_open(&af, path, err))) return rc;
@@ -98,7 +111,7 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
         fputs("]}", f);
     }
     fputs("\n  ]\n}\n", f);
-    return lens_afile_commit(af, err);
+    return lens_output_ready(j, af, err);
 }
 
 int lens_write_summaries(job *j, const char *dir, lens_error *err)
@@ -136,6 +149,6 @@ int lens_write_summaries(job *j, const char *dir, lens_error *err)
                 }
             }
     }
-    return lens_afile_commit(af, err);
+    return lens_output_ready(j, af, err);
 }
 

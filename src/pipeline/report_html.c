@@ -161,5 +161,5 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
     fputs("</main>", f);
     if (j->map.xy) fputs(lens_map_script, f);
     fputs("</body></html>\n", f);
-    return lens_afile_commit(af, err);
+    return lens_output_ready(j, af, err);
 }
