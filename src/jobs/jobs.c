@@ -208,7 +208,7 @@ static void *worker(void *arg)
         const job_kind *k = kind_of(e->kind);
         e->state = LENS_JOB_RUNNING;
         if (!e->started) e->started = lens_wall_now();
-        e->stop = 0;
+        atomic_store(&e->stop, 0);
         e->stop_reason = STOP_NONE;
         e->eta = -1;
         touch(j, e);
@@ -243,7 +243,7 @@ static void *worker(void *arg)
                 e->not_before = lens_wall_now() + j->o.retry_base_s * pow(2, e->attempts - 1);
             }
         }
-        e->stop = 0;
+        atomic_store(&e->stop, 0);
         touch(j, e);
     }
     pthread_mutex_unlock(&j->mu);
@@ -300,7 +300,7 @@ void lens_jobs_close(lens_jobs *j)
     for (int i = 0; i < j->n; i++)
         if (j->jobs[i]->state == LENS_JOB_RUNNING) {
             j->jobs[i]->stop_reason = STOP_SHUTDOWN;
-            j->jobs[i]->stop = 1;
+            atomic_store(&j->jobs[i]->stop, 1);
         }
     pthread_cond_broadcast(&j->wake);
     pthread_cond_broadcast(&j->changed);
@@ -443,7 +443,7 @@ static int control(lens_jobs *j, const char *id, int what, lens_error *err)
     } else if (what == 0 && !finished_state(e->state)) {
         if (e->state == LENS_JOB_RUNNING) {
             e->stop_reason = STOP_CANCEL; /* the worker sets the state at the job's next chunk */
-            e->stop = 1;
+            atomic_store(&e->stop, 1);
         } else {
             e->state = LENS_JOB_CANCELLED;
             e->finished = lens_wall_now();
@@ -452,7 +452,7 @@ static int control(lens_jobs *j, const char *id, int what, lens_error *err)
     } else if (what == 1 && (e->state == LENS_JOB_RUNNING || e->state == LENS_JOB_QUEUED)) {
         if (e->state == LENS_JOB_RUNNING) {
             e->stop_reason = STOP_PAUSE;
-            e->stop = 1;
+            atomic_store(&e->stop, 1);
         } else {
             e->state = LENS_JOB_PAUSED;
             touch(j, e);
@@ -483,7 +483,7 @@ int lens_jobs_delete(lens_jobs *j, const char *id, lens_error *err)
     }
     if (e->state == LENS_JOB_RUNNING) {
         e->stop_reason = STOP_DELETE;
-        e->stop = 1;
+        atomic_store(&e->stop, 1);
         while (find(j, id) == e && e->state == LENS_JOB_RUNNING) pthread_cond_wait(&j->changed, &j->mu);
     }
     if (find(j, id) == e) remove_entry(j, e);

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "lens/jobs.h"
 
@@ -21,8 +22,9 @@ typedef struct job_entry {
     /* progress */
     uint64_t processed, total, chunk, chunks;
     double percent, eta, phases[PHASES];
-    /* control: stop is what a running job polls; reason says why */
-    volatile int stop;
+    /* control: stop is what a running job polls (from its own threads);
+     * reason says why */
+    atomic_int stop;
     int stop_reason;
     uint64_t ver; /* bumped on every change, for waiters */
 } job_entry;
