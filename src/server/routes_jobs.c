@@ -224,7 +224,8 @@ static enum MHD_Result submit(lens_server *s, struct MHD_Connection *c, lens_req
     if (lens_jobs_submit(s->jobs, id, kind, params, &err)) {
         hide_job_dir(err.msg, id);
         lens_jobs_discard(s->jobs, id);
-        return lens_reply_error(c, r, lens_http_status(err.code) == 500 ? 500 : 400, "%s", err.msg);
+        int st = lens_http_status(err.code); /* a store that cannot take the job: 5xx */
+        return lens_reply_error(c, r, st >= 500 ? st : 400, "%s", err.msg);
     }
     return lens_reply_json(c, r, 202, json_pack("{ssss}", "id", id, "state", "queued"));
 }
@@ -468,7 +469,7 @@ enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_r
         int rc = rest[1] == 'c' ? lens_jobs_cancel(s->jobs, jid, &err)
                : rest[1] == 'p' ? lens_jobs_pause(s->jobs, jid, &err)
                                 : lens_jobs_resume(s->jobs, jid, &err);
-        if (rc) return lens_reply_error(c, r, rc == LENS_ENOTFOUND ? 404 : 409, "%s", err.msg);
+        if (rc) return lens_reply_error(c, r, rc == LENS_EINVAL ? 409 : lens_http_status(rc), "%s", err.msg);
         json_t *j = lens_jobs_get(s->jobs, jid);
         return j ? lens_reply_json(c, r, 202, j) : lens_reply_error(c, r, 404, "no job %s", jid);
     }
