@@ -329,7 +329,14 @@ static inline void axpy(float *y, float g, const float *x, int n)
     for (int i = 0; i < n; i++) y[i] += g * x[i];
 }
 
-/* Skip-gram updates for one (subsampled) text: word2vec's inner loop. */
+/* Skip-gram updates for one (subsampled) text: word2vec's inner loop.
+ * With several threads they update the shared rows without locks, as
+ * word2vec does ("Hogwild!", Recht et al. 2011): an update now and then
+ * lost to another thread's costs nothing SGD notices. That is a data race
+ * by design, the one ThreadSanitizer is told to pass over
+ * (tests/tsan.supp); a lock per row made two threads slower than one, and
+ * one thread, which the shipped model used, gives the same bytes every
+ * run. */
 static void skipgram(trainer *tr, const uint32_t *sen, size_t n, float *neu1e, float alpha, uint64_t *rngp)
 {
     const int D = tr->D, window = tr->window;
