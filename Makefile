@@ -1,9 +1,10 @@
 # lens — two entry points for a fresh Debian 12 machine:
 #   make demo   install missing packages, build Release, embed the bundled sample
-#   make test   build and run every test (also unit tests under ASan+UBSan)
+#   make test   build and run every test (also unit tests under ASan+UBSan,
+#               threaded ones under TSan)
 JOBS ?= $(shell nproc)
 
-.PHONY: all build demo test bench asan clean
+.PHONY: all build demo test bench asan tsan clean
 all: build
 
 build:
@@ -16,10 +17,15 @@ asan:
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLENS_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 
+tsan:
+	@scripts/bootstrap.sh
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLENS_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j$(JOBS)
+
 demo: build
 	@scripts/demo.sh
 
-test: build asan
+test: build asan tsan
 	@scripts/run_tests.sh
 
 bench: build
@@ -27,4 +33,4 @@ bench: build
 	@bench/encoder/run.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
