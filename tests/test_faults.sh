@@ -80,6 +80,42 @@ fails "project over a size limit" "cannot write $work/p.csv" "File too large" --
 check "...keeps the earlier projection" cmp -s "$work/p.csv" "$work/p-before.csv"
 check "...no temporary left" no_temps "$work"
 
+# ---------------------------------------------------------------- model pull
+# a local hub (<root>/<repo>/resolve/main/<file>) that sends 64 KB every 0.1 s
+hub=$work/hub
+mkdir -p "$hub/acme/tiny/resolve/main" && cp -r "$MODELS/small-gen-f16"/. "$hub/acme/tiny/resolve/main/"
+sha=$(sha256sum "$MODELS/small-gen-f16/model.safetensors" | cut -d' ' -f1)
+port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd "$hub" && exec $PY -c '
+import http.server, sys, time
+class Slow(http.server.SimpleHTTPRequestHandler):
+    def copyfile(self, src, dst):
+        while True:
+            b = src.read(1 << 16)
+            if not b: break
+            dst.write(b); dst.flush(); time.sleep(0.1)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Slow).serve_forever()
+' "$port" 2>/dev/null) & # quiet: the client hangs up on it on purpose
+hub_pid=$!
+pids+=($hub_pid)
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+export HF_ENDPOINT=http://127.0.0.1:$port XDG_CACHE_HOME=$work/cache
+installed=$work/cache/lens/models/acme/tiny # an earlier copy, which a failed pull must leave alone
+mkdir -p "$installed" && cp -r "$STATIC"/. "$installed/"
+no_partial() { [[ -z $(find "$work/cache" -name '*.partial-*') ]] && diff -r "$installed" "$STATIC" >/dev/null; }
+fails "model pull over a size limit" "cannot write" "model.safetensors" "File too large" -- \
+    limited 1000 "$LENS" model pull acme/tiny --sha256 "$sha"
+check "...leaves no partial download and the earlier copy" no_partial
+"$LENS" model pull acme/tiny --sha256 "$sha" >/dev/null 2>"$work/pull.log" &
+p=$!
+sleep 1.5; kill -INT $p; wait $p; rc=$?
+check "model pull: SIGINT exit 130 (got $rc)" test $rc -eq 130
+check "...one line: nothing was installed" test "$(grep -c . "$work/pull.log")" = 1 -a -n "$(grep "nothing was installed" "$work/pull.log")"
+check "...no partial download, the earlier copy intact" no_partial
+unset HF_ENDPOINT XDG_CACHE_HOME
+kill $hub_pid; wait $hub_pid 2>/dev/null
+
 # ---------------------------------------------------------------- jobs.db
 # One slow job runs (one at a time), a second waits. Another connection
 # then holds jobs.db's write lock until told to let go: every write of the

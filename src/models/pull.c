@@ -39,7 +39,7 @@ static int on_progress(void *ctx, curl_off_t total, curl_off_t done, curl_off_t 
     (void)ut; (void)un;
     sink *s = ctx;
     if (s->opts->progress) s->opts->progress(s->opts->ctx, s->file, (uint64_t)done, (uint64_t)total);
-    return 0;
+    return s->opts->stop && *s->opts->stop; /* non-zero aborts the transfer */
 }
 
 /* Fetches url into path. *missing is set (and LENS_OK returned) on HTTP 404. */
@@ -66,6 +66,8 @@ static int fetch(CURL *curl, const char *url, const char *path, const lens_pull_
     int closed = fclose(s.f) != 0 ? (errno ? errno : EIO) : 0; /* errno of a failed close */
     if (cc == CURLE_WRITE_ERROR && s.werr)
         return lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(s.werr));
+    if (cc == CURLE_ABORTED_BY_CALLBACK)
+        return lens_error_set(err, LENS_ECANCEL, "stopped while downloading %s; nothing was installed", url);
     if (cc != CURLE_OK) {
         int offline = cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_CONNECT ||
                       cc == CURLE_COULDNT_RESOLVE_PROXY || cc == CURLE_OPERATION_TIMEDOUT;
