@@ -79,6 +79,18 @@ static void test_afile(void)
     CHECK(count(dir, ".tmp-") == 0, "abort left a temporary");
     lens_afile_abort(NULL);
 
+    /* finish: synced but still a temporary, so several files can be made
+     * ready before any is put in place; abort then removes it */
+    lens_afile *b;
+    CHECK(lens_afile_open(&a, at("r1.csv"), &err) == 0 && lens_afile_open(&b, at("r2.csv"), &err) == 0, "%s", err.msg);
+    fputs("one", lens_afile_stream(a));
+    fputs("two", lens_afile_stream(b));
+    CHECK(lens_afile_finish(a, &err) == 0 && lens_afile_finish(b, &err) == 0, "%s", err.msg);
+    CHECK(!lens_is_file(at("r1.csv")) && !lens_is_file(at("r2.csv")) && count(dir, ".tmp-") == 2, "finish put a file in place");
+    CHECK(lens_afile_commit(a, &err) == 0, "%s", err.msg);
+    lens_afile_abort(b);
+    CHECK(same(at("r1.csv"), "one") && !lens_is_file(at("r2.csv")) && count(dir, ".tmp-") == 0, "commit or abort after finish");
+
     /* a leftover temporary of a dead process with our pid is not reused */
     char taken[600];
     snprintf(taken, sizeof taken, "%s.tmp-%ld-0", at("t.csv"), (long)getpid());
