@@ -207,7 +207,7 @@ static void test_descent(lens_pool *pool, int metric)
 }
 
 typedef struct {
-    volatile int *stop;
+    atomic_int *stop;
     int calls;
 } stopper;
 
@@ -283,7 +283,7 @@ static void test_fit(lens_pool *pool1, lens_pool *pool2)
     lens_umap_free(u3);
 
     /* stop flag: set before, and during the layout */
-    volatile int stop = 1;
+    atomic_int stop = 1;
     o.stop = &stop;
     lens_umap *u = NULL;
     CHECK(lens_umap_fit(&u, x, n, dim, &o, pool2, &err) == LENS_ECANCEL && !u, "stop before: %d", err.code);

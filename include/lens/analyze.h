@@ -15,6 +15,7 @@
 #ifndef LENS_ANALYZE_H
 #define LENS_ANALYZE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "lens/error.h"
@@ -59,7 +60,8 @@ typedef struct lens_analyze_opts {
     /* progress: called after each chunk; may be NULL */
     void (*progress)(void *ctx, uint64_t reviews, double fraction);
     void *ctx;
-    volatile int *stop;        /* set non-zero to stop after the current chunk (LENS_ECANCEL) */
+    atomic_int *stop;          /* set non-zero (any thread, or a signal handler) to stop after the
+                                  current chunk (LENS_ECANCEL) */
 } lens_analyze_opts;
 
 typedef struct lens_analyze_stats {

@@ -60,11 +60,14 @@ uint64_t lens_reader_offset(const lens_reader *r);
 uint64_t lens_reader_size(const lens_reader *r);
 void lens_reader_close(lens_reader *r);
 
-/* .npy writer for a float32 [n, dim] matrix whose n is known at the end. */
+/* .npy writer for a float32 [n, dim] matrix whose n is known at the end.
+ * The rows go to a temporary file beside path; path appears only when
+ * finish succeeds (synced and renamed: a failure or a crash never leaves a
+ * part of it, nor clobbers an earlier file). abort removes the temporary. */
 typedef struct lens_npy_writer lens_npy_writer;
 int lens_npy_create(lens_npy_writer **out, const char *path, int dim, lens_error *err);
 int lens_npy_append(lens_npy_writer *w, const float *rows, size_t n, lens_error *err);
-/* Patches the row count into the header and closes. */
+/* Patches the row count into the header and commits the file; frees w. */
 int lens_npy_finish(lens_npy_writer *w, lens_error *err);
 void lens_npy_abort(lens_npy_writer *w);
 

@@ -53,6 +53,11 @@ typedef struct lens_jobs_opts {
     const lens_model *model;  /* the model analyze jobs share */
     const char *model_name;   /* how reports name it */
     const char *vader_lexicon;
+    /* what goes wrong in the background, one line each: a change jobs.db
+     * cannot take (kept in memory and written again until it lands), files
+     * a removed job leaves; NULL: "lens: jobs: ..." on stderr */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
 } lens_jobs_opts;
 
 int lens_jobs_open(lens_jobs **out, const lens_jobs_opts *o, lens_error *err);
@@ -76,7 +81,8 @@ json_t *lens_jobs_get(lens_jobs *j, const char *id);
 json_t *lens_jobs_list(lens_jobs *j, int state, int limit, int offset);
 
 /* LENS_ENOTFOUND for an unknown id, LENS_EINVAL when the state does not
- * allow it (the message says why). */
+ * allow it (the message says why). Submit, cancel, pause, resume and delete
+ * fail (LENS_EIO, the job as it was) when jobs.db cannot take the change. */
 int lens_jobs_cancel(lens_jobs *j, const char *id, lens_error *err);
 int lens_jobs_pause(lens_jobs *j, const char *id, lens_error *err);
 int lens_jobs_resume(lens_jobs *j, const char *id, lens_error *err);

@@ -17,6 +17,7 @@
 #ifndef LENS_MODEL_H
 #define LENS_MODEL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,8 @@ typedef struct lens_pull_opts {
     /* progress: bytes done / total (total 0 when unknown) of file; may be NULL */
     void (*progress)(void *ctx, const char *file, uint64_t done, uint64_t total);
     void *ctx;
+    atomic_int *stop;      /* set non-zero (any thread, a signal handler): the download stops,
+                              nothing is installed, LENS_ECANCEL */
 } lens_pull_opts;
 
 /* On success writes the model directory into dir (cap bytes). */

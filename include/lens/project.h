@@ -4,6 +4,7 @@
 #ifndef LENS_PROJECT_H
 #define LENS_PROJECT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "lens/error.h"
@@ -27,7 +28,7 @@ typedef struct lens_project_opts {
     /* phase "embed" (texts), then UMAP's phases; fraction of the whole run */
     void (*progress)(void *ctx, const char *phase, size_t rows, double fraction);
     void *ctx;
-    volatile int *stop;        /* LENS_ECANCEL at the next chunk or epoch */
+    atomic_int *stop;          /* set non-zero (any thread): LENS_ECANCEL at the next chunk or epoch */
 } lens_project_opts;
 
 typedef struct lens_project_stats {

@@ -15,6 +15,7 @@
 #ifndef LENS_STATIC_TRAIN_H
 #define LENS_STATIC_TRAIN_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "lens/error.h"
@@ -54,7 +55,7 @@ typedef struct lens_static_train_opts {
      * or "train", fraction in [0,1], words read or trained so far. */
     void (*progress)(void *ctx, const char *phase, double fraction, uint64_t words);
     void *ctx;
-    volatile int *stop;            /* non-NULL and set: stop with LENS_ECANCEL */
+    atomic_int *stop;              /* non-NULL and set (any thread): stop with LENS_ECANCEL */
     lens_static_train_stats *stats; /* filled when non-NULL */
 } lens_static_train_opts;
 

@@ -22,6 +22,7 @@
 #ifndef LENS_UMAP_H
 #define LENS_UMAP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,7 +55,8 @@ typedef struct lens_umap_opts {
     size_t chunk;     /* rows per transform chunk (default 16,384) */
     lens_umap_progress_fn progress; /* may be NULL */
     void *ctx;
-    volatile int *stop; /* when non-NULL and set: LENS_ECANCEL at the next chunk, epoch or iteration */
+    atomic_int *stop;   /* when non-NULL and set (any thread): LENS_ECANCEL at the next chunk, epoch or
+                           iteration */
 } lens_umap_opts;
 
 /* Fills *o with the defaults above; set fields afterwards. (In a zeroed

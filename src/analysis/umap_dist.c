@@ -2,6 +2,7 @@
  * every distance goes through (generic here; AVX-512 in umap_dist_avx512.c,
  * chosen once by CPUID; LENS_KERNEL=generic forces the generic one). */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,46 +119,53 @@ void umap_dots1_generic(const float *a, const float *const *b, int nb, int dp, f
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static int use_avx512 = -1;
+/* Each choice is made once per process. Threads may race to make it (with
+ * the same value), so the cached answer is a relaxed atomic: a plain load
+ * on x86, and no data race. */
+static atomic_int use_avx512 = -1;
 
 static int have_avx512(void)
 {
-    if (use_avx512 < 0) {
-        int ok = 0;
+    int v = atomic_load_explicit(&use_avx512, memory_order_relaxed);
+    if (v < 0) {
+        v = 0;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
         const char *force = getenv("LENS_KERNEL");
-        ok = !(force && strcmp(force, "generic") == 0) && __builtin_cpu_supports("avx512f") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+        v = !(force && strcmp(force, "generic") == 0) && __builtin_cpu_supports("avx512f") &&
+            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 #endif
-        use_avx512 = ok; /* idempotent: a race writes the same value */
+        atomic_store_explicit(&use_avx512, v, memory_order_relaxed);
     }
-    return use_avx512;
+    return v;
 }
 
-static int use_avx2 = -1;
+static atomic_int use_avx2 = -1;
 
 int umap_cpu_avx2(void)
 {
-    if (use_avx2 < 0) {
-        int ok = 0;
+    int v = atomic_load_explicit(&use_avx2, memory_order_relaxed);
+    if (v < 0) {
+        v = 0;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
         const char *force = getenv("LENS_KERNEL");
-        ok = !(force && strcmp(force, "generic") == 0) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        v = !(force && strcmp(force, "generic") == 0) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
-        use_avx2 = ok;
+        atomic_store_explicit(&use_avx2, v, memory_order_relaxed);
     }
-    return use_avx2;
+    return v;
 }
 
-static int use_avx512_sgd = -1;
+static atomic_int use_avx512_sgd = -1;
 
 int umap_cpu_avx512(void)
 {
-    if (use_avx512_sgd < 0) {
+    int v = atomic_load_explicit(&use_avx512_sgd, memory_order_relaxed);
+    if (v < 0) {
         const char *force = getenv("LENS_KERNEL");
-        use_avx512_sgd = have_avx512() && umap_cpu_avx2() && !(force && strcmp(force, "avx2") == 0);
+        v = have_avx512() && umap_cpu_avx2() && !(force && strcmp(force, "avx2") == 0);
+        atomic_store_explicit(&use_avx512_sgd, v, memory_order_relaxed);
     }
-    return use_avx512_sgd;
+    return v;
 }
 
 void umap_dots(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)

@@ -144,7 +144,7 @@ void umap_tree_leaf(const umap_tree *t, const float *row, int dp, int32_t *start
 typedef struct umap_progress {
     lens_umap_progress_fn fn;
     void *ctx;
-    volatile int *stop;
+    atomic_int *stop;
 } umap_progress;
 
 static inline int umap_stopped(const umap_progress *p) { return p->stop && *p->stop; }

@@ -2,6 +2,7 @@
 #ifndef LENS_CLI_H
 #define LENS_CLI_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 int cmd_embed(int argc, char **argv);
@@ -19,8 +20,11 @@ const char *cli_default_model(char *buf, size_t cap);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parses a positive int flag value or fails with a message. */
 int cli_int(const char *flag, const char *v, int lo, int hi, int *out);
-/* Set by SIGINT/SIGTERM; long loops check it between chunks. */
-extern volatile int cli_stop;
+/* Set by SIGINT/SIGTERM; long loops check it between chunks, and the
+ * library's jobs poll it from their threads (opts.stop): a lock-free
+ * atomic, which a signal handler may set as well as a volatile
+ * sig_atomic_t, and which other threads may read (C11 7.14.1.1). */
+extern atomic_int cli_stop;
 void cli_install_signals(void);
 
 /* Progress line on stderr: redrawn when stderr is a terminal, otherwise

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../base/fs.h"
 #include "cli.h"
 #include "lens/escape.h"
 #include "lens/io.h"
@@ -104,13 +105,12 @@ int cmd_embed(int argc, char **argv)
     lens_model *model = NULL;
     lens_pool *pool = NULL;
     lens_encoder *enc = NULL;
-    lens_npy_writer *npy = NULL;
+    lens_npy_writer *npy = NULL; /* both write a temporary that becomes output when complete */
+    lens_afile *jout = NULL;
     FILE *jf = NULL;
     chunk c = {0};
     float *emb = NULL;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", output, (long)getpid());
-    int status = 1, wrote_tmp = 0;
+    int status = 1;
 
     if (lens_reader_open(&rd, input, &ro, &err) || lens_model_open(&model, model_name, &mo, &err) ||
         lens_pool_new(&pool, threads, &err) || lens_encoder_new(&enc, model, pool, batch_tokens, &err)) {
@@ -127,12 +127,11 @@ int cmd_embed(int argc, char **argv)
         cli_fail("out of memory");
         goto out;
     }
-    wrote_tmp = 1;
-    if (as_npy ? lens_npy_create(&npy, tmp, dim, &err) != 0 : (jf = fopen(tmp, "w")) == NULL) {
-        if (!as_npy) lens_error_set(&err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    if (as_npy ? lens_npy_create(&npy, output, dim, &err) != 0 : lens_afile_open(&jout, output, &err) != 0) {
         cli_fail("%s", err.msg);
         goto out;
     }
+    if (jout) jf = lens_afile_stream(jout);
     cli_install_signals();
     cli_progress p;
     cli_progress_start(&p, "embed");
@@ -180,7 +179,7 @@ int cmd_embed(int argc, char **argv)
                 fputs("]}\n", jf);
             }
             if (ferror(jf)) {
-                cli_fail("%s: write failed", tmp);
+                cli_fail("cannot write %s: %s", output, strerror(errno));
                 goto out;
             }
         }
@@ -200,18 +199,13 @@ int cmd_embed(int argc, char **argv)
             goto out;
         }
     } else {
-        int r = fclose(jf);
-        jf = NULL;
+        int r = lens_afile_commit(jout, &err);
+        jout = NULL;
         if (r) {
-            cli_fail("%s: close failed", tmp);
+            cli_fail("%s", err.msg);
             goto out;
         }
     }
-    if (rename(tmp, output) != 0) {
-        cli_fail("rename %s -> %s: %s", tmp, output, strerror(errno));
-        goto out;
-    }
-    wrote_tmp = 0;
     char extra[256];
     double el = cli_now() - p.start;
     snprintf(extra, sizeof extra, "%llu tokens (%.0f tokens/s), %s, %s kernels, %d thread%s -> %s",
@@ -220,9 +214,8 @@ int cmd_embed(int argc, char **argv)
     cli_progress_done(&p, rows, extra);
     status = 0;
 out:
-    if (npy) lens_npy_abort(npy);
-    if (jf) fclose(jf);
-    if (wrote_tmp) unlink(tmp);
+    lens_npy_abort(npy);
+    lens_afile_abort(jout);
     free(c.buf); free(c.off); free(c.lens); free(c.id_off); free(c.texts); free(emb);
     lens_encoder_free(enc);
     lens_pool_free(pool);

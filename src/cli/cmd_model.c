@@ -45,10 +45,15 @@ int cmd_model(int argc, char **argv)
         cli_progress_start(&p, "pull");
         o.progress = on_progress;
         o.ctx = &p;
+        o.stop = &cli_stop; /* Ctrl-C: the partial download is removed */
+        cli_install_signals();
         char dir[4096];
         int rc = lens_model_pull(name, &o, dir, sizeof dir, &err);
         if (p.tty) fputs("\r\033[K", stderr);
-        if (rc) return cli_fail("%s", err.msg);
+        if (rc) {
+            cli_fail("%s", err.msg);
+            return rc == LENS_ECANCEL ? 130 : 1;
+        }
         printf("%s\n", dir);
         return 0;
     }

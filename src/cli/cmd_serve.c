@@ -1,5 +1,6 @@
 /* lens serve: the HTTP service. Every option also comes from an
  * environment variable (the flag wins). */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,14 +109,24 @@ int cmd_serve(int argc, char **argv)
         if (set(&ops[k], argv[++i])) return 2;
     }
     if (o.themes && !*o.themes) o.themes = NULL;
-    cli_install_signals();
+    /* SIGINT and SIGTERM are blocked here, before the server's threads
+     * exist (they inherit the mask), and taken by sigwait below: no handler
+     * and no flag, so no window between testing a flag and sleeping in
+     * which a signal is missed; one that comes while the model loads waits */
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
     signal(SIGPIPE, SIG_IGN); /* a client that hangs up is not our death */
     lens_server *s;
     lens_error err = {0};
     if (lens_server_open(&s, &o, &err)) return cli_fail("%s", err.msg);
     fprintf(stderr, "lens serve: listening on http://%s:%d (model %s, data %s)\n", o.host ? o.host : "127.0.0.1",
             lens_server_port(s), o.model, o.data_dir ? o.data_dir : "lens-data");
-    while (!cli_stop) pause();
+    int sig;
+    while (sigwait(&stop_set, &sig) != 0) {
+    }
     fprintf(stderr, "lens serve: stopping: answering queued requests; running jobs resume at the next start\n");
     lens_server_close(s);
     return 0;

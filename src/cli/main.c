@@ -1,5 +1,6 @@
 /* lens: analyse large volumes of user content with neural models. */
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +39,10 @@ int main(int argc, char **argv)
         puts("lens 0.1.0");
         return 0;
     }
+    /* a file over the size limit (ulimit -f) is a write error like a full
+     * disk: EFBIG, one error line naming the file, no truncated output;
+     * not death by SIGXFSZ */
+    signal(SIGXFSZ, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc;
     if (!strcmp(cmd, "embed")) rc = cmd_embed(argc - 1, argv + 1);

@@ -8,12 +8,13 @@
 
 #include "cli.h"
 
-volatile int cli_stop = 0;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only set a lock-free atomic");
+atomic_int cli_stop = 0;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    cli_stop = 1;
+    atomic_store(&cli_stop, 1);
 }
 
 void cli_install_signals(void)

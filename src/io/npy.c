@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/fs.h"
 #include "lens/io.h"
 
 #define HEADER_BYTES 128 /* magic + version + len + dict, padded; room for any n */
 
 struct lens_npy_writer {
+    lens_afile *af;
     FILE *f;
     char *path;
     int dim;
@@ -37,12 +39,18 @@ int lens_npy_create(lens_npy_writer **out, const char *path, int dim, lens_error
         return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     w->dim = dim;
+    int rc = lens_afile_open(&w->af, path, err);
+    if (rc) {
+        lens_npy_abort(w);
+        return rc;
+    }
+    w->f = lens_afile_stream(w->af);
     char h[HEADER_BYTES];
     header(h, 0, dim);
-    if (!(w->f = fopen(path, "wb")) || fwrite(h, 1, sizeof h, w->f) != sizeof h) {
+    if (fwrite(h, 1, sizeof h, w->f) != sizeof h) {
         int e = errno;
         lens_npy_abort(w);
-        return lens_error_set(err, LENS_EIO, "%s: %s", path, strerror(e));
+        return lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(e));
     }
     *out = w;
     return LENS_OK;
@@ -52,7 +60,7 @@ int lens_npy_append(lens_npy_writer *w, const float *rows, size_t n, lens_error 
 {
     size_t count = n * (size_t)w->dim;
     if (fwrite(rows, sizeof(float), count, w->f) != count)
-        return lens_error_set(err, LENS_EIO, "%s: write failed: %s", w->path, strerror(errno));
+        return lens_error_set(err, LENS_EIO, "cannot write %s: %s", w->path, strerror(errno));
     w->rows += n;
     return LENS_OK;
 }
@@ -62,10 +70,12 @@ int lens_npy_finish(lens_npy_writer *w, lens_error *err)
     char h[HEADER_BYTES];
     header(h, w->rows, w->dim);
     int rc = LENS_OK;
-    if (fseek(w->f, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof h, w->f) != sizeof h || fflush(w->f) != 0)
-        rc = lens_error_set(err, LENS_EIO, "%s: write failed: %s", w->path, strerror(errno));
-    if (fclose(w->f) != 0 && !rc) rc = lens_error_set(err, LENS_EIO, "%s: close failed: %s", w->path, strerror(errno));
-    w->f = NULL;
+    if (fseek(w->f, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof h, w->f) != sizeof h) {
+        rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", w->path, strerror(errno));
+        lens_afile_abort(w->af);
+    } else {
+        rc = lens_afile_commit(w->af, err);
+    }
     free(w->path);
     free(w);
     return rc;
@@ -74,7 +84,7 @@ int lens_npy_finish(lens_npy_writer *w, lens_error *err)
 void lens_npy_abort(lens_npy_writer *w)
 {
     if (!w) return;
-    if (w->f) fclose(w->f);
+    lens_afile_abort(w->af);
     free(w->path);
     free(w);
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +60,70 @@ static void job_dir(const lens_jobs *j, const char *id, char *buf, size_t cap)
     snprintf(buf, cap, "%s/jobs/%s", j->data_dir, id);
 }
 
-/* A change: persist it and wake whoever waits. Called with mu held. */
+static void log_line(lens_jobs *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(lens_jobs *j, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (j->o.log) j->o.log(j->o.log_ctx, line);
+    else fprintf(stderr, "lens: jobs: %s\n", line);
+}
+
+/* Writes e's row. A failure is logged once per job until a write lands
+ * again; a background change stays unsaved and is written again (the row
+ * goes whole, so the latest state wins). Called with mu held. */
+static int save(lens_jobs *j, job_entry *e, lens_error *err)
+{
+    lens_error local;
+    if (!err) err = &local;
+    int rc = lens_store_put(j, e, err);
+    if (rc) {
+        if (!e->unsaved) log_line(j, "%s", err->msg);
+        j->store_retry_at = lens_mono_now() + 1;
+    } else if (e->unsaved) {
+        log_line(j, "jobs.db: job %s saved again", e->id);
+    }
+    e->unsaved = rc != 0;
+    return rc;
+}
+
+/* A change the job service makes itself (a worker starts or ends a job,
+ * progress): persist it and wake whoever waits. It stands even when jobs.db
+ * cannot take it yet (the job did run); save logs that and the workers
+ * write it again. Called with mu held. */
 static void touch(lens_jobs *j, job_entry *e)
 {
     e->ver = ++j->ver;
-    lens_store_put(j, e);
+    save(j, e, NULL);
     pthread_cond_broadcast(&j->changed);
+}
+
+/* A change a caller asks for: it counts only once jobs.db has it; the
+ * caller undoes it on failure. Called with mu held. */
+static int commit(lens_jobs *j, job_entry *e, lens_error *err)
+{
+    int rc = lens_store_put(j, e, err);
+    if (rc) {
+        log_line(j, "%s", err->msg);
+        return rc;
+    }
+    if (e->unsaved) log_line(j, "jobs.db: job %s saved again", e->id);
+    e->unsaved = 0;
+    e->ver = ++j->ver;
+    pthread_cond_broadcast(&j->changed);
+    return LENS_OK;
+}
+
+/* Writes the unsaved jobs again, at most once a second after a failure
+ * (each try may wait out SQLite's busy timeout). Called with mu held. */
+static void retry_unsaved(lens_jobs *j)
+{
+    if (lens_mono_now() < j->store_retry_at) return;
+    for (int i = 0; i < j->n; i++)
+        if (j->jobs[i]->unsaved && save(j, j->jobs[i], NULL)) return;
 }
 
 static void free_entry(job_entry *e)
@@ -74,13 +133,20 @@ static void free_entry(job_entry *e)
     free(e);
 }
 
-static void remove_entry(lens_jobs *j, job_entry *e)
+/* Removes e from jobs.db, then its files and e itself; nothing when jobs.db
+ * cannot take it. Called with mu held. */
+static int remove_entry(lens_jobs *j, job_entry *e, lens_error *err)
 {
+    int rc = lens_store_delete(j, e->id, err);
+    if (rc) {
+        log_line(j, "%s", err->msg);
+        j->store_retry_at = lens_mono_now() + 1;
+        return rc;
+    }
     char dir[4200];
-    lens_error err;
+    lens_error rm;
     job_dir(j, e->id, dir, sizeof dir);
-    lens_rmtree(dir, &err);
-    lens_store_delete(j, e->id);
+    if (lens_rmtree(dir, &rm)) log_line(j, "job %s is removed but its files are not: %s", e->id, rm.msg);
     for (int i = 0; i < j->n; i++)
         if (j->jobs[i] == e) {
             memmove(j->jobs + i, j->jobs + i + 1, (size_t)(j->n - i - 1) * sizeof *j->jobs);
@@ -90,6 +156,7 @@ static void remove_entry(lens_jobs *j, job_entry *e)
     j->ver++;
     pthread_cond_broadcast(&j->changed);
     free_entry(e);
+    return LENS_OK;
 }
 
 static const job_kind *kind_of(const char *name)
@@ -177,12 +244,13 @@ static job_entry *next_ready(lens_jobs *j, double *wait)
 
 static void expire(lens_jobs *j)
 {
-    if (j->o.expire_s < 0) return;
+    if (j->o.expire_s < 0 || lens_mono_now() < j->store_retry_at) return;
     double now = lens_wall_now();
     for (int i = 0; i < j->n; i++) {
         job_entry *e = j->jobs[i];
         if (finished_state(e->state) && e->finished > 0 && now - e->finished > j->o.expire_s) {
-            remove_entry(j, e);
+            lens_error err;
+            if (remove_entry(j, e, &err)) return; /* tried again after a while */
             i--;
         }
     }
@@ -193,6 +261,7 @@ static void *worker(void *arg)
     lens_jobs *j = arg;
     pthread_mutex_lock(&j->mu);
     while (!j->closing) {
+        retry_unsaved(j);
         expire(j);
         double wait;
         job_entry *e = next_ready(j, &wait);
@@ -208,7 +277,7 @@ static void *worker(void *arg)
         const job_kind *k = kind_of(e->kind);
         e->state = LENS_JOB_RUNNING;
         if (!e->started) e->started = lens_wall_now();
-        e->stop = 0;
+        atomic_store(&e->stop, 0);
         e->stop_reason = STOP_NONE;
         e->eta = -1;
         touch(j, e);
@@ -243,7 +312,7 @@ static void *worker(void *arg)
                 e->not_before = lens_wall_now() + j->o.retry_base_s * pow(2, e->attempts - 1);
             }
         }
-        e->stop = 0;
+        atomic_store(&e->stop, 0);
         touch(j, e);
     }
     pthread_mutex_unlock(&j->mu);
@@ -275,12 +344,17 @@ int lens_jobs_open(lens_jobs **out, const lens_jobs_opts *o, lens_error *err)
         lens_jobs_close(j);
         return rc;
     }
-    /* jobs a dead process was running go on from their checkpoints */
-    for (int i = 0; i < j->n; i++)
+    /* jobs a dead process was running go on from their checkpoints; a store
+     * that cannot take that is no store to run on */
+    for (int i = 0; i < j->n && !rc; i++)
         if (j->jobs[i]->state == LENS_JOB_RUNNING) {
             j->jobs[i]->state = LENS_JOB_QUEUED;
-            touch(j, j->jobs[i]);
+            rc = commit(j, j->jobs[i], err);
         }
+    if (rc) {
+        lens_jobs_close(j);
+        return rc;
+    }
     j->workers = calloc((size_t)j->o.max_running, sizeof *j->workers);
     for (int i = 0; j->workers && i < j->o.max_running; i++)
         if (pthread_create(&j->workers[i], NULL, worker, j) == 0) j->n_workers++;
@@ -300,13 +374,17 @@ void lens_jobs_close(lens_jobs *j)
     for (int i = 0; i < j->n; i++)
         if (j->jobs[i]->state == LENS_JOB_RUNNING) {
             j->jobs[i]->stop_reason = STOP_SHUTDOWN;
-            j->jobs[i]->stop = 1;
+            atomic_store(&j->jobs[i]->stop, 1);
         }
     pthread_cond_broadcast(&j->wake);
     pthread_cond_broadcast(&j->changed);
     pthread_mutex_unlock(&j->mu);
     for (int i = 0; i < j->n_workers; i++) pthread_join(j->workers[i], NULL);
     free(j->workers);
+    /* a last try for what jobs.db could not take; what still fails is logged */
+    for (int i = 0; j->db && i < j->n; i++)
+        if (j->jobs[i]->unsaved && save(j, j->jobs[i], NULL))
+            log_line(j, "job %s closes with its last change not in jobs.db", j->jobs[i]->id);
     for (int i = 0; i < j->n; i++) free_entry(j->jobs[i]);
     free(j->jobs);
     if (j->db) lens_store_close(j);
@@ -369,8 +447,12 @@ int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, json_t *par
         j->jobs = nj;
         j->cap = cap;
     }
+    if ((rc = commit(j, e, err))) { /* not queued: the caller discards its directory */
+        pthread_mutex_unlock(&j->mu);
+        free_entry(e);
+        return rc;
+    }
     j->jobs[j->n++] = e;
-    touch(j, e);
     pthread_cond_signal(&j->wake);
     pthread_mutex_unlock(&j->mu);
     return LENS_OK;
@@ -438,32 +520,40 @@ static int control(lens_jobs *j, const char *id, int what, lens_error *err)
     pthread_mutex_lock(&j->mu);
     job_entry *e = find(j, id);
     int rc = LENS_OK;
+    /* what a change to a job that is not running touches, to undo it when
+     * jobs.db cannot take it */
+    lens_job_state state = e ? e->state : LENS_JOB_QUEUED;
+    double finished = e ? e->finished : 0, not_before = e ? e->not_before : 0;
     if (!e) {
         rc = lens_error_set(err, LENS_ENOTFOUND, "no job %s", id);
     } else if (what == 0 && !finished_state(e->state)) {
         if (e->state == LENS_JOB_RUNNING) {
             e->stop_reason = STOP_CANCEL; /* the worker sets the state at the job's next chunk */
-            e->stop = 1;
+            atomic_store(&e->stop, 1);
         } else {
             e->state = LENS_JOB_CANCELLED;
             e->finished = lens_wall_now();
-            touch(j, e);
+            rc = commit(j, e, err);
         }
     } else if (what == 1 && (e->state == LENS_JOB_RUNNING || e->state == LENS_JOB_QUEUED)) {
         if (e->state == LENS_JOB_RUNNING) {
             e->stop_reason = STOP_PAUSE;
-            e->stop = 1;
+            atomic_store(&e->stop, 1);
         } else {
             e->state = LENS_JOB_PAUSED;
-            touch(j, e);
+            rc = commit(j, e, err);
         }
     } else if (what == 2 && e->state == LENS_JOB_PAUSED) {
         e->state = LENS_JOB_QUEUED;
         e->not_before = 0;
-        touch(j, e);
-        pthread_cond_signal(&j->wake);
+        if (!(rc = commit(j, e, err))) pthread_cond_signal(&j->wake);
     } else if (!(what == 2 && (e->state == LENS_JOB_QUEUED || e->state == LENS_JOB_RUNNING))) {
         rc = lens_error_set(err, LENS_EINVAL, "cannot %s job %s: it is %s", verbs[what], id, lens_job_state_name(e->state));
+    }
+    if (rc == LENS_EIO || rc == LENS_ENOMEM) {
+        e->state = state;
+        e->finished = finished;
+        e->not_before = not_before;
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
@@ -483,12 +573,12 @@ int lens_jobs_delete(lens_jobs *j, const char *id, lens_error *err)
     }
     if (e->state == LENS_JOB_RUNNING) {
         e->stop_reason = STOP_DELETE;
-        e->stop = 1;
+        atomic_store(&e->stop, 1);
         while (find(j, id) == e && e->state == LENS_JOB_RUNNING) pthread_cond_wait(&j->changed, &j->mu);
     }
-    if (find(j, id) == e) remove_entry(j, e);
+    int rc = find(j, id) == e ? remove_entry(j, e, err) : LENS_OK;
     pthread_mutex_unlock(&j->mu);
-    return LENS_OK;
+    return rc;
 }
 
 int lens_jobs_result(lens_jobs *j, const char *id, const char *file, char *path, size_t cap, lens_error *err)

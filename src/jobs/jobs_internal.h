@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "lens/jobs.h"
 
@@ -21,10 +22,12 @@ typedef struct job_entry {
     /* progress */
     uint64_t processed, total, chunk, chunks;
     double percent, eta, phases[PHASES];
-    /* control: stop is what a running job polls; reason says why */
-    volatile int stop;
+    /* control: stop is what a running job polls (from its own threads);
+     * reason says why */
+    atomic_int stop;
     int stop_reason;
     uint64_t ver; /* bumped on every change, for waiters */
+    int unsaved;  /* jobs.db lacks the last change (a write failed): written again */
 } job_entry;
 
 struct lens_jobs {
@@ -38,6 +41,7 @@ struct lens_jobs {
     int n, cap;
     uint64_t ver;
     int closing;
+    double store_retry_at; /* after a failed write: when to try the unsaved again */
     pthread_t *workers;
     int n_workers;
 };
@@ -68,11 +72,12 @@ int lens_job_number(json_t *params, const char *name, double lo, double hi, int 
 /* jobs.c: progress from a running job (any thread) */
 void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES]);
 
-/* store.c; called with mu held */
+/* store.c; called with mu held. put and delete fail with "jobs.db: cannot
+ * save|delete job ID: why" */
 int lens_store_open(lens_jobs *j, lens_error *err);
 void lens_store_close(lens_jobs *j);
-int lens_store_put(lens_jobs *j, const job_entry *e);
-int lens_store_delete(lens_jobs *j, const char *id);
+int lens_store_put(lens_jobs *j, const job_entry *e, lens_error *err);
+int lens_store_delete(lens_jobs *j, const char *id, lens_error *err);
 /* loads every job into j->jobs */
 int lens_store_load(lens_jobs *j, lens_error *err);
 

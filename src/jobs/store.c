@@ -51,42 +51,61 @@ static json_t *progress_json(const job_entry *e)
                      "phases", ph);
 }
 
-int lens_store_put(lens_jobs *j, const job_entry *e)
+/* what went wrong, for a message; sqlite3_errmsg is the connection's last
+ * error, and every caller holds mu */
+static int store_error(lens_jobs *j, int code, lens_error *err, const char *what, const char *id)
+{
+    return lens_error_set(err, code == SQLITE_NOMEM ? LENS_ENOMEM : LENS_EIO, "jobs.db: cannot %s job %s: %s", what, id,
+                          code == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(j->db));
+}
+
+int lens_store_put(lens_jobs *j, const job_entry *e, lens_error *err)
 {
     static const char sql[] = "INSERT OR REPLACE INTO jobs(id, kind, state, params, created, started, finished,"
                               " not_before, attempts, error, progress) VALUES(?,?,?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return store_error(j, rc, err, "save", e->id);
     char *params = json_dumps(e->params, JSON_COMPACT);
     json_t *p = progress_json(e);
-    char *prog = json_dumps(p, JSON_COMPACT);
+    char *prog = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
-    sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, lens_job_state_name(e->state), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, params ? params : "{}", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 5, e->created);
-    sqlite3_bind_double(st, 6, e->started);
-    sqlite3_bind_double(st, 7, e->finished);
-    sqlite3_bind_double(st, 8, e->not_before);
-    sqlite3_bind_int(st, 9, e->attempts);
-    sqlite3_bind_text(st, 10, e->error, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, prog ? prog : "{}", -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (!params || !prog) {
+        sqlite3_finalize(st);
+        free(params);
+        free(prog);
+        return lens_error_set(err, LENS_ENOMEM, "jobs.db: cannot save job %s: out of memory", e->id);
+    }
+    /* a bind fails only for want of memory; step then reports it */
+    int b = sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
+    if (!b) b = sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
+    if (!b) b = sqlite3_bind_text(st, 3, lens_job_state_name(e->state), -1, SQLITE_STATIC);
+    if (!b) b = sqlite3_bind_text(st, 4, params, -1, SQLITE_TRANSIENT);
+    if (!b) b = sqlite3_bind_double(st, 5, e->created);
+    if (!b) b = sqlite3_bind_double(st, 6, e->started);
+    if (!b) b = sqlite3_bind_double(st, 7, e->finished);
+    if (!b) b = sqlite3_bind_double(st, 8, e->not_before);
+    if (!b) b = sqlite3_bind_int(st, 9, e->attempts);
+    if (!b) b = sqlite3_bind_text(st, 10, e->error, -1, SQLITE_STATIC);
+    if (!b) b = sqlite3_bind_text(st, 11, prog, -1, SQLITE_TRANSIENT);
+    rc = b ? b : sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? LENS_OK : store_error(j, rc, err, "save", e->id);
     sqlite3_finalize(st);
     free(params);
     free(prog);
-    return rc;
+    return ret;
 }
 
-int lens_store_delete(lens_jobs *j, const char *id)
+int lens_store_delete(lens_jobs *j, const char *id, lens_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(j->db, "DELETE FROM jobs WHERE id = ?", -1, &st, NULL) != SQLITE_OK) return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    int rc = sqlite3_prepare_v2(j->db, "DELETE FROM jobs WHERE id = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK) return store_error(j, rc, err, "delete", id);
+    rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (!rc) rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? LENS_OK : store_error(j, rc, err, "delete", id);
     sqlite3_finalize(st);
-    return rc;
+    return ret;
 }
 
 static void load_progress(job_entry *e, const char *text)
@@ -112,8 +131,8 @@ int lens_store_load(lens_jobs *j, lens_error *err)
                            " progress FROM jobs ORDER BY created",
                            -1, &st, NULL) != SQLITE_OK)
         return lens_error_set(err, LENS_EIO, "jobs.db: %s", sqlite3_errmsg(j->db));
-    int rc = LENS_OK;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = LENS_OK, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         job_entry *e = calloc(1, sizeof *e);
         if (!e || (j->n == j->cap && (j->cap = j->cap ? j->cap * 2 : 64,
                                       !(j->jobs = realloc(j->jobs, (size_t)j->cap * sizeof *j->jobs))))) {
@@ -121,11 +140,13 @@ int lens_store_load(lens_jobs *j, lens_error *err)
             rc = lens_error_set(err, LENS_ENOMEM, "jobs.db: out of memory");
             break;
         }
-        snprintf(e->id, sizeof e->id, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(e->kind, sizeof e->kind, "%s", (const char *)sqlite3_column_text(st, 1));
+        const unsigned char *id = sqlite3_column_text(st, 0), *kind = sqlite3_column_text(st, 1);
+        snprintf(e->id, sizeof e->id, "%s", id ? (const char *)id : "");
+        snprintf(e->kind, sizeof e->kind, "%s", kind ? (const char *)kind : "");
         int s = lens_job_state_parse((const char *)sqlite3_column_text(st, 2));
         e->state = s < 0 ? LENS_JOB_FAILED : (lens_job_state)s;
-        e->params = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+        const unsigned char *params = sqlite3_column_text(st, 3);
+        e->params = params ? json_loads((const char *)params, 0, NULL) : NULL;
         if (!e->params) e->params = json_object();
         e->created = sqlite3_column_double(st, 4);
         e->started = sqlite3_column_double(st, 5);
@@ -138,6 +159,8 @@ int lens_store_load(lens_jobs *j, lens_error *err)
         e->ver = 1;
         j->jobs[j->n++] = e;
     }
+    /* a read that fails half way must not pass for fewer jobs */
+    if (!rc && step != SQLITE_DONE) rc = lens_error_set(err, LENS_EIO, "jobs.db: cannot read the jobs: %s", sqlite3_errmsg(j->db));
     sqlite3_finalize(st);
     return rc;
 }

@@ -18,13 +18,17 @@ typedef struct {
     uint64_t bytes;
     const lens_pull_opts *opts;
     const char *file;
+    int werr; /* errno of a failed write */
 } sink;
 
 static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 {
     sink *s = ctx;
     size_t len = size * n;
-    if (fwrite(p, 1, len, s->f) != len) return 0; /* aborts the transfer */
+    if (fwrite(p, 1, len, s->f) != len) { /* aborts the transfer */
+        s->werr = errno ? errno : EIO;
+        return 0;
+    }
     lens_sha256_update(&s->sha, p, len);
     s->bytes += len;
     return len;
@@ -35,7 +39,7 @@ static int on_progress(void *ctx, curl_off_t total, curl_off_t done, curl_off_t 
     (void)ut; (void)un;
     sink *s = ctx;
     if (s->opts->progress) s->opts->progress(s->opts->ctx, s->file, (uint64_t)done, (uint64_t)total);
-    return 0;
+    return s->opts->stop && *s->opts->stop; /* non-zero aborts the transfer */
 }
 
 /* Fetches url into path. *missing is set (and LENS_OK returned) on HTTP 404. */
@@ -59,7 +63,11 @@ static int fetch(CURL *curl, const char *url, const char *path, const lens_pull_
     CURLcode cc = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    int closed = fclose(s.f);
+    int closed = fclose(s.f) != 0 ? (errno ? errno : EIO) : 0; /* errno of a failed close */
+    if (cc == CURLE_WRITE_ERROR && s.werr)
+        return lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(s.werr));
+    if (cc == CURLE_ABORTED_BY_CALLBACK)
+        return lens_error_set(err, LENS_ECANCEL, "stopped while downloading %s; nothing was installed", url);
     if (cc != CURLE_OK) {
         int offline = cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_CONNECT ||
                       cc == CURLE_COULDNT_RESOLVE_PROXY || cc == CURLE_OPERATION_TIMEDOUT;
@@ -76,7 +84,7 @@ static int fetch(CURL *curl, const char *url, const char *path, const lens_pull_
     if (status != 200)
         return lens_error_set(err, LENS_ENET, "cannot download %s: HTTP %ld%s", url, status,
                               status == 401 || status == 403 ? " (gated or private? set HF_TOKEN)" : "");
-    if (closed != 0) return lens_error_set(err, LENS_EIO, "write %s: %s", path, strerror(errno));
+    if (closed) return lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(closed));
     lens_sha256_final(&s.sha, digest);
     *bytes = s.bytes;
     return LENS_OK;
@@ -88,7 +96,7 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
     lens_pull_opts opts = opts_in ? *opts_in : (lens_pull_opts){0};
     const lens_known_model *known = lens_registry_find(name);
     const char *repo = known ? known->repo : name;
-    char cache[4096], final_dir[4096], stage[4200], old[4200];
+    char cache[4096], final_dir[4096], stage[4200];
     int rc;
     if (opts.cache_dir) snprintf(cache, sizeof cache, "%s", opts.cache_dir);
     else if ((rc = lens_model_cache_dir(cache, sizeof cache, err))) return rc;
@@ -102,7 +110,6 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
     if (strlen(want_sha) != 64)
         return lens_error_set(err, LENS_EINVAL, "--sha256 must be 64 hex digits");
     snprintf(stage, sizeof stage, "%s.partial-%ld", final_dir, (long)getpid());
-    snprintf(old, sizeof old, "%s.old-%ld", final_dir, (long)getpid());
     if ((rc = lens_rmtree(stage, err)) || (rc = lens_mkdirs(stage, err))) return rc;
 
     const char *endpoint = opts.endpoint ? opts.endpoint : getenv("HF_ENDPOINT");
@@ -165,19 +172,10 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     if (!rc) {
-        /* swap in atomically-ish: old copy aside, stage in, old copy gone */
+        /* the complete, verified copy replaces any earlier one in one step */
         char parent[4096];
-        snprintf(parent, sizeof parent, "%s", final_dir);
-        *strrchr(parent, '/') = '\0';
-        if ((rc = lens_mkdirs(parent, err)) == LENS_OK) {
-            int had_old = lens_is_dir(final_dir) && rename(final_dir, old) == 0;
-            if (rename(stage, final_dir) != 0) {
-                rc = lens_error_set(err, LENS_EIO, "rename %s -> %s: %s", stage, final_dir, strerror(errno));
-                if (had_old) rename(old, final_dir);
-            } else if (had_old) {
-                lens_rmtree(old, NULL);
-            }
-        }
+        lens_dirname(final_dir, parent, sizeof parent);
+        if ((rc = lens_mkdirs(parent, err)) == LENS_OK) rc = lens_replace_dir(stage, final_dir, err);
     }
     if (rc) {
         lens_rmtree(stage, NULL);

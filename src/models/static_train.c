@@ -329,7 +329,14 @@ static inline void axpy(float *y, float g, const float *x, int n)
     for (int i = 0; i < n; i++) y[i] += g * x[i];
 }
 
-/* Skip-gram updates for one (subsampled) text: word2vec's inner loop. */
+/* Skip-gram updates for one (subsampled) text: word2vec's inner loop.
+ * With several threads they update the shared rows without locks, as
+ * word2vec does ("Hogwild!", Recht et al. 2011): an update now and then
+ * lost to another thread's costs nothing SGD notices. That is a data race
+ * by design, the one ThreadSanitizer is told to pass over
+ * (tests/tsan.supp); a lock per row made two threads slower than one, and
+ * one thread, which the shipped model used, gives the same bytes every
+ * run. */
 static void skipgram(trainer *tr, const uint32_t *sen, size_t n, float *neu1e, float alpha, uint64_t *rngp)
 {
     const int D = tr->D, window = tr->window;
@@ -654,7 +661,8 @@ static int write_safetensors(const char *path, const uint16_t *vec16, const floa
         bad = fwrite(b, 1, 2, f) != 2;
     }
     bad = bad || put_f32le(f, prob, (size_t)V) || put_f32le(f, common, (size_t)D);
-    if (fclose(f) != 0 || bad) return lens_error_set(err, LENS_EIO, "%s: write failed", path);
+    bad |= fclose(f) != 0;
+    if (bad) return lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(errno));
     return LENS_OK;
 }
 
@@ -667,7 +675,8 @@ static int write_vocab(const char *path, const corpus *c, const vocab *v, lens_e
         const entry *e = &c->ents[v->pid[i]];
         bad = fwrite(c->arena + e->off, 1, e->len, f) != e->len || fputc('\n', f) == EOF;
     }
-    if (fclose(f) != 0 || bad) return lens_error_set(err, LENS_EIO, "%s: write failed", path);
+    bad |= fclose(f) != 0;
+    if (bad) return lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(errno));
     return LENS_OK;
 }
 
@@ -700,7 +709,7 @@ static int write_config(const char *path, const lens_static_train_opts *o, const
     int bad = !f || json_dumpf(root, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 || fputc('\n', f) == EOF;
     if (f && fclose(f) != 0) bad = 1;
     json_decref(root);
-    return bad ? lens_error_set(err, LENS_EIO, "%s: write failed", path) : LENS_OK;
+    return bad ? lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(errno)) : LENS_OK;
 }
 
 static int dir_is_empty(const char *dir)
@@ -728,21 +737,11 @@ static int check_out_dir(const char *dir, lens_error *err)
                           "%s exists and is not a lens-static model; remove it or choose another -o", dir);
 }
 
+/* tmp, complete, replaces dir in one step */
 static int install(const char *tmp, const char *dir, lens_error *err)
 {
     int rc = check_out_dir(dir, err);
-    if (rc) return rc;
-    char old[4300];
-    snprintf(old, sizeof old, "%s.old-%ld", dir, (long)getpid());
-    int had = lens_is_dir(dir);
-    if (had && rename(dir, old) != 0)
-        return lens_error_set(err, LENS_EIO, "rename %s -> %s: %s", dir, old, strerror(errno));
-    if (rename(tmp, dir) != 0) {
-        rc = lens_error_set(err, LENS_EIO, "rename %s -> %s: %s", tmp, dir, strerror(errno));
-        if (had) rename(old, dir);
-        return rc;
-    }
-    return had ? lens_rmtree(old, err) : LENS_OK;
+    return rc ? rc : lens_replace_dir(tmp, dir, err);
 }
 
 /* ---------------------------------------------------------------- entry */

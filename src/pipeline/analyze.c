@@ -252,7 +252,8 @@ oom:
 }
 
 /* The first SAMPLES reviews of each (app, theme), cut to a readable length
- * on a UTF-8 boundary, for report.html. Out of memory only loses a sample. */
+ * on a UTF-8 boundary, for report.html. Out of memory only loses a sample
+ * (text and id are kept both or neither). */
 static void keep_sample(app_agg *ag, int theme, const char *text, size_t len, const char *id, int up)
 {
     for (int k = 0; k < SAMPLES; k++) {
@@ -260,8 +261,14 @@ static void keep_sample(app_agg *ag, int theme, const char *text, size_t len, co
         if (ag->sample[at]) continue;
         size_t n = len < 600 ? len : 600;
         while (n < len && n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--;
-        ag->sample[at] = strndup(text, n);
-        ag->sample_id[at] = strdup(id);
+        char *t = strndup(text, n), *i = strdup(id);
+        if (!t || !i) {
+            free(t);
+            free(i);
+            return;
+        }
+        ag->sample[at] = t;
+        ag->sample_id[at] = i;
         ag->sample_up[at] = (int8_t)up;
         return;
     }
@@ -284,9 +291,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
         const char *id = c->buf + c->id[i];
         const char *sent = c->up[i] ? "positive" : "negative";
         keep_sample(ag, k ? j->picks[0] : app->n_themes, c->buf + c->text[i], c->text_len[i], id, c->up[i]);
-        if (j->map_emb)
-            lens_map_add(j, c->app[i], k ? j->picks[0] : app->n_themes, c->up[i], id, c->buf + c->text[i],
-                         c->text_len[i], e);
+        if (j->map_emb && (rc = lens_map_add(j, c->app[i], k ? j->picks[0] : app->n_themes, c->up[i], id,
+                                             c->buf + c->text[i], c->text_len[i], e, err)))
+            return rc;
         c->n_themes[i] = k ? k : 1;
         for (int r = 0; r < k; r++) c->themes[i][r] = j->picks[r];
         if (k == 0) c->themes[i][0] = app->n_themes;
@@ -319,7 +326,8 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
     if (j->o->quotes > 0 && (rc = summarize_chunk(j, c, err))) return rc;
     c->n = 0;
     c->len = 0;
-    return ferror(j->assign) ? lens_error_set(err, LENS_EIO, "writing assignments.csv failed") : LENS_OK;
+    return ferror(j->assign) ? lens_error_set(err, LENS_EIO, "cannot write %s: %s", j->assign_tmp, strerror(errno))
+                             : LENS_OK;
 }
 
 static void note_unknown(job *j, const char *app_id, size_t n)
@@ -519,22 +527,28 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     if (!rc) rc = lens_ckpt_commit(&j, err); /* a kill while writing reports resumes here */
     if (!rc && o->progress) o->progress(o->ctx, st->rows, 1.0);
     double t0 = now();
-    if (j.assign && fclose(j.assign) != 0 && !rc) rc = lens_error_set(err, LENS_EIO, "%s: write failed", j.assign_tmp);
+    if (j.assign && fclose(j.assign) != 0 && !rc)
+        rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", j.assign_tmp, strerror(errno));
     j.assign = NULL;
-    /* link, not rename: assignments.csv.tmp stays whole until the checkpoint
-     * is gone, so a kill from here on can still resume */
-    if (!rc) {
-        unlink(assign_path);
-        if (link(j.assign_tmp, assign_path))
-            rc = lens_error_set(err, LENS_EIO, "link %s: %s", j.assign_tmp, strerror(errno));
-    }
     if (!rc && o->map) rc = lens_map_finish(&j, err);
     if (!rc && o->quotes > 0) rc = lens_write_summaries(&j, o->out_dir, err);
     if (!rc) rc = lens_write_reports(&j, o->out_dir, err);
     if (!rc) rc = lens_write_html(&j, o->out_dir, err);
+    /* Every output is written and synced: now they go in place, so a
+     * failure before here (a full disk) leaves the earlier outputs as they
+     * were. assignments.csv is linked, not renamed: assignments.csv.tmp
+     * stays whole until the checkpoint is gone, so a kill from here on can
+     * still resume; and the checkpoint goes only after every output's name
+     * is synced too, so a power loss cannot take both. */
+    if (!rc) rc = lens_link_replace(j.assign_tmp, assign_path, err);
+    for (int i = 0; i < j.n_outs; i++) {
+        if (!rc) rc = lens_afile_commit(j.outs[i], err);
+        else lens_afile_abort(j.outs[i]);
+    }
+    j.n_outs = 0;
     lens_map_free(&j);
-    lens_ckpt_close(&j, rc == 0);
-    if (!rc) unlink(j.assign_tmp);
+    int closed = lens_ckpt_close(&j, rc == 0, err);
+    if (!rc && !(rc = closed)) unlink(j.assign_tmp); /* a checkpoint that stays keeps what it counts on */
     st->seconds_write = now() - t0;
     st->unknown_apps = j.n_unknown;
     for (int a = 0; j.agg && a < j.themes->n_apps; a++) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "../base/buf.h"
+#include "../base/fs.h"
 #include "../text/sentences.h"
 #include "lens/analyze.h"
 #include "lens/escape.h"
@@ -67,6 +68,9 @@ typedef struct {
     FILE *map_emb, *map_meta;
     uint64_t map_emb_len, map_meta_len;
     lens_map_points map;
+    /* outputs written and synced, put in place together at the end */
+    lens_afile *outs[8];
+    int n_outs;
     app_agg *agg;
     unknown_app *unknown;
     int n_unknown, cap_unknown;
@@ -86,21 +90,26 @@ typedef struct {
 
 /* checkpoint.c: open restores the job from out_dir's checkpoint when there
  * is one for it (j->resumed) and opens assignments.csv.tmp; commit records a
- * finished chunk; close(finished) removes the checkpoint. */
+ * finished chunk; close(finished) removes the checkpoint (an error only when
+ * finished and it cannot). */
 int lens_ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err);
 int lens_ckpt_commit(job *j, lens_error *err);
-void lens_ckpt_close(job *j, int finished);
+int lens_ckpt_close(job *j, int finished, lens_error *err);
 
 /* map.c: --map */
 int lens_map_open(job *j, lens_error *err);
-void lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e);
+int lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e,
+                 lens_error *err);
 int lens_map_sync(job *j, lens_error *err);
 int lens_map_finish(job *j, lens_error *err);
 void lens_map_html(job *j, FILE *f, int app);
 void lens_map_free(job *j);
 extern const char *lens_map_script;
 
-/* report.c */
+/* report.c: each output is finished (synced, still a temporary) and kept
+ * in j->outs by lens_output_ready; analyze puts them all in place when every
+ * one is ready, so a failure leaves the earlier set of outputs whole */
+int lens_output_ready(job *j, lens_afile *af, lens_error *err);
 int lens_write_reports(job *j, const char *dir, lens_error *err);
 int lens_write_summaries(job *j, const char *dir, lens_error *err);
 int lens_write_html(job *j, const char *dir, lens_error *err);

@@ -422,21 +422,31 @@ int lens_ckpt_commit(job *j, lens_error *err)
     lens_sha256_final(&h, sum);
     lens_wbuf_put(b, sum, sizeof sum);
     if (b->oom) return lens_error_set(err, LENS_ENOMEM, "checkpoint: out of memory");
+    /* the first record of a new checkpoint: the names of the files it
+     * counts on (journal, map.*, assignments.csv.tmp) must survive a power
+     * loss as well as their data */
+    if (j->created && !j->commits) {
+        int rc = lens_fsync_path(j->ckpt_dir, err);
+        if (!rc) rc = lens_fsync_path(j->o->out_dir, err);
+        if (rc) return rc;
+    }
     if (write_all(j->journal, b->p, b->len) || fdatasync(j->journal))
-        return lens_error_set(err, LENS_EIO, "%s/journal: %s", j->ckpt_dir, strerror(errno));
+        return lens_error_set(err, LENS_EIO, "cannot write %s/journal: %s", j->ckpt_dir, strerror(errno));
     j->commits++;
     return LENS_OK;
 }
 
-void lens_ckpt_close(job *j, int finished)
+int lens_ckpt_close(job *j, int finished, lens_error *err)
 {
     if (j->journal >= 0) close(j->journal);
     j->journal = -1;
     lens_wbuf_free(&j->record);
     /* a run that failed before its first chunk leaves nothing to resume */
+    int rc = LENS_OK;
     if (j->ckpt_dir[0] && (finished || (j->created && !j->commits))) {
         lens_error e;
-        lens_rmtree(j->ckpt_dir, &e);
+        rc = lens_rmtree(j->ckpt_dir, finished ? err : &e);
         if (!finished) unlink(j->assign_tmp);
     }
+    return finished ? rc : LENS_OK;
 }

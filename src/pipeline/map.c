@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/fs.h"
 #include "analyze_internal.h"
 #include "lens/umap.h"
 
@@ -49,25 +50,35 @@ int lens_map_open(job *j, lens_error *err)
     return LENS_OK;
 }
 
-void lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e)
+int lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e,
+                 lens_error *err)
 {
     size_t n = len < SNIPPET ? len : SNIPPET;
     while (n < len && n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--; /* whole UTF-8 characters */
     uint32_t hdr[2] = {(uint32_t)app, (uint32_t)theme};
     uint16_t lens[2] = {(uint16_t)strlen(id), (uint16_t)n};
     uint8_t u = (uint8_t)up;
-    fwrite(e, sizeof *e, (size_t)j->dim, j->map_emb);
-    fwrite(hdr, sizeof hdr, 1, j->map_meta);
-    fwrite(&u, 1, 1, j->map_meta);
-    fwrite(lens, sizeof lens, 1, j->map_meta);
-    fwrite(id, 1, lens[0], j->map_meta);
-    fwrite(text, 1, n, j->map_meta);
+    if (fwrite(e, sizeof *e, (size_t)j->dim, j->map_emb) != (size_t)j->dim)
+        return lens_error_set(err, LENS_EIO, "cannot write %s/map.f32: %s", j->ckpt_dir, strerror(errno));
+    if (fwrite(hdr, sizeof hdr, 1, j->map_meta) != 1 || fwrite(&u, 1, 1, j->map_meta) != 1 ||
+        fwrite(lens, sizeof lens, 1, j->map_meta) != 1 || fwrite(id, 1, lens[0], j->map_meta) != lens[0] ||
+        fwrite(text, 1, n, j->map_meta) != n)
+        return lens_error_set(err, LENS_EIO, "cannot write %s/map.meta: %s", j->ckpt_dir, strerror(errno));
+    return LENS_OK;
+}
+
+static int sync_one(FILE *f, const char *dir, const char *name, lens_error *err)
+{
+    if (fflush(f) || ferror(f) || fdatasync(fileno(f)))
+        return lens_error_set(err, LENS_EIO, "cannot write %s/%s: %s", dir, name, errno ? strerror(errno) : "write error");
+    return LENS_OK;
 }
 
 int lens_map_sync(job *j, lens_error *err)
 {
-    if (fflush(j->map_emb) || fflush(j->map_meta) || fdatasync(fileno(j->map_emb)) || fdatasync(fileno(j->map_meta)))
-        return lens_error_set(err, LENS_EIO, "%s/map.*: %s", j->ckpt_dir, strerror(errno));
+    int rc = sync_one(j->map_emb, j->ckpt_dir, "map.f32", err);
+    if (!rc) rc = sync_one(j->map_meta, j->ckpt_dir, "map.meta", err);
+    if (rc) return rc;
     j->map_emb_len = (uint64_t)ftello(j->map_emb);
     j->map_meta_len = (uint64_t)ftello(j->map_meta);
     return LENS_OK;
@@ -115,11 +126,11 @@ static int load_meta(job *j, lens_error *err)
 
 int lens_map_finish(job *j, lens_error *err)
 {
-    if (fclose(j->map_emb) | fclose(j->map_meta)) {
-        j->map_emb = j->map_meta = NULL;
-        return lens_error_set(err, LENS_EIO, "%s/map.*: write failed", j->ckpt_dir);
-    }
+    /* lens_ckpt_commit synced both just before: nothing is left to write */
+    int bad = fclose(j->map_emb) != 0;
+    bad |= fclose(j->map_meta) != 0;
     j->map_emb = j->map_meta = NULL;
+    if (bad) return lens_error_set(err, LENS_EIO, "cannot write %s/map.*: %s", j->ckpt_dir, strerror(errno));
     char emb[4400], meta[4400];
     paths(j, emb, meta, sizeof emb);
     size_t n = (size_t)(j->map_emb_len / ((uint64_t)j->dim * sizeof(float)));
@@ -141,11 +152,11 @@ int lens_map_finish(job *j, lens_error *err)
     if (rc) return lens_error_wrap(err, "map");
 
     /* map.csv: every review, in the order of assignments.csv */
-    char path[4300], tmp[4400];
+    char path[4300];
     snprintf(path, sizeof path, "%s/map.csv", j->o->out_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    lens_afile *af;
+    if ((rc = lens_afile_open(&af, path, err))) return rc;
+    FILE *f = lens_afile_stream(af);
     fputs("review_id,app_id,theme,sentiment,x,y\n", f);
     for (size_t i = 0; i < n; i++) {
         const lens_app_themes *app = &j->themes->apps[j->map.app[i]];
@@ -154,9 +165,7 @@ int lens_map_finish(job *j, lens_error *err)
         lens_csv_field(f, (int)j->map.theme[i] < app->n_themes ? app->themes[j->map.theme[i]].name : "unassigned");
         fprintf(f, ",%s,%.5f,%.5f\n", j->map.up[i] ? "positive" : "negative", j->map.xy[2 * i], j->map.xy[2 * i + 1]);
     }
-    if (fclose(f)) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-    return LENS_OK;
+    return lens_output_ready(j, af, err);
 }
 
 void lens_map_free(job *j)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/fs.h"
 #include "analyze_internal.h"
 
 static void esc(FILE *f, const char *s)
@@ -53,13 +54,16 @@ static const char *css =
     ".maptip{position:absolute;max-width:360px;background:#1d2330;color:#fff;font-size:12px;padding:6px 8px;"
     "border-radius:5px;pointer-events:none;z-index:2}";
 
-static void quotes(FILE *f, job *j, int a, int t, int up, lens_error *err)
+static int quotes(FILE *f, job *j, int a, int t, int up, lens_error *err)
 {
     lens_summary *s = j->agg[a].sum ? j->agg[a].sum[t * 2 + up] : NULL;
     fprintf(f, "<div class=\"%s\"><h4>%s</h4>", up ? "positive" : "negative", up ? "What players like" : "What players dislike");
     const lens_quote *q = NULL;
     int n = 0;
-    if (s && lens_summary_finish(s, &q, &n, err) != 0) n = 0;
+    if (s) {
+        int rc = lens_summary_finish(s, &q, &n, err);
+        if (rc) return rc;
+    }
     for (int r = 0; r < n; r++) {
         fprintf(f, "<blockquote class=\"quote\" data-reviews=\"%llu\">", (unsigned long long)q[r].reviews);
         esc(f, q[r].text);
@@ -68,15 +72,17 @@ static void quotes(FILE *f, job *j, int a, int t, int up, lens_error *err)
     }
     if (!n) fputs("<p class=\"skipped\">none</p>", f);
     fputs("</div>", f);
+    return LENS_OK;
 }
 
 int lens_write_html(job *j, const char *dir, lens_error *err)
 {
-    char path[4200], tmp[4300];
+    char path[4200];
     snprintf(path, sizeof path, "%s/report.html", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    lens_afile *af;
+    int rc = lens_afile_open(&af, path, err);
+    if (rc) return rc;
+    FILE *f = lens_afile_stream(af);
     const lens_analyze_stats *st = j->st;
     fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -131,8 +137,10 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
             fputs("<details class=\"theme-detail\"><summary>", f);
             esc(f, t < app->n_themes ? app->themes[t].name : "unassigned");
             fputs("</summary><div class=\"quotes\">", f);
-            quotes(f, j, a, t, 1, err);
-            quotes(f, j, a, t, 0, err);
+            if ((rc = quotes(f, j, a, t, 1, err)) || (rc = quotes(f, j, a, t, 0, err))) {
+                lens_afile_abort(af);
+                return rc;
+            }
             fputs("</div><h4>Sample reviews</h4>", f);
             for (int k = 0; k < SAMPLES; k++) {
                 size_t at = (size_t)t * SAMPLES + (size_t)k;
@@ -153,7 +161,5 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
     fputs("</main>", f);
     if (j->map.xy) fputs(lens_map_script, f);
     fputs("</body></html>\n", f);
-    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-    return LENS_OK;
+    return lens_output_ready(j, af, err);
 }

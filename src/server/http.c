@@ -274,7 +274,7 @@ static enum MHD_Result dispatch(lens_server *s, struct MHD_Connection *c, lens_r
         uint64_t counts[LENS_JOB_N_STATES];
         lens_jobs_counts(s->jobs, counts);
         char *text = lens_metrics_render(s->metrics, lens_batcher_depth(s->batcher), counts);
-        if (!text) return MHD_NO;
+        if (!text) return lens_reply_error(c, r, 503, "out of memory");
         return lens_reply(c, r, 200, "text/plain; version=0.0.4", text, strlen(text));
     }
     case R_EMBED: if (post) return lens_route_embed(s, c, r); break;

@@ -135,6 +135,9 @@ char *lens_metrics_render(lens_metrics *m, size_t queue_depth, const uint64_t jo
     fputs("# HELP lens_jobs Jobs by state.\n# TYPE lens_jobs gauge\n", f);
     for (int s = 0; s < LENS_JOB_N_STATES; s++)
         fprintf(f, "lens_jobs{state=\"%s\"} %llu\n", lens_job_state_name((lens_job_state)s), (unsigned long long)jobs[s]);
-    fclose(f);
+    if (ferror(f) | fclose(f)) { /* out of memory: the text is cut short */
+        free(buf);
+        return NULL;
+    }
     return buf;
 }

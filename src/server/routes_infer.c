@@ -204,7 +204,12 @@ static enum MHD_Result reply_embeddings(struct MHD_Connection *c, infer *q)
         fputc(']', f);
     }
     fputs("]}\n", f);
-    fclose(f);
+    /* the memory stream grows as it is written: a failed allocation shows
+     * as a write error, and the text is then cut short */
+    if (ferror(f) | fclose(f)) {
+        free(buf);
+        return lens_reply_error(c, q->r, 503, "out of memory");
+    }
     return lens_reply(c, q->r, 200, "application/json", buf, len);
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/fs.h"
 #include "server_internal.h"
 
 /* ---------------------------------------------------------------- upload */
@@ -25,6 +26,7 @@ typedef struct upload {
     char kind[16];   /* the "kind" field: analyze (default) or project */
     size_t options_len;
     FILE *f;         /* the file being written */
+    char part[256];  /* its name, as the client gave it */
     size_t total;
     int status;      /* 0, or the 4xx to answer */
     char msg[600];
@@ -35,6 +37,21 @@ static void upload_fail(upload *u, int status, const char *msg, const char *arg)
     if (u->status) return;
     u->status = status;
     snprintf(u->msg, sizeof u->msg, msg, arg);
+}
+
+/* The part written so far is complete: synced, as the job it becomes an
+ * input of must find it whole after a crash. */
+static void close_part(upload *u)
+{
+    if (!u->f) return;
+    int e = fflush(u->f) != 0 || fsync(fileno(u->f)) != 0 ? errno : 0;
+    if (fclose(u->f) != 0 && !e) e = errno;
+    u->f = NULL;
+    if (e) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s: %s", u->part, strerror(e));
+        upload_fail(u, 500, "cannot write the upload %s", msg);
+    }
 }
 
 static int safe_name(const char *n)
@@ -101,8 +118,8 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
         return MHD_YES;
     }
     if (off == 0) { /* a new part */
-        if (u->f) fclose(u->f);
-        u->f = NULL;
+        close_part(u);
+        if (u->status) return MHD_YES;
         char path[4600];
         if (is_themes) {
             snprintf(path, sizeof path, "%s", u->themes_path);
@@ -120,12 +137,19 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
                 }
             json_array_append_new(u->inputs, json_string(path));
         }
+        snprintf(u->part, sizeof u->part, "%s", is_themes ? "themes.json" : filename);
         if (!(u->f = fopen(path, "wb"))) {
-            upload_fail(u, 500, "cannot write the upload: %s", strerror(errno));
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s: %s", u->part, strerror(errno));
+            upload_fail(u, 500, "cannot write the upload %s", msg);
             return MHD_YES;
         }
     }
-    if (u->f && size && fwrite(data, 1, size, u->f) != size) upload_fail(u, 500, "cannot write the upload: %s", strerror(errno));
+    if (u->f && size && fwrite(data, 1, size, u->f) != size) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s: %s", u->part, strerror(errno));
+        upload_fail(u, 500, "cannot write the upload %s", msg);
+    }
     return MHD_YES;
 }
 
@@ -200,7 +224,8 @@ static enum MHD_Result submit(lens_server *s, struct MHD_Connection *c, lens_req
     if (lens_jobs_submit(s->jobs, id, kind, params, &err)) {
         hide_job_dir(err.msg, id);
         lens_jobs_discard(s->jobs, id);
-        return lens_reply_error(c, r, lens_http_status(err.code) == 500 ? 500 : 400, "%s", err.msg);
+        int st = lens_http_status(err.code); /* a store that cannot take the job: 5xx */
+        return lens_reply_error(c, r, st >= 500 ? st : 400, "%s", err.msg);
     }
     return lens_reply_json(c, r, 202, json_pack("{ssss}", "id", id, "state", "queued"));
 }
@@ -213,10 +238,7 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
             MHD_destroy_post_processor(u->pp);
             u->pp = NULL;
         }
-        if (u->f) {
-            if (fclose(u->f)) upload_fail(u, 500, "cannot write the upload%s", "");
-            u->f = NULL;
-        }
+        close_part(u);
         struct stat st;
         int project = !strcmp(u->kind, "project");
         if (!u->status && u->kind[0] && !project && strcmp(u->kind, "analyze"))
@@ -226,6 +248,14 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
             upload_fail(u, 400, "a project job takes one file (.npy or texts)%s", "");
         if (!u->status && !project && stat(u->themes_path, &st)) upload_fail(u, 400, "no themes.json (form field 'themes')%s", "");
         if (u->status) return lens_reply_error(c, r, u->status, "%s", u->msg);
+        /* the files' names too, before the job that counts on them is saved */
+        char job_dir[4400];
+        lens_dirname(u->input_dir, job_dir, sizeof job_dir);
+        lens_error err = {0};
+        if (lens_fsync_path(u->input_dir, &err) || lens_fsync_path(job_dir, &err)) {
+            hide_job_dir(err.msg, u->id);
+            return lens_reply_error(c, r, 500, "%s", err.msg);
+        }
         json_t *params = json_object();
         if (u->options) {
             json_error_t je;
@@ -439,7 +469,7 @@ enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_r
         int rc = rest[1] == 'c' ? lens_jobs_cancel(s->jobs, jid, &err)
                : rest[1] == 'p' ? lens_jobs_pause(s->jobs, jid, &err)
                                 : lens_jobs_resume(s->jobs, jid, &err);
-        if (rc) return lens_reply_error(c, r, rc == LENS_ENOTFOUND ? 404 : 409, "%s", err.msg);
+        if (rc) return lens_reply_error(c, r, rc == LENS_EINVAL ? 409 : lens_http_status(rc), "%s", err.msg);
         json_t *j = lens_jobs_get(s->jobs, jid);
         return j ? lens_reply_json(c, r, 202, j) : lens_reply_error(c, r, 404, "no job %s", jid);
     }

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "lens/jobs.h"
@@ -82,7 +83,7 @@ struct lens_server {
     lens_jobs *jobs;
     char data_root[4096]; /* realpath, "" when JSON paths are off */
     char web_dir[4096];
-    volatile int stopping;
+    atomic_int stopping; /* set by close, read by connection threads */
     /* connections parked with MHD_suspend_connection (MHD must not stop
      * while any is), and the event streams among them, which the ticker
      * resumes to look for news */

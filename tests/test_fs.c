@@ -1,0 +1,190 @@
+/* Durable writes (src/base/fs.h): a file or directory is replaced whole or
+ * not at all. Failures are provoked for real: a file-size limit (RLIMIT_FSIZE,
+ * EFBIG as on a full disk), a missing directory, a taken temporary name. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../src/base/fs.h"
+#include "lens/io.h"
+#include "test.h"
+
+static char dir[256];
+
+static const char *at(const char *name)
+{
+    static char p[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static int same(const char *path, const char *text)
+{
+    char buf[256] = "";
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return !strcmp(buf, text);
+}
+
+/* names in dir that contain needle */
+static int count(const char *d, const char *needle)
+{
+    DIR *dd = opendir(d);
+    int n = 0;
+    struct dirent *e;
+    while (dd && (e = readdir(dd)))
+        if (strstr(e->d_name, needle)) n++;
+    if (dd) closedir(dd);
+    return n;
+}
+
+static void test_afile(void)
+{
+    lens_error err = {0};
+    lens_afile *a;
+    /* a new file: written, renamed, its mode the umask's as with fopen */
+    mode_t old = umask(022);
+    CHECK(lens_afile_open(&a, at("out.csv"), &err) == 0, "%s", err.msg);
+    fputs("a,b\n1,2\n", lens_afile_stream(a));
+    CHECK(!lens_is_file(at("out.csv")), "the file appears before commit");
+    CHECK(count(dir, "out.csv.tmp-") == 1, "no temporary beside the file");
+    CHECK(lens_afile_commit(a, &err) == 0, "%s", err.msg);
+    CHECK(same(at("out.csv"), "a,b\n1,2\n"), "content");
+    CHECK(count(dir, ".tmp-") == 0, "a temporary is left");
+    struct stat st;
+    CHECK(stat(at("out.csv"), &st) == 0 && (st.st_mode & 0777) == 0644, "mode %o", (unsigned)(st.st_mode & 0777));
+    umask(old);
+
+    /* abort leaves the earlier file as it was */
+    CHECK(lens_afile_open(&a, at("out.csv"), &err) == 0, "%s", err.msg);
+    fputs("half", lens_afile_stream(a));
+    lens_afile_abort(a);
+    CHECK(same(at("out.csv"), "a,b\n1,2\n"), "abort clobbered the file");
+    CHECK(count(dir, ".tmp-") == 0, "abort left a temporary");
+    lens_afile_abort(NULL);
+
+    /* finish: synced but still a temporary, so several files can be made
+     * ready before any is put in place; abort then removes it */
+    lens_afile *b;
+    CHECK(lens_afile_open(&a, at("r1.csv"), &err) == 0 && lens_afile_open(&b, at("r2.csv"), &err) == 0, "%s", err.msg);
+    fputs("one", lens_afile_stream(a));
+    fputs("two", lens_afile_stream(b));
+    CHECK(lens_afile_finish(a, &err) == 0 && lens_afile_finish(b, &err) == 0, "%s", err.msg);
+    CHECK(!lens_is_file(at("r1.csv")) && !lens_is_file(at("r2.csv")) && count(dir, ".tmp-") == 2, "finish put a file in place");
+    CHECK(lens_afile_commit(a, &err) == 0, "%s", err.msg);
+    lens_afile_abort(b);
+    CHECK(same(at("r1.csv"), "one") && !lens_is_file(at("r2.csv")) && count(dir, ".tmp-") == 0, "commit or abort after finish");
+
+    /* a leftover temporary of a dead process with our pid is not reused */
+    char taken[600];
+    snprintf(taken, sizeof taken, "%s.tmp-%ld-0", at("t.csv"), (long)getpid());
+    put(taken, "leftover");
+    CHECK(lens_afile_open(&a, at("t.csv"), &err) == 0, "%s", err.msg);
+    fputs("new", lens_afile_stream(a));
+    CHECK(lens_afile_commit(a, &err) == 0, "%s", err.msg);
+    CHECK(same(at("t.csv"), "new") && same(taken, "leftover"), "a taken temporary name was reused");
+    unlink(taken);
+
+    /* no such directory: one error naming the file */
+    CHECK(lens_afile_open(&a, at("nodir/x.csv"), &err) == LENS_EIO && a == NULL, "open in a missing directory");
+    CHECK(strstr(err.msg, "nodir/x.csv") && strstr(err.msg, "No such file"), "%s", err.msg);
+}
+
+/* Writes more than the file-size limit allows: every way of writing must
+ * fail with EFBIG, name the file, leave the earlier file and no temporary. */
+static void test_full(void)
+{
+    lens_error err = {0};
+    struct rlimit saved, lim;
+    getrlimit(RLIMIT_FSIZE, &saved);
+    lim = saved;
+    lim.rlim_cur = 4096;
+    signal(SIGXFSZ, SIG_IGN);
+    put(at("big.csv"), "old\n");
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0, "setrlimit: %s", strerror(errno));
+
+    lens_afile *a;
+    CHECK(lens_afile_open(&a, at("big.csv"), &err) == 0, "%s", err.msg);
+    for (int i = 0; i < 1000; i++) fprintf(lens_afile_stream(a), "row %d of many\n", i);
+    CHECK(lens_afile_commit(a, &err) == LENS_EIO, "a write over the limit was committed");
+    CHECK(strstr(err.msg, "big.csv") && strstr(err.msg, "File too large"), "%s", err.msg);
+
+    /* the .npy writer goes through the same door */
+    put(at("m.npy"), "old\n");
+    lens_npy_writer *w;
+    float rows[64 * 8] = {0};
+    CHECK(lens_npy_create(&w, at("m.npy"), 8, &err) == 0, "%s", err.msg);
+    int rc = 0;
+    for (int i = 0; i < 4 && !rc; i++) rc = lens_npy_append(w, rows, 64, &err);
+    if (!rc) rc = lens_npy_finish(w, &err);
+    else lens_npy_abort(w);
+    CHECK(rc == LENS_EIO && strstr(err.msg, "m.npy") && strstr(err.msg, "File too large"), "npy: %d %s", rc, err.msg);
+
+    setrlimit(RLIMIT_FSIZE, &saved);
+    signal(SIGXFSZ, SIG_DFL);
+    CHECK(same(at("big.csv"), "old\n") && same(at("m.npy"), "old\n"), "a failed write clobbered the earlier file");
+    CHECK(count(dir, ".tmp-") == 0, "a failed write left a temporary");
+}
+
+static void test_link(void)
+{
+    lens_error err = {0};
+    put(at("src"), "one");
+    CHECK(lens_link_replace(at("src"), at("dst"), &err) == 0, "%s", err.msg);
+    CHECK(same(at("dst"), "one"), "link");
+    put(at("src2"), "two");
+    CHECK(lens_link_replace(at("src2"), at("dst"), &err) == 0, "%s", err.msg);
+    CHECK(same(at("dst"), "two") && same(at("src2"), "two"), "link over an existing file");
+    CHECK(lens_link_replace(at("none"), at("dst"), &err) == LENS_EIO && same(at("dst"), "two"),
+          "a failed link clobbered dst: %s", err.msg);
+    CHECK(count(dir, ".tmp-") == 0, "a temporary is left");
+}
+
+static void test_replace_dir(void)
+{
+    lens_error err = {0};
+    /* no earlier directory */
+    lens_mkdirs(at("stage/sub"), &err);
+    put(at("stage/a"), "A1");
+    put(at("stage/sub/b"), "B1");
+    CHECK(lens_replace_dir(at("stage"), at("model"), &err) == 0, "%s", err.msg);
+    CHECK(same(at("model/a"), "A1") && same(at("model/sub/b"), "B1") && !lens_is_dir(at("stage")), "new dir");
+    /* an earlier one is replaced whole: none of its files stay */
+    lens_mkdirs(at("stage"), &err);
+    put(at("stage/a"), "A2");
+    CHECK(lens_replace_dir(at("stage"), at("model"), &err) == 0, "%s", err.msg);
+    CHECK(same(at("model/a"), "A2") && !lens_is_dir(at("model/sub")) && !lens_is_dir(at("stage")), "replaced dir");
+    CHECK(count(dir, "model") == 1 && count(dir, ".tmp-") == 0, "the old directory is left");
+    /* a stage that is not there changes nothing */
+    CHECK(lens_replace_dir(at("stage"), at("model"), &err) == LENS_EIO && same(at("model/a"), "A2"),
+          "a missing stage: %s", err.msg);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/lens_test_fs_XXXXXX");
+    if (!mkdtemp(dir)) return 1;
+    test_afile();
+    test_full();
+    test_link();
+    test_replace_dir();
+    lens_error err;
+    lens_rmtree(dir, &err);
+    TEST_DONE();
+}
