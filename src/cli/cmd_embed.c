@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../base/clock.h"
 #include "cli.h"
 #include "lens/escape.h"
 #include "lens/io.h"
@@ -213,7 +214,7 @@ int cmd_embed(int argc, char **argv)
     }
     wrote_tmp = 0;
     char extra[256];
-    double el = cli_now() - p.start;
+    double el = lens_clock_mono() - p.start;
     snprintf(extra, sizeof extra, "%llu tokens (%.0f tokens/s), %s, %s kernels, %d thread%s -> %s",
              (unsigned long long)tokens, el > 0 ? tokens / el : 0.0, lens_precision_name(mo.precision),
              lens_model_kernel(model), lens_pool_size(pool), lens_pool_size(pool) == 1 ? "" : "s", output);

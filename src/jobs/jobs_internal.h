@@ -76,7 +76,4 @@ int lens_store_delete(lens_jobs *j, const char *id);
 /* loads every job into j->jobs */
 int lens_store_load(lens_jobs *j, lens_error *err);
 
-double lens_wall_now(void);
-double lens_mono_now(void);
-
 #endif

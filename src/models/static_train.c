@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "../text/words.h"
 #include "lens/io.h"
@@ -23,13 +24,6 @@
 #define EXP_TABLE 1024
 #define MAX_EXP 6.0f
 #define ALPHA_EVERY 10000 /* words between learning-rate updates */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* xorshift64*: cheap, 64 good bits, the same everywhere; state never 0 */
 static inline uint64_t rnd(uint64_t *s)
@@ -192,7 +186,7 @@ static int read_inputs(const lens_static_train_opts *o, corpus *c, lens_static_t
                                         o->inputs[f]);
                     break;
                 }
-                double t = now_s();
+                double t = lens_clock_mono();
                 if (o->progress && t - last > 0.2) {
                     last = t;
                     uint64_t size = lens_reader_size(rd);
@@ -783,13 +777,13 @@ int lens_static_train(const lens_static_train_opts *oin, lens_error *err)
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", o.out_dir, (long)getpid());
     int made_tmp = 0;
 
-    double t0 = now_s();
+    double t0 = lens_clock_mono();
     if (rehash(&c, 1 << 16)) {
         rc = lens_error_set(err, LENS_ENOMEM, "train-static: out of memory");
         goto out;
     }
     if ((rc = read_inputs(&o, &c, &st, err))) goto out;
-    st.read_s = now_s() - t0;
+    st.read_s = lens_clock_mono() - t0;
     if ((rc = build_vocab(&c, o.min_count, o.max_vocab, &v, err))) goto out;
     if (v.n < 2) {
         rc = lens_error_set(err, LENS_EINVAL,
@@ -799,9 +793,9 @@ int lens_static_train(const lens_static_train_opts *oin, lens_error *err)
     }
     st.vocab = v.n;
     st.train_words = c.n_ids;
-    t0 = now_s();
+    t0 = lens_clock_mono();
     if ((rc = train(&o, &tr, &c, &v, err))) goto out;
-    st.train_s = now_s() - t0;
+    st.train_s = lens_clock_mono() - t0;
 
     /* the loader sees F16 vectors: compute the SIF component from those */
     size_t VD = (size_t)v.n * o.dim;

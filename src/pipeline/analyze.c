@@ -9,21 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "analyze_internal.h"
 #include "lens/io.h"
 
 #define CHUNK 2048
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---------------------------------------------------------------- inputs */
 
@@ -200,7 +193,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
  * feeds each (app, theme, sentiment) summary, in review order. */
 static int summarize_chunk(job *j, chunk *c, lens_error *err)
 {
-    double t0 = now();
+    double t0 = lens_clock_mono();
     j->n_spans = 0;
     for (int i = 0; i < c->n; i++) {
         size_t cap = j->cap_spans, need = j->n_spans + MAX_SENTENCES;
@@ -224,9 +217,9 @@ static int summarize_chunk(job *j, chunk *c, lens_error *err)
         j->n_spans += n;
     }
     if (grow((void **)&j->sent_emb, &j->cap_sent_emb, j->n_spans * (size_t)j->dim, sizeof *j->sent_emb)) goto oom;
-    double t1 = now();
+    double t1 = lens_clock_mono();
     int rc = lens_encoder_embed(j->enc, j->sent_text, j->sent_len, j->n_spans, j->sent_emb, &j->st->tokens, err);
-    double t2 = now();
+    double t2 = lens_clock_mono();
     j->st->seconds_read += t1 - t0; /* splitting is part of reading */
     j->st->seconds_embed += t2 - t1;
     if (rc) return rc;
@@ -245,7 +238,7 @@ static int summarize_chunk(job *j, chunk *c, lens_error *err)
         }
     }
     j->st->sentences += j->n_spans;
-    j->st->seconds_summarize += now() - t2;
+    j->st->seconds_summarize += lens_clock_mono() - t2;
     return LENS_OK;
 oom:
     return lens_error_set(err, LENS_ENOMEM, "summaries: out of memory");
@@ -271,9 +264,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
 {
     if (!c->n) return LENS_OK;
     for (int i = 0; i < c->n; i++) c->texts[i] = c->buf + c->text[i];
-    double t0 = now();
+    double t0 = lens_clock_mono();
     int rc = lens_encoder_embed(j->enc, c->texts, c->text_len, (size_t)c->n, j->emb, &j->st->tokens, err);
-    double t1 = now();
+    double t1 = lens_clock_mono();
     j->st->seconds_embed += t1 - t0;
     if (rc) return rc;
     for (int i = 0; i < c->n; i++) {
@@ -315,7 +308,7 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
         }
     }
     j->st->analyzed += (uint64_t)c->n;
-    j->st->seconds_assign += now() - t1;
+    j->st->seconds_assign += lens_clock_mono() - t1;
     if (j->o->quotes > 0 && (rc = summarize_chunk(j, c, err))) return rc;
     c->n = 0;
     c->len = 0;
@@ -352,7 +345,7 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
     const char *lang = j->o->language && *j->o->language ? j->o->language : NULL;
     int vader = !rc && (j->o->sentiment == LENS_SENTIMENT_VADER || cols[C_VOTED] < 0);
     if (vader) rc = need_vader(j, err);
-    double t0 = now();
+    double t0 = lens_clock_mono();
     j->file_index = index;
     j->file_rows = 0;
     while (!rc && j->file_rows < skip) {
@@ -432,17 +425,17 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
         c->up[k] = up;
         c->n++;
         if (c->n == j->chunk_rows) {
-            j->st->seconds_read += now() - t0;
+            j->st->seconds_read += lens_clock_mono() - t0;
             rc = flush_chunk(j, c, err);
             if (!rc) rc = lens_ckpt_commit(j, err);
-            t0 = now();
+            t0 = lens_clock_mono();
             if (j->o->progress)
                 j->o->progress(j->o->ctx, j->st->rows,
                                total_bytes ? (double)(j->done_bytes + lens_table_offset(t)) / total_bytes : -1);
             if (!rc && j->o->stop && *j->o->stop) rc = lens_error_set(err, LENS_ECANCEL, "stopped by request");
         }
     }
-    j->st->seconds_read += now() - t0;
+    j->st->seconds_read += lens_clock_mono() - t0;
     if (t && !rc) {
         j->done_bytes += lens_table_size(t);
         j->file_index = index + 1;
@@ -518,7 +511,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     if (!rc) rc = flush_chunk(&j, c, err);
     if (!rc) rc = lens_ckpt_commit(&j, err); /* a kill while writing reports resumes here */
     if (!rc && o->progress) o->progress(o->ctx, st->rows, 1.0);
-    double t0 = now();
+    double t0 = lens_clock_mono();
     if (j.assign && fclose(j.assign) != 0 && !rc) rc = lens_error_set(err, LENS_EIO, "%s: write failed", j.assign_tmp);
     j.assign = NULL;
     /* link, not rename: assignments.csv.tmp stays whole until the checkpoint
@@ -535,7 +528,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     lens_map_free(&j);
     lens_ckpt_close(&j, rc == 0);
     if (!rc) unlink(j.assign_tmp);
-    st->seconds_write = now() - t0;
+    st->seconds_write = lens_clock_mono() - t0;
     st->unknown_apps = j.n_unknown;
     for (int a = 0; j.agg && a < j.themes->n_apps; a++) {
         for (int t = 0; j.agg[a].sum && t < (j.themes->apps[a].n_themes + 1) * 2; t++) lens_summary_free(j.agg[a].sum[t]);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../base/clock.h"
 #include "server_internal.h"
 
 typedef lens_breq breq;
@@ -54,13 +55,6 @@ static void answer(lens_batcher *b, size_t done, int rc, const char *msg)
  * first requests when their pass is done, not when the last one is. */
 static void on_rows(void *ctx, size_t done) { answer(ctx, done, LENS_OK, NULL); }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int reserve(lens_batcher *b, size_t n)
 {
     if (n <= b->cap) return 0;
@@ -85,11 +79,7 @@ static void *batch_thread(void *arg)
         while (!b->head && !b->stop) pthread_cond_wait(&b->work, &b->mu);
         if (!b->head) break; /* stopping, nothing left */
         if (b->max_wait_ms > 0 && !b->stop) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            long ns = ts.tv_nsec + (long)(b->max_wait_ms * 1e6);
-            ts.tv_sec += ns / 1000000000L;
-            ts.tv_nsec = ns % 1000000000L;
+            struct timespec ts = lens_clock_deadline(b->max_wait_ms * 1e-3);
             while (b->queued < (size_t)b->max_batch && !b->stop)
                 if (pthread_cond_timedwait(&b->work, &b->mu, &ts) == ETIMEDOUT) break;
         }
@@ -108,7 +98,7 @@ static void *batch_thread(void *arg)
 
         lens_error err = {0};
         uint64_t tokens = 0;
-        double t0 = mono();
+        double t0 = lens_clock_mono();
         int rc = reserve(b, n) ? lens_error_set(&err, LENS_ENOMEM, "batch: out of memory") : LENS_OK;
         size_t at = 0;
         for (breq *r = first; !rc && r; r = r->next) {
@@ -119,7 +109,7 @@ static void *batch_thread(void *arg)
         b->cur = first;
         b->cur_row = 0;
         if (!rc) rc = lens_encoder_embed(b->enc, b->texts, b->lens, n, b->emb, &tokens, &err);
-        if (!rc && b->metrics) lens_metrics_batch(b->metrics, n, tokens, mono() - t0);
+        if (!rc && b->metrics) lens_metrics_batch(b->metrics, n, tokens, lens_clock_mono() - t0);
         answer(b, n, rc, rc ? err.msg : NULL); /* all answered on success already */
         pthread_mutex_lock(&b->mu);
     }

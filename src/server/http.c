@@ -14,15 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "server_internal.h"
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int lens_http_status(int code)
 {
@@ -166,13 +160,7 @@ static void *ticker_main(void *arg)
     lens_server *s = arg;
     pthread_mutex_lock(&s->susp_mu);
     while (!s->ticker_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = lens_clock_deadline(0.1);
         pthread_cond_timedwait(&s->susp_cv, &s->susp_mu, &ts);
         lens_parked *p = s->parked;
         s->parked = NULL;
@@ -297,7 +285,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     lens_req *r = *con_cls;
     if (!r) {
         if (!(r = calloc(1, sizeof *r))) return MHD_NO;
-        r->t0 = mono();
+        r->t0 = lens_clock_mono();
         r->route = route_of(method, url);
         r->conn = c;
         *con_cls = r;
@@ -346,7 +334,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     lens_server *s = cls;
     lens_req *r = *con_cls;
     if (!r) return;
-    lens_metrics_request(s->metrics, r->route, r->status ? r->status : 500, mono() - r->t0);
+    lens_metrics_request(s->metrics, r->route, r->status ? r->status : 500, lens_clock_mono() - r->t0);
     lens_upload_free(r);
     if (r->state_free) r->state_free(r->state);
     free(r->body);
