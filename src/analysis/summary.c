@@ -153,13 +153,7 @@ static int credit(pick *p, uint32_t review)
 {
     p->sentences++;
     if (p->n_reviews && p->reviews[p->n_reviews - 1] == review) return 0;
-    if (p->n_reviews == p->cap_reviews) {
-        size_t cap = p->cap_reviews ? p->cap_reviews * 2 : 8;
-        uint32_t *r = realloc(p->reviews, cap * sizeof *r);
-        if (!r) return -1;
-        p->reviews = r;
-        p->cap_reviews = cap;
-    }
+    if (lens_grow((void **)&p->reviews, &p->cap_reviews, p->n_reviews + 1, sizeof *p->reviews)) return -1;
     p->reviews[p->n_reviews++] = review;
     return 0;
 }

@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
+#include "../base/buf.h"
+
 #define B_INCR 0.293
 #define B_DECR (-0.293)
 #define C_INCR 0.733
@@ -240,14 +242,7 @@ static const entry *lookup(const lens_vader *v, const char *s, size_t n)
 
 static int arena_put(lens_vader *v, const char *s, size_t n, uint32_t *off)
 {
-    if (v->arena_len + n + 1 > v->arena_cap) {
-        size_t cap = v->arena_cap ? v->arena_cap : 1 << 16;
-        while (cap < v->arena_len + n + 1) cap *= 2;
-        char *a = realloc(v->arena, cap);
-        if (!a) return -1;
-        v->arena = a;
-        v->arena_cap = cap;
-    }
+    if (lens_grow((void **)&v->arena, &v->arena_cap, v->arena_len + n + 1, 1)) return -1;
     if (v->arena_len + n > UINT32_MAX) return -1;
     memcpy(v->arena + v->arena_len, s, n);
     v->arena[v->arena_len + n] = 0;
@@ -514,18 +509,6 @@ void lens_vader_scratch_free(lens_vader_scratch *s)
     free(s);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap : 256;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 /* ---- scoring */
 
 /* The emoji pass of polarity_scores: each emoji code point becomes its
@@ -558,7 +541,7 @@ static const char *replace_emojis(const lens_vader *v, lens_vader_scratch *s, co
         i += k;
     }
     if (!found) return text;
-    if (grow((void **)&s->text, &s->text_cap, need + 1, 1)) return NULL;
+    if (lens_grow((void **)&s->text, &s->text_cap, need + 1, 1)) return NULL;
     char *o = s->text;
     prev_space = 1;
     for (size_t i = 0; i < n;) {
@@ -734,18 +717,13 @@ static int tokenize(const lens_vader *v, lens_vader_scratch *s, const char *text
             a = sa;
             b = sb;
         }
-        if (n == s->tok_cap) {
-            size_t cap = s->tok_cap ? 2 * s->tok_cap : 256;
-            tok *nt = realloc(s->toks, cap * sizeof *nt);
-            if (!nt) return -1;
-            s->toks = nt;
-            double *ns = realloc(s->sent, cap * sizeof *ns);
-            if (!ns) return -1;
-            s->sent = ns;
-            s->tok_cap = cap;
-        }
+        size_t cap = s->tok_cap, cap2 = s->tok_cap;
+        if (lens_grow((void **)&s->toks, &cap, n + 1, sizeof *s->toks) ||
+            lens_grow((void **)&s->sent, &cap2, n + 1, sizeof *s->sent))
+            return -1;
+        s->tok_cap = cap;
         size_t tl = b - a;
-        if (grow((void **)&s->lower, &s->lower_cap, 3 * tl + 1, 1)) return -1;
+        if (lens_grow((void **)&s->lower, &s->lower_cap, 3 * tl + 1, 1)) return -1;
         size_t ln = py_lower(t + a, tl, s->lower);
         tok *o = &s->toks[n++];
         o->off = (uint32_t)a;

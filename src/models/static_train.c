@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
 #include "../base/clock.h"
 #include "../base/fs.h"
 #include "../text/words.h"
@@ -73,18 +74,6 @@ typedef struct {
     size_t n_texts, starts_cap;
 } corpus;
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 0;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need) n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q) return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 static uint32_t hash_word(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -118,8 +107,8 @@ static int64_t intern(corpus *c, const char *w, size_t n)
     }
     if (c->n_ents >= INT32_MAX - 1) return -1;
     size_t cap = c->ents_cap;
-    if (grow((void **)&c->ents, &cap, (size_t)c->n_ents + 1, sizeof *c->ents) ||
-        grow((void **)&c->arena, &c->arena_cap, c->arena_len + n, 1))
+    if (lens_grow((void **)&c->ents, &cap, (size_t)c->n_ents + 1, sizeof *c->ents) ||
+        lens_grow((void **)&c->arena, &c->arena_cap, c->arena_len + n, 1))
         return -1;
     c->ents_cap = (uint32_t)cap;
     memcpy(c->arena + c->arena_len, w, n);
@@ -159,8 +148,8 @@ static int read_inputs(const lens_static_train_opts *o, corpus *c, lens_static_t
             if (r < 0) rc = r;
             if (r <= 0) break;
             if (lens_words_split(&w, text, len) ||
-                grow((void **)&c->ids, &c->ids_cap, c->n_ids + w.n, sizeof *c->ids) ||
-                grow((void **)&c->starts, &c->starts_cap, c->n_texts + 2, sizeof *c->starts)) {
+                lens_grow((void **)&c->ids, &c->ids_cap, c->n_ids + w.n, sizeof *c->ids) ||
+                lens_grow((void **)&c->starts, &c->starts_cap, c->n_texts + 2, sizeof *c->starts)) {
                 rc = lens_error_set(err, LENS_ENOMEM, "%s: out of memory after %llu words", o->inputs[f],
                                     (unsigned long long)words);
                 break;

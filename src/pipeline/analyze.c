@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
 #include "../base/clock.h"
 #include "../base/fs.h"
 #include "analyze_internal.h"
@@ -160,14 +161,7 @@ typedef struct {
 
 static int chunk_put(chunk *c, const char *s, size_t n, size_t *at)
 {
-    if (c->len + n + 1 > c->cap) {
-        size_t cap = c->cap ? c->cap : 1 << 20;
-        while (cap < c->len + n + 1) cap *= 2;
-        char *b = realloc(c->buf, cap);
-        if (!b) return -1;
-        c->buf = b;
-        c->cap = cap;
-    }
+    if (lens_grow((void **)&c->buf, &c->cap, c->len + n + 1, 1)) return -1;
     *at = c->len;
     memcpy(c->buf + c->len, s, n);
     c->buf[c->len + n] = '\0';
@@ -177,18 +171,6 @@ static int chunk_put(chunk *c, const char *s, size_t n, size_t *at)
 
 #define MAX_SENTENCES 64 /* per review */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 0;
-    size_t n = *cap ? *cap : 4096;
-    while (n < need) n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q) return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 /* Splits the chunk's reviews into sentences, embeds them in one batch and
  * feeds each (app, theme, sentiment) summary, in review order. */
 static int summarize_chunk(job *j, chunk *c, lens_error *err)
@@ -197,13 +179,13 @@ static int summarize_chunk(job *j, chunk *c, lens_error *err)
     j->n_spans = 0;
     for (int i = 0; i < c->n; i++) {
         size_t cap = j->cap_spans, need = j->n_spans + MAX_SENTENCES;
-        if (grow((void **)&j->spans, &cap, need, sizeof *j->spans)) goto oom;
+        if (lens_grow((void **)&j->spans, &cap, need, sizeof *j->spans)) goto oom;
         size_t cap2 = j->cap_spans;
-        if (grow((void **)&j->span_review, &cap2, need, sizeof *j->span_review)) goto oom;
+        if (lens_grow((void **)&j->span_review, &cap2, need, sizeof *j->span_review)) goto oom;
         size_t cap3 = j->cap_spans;
-        if (grow((void **)&j->sent_text, &cap3, need, sizeof *j->sent_text)) goto oom;
+        if (lens_grow((void **)&j->sent_text, &cap3, need, sizeof *j->sent_text)) goto oom;
         size_t cap4 = j->cap_spans;
-        if (grow((void **)&j->sent_len, &cap4, need, sizeof *j->sent_len)) goto oom;
+        if (lens_grow((void **)&j->sent_len, &cap4, need, sizeof *j->sent_len)) goto oom;
         j->cap_spans = cap < cap2 ? cap : cap2;
         const char *text = c->buf + c->text[i];
         size_t n = lens_sentences_split(text, c->text_len[i], 3, j->spans + j->n_spans, MAX_SENTENCES);
@@ -216,7 +198,7 @@ static int summarize_chunk(job *j, chunk *c, lens_error *err)
         }
         j->n_spans += n;
     }
-    if (grow((void **)&j->sent_emb, &j->cap_sent_emb, j->n_spans * (size_t)j->dim, sizeof *j->sent_emb)) goto oom;
+    if (lens_grow((void **)&j->sent_emb, &j->cap_sent_emb, j->n_spans * (size_t)j->dim, sizeof *j->sent_emb)) goto oom;
     double t1 = lens_clock_mono();
     int rc = lens_encoder_embed(j->enc, j->sent_text, j->sent_len, j->n_spans, j->sent_emb, &j->st->tokens, err);
     double t2 = lens_clock_mono();

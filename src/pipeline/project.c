@@ -60,16 +60,9 @@ static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *di
             break;
         }
         if (k) {
-            if (*n + k > cap) {
-                size_t c = cap ? cap * 2 : 16384;
-                while (c < *n + k) c *= 2;
-                float *nx = realloc(*x, c * (size_t)*dim * sizeof *nx);
-                if (!nx) {
-                    rc = lens_error_set(err, LENS_ENOMEM, "out of memory for %zu embeddings", c);
-                    break;
-                }
-                *x = nx;
-                cap = c;
+            if (lens_grow((void **)x, &cap, *n + k, (size_t)*dim * sizeof **x)) {
+                rc = lens_error_set(err, LENS_ENOMEM, "out of memory for %zu embeddings", *n + k);
+                break;
             }
             if ((rc = lens_encoder_embed(enc, (const char *const *)batch, lens, k, *x + *n * (size_t)*dim, NULL, err)))
                 break;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../base/buf.h"
 #include "../base/clock.h"
 #include "server_internal.h"
 
@@ -57,16 +58,10 @@ static void on_rows(void *ctx, size_t done) { answer(ctx, done, LENS_OK, NULL); 
 
 static int reserve(lens_batcher *b, size_t n)
 {
-    if (n <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < n) cap *= 2;
-    const char **t = realloc(b->texts, cap * sizeof *t);
-    if (t) b->texts = t;
-    size_t *l = realloc(b->lens, cap * sizeof *l);
-    if (l) b->lens = l;
-    float *e = realloc(b->emb, cap * (size_t)b->dim * sizeof *e);
-    if (e) b->emb = e;
-    if (!t || !l || !e) return -1;
+    size_t cap = b->cap, cap2 = b->cap, cap3 = b->cap;
+    if (lens_grow((void **)&b->texts, &cap, n, sizeof *b->texts) || lens_grow((void **)&b->lens, &cap2, n, sizeof *b->lens) ||
+        lens_grow((void **)&b->emb, &cap3, n, (size_t)b->dim * sizeof *b->emb))
+        return -1;
     b->cap = cap;
     return 0;
 }

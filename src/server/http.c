@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
 #include "../base/clock.h"
 #include "../base/fs.h"
 #include "server_internal.h"
@@ -311,14 +312,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             r->too_big = 1;
             return MHD_YES;
         }
-        if (r->len + n + 1 > r->cap) {
-            size_t cap = r->cap ? r->cap : 4096;
-            while (cap < r->len + n + 1) cap *= 2;
-            char *b = realloc(r->body, cap);
-            if (!b) return MHD_NO;
-            r->body = b;
-            r->cap = cap;
-        }
+        if (lens_grow((void **)&r->body, &r->cap, r->len + n + 1, 1)) return MHD_NO;
         memcpy(r->body + r->len, upload_data, n);
         r->len += n;
         r->body[r->len] = '\0';
