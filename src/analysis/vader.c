@@ -23,6 +23,7 @@
 #include <utf8proc.h>
 
 #include "../base/buf.h"
+#include "../base/hash.h"
 
 #define B_INCR 0.293
 #define B_DECR (-0.293)
@@ -223,16 +224,9 @@ static size_t py_lower(const unsigned char *s, size_t n, char *out)
 
 /* ---- the word table */
 
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
-
 static const entry *lookup(const lens_vader *v, const char *s, size_t n)
 {
-    uint32_t h = hash_bytes(s, n);
+    uint32_t h = lens_hash_fold32(lens_hash_bytes(LENS_HASH_INIT, s, n));
     for (uint32_t i = h & v->mask;; i = (i + 1) & v->mask) {
         const entry *e = &v->tab[i];
         if (!e->len) return NULL;
@@ -281,7 +275,7 @@ static entry *upsert(lens_vader *v, const char *s, size_t n)
     if (2 * ((size_t)v->n_words + 1) > (size_t)v->mask + 1 &&
         rehash((void **)&v->tab, &v->mask, sizeof *v->tab, entry_slot, entry_used))
         return NULL;
-    uint32_t h = hash_bytes(s, n);
+    uint32_t h = lens_hash_fold32(lens_hash_bytes(LENS_HASH_INIT, s, n));
     uint32_t i = h & v->mask;
     for (;; i = (i + 1) & v->mask) {
         entry *e = &v->tab[i];

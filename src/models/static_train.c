@@ -18,6 +18,7 @@
 #include "../base/buf.h"
 #include "../base/clock.h"
 #include "../base/fs.h"
+#include "../base/hash.h"
 #include "../text/words.h"
 #include "lens/io.h"
 #include "static.h"
@@ -74,13 +75,6 @@ typedef struct {
     size_t n_texts, starts_cap;
 } corpus;
 
-static uint32_t hash_word(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return (uint32_t)(h ^ (h >> 32));
-}
-
 static int rehash(corpus *c, uint32_t n_slots)
 {
     int32_t *slots = malloc((size_t)n_slots * sizeof *slots);
@@ -100,7 +94,7 @@ static int rehash(corpus *c, uint32_t n_slots)
 /* Provisional id of a word, added with count 0 when new; -1 when out of memory. */
 static int64_t intern(corpus *c, const char *w, size_t n)
 {
-    uint32_t h = hash_word(w, n), i = h & c->mask;
+    uint32_t h = lens_hash_fold32(lens_hash_bytes(LENS_HASH_INIT, w, n)), i = h & c->mask;
     for (int32_t id; (id = c->slots[i]) >= 0; i = (i + 1) & c->mask) {
         const entry *e = &c->ents[id];
         if (e->hash == h && e->len == n && memcmp(c->arena + e->off, w, n) == 0) return id;
