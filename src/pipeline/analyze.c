@@ -274,7 +274,7 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
             /* best similarity even when below the bar, so users can tune it */
             float best = -2;
             for (int t = 0; t < app->n_themes; t++) best = fmaxf(best, j->sims[t]);
-            lens_csv_field(j->assign, id);
+            lens_csv_write_field(j->assign, id);
             fprintf(j->assign, ",%s,unassigned,%.6f,%s,0\n", app->app_id, best, sent);
         }
         for (int r = 0; r < k; r++) {
@@ -283,9 +283,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
             cn->positive += c->up[i] == 1;
             cn->negative += c->up[i] == 0;
             cn->sim_sum += j->sims[j->picks[r]];
-            lens_csv_field(j->assign, id);
+            lens_csv_write_field(j->assign, id);
             fprintf(j->assign, ",%s,", app->app_id);
-            lens_csv_field(j->assign, app->themes[j->picks[r]].name);
+            lens_csv_write_field(j->assign, app->themes[j->picks[r]].name);
             fprintf(j->assign, ",%.6f,%s,%d\n", j->sims[j->picks[r]], sent, r + 1);
         }
     }

@@ -140,7 +140,7 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
         fputs(nc == 3 ? "id,x,y,z\n" : "id,x,y\n", f);
         const char *id = (const char *)ids.p;
         for (size_t i = 0; i < n; i++, id += id ? strlen(id) + 1 : 0) {
-            if (id) lens_csv_field(f, id);
+            if (id) lens_csv_write_field(f, id);
             else fprintf(f, "%zu", i);
             for (int c = 0; c < nc; c++) fprintf(f, ",%.7g", y[i * nc + c]);
             fputc('\n', f);
