@@ -326,6 +326,11 @@ const lens_app_themes *lens_themes_find(const lens_themes *t, const char *app_id
     return NULL;
 }
 
+const char *lens_themes_name(const lens_app_themes *app, int t)
+{
+    return t >= 0 && t < app->n_themes ? app->themes[t].name : "unassigned";
+}
+
 static int encoder_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err)
 {
     return lens_encoder_embed(ctx, texts, NULL, n, out, NULL, err);

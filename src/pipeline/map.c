@@ -151,7 +151,7 @@ int lens_map_finish(job *j, lens_error *err)
         const lens_app_themes *app = &j->themes->apps[j->map.app[i]];
         lens_csv_write_field(f, j->map.id[i]);
         fprintf(f, ",%s,", app->app_id);
-        lens_csv_write_field(f, (int)j->map.theme[i] < app->n_themes ? app->themes[j->map.theme[i]].name : "unassigned");
+        lens_csv_write_field(f, lens_themes_name(app, (int)j->map.theme[i]));
         fprintf(f, ",%s,%.5f,%.5f\n", j->map.up[i] ? "positive" : "negative", j->map.xy[2 * i], j->map.xy[2 * i + 1]);
     }
     if (fclose(f)) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
@@ -194,7 +194,7 @@ void lens_map_html(job *j, FILE *f, int a)
             step > 1 ? "; a sample is drawn" : "");
     for (int t = 0; t <= app->n_themes; t++) {
         if (t) fputc(',', f);
-        lens_json_str_in_html(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+        lens_json_str_in_html(f, lens_themes_name(app, t));
     }
     fputs("],\"points\":[", f);
     size_t k = 0, w = 0;

@@ -113,7 +113,7 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
         for (int t = 0; t <= app->n_themes; t++) {
             const counts *c = &ag->theme[t];
             if (!c->reviews) continue;
-            const char *name = t < app->n_themes ? app->themes[t].name : "unassigned";
+            const char *name = lens_themes_name(app, t);
             fprintf(f, "<tr class=\"theme%s\" data-reviews=\"%llu\" data-positive=\"%llu\" data-negative=\"%llu\"><td>",
                     t < app->n_themes ? "" : " unassigned", (unsigned long long)c->reviews,
                     (unsigned long long)c->positive, (unsigned long long)c->negative);
@@ -129,7 +129,7 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
         for (int t = 0; t <= app->n_themes; t++) {
             if (!ag->theme[t].reviews) continue;
             fputs("<details class=\"theme-detail\"><summary>", f);
-            esc(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+            esc(f, lens_themes_name(app, t));
             fputs("</summary><div class=\"quotes\">", f);
             quotes(f, j, a, t, 1, err);
             quotes(f, j, a, t, 0, err);
