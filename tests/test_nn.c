@@ -17,7 +17,7 @@ static float frand(void)
 
 static double ref_gelu(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
 
-static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, lens_epilogue epi,
+static void check_linear(int m, int n, int k, lens_precision prec, lens_kernel kern, lens_epilogue epi,
                          int outliers, lens_pool *pool)
 {
     float *W = malloc((size_t)n * k * 4), *b = malloc((size_t)n * 4), *x = malloc((size_t)m * k * 4);
@@ -51,7 +51,7 @@ static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, 
             max_ref = fmax(max_ref, fabs(acc));
         }
     /* fp32: rounding only; bf16: 8-bit mantissas; int8: 8-bit grids */
-    double tol = prec == LENS_PREC_FP32 ? 2e-5 : prec == LENS_PREC_BF16 ? 2e-2 : 4e-2;
+    double tol = prec == LENS_FP32 ? 2e-5 : prec == LENS_BF16 ? 2e-2 : 4e-2;
     CHECK(max_err <= tol * fmax(1.0, max_ref), "m=%d n=%d k=%d prec=%d kernel=%s epi=%d outliers=%d: max err %g (ref max %g)",
           m, n, k, prec, lens_kernel_name(kern), epi, outliers, max_err, max_ref);
     if (epi == LENS_EPI_BIAS) { /* the panel-major variant writes the same bits elsewhere */
@@ -65,7 +65,7 @@ static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, 
               lens_kernel_name(kern));
         free(p);
     }
-    if (outliers && prec == LENS_PREC_INT8 && k >= 7)
+    if (outliers && prec == LENS_INT8 && k >= 7)
         CHECK(l.n_out == (k + 3) / 7 || l.n_out == 16, "k=%d: %d outlier channels split out", k, l.n_out);
     lens_linear_free(&l);
     lens_linear_ws_free(&ws);
@@ -130,7 +130,7 @@ int main(void)
             for (int prec = 0; prec < 3; prec++)
                 for (int epi = 0; epi < 3; epi++)
                     for (int out = 0; out < 2; out++)
-                        check_linear(shapes[s][0], shapes[s][1], shapes[s][2], (lens_prec)prec, kernels[kk],
+                        check_linear(shapes[s][0], shapes[s][1], shapes[s][2], (lens_precision)prec, kernels[kk],
                                      (lens_epilogue)epi, out, pool);
     for (int kk = 0; kk < nk; kk++) {
         check_attention(kernels[kk], pool, 3, 32);

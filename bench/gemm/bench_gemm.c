@@ -29,7 +29,7 @@ int main(int argc, char **argv)
         for (int p = 0; p < 3; p++) {
             lens_linear l;
             lens_linear_ws ws = {0};
-            lens_linear_init(&l, W, NULL, n, k, (lens_prec)p, kern, NULL, &err);
+            lens_linear_init(&l, W, NULL, n, k, (lens_precision)p, kern, NULL, &err);
             lens_linear_ws_reserve(&ws, M, k, &err);
             double best = 1e30;
             for (int rep = 0; rep < 6; rep++) {

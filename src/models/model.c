@@ -190,7 +190,7 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
     }
     if ((rc = lens_st_open(&st, path, err))) goto fail;
     m->kernel = lens_kernel_detect();
-    rc = lens_bert_load(&m->bert, &m->cfg, st, (lens_prec)m->precision, m->kernel, err);
+    rc = lens_bert_load(&m->bert, &m->cfg, st, m->precision, m->kernel, err);
     lens_st_close(st);
     if (rc) goto fail;
     *out = m;

@@ -45,20 +45,20 @@ typedef struct lens_tile_args {
     int ldx;
 } lens_tile_args;
 
-int lens_gemm_k_step(lens_prec prec);
-size_t lens_gemm_a_bytes(lens_prec prec, int m, int k_pad);
+int lens_gemm_k_step(lens_precision prec);
+size_t lens_gemm_a_bytes(lens_precision prec, int m, int k_pad);
 
-void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, void *dst,
+void lens_gemm_pack_w(lens_precision prec, const float *W, int n, int k, int k_pad, void *dst,
                       float *wscale, int32_t *wsum);
 /* Packs tile t (rows t*MR ..) of x [m, k] for bf16 or int8; int8 also
  * writes row scales/zero points and multiplies column c by keep[c] (NULL:
  * all kept), which drops outlier channels. For fp32, copies a partial last tile row-major into
  * dst (lda = k_pad). */
-typedef void (*lens_pack_a_fn)(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
+typedef void (*lens_pack_a_fn)(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
                                void *dst, float *row_scale, int32_t *row_zp, const float *keep);
-void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
+void lens_gemm_pack_a(lens_precision prec, const float *x, int m, int k, int k_pad, int t, void *dst,
                       float *row_scale, int32_t *row_zp, const float *keep);
-void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
+void lens_gemm_pack_a_avx512(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
                              void *dst, float *row_scale, int32_t *row_zp, const float *keep);
 /* The int8 row quantiser both packers share: range [lo, hi] (containing 0)
  * to scale and zero point. */
@@ -71,9 +71,9 @@ static inline void lens_int8_row_params(float lo, float hi, float *scale, int32_
     *zp = zi < 0 ? 0 : zi > 255 ? 255 : zi;
 }
 
-void lens_gemm_tile_generic(lens_prec prec, const void *a, const void *w,
+void lens_gemm_tile_generic(lens_precision prec, const void *a, const void *w,
                             const lens_tile_args *args);
-void lens_gemm_tile_avx512(lens_prec prec, const void *a, const void *w,
+void lens_gemm_tile_avx512(lens_precision prec, const void *a, const void *w,
                            const lens_tile_args *args);
 
 /* Vector math used by epilogues and attention. */

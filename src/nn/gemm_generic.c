@@ -26,20 +26,20 @@ float lens_bf16_to_f32(uint16_t h)
 
 float lens_gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)); }
 
-int lens_gemm_k_step(lens_prec prec) { return prec == LENS_PREC_INT8 ? 4 : prec == LENS_PREC_BF16 ? 2 : 1; }
+int lens_gemm_k_step(lens_precision prec) { return prec == LENS_INT8 ? 4 : prec == LENS_BF16 ? 2 : 1; }
 
-size_t lens_gemm_a_bytes(lens_prec prec, int m, int k_pad)
+size_t lens_gemm_a_bytes(lens_precision prec, int m, int k_pad)
 {
     size_t tiles = (size_t)(m + LENS_MR - 1) / LENS_MR;
-    size_t elem = prec == LENS_PREC_FP32 ? 4 : prec == LENS_PREC_BF16 ? 2 : 1;
+    size_t elem = prec == LENS_FP32 ? 4 : prec == LENS_BF16 ? 2 : 1;
     return tiles * LENS_MR * (size_t)k_pad * elem;
 }
 
-void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, void *dst,
+void lens_gemm_pack_w(lens_precision prec, const float *W, int n, int k, int k_pad, void *dst,
                       float *wscale, int32_t *wsum)
 {
     int panels = (n + LENS_NR - 1) / LENS_NR;
-    if (prec == LENS_PREC_FP32) {
+    if (prec == LENS_FP32) {
         float *d = dst;
         for (int p = 0; p < panels; p++)
             for (int kk = 0; kk < k_pad; kk++)
@@ -47,7 +47,7 @@ void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, v
                     int c = p * LENS_NR + j;
                     *d++ = (c < n && kk < k) ? W[(size_t)c * k + kk] : 0.0f;
                 }
-    } else if (prec == LENS_PREC_BF16) {
+    } else if (prec == LENS_BF16) {
         uint16_t *d = dst;
         for (int p = 0; p < panels; p++)
             for (int kk = 0; kk < k_pad; kk += 2)
@@ -83,16 +83,16 @@ void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, v
 }
 
 CLONES
-void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
+void lens_gemm_pack_a(lens_precision prec, const float *x, int m, int k, int k_pad, int t, void *dst,
                       float *row_scale, int32_t *row_zp, const float *keep)
 {
     int r0 = t * LENS_MR;
-    if (prec == LENS_PREC_FP32) {
+    if (prec == LENS_FP32) {
         float *d = dst; /* row-major [MR][k_pad], zero padded */
         for (int i = 0; i < LENS_MR; i++)
             for (int kk = 0; kk < k_pad; kk++)
                 d[(size_t)i * k_pad + kk] = (r0 + i < m && kk < k) ? x[(size_t)(r0 + i) * k + kk] : 0.0f;
-    } else if (prec == LENS_PREC_BF16) {
+    } else if (prec == LENS_BF16) {
         uint16_t *d = (uint16_t *)dst + (size_t)t * LENS_MR * k_pad;
         for (int i = 0; i < LENS_MR; i++) {
             const float *row = r0 + i < m ? x + (size_t)(r0 + i) * k : NULL;
@@ -137,16 +137,16 @@ static inline float epilogue(const lens_tile_args *g, int i, int j, float v)
 }
 
 CLONES
-void lens_gemm_tile_generic(lens_prec prec, const void *a, const void *w, const lens_tile_args *g)
+void lens_gemm_tile_generic(lens_precision prec, const void *a, const void *w, const lens_tile_args *g)
 {
     float acc[LENS_MR][LENS_NR];
     memset(acc, 0, sizeof acc);
-    if (prec == LENS_PREC_FP32) {
+    if (prec == LENS_FP32) {
         const float *A = a, *W = w;
         for (int kk = 0; kk < g->k_pad; kk++, W += LENS_NR)
             for (int i = 0; i < g->mr; i++)
                 for (int j = 0; j < LENS_NR; j++) acc[i][j] += A[(size_t)i * g->lda + kk] * W[j];
-    } else if (prec == LENS_PREC_BF16) {
+    } else if (prec == LENS_BF16) {
         const uint16_t *A = a, *W = w;
         for (int kk = 0; kk < g->k_pad; kk += 2, A += 2 * LENS_MR, W += 2 * LENS_NR)
             for (int i = 0; i < LENS_MR; i++) {

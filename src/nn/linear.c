@@ -76,7 +76,7 @@ static int split_outliers(lens_linear *l, const float *W, const float *act_absma
 }
 
 int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
-                     lens_prec prec, lens_kernel kernel, const float *act_absmax, lens_error *err)
+                     lens_precision prec, lens_kernel kernel, const float *act_absmax, lens_error *err)
 {
     memset(l, 0, sizeof *l);
     if (n <= 0 || k <= 0)
@@ -89,20 +89,20 @@ int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int 
     l->prec = prec;
     l->kernel = kernel;
     size_t cols = (size_t)l->n_panels * LENS_NR;
-    size_t elem = prec == LENS_PREC_FP32 ? 4 : prec == LENS_PREC_BF16 ? 2 : 1;
+    size_t elem = prec == LENS_FP32 ? 4 : prec == LENS_BF16 ? 2 : 1;
     l->w = alloc64(cols * (size_t)l->k_pad * elem);
     l->bias = alloc64(cols * sizeof(float));
-    if (prec == LENS_PREC_INT8) {
+    if (prec == LENS_INT8) {
         l->wscale = alloc64(cols * sizeof(float));
         l->wsum = alloc64(cols * sizeof(int32_t));
     }
-    if (!l->w || !l->bias || (prec == LENS_PREC_INT8 && (!l->wscale || !l->wsum))) {
+    if (!l->w || !l->bias || (prec == LENS_INT8 && (!l->wscale || !l->wsum))) {
         lens_linear_free(l);
         return lens_error_set(err, LENS_ENOMEM, "linear layer [%d, %d]: out of memory", n, k);
     }
     memset(l->bias, 0, cols * sizeof(float));
     if (b) memcpy(l->bias, b, (size_t)n * sizeof(float));
-    if (prec == LENS_PREC_INT8 && act_absmax) {
+    if (prec == LENS_INT8 && act_absmax) {
         int rc = split_outliers(l, W, act_absmax, err);
         if (rc) return rc;
     }
@@ -137,7 +137,7 @@ void lens_linear_free(lens_linear *l)
 int lens_linear_ws_reserve(lens_linear_ws *ws, int m, int k, lens_error *err)
 {
     /* fp32 needs the most bytes; k may be padded up to 4 */
-    size_t need = lens_gemm_a_bytes(LENS_PREC_FP32, m, (k + 3) / 4 * 4);
+    size_t need = lens_gemm_a_bytes(LENS_FP32, m, (k + 3) / 4 * 4);
     size_t rows = (size_t)(m + LENS_MR - 1) / LENS_MR * LENS_MR;
     if (need > ws->a_cap) {
         free(ws->a);
@@ -200,12 +200,12 @@ static void gemm_task(void *ctx, int task, int thread)
     int mb = task / j->n_blocks, nb = task % j->n_blocks;
     int t0 = mb * MB, t1 = t0 + MB < j->m_tiles ? t0 + MB : j->m_tiles;
     int p0 = nb * NB, p1 = p0 + NB < l->n_panels ? p0 + NB : l->n_panels;
-    size_t elem = l->prec == LENS_PREC_FP32 ? 4 : l->prec == LENS_PREC_BF16 ? 2 : 1;
+    size_t elem = l->prec == LENS_FP32 ? 4 : l->prec == LENS_BF16 ? 2 : 1;
     size_t w_panel = (size_t)l->k_pad * LENS_NR * elem;
     for (int t = t0; t < t1; t++) {
         int row0 = t * LENS_MR, lda = l->k;
         const char *a = (const char *)j->ws->a + (size_t)t * a_tile_bytes(l);
-        if (l->prec == LENS_PREC_FP32) {
+        if (l->prec == LENS_FP32) {
             /* full tiles read the activations in place; the partial last
              * tile was copied, zero padded, to the start of ws->a */
             int full = j->m - row0 >= LENS_MR;
@@ -253,7 +253,7 @@ static void forward(const lens_linear *l, const float *x, int m, float *y, lens_
              .n_blocks = (l->n_panels + NB - 1) / NB, .y = y, .epi = epi,
              .res = epi == LENS_EPI_RESIDUAL ? residual : NULL, .ws = ws, .panels = panels};
     int m_blocks = (j.m_tiles + MB - 1) / MB;
-    if (l->prec != LENS_PREC_FP32)
+    if (l->prec != LENS_FP32)
         lens_pool_run(pool, m_blocks, pack_task, &j);
     else if (m % LENS_MR) /* only the partial last tile */
         lens_gemm_pack_a(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL, NULL);

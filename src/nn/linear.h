@@ -11,9 +11,8 @@
 #include <stdint.h>
 
 #include "lens/error.h"
+#include "lens/model.h" /* lens_precision */
 #include "lens/pool.h"
-
-typedef enum { LENS_PREC_FP32 = 0, LENS_PREC_BF16 = 1, LENS_PREC_INT8 = 2 } lens_prec;
 
 typedef enum {
     LENS_EPI_BIAS = 0,     /* y = xW^T + b */
@@ -27,7 +26,7 @@ typedef struct lens_linear {
     int n, k;          /* out and in features */
     int k_pad;         /* k rounded up to the kernel's k step */
     int n_panels;      /* ceil(n / 32) */
-    lens_prec prec;
+    lens_precision prec;
     lens_kernel kernel;
     void *w;           /* packed weights (layout depends on prec and kernel) */
     float *bias;       /* [n] */
@@ -61,7 +60,7 @@ const char *lens_kernel_name(lens_kernel k);
  * BERTs have) would stretch every token's 8-bit grid, so they are computed
  * in fp32 beside the int8 product instead. */
 int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
-                     lens_prec prec, lens_kernel kernel, const float *act_absmax, lens_error *err);
+                     lens_precision prec, lens_kernel kernel, const float *act_absmax, lens_error *err);
 void lens_linear_free(lens_linear *l);
 
 /* Makes sure ws can hold m rows of k inputs for any precision. */
