@@ -31,10 +31,10 @@ extern "C" {
 typedef enum { LENS_FP32 = 0, LENS_BF16 = 1, LENS_INT8 = 2 } lens_precision;
 
 typedef enum {
-    LENS_POOL_MEAN = 0,
-    LENS_POOL_CLS = 1,
-    LENS_POOL_MAX = 2,
-    LENS_POOL_MEAN_SQRT_LEN = 3
+    LENS_POOLING_MEAN = 0,
+    LENS_POOLING_CLS = 1,
+    LENS_POOLING_MAX = 2,
+    LENS_POOLING_MEAN_SQRT_LEN = 3
 } lens_pooling;
 
 typedef struct lens_model lens_model;

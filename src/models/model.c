@@ -57,7 +57,7 @@ static void read_min_similarity(lens_model *m)
 static int read_st_modules(lens_model *m, lens_error *err)
 {
     char path[4200];
-    m->pooling = LENS_POOL_MEAN;
+    m->pooling = LENS_POOLING_MEAN;
     m->normalize = 0;
     snprintf(path, sizeof path, "%s/modules.json", m->dir);
     if (!file_exists(path)) return LENS_OK;
@@ -97,10 +97,10 @@ static int read_st_modules(lens_model *m, lens_error *err)
             break;
         }
         static const struct { const char *key; lens_pooling mode; } modes[] = {
-            {"pooling_mode_cls_token", LENS_POOL_CLS},
-            {"pooling_mode_max_tokens", LENS_POOL_MAX},
-            {"pooling_mode_mean_sqrt_len_tokens", LENS_POOL_MEAN_SQRT_LEN},
-            {"pooling_mode_mean_tokens", LENS_POOL_MEAN},
+            {"pooling_mode_cls_token", LENS_POOLING_CLS},
+            {"pooling_mode_max_tokens", LENS_POOLING_MAX},
+            {"pooling_mode_mean_sqrt_len_tokens", LENS_POOLING_MEAN_SQRT_LEN},
+            {"pooling_mode_mean_tokens", LENS_POOLING_MEAN},
         };
         int n_on = 0;
         for (size_t k = 0; k < sizeof modes / sizeof *modes; k++)
