@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/cpu.h"
 #include "gemm.h"
 
 /* Tasks cover MB tiles (rows) x NB panels (columns): the activation tile is
@@ -14,14 +15,7 @@
 
 lens_kernel lens_kernel_detect(void)
 {
-    const char *force = getenv("LENS_KERNEL");
-    if (force && strcmp(force, "generic") == 0) return LENS_KERNEL_GENERIC;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vnni"))
-        return LENS_KERNEL_AVX512;
-    return LENS_KERNEL_GENERIC;
+    return lens_cpu_simd() >= LENS_SIMD_AVX512_BF16 ? LENS_KERNEL_AVX512 : LENS_KERNEL_GENERIC;
 }
 
 const char *lens_kernel_name(lens_kernel k)

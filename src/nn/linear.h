@@ -49,8 +49,8 @@ typedef struct lens_linear_ws {
     size_t rows_cap;
 } lens_linear_ws;
 
-/* Which kernel family this CPU runs (AVX-512 with BF16+VNNI, or generic);
- * the environment variable LENS_KERNEL=generic forces the portable path. */
+/* Which kernel family this CPU runs (AVX-512 with BF16+VNNI, or generic),
+ * by lens_cpu_simd(): LENS_KERNEL=generic or avx2 forces the portable path. */
 lens_kernel lens_kernel_detect(void);
 const char *lens_kernel_name(lens_kernel k);
 
