@@ -64,7 +64,7 @@ lens_precision lens_model_precision(const lens_model *m);
 lens_pooling lens_model_pooling(const lens_model *m);
 int lens_model_normalize(const lens_model *m);
 const char *lens_model_path(const lens_model *m);
-const char *lens_model_kernel(const lens_model *m); /* "avx512" or "generic" */
+const char *lens_model_kernel(const lens_model *m); /* "avx512", "avx2" or "generic" */
 /* 1 and *out set when the model's config.json recommends a theme similarity
  * threshold ("min_similarity", chosen from data by
  * tools/choose_min_similarity.py); 0 when it has none. */

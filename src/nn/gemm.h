@@ -15,7 +15,9 @@
 #ifndef LENS_NN_GEMM_H
 #define LENS_NN_GEMM_H
 
+#include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "linear.h"
 
@@ -56,8 +58,10 @@ void lens_gemm_pack_w(lens_precision prec, const float *W, int n, int k, int k_p
  * dst (lda = k_pad). */
 typedef void (*lens_pack_a_fn)(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
                                void *dst, float *row_scale, int32_t *row_zp, const float *keep);
-void lens_gemm_pack_a(lens_precision prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                      float *row_scale, int32_t *row_zp, const float *keep);
+void lens_gemm_pack_a_generic(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
+                              void *dst, float *row_scale, int32_t *row_zp, const float *keep);
+void lens_gemm_pack_a_avx2(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
+                           void *dst, float *row_scale, int32_t *row_zp, const float *keep);
 void lens_gemm_pack_a_avx512(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
                              void *dst, float *row_scale, int32_t *row_zp, const float *keep);
 /* The int8 row quantiser both packers share: range [lo, hi] (containing 0)
@@ -71,14 +75,33 @@ static inline void lens_int8_row_params(float lo, float hi, float *scale, int32_
     *zp = zi < 0 ? 0 : zi > 255 ? 255 : zi;
 }
 
+typedef void (*lens_tile_fn)(lens_precision prec, const void *a, const void *w, const lens_tile_args *args);
 void lens_gemm_tile_generic(lens_precision prec, const void *a, const void *w,
                             const lens_tile_args *args);
+void lens_gemm_tile_avx2(lens_precision prec, const void *a, const void *w,
+                         const lens_tile_args *args);
 void lens_gemm_tile_avx512(lens_precision prec, const void *a, const void *w,
                            const lens_tile_args *args);
 
-/* Vector math used by epilogues and attention. */
-float lens_gelu_erf(float x);
-uint16_t lens_f32_to_bf16(float x);
-float lens_bf16_to_f32(uint16_t h);
+/* Scalar math of the portable kernels, inline so each build of them has its
+ * own. */
+static inline float lens_gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)); }
+
+static inline uint16_t lens_f32_to_bf16(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
+    u += 0x7fffu + ((u >> 16) & 1u); /* round to nearest even */
+    return (uint16_t)(u >> 16);
+}
+
+static inline float lens_bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
 
 #endif

@@ -147,7 +147,7 @@ void lens_gemm_pack_a_avx512(lens_precision prec, const float *x, int m, int k, 
                              float *row_scale, int32_t *row_zp, const float *keep)
 {
     if (prec == LENS_FP32) {
-        lens_gemm_pack_a(prec, x, m, k, k_pad, t, dst, row_scale, row_zp, keep);
+        lens_gemm_pack_a_avx2(prec, x, m, k, k_pad, t, dst, row_scale, row_zp, keep); /* a copy */
         return;
     }
     int r0 = t * MR;

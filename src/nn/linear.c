@@ -15,12 +15,25 @@
 
 lens_kernel lens_kernel_detect(void)
 {
-    return lens_cpu_simd() >= LENS_SIMD_AVX512_BF16 ? LENS_KERNEL_AVX512 : LENS_KERNEL_GENERIC;
+    lens_simd s = lens_cpu_simd();
+    return s >= LENS_SIMD_AVX512_BF16 ? LENS_KERNEL_AVX512 : s >= LENS_SIMD_AVX2 ? LENS_KERNEL_AVX2 : LENS_KERNEL_GENERIC;
 }
 
 const char *lens_kernel_name(lens_kernel k)
 {
-    return k == LENS_KERNEL_AVX512 ? "avx512" : "generic";
+    return k == LENS_KERNEL_AVX512 ? "avx512" : k == LENS_KERNEL_AVX2 ? "avx2" : "generic";
+}
+
+static lens_pack_a_fn pack_a_for(lens_kernel k)
+{
+    return k == LENS_KERNEL_AVX512 ? lens_gemm_pack_a_avx512 : k == LENS_KERNEL_AVX2 ? lens_gemm_pack_a_avx2
+                                                                                      : lens_gemm_pack_a_generic;
+}
+
+static lens_tile_fn tile_for(lens_kernel k)
+{
+    return k == LENS_KERNEL_AVX512 ? lens_gemm_tile_avx512 : k == LENS_KERNEL_AVX2 ? lens_gemm_tile_avx2
+                                                                                    : lens_gemm_tile_generic;
 }
 
 static void *alloc64(size_t bytes)
@@ -179,7 +192,7 @@ static void pack_task(void *ctx, int task, int thread)
     (void)thread;
     job *j = ctx;
     const lens_linear *l = j->l;
-    lens_pack_a_fn pack = l->kernel == LENS_KERNEL_AVX512 ? lens_gemm_pack_a_avx512 : lens_gemm_pack_a;
+    lens_pack_a_fn pack = pack_a_for(l->kernel);
     int t1 = (task + 1) * MB < j->m_tiles ? (task + 1) * MB : j->m_tiles;
     for (int t = task * MB; t < t1; t++)
         pack(l->prec, j->x, j->m, l->k, l->k_pad, t, j->ws->a, j->ws->row_scale + (size_t)t * LENS_MR,
@@ -231,10 +244,7 @@ static void gemm_task(void *ctx, int task, int thread)
                 .ldx = l->k,
             };
             const void *w = (const char *)l->w + (size_t)p * w_panel;
-            if (l->kernel == LENS_KERNEL_AVX512)
-                lens_gemm_tile_avx512(l->prec, a, w, &g);
-            else
-                lens_gemm_tile_generic(l->prec, a, w, &g);
+            tile_for(l->kernel)(l->prec, a, w, &g);
         }
     }
 }
@@ -250,7 +260,7 @@ static void forward(const lens_linear *l, const float *x, int m, float *y, lens_
     if (l->prec != LENS_FP32)
         lens_pool_run(pool, m_blocks, pack_task, &j);
     else if (m % LENS_MR) /* only the partial last tile */
-        lens_gemm_pack_a(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL, NULL);
+        pack_a_for(l->kernel)(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL, NULL);
     lens_pool_run(pool, m_blocks * j.n_blocks, gemm_task, &j);
 }
 

@@ -20,7 +20,10 @@ typedef enum {
     LENS_EPI_RESIDUAL = 2  /* y = xW^T + b + r (r may alias y) */
 } lens_epilogue;
 
-typedef enum { LENS_KERNEL_GENERIC = 0, LENS_KERNEL_AVX512 = 1 } lens_kernel;
+/* The kernel family a layer runs: the hand-written AVX-512 kernels, or the
+ * portable C compiled for AVX2 + FMA or for the baseline. All three use the
+ * same packed layouts; the two portable builds give the same bits. */
+typedef enum { LENS_KERNEL_GENERIC = 0, LENS_KERNEL_AVX512 = 1, LENS_KERNEL_AVX2 = 2 } lens_kernel;
 
 typedef struct lens_linear {
     int n, k;          /* out and in features */
@@ -49,8 +52,9 @@ typedef struct lens_linear_ws {
     size_t rows_cap;
 } lens_linear_ws;
 
-/* Which kernel family this CPU runs (AVX-512 with BF16+VNNI, or generic),
- * by lens_cpu_simd(): LENS_KERNEL=generic or avx2 forces the portable path. */
+/* Which kernel family this CPU runs (AVX-512 with BF16+VNNI, AVX2, or
+ * generic), by lens_cpu_simd(): LENS_KERNEL=generic forces the baseline,
+ * LENS_KERNEL=avx2 AVX2 at most. */
 lens_kernel lens_kernel_detect(void);
 const char *lens_kernel_name(lens_kernel k);
 

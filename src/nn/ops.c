@@ -2,9 +2,6 @@
 
 #include <math.h>
 
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-
-CLONES
 void lens_layernorm_rows(float *x, size_t n, int d, const float *gamma, const float *beta,
                          float eps)
 {
