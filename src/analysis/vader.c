@@ -24,6 +24,7 @@
 
 #include "../base/buf.h"
 #include "../base/hash.h"
+#include "../text/unicode.h"
 
 #define B_INCR 0.293
 #define B_DECR (-0.293)
@@ -124,20 +125,15 @@ struct lens_vader_scratch {
 /* ---- UTF-8 and Python's character classes */
 
 /* Decodes one character; an invalid byte is one character (cp UINT32_MAX). */
-static size_t next_cp(const unsigned char *s, size_t n, uint32_t *cp)
+static inline size_t next_cp(const unsigned char *s, size_t n, uint32_t *cp)
 {
     if (s[0] < 0x80) {
         *cp = s[0];
         return 1;
     }
-    utf8proc_int32_t c;
-    utf8proc_ssize_t k = utf8proc_iterate(s, (utf8proc_ssize_t)(n < 4 ? n : 4), &c);
-    if (k <= 0) {
-        *cp = UINT32_MAX;
-        return 1;
-    }
-    *cp = (uint32_t)c;
-    return (size_t)k;
+    size_t k = lens_utf8_decode(s, n, cp);
+    if (k == 1) *cp = UINT32_MAX; /* past ASCII a character is 2-4 bytes: a bad byte */
+    return k;
 }
 
 static int py_space(uint32_t c) /* str.isspace() */
@@ -215,7 +211,7 @@ static size_t py_lower(const unsigned char *s, size_t n, char *out)
             memcpy(out + o, "i\xCC\x87", 3);
             o += 3;
         } else {
-            o += (size_t)utf8proc_encode_char(utf8proc_tolower((utf8proc_int32_t)c), (utf8proc_uint8_t *)out + o);
+            o += lens_utf8_encode((uint32_t)utf8proc_tolower((utf8proc_int32_t)c), out + o);
         }
         i += k;
     }
