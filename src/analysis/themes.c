@@ -1,6 +1,8 @@
-/* themes.json: a small JSON reader that keeps line:column for every value,
- * so a bad file gets an error that points at the offending spot (jansson
- * reports positions only for syntax errors). */
+/* Themes (see lens/themes.h): loading themes.json with a small JSON reader
+ * that keeps line:column for every value, so a bad file gets an error that
+ * points at the offending spot (jansson reports positions only for syntax
+ * errors); lookups by app; embedding the keywords into theme vectors; and
+ * assigning a review's embedding to its nearest themes. */
 #include "lens/themes.h"
 
 #include <math.h>

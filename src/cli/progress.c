@@ -1,3 +1,5 @@
+/* What every subcommand shares (see cli.h): SIGINT/SIGTERM handling, error
+ * lines, integer flags, and the progress line with its rate and ETA. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,5 @@
+/* The portable LayerNorm and attention, and the attention's dispatch to the
+ * AVX-512 kernel (see ops.h). */
 #include "ops.h"
 
 #include <math.h>
