@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "../base/fs.h"
 #include "../io/safetensors.h"
 #include "lens/model.h"
 #include "model_internal.h"
@@ -22,18 +22,6 @@ int lens_precision_parse(const char *s, lens_precision *out)
 const char *lens_precision_name(lens_precision p)
 {
     return p == LENS_BF16 ? "bf16" : p == LENS_INT8 ? "int8" : "fp32";
-}
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int file_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* config.json may recommend a theme similarity threshold for the model,
@@ -60,7 +48,7 @@ static int read_st_modules(lens_model *m, lens_error *err)
     m->pooling = LENS_POOLING_MEAN;
     m->normalize = 0;
     snprintf(path, sizeof path, "%s/modules.json", m->dir);
-    if (!file_exists(path)) return LENS_OK;
+    if (!lens_is_file(path)) return LENS_OK;
     json_error_t je;
     json_t *mods = json_load_file(path, 0, &je);
     if (!mods) return lens_error_set(err, LENS_EFORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
@@ -128,7 +116,7 @@ static int read_max_seq_len(lens_model *m, lens_error *err)
     char path[4200];
     snprintf(path, sizeof path, "%s/sentence_bert_config.json", m->dir);
     m->max_seq_len = 512;
-    if (!file_exists(path)) return LENS_OK;
+    if (!lens_is_file(path)) return LENS_OK;
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) return lens_error_set(err, LENS_EFORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
@@ -146,7 +134,7 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
     if (!m) return lens_error_set(err, LENS_ENOMEM, "model: out of memory");
     int rc;
     lens_safetensors *st = NULL;
-    if (is_dir(name_or_dir)) {
+    if (lens_is_dir(name_or_dir)) {
         snprintf(m->dir, sizeof m->dir, "%s", name_or_dir);
     } else if ((rc = lens_registry_cached_dir(name_or_dir, m->dir, sizeof m->dir, err))) {
         goto fail;
@@ -179,11 +167,11 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
         goto fail;
     }
     snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
-    if (!file_exists(path)) {
+    if (!lens_is_file(path)) {
         char bin[4200];
         snprintf(bin, sizeof bin, "%s/pytorch_model.bin", m->dir);
         rc = lens_error_set(err, LENS_ENOTFOUND, "%s: no model.safetensors%s", m->dir,
-                            file_exists(bin) ? " (pytorch_model.bin is not read; convert it to "
+                            lens_is_file(bin) ? " (pytorch_model.bin is not read; convert it to "
                                                "safetensors)"
                                              : "");
         goto fail;

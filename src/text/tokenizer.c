@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "../base/buf.h"
+#include "../base/fs.h"
 #include "normalize.h"
 #include "unicode.h"
 #include "vocab.h"
@@ -448,12 +449,6 @@ out:
     return rc;
 }
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int exists(const char *p)
 {
     struct stat st;
@@ -474,7 +469,7 @@ int lens_tokenizer_open(lens_tokenizer **out, const char *path, lens_error *err)
     set_defaults(t);
     int rc;
     char buf[4096];
-    if (is_dir(path)) {
+    if (lens_is_dir(path)) {
         snprintf(buf, sizeof buf, "%s/tokenizer.json", path);
         if (exists(buf)) {
             rc = load_tokenizer_json(t, buf, err);
