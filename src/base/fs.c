@@ -1,4 +1,5 @@
 #define _XOPEN_SOURCE 700
+/* Filesystem helpers (see fs.h). */
 #include "fs.h"
 
 #include <errno.h>
@@ -52,4 +53,34 @@ int lens_rmtree(const char *path, lens_error *err)
     if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
         return lens_error_set(err, LENS_EIO, "cannot remove %s: %s", path, strerror(errno));
     return LENS_OK;
+}
+
+int lens_afile_open(lens_afile *a, const char *path, int unique, lens_error *err)
+{
+    a->f = NULL;
+    int n = unique ? snprintf(a->tmp, sizeof a->tmp, "%s.tmp-%ld", path, (long)getpid())
+                   : snprintf(a->tmp, sizeof a->tmp, "%s.tmp", path);
+    if (snprintf(a->path, sizeof a->path, "%s", path) >= (int)sizeof a->path || n >= (int)sizeof a->tmp)
+        return lens_error_set(err, LENS_EINVAL, "path too long: %s", path);
+    if (!(a->f = fopen(a->tmp, "w"))) return lens_error_set(err, LENS_EIO, "%s: %s", a->tmp, strerror(errno));
+    return LENS_OK;
+}
+
+int lens_afile_commit(lens_afile *a, lens_error *err)
+{
+    int bad = ferror(a->f);
+    bad |= fclose(a->f) != 0;
+    a->f = NULL;
+    int rc = LENS_OK;
+    if (bad) rc = lens_error_set(err, LENS_EIO, "%s: write failed", a->tmp);
+    else if (rename(a->tmp, a->path)) rc = lens_error_set(err, LENS_EIO, "rename %s: %s", a->tmp, strerror(errno));
+    if (rc) unlink(a->tmp);
+    return rc;
+}
+
+void lens_afile_abort(lens_afile *a)
+{
+    if (a->f) fclose(a->f);
+    a->f = NULL;
+    unlink(a->tmp);
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/fs.h"
 #include "analyze_internal.h"
 #include "lens/umap.h"
 
@@ -141,11 +142,11 @@ int lens_map_finish(job *j, lens_error *err)
     if (rc) return lens_error_wrap(err, "map");
 
     /* map.csv: every review, in the order of assignments.csv */
-    char path[4300], tmp[4400];
+    char path[4300];
+    lens_afile af;
     snprintf(path, sizeof path, "%s/map.csv", j->o->out_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    if ((rc = lens_afile_open(&af, path, 0, err))) return rc;
+    FILE *f = af.f;
     fputs("review_id,app_id,theme,sentiment,x,y\n", f);
     for (size_t i = 0; i < n; i++) {
         const lens_app_themes *app = &j->themes->apps[j->map.app[i]];
@@ -154,9 +155,7 @@ int lens_map_finish(job *j, lens_error *err)
         lens_csv_write_field(f, lens_themes_name(app, (int)j->map.theme[i]));
         fprintf(f, ",%s,%.5f,%.5f\n", j->map.up[i] ? "positive" : "negative", j->map.xy[2 * i], j->map.xy[2 * i + 1]);
     }
-    if (fclose(f)) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-    return LENS_OK;
+    return lens_afile_commit(&af, err);
 }
 
 void lens_map_free(job *j)

@@ -1,13 +1,12 @@
 /* The project job (see lens/project.h): read or embed, UMAP, write CSV. */
 #include "lens/project.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../base/buf.h"
+#include "../base/fs.h"
 #include "lens/escape.h"
 
 #define CHUNK 2048 /* texts per encoder call */
@@ -132,11 +131,10 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
     uo.stop = o->stop;
     if (!uo.threads) uo.threads = o->threads;
     if (!rc) rc = lens_umap_run(x, n, dim, &uo, y, err);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", o->output, (long)getpid());
-    FILE *f = NULL;
-    if (!rc && !(f = fopen(tmp, "w"))) rc = lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    lens_afile af;
+    if (!rc) rc = lens_afile_open(&af, o->output, 1, err);
     if (!rc) {
+        FILE *f = af.f;
         fputs(nc == 3 ? "id,x,y,z\n" : "id,x,y\n", f);
         const char *id = (const char *)ids.p;
         for (size_t i = 0; i < n; i++, id += id ? strlen(id) + 1 : 0) {
@@ -145,11 +143,7 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
             for (int c = 0; c < nc; c++) fprintf(f, ",%.7g", y[i * nc + c]);
             fputc('\n', f);
         }
-        int bad = ferror(f);
-        bad |= fclose(f) != 0;
-        if (bad) rc = lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-        else if (rename(tmp, o->output)) rc = lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-        if (rc) unlink(tmp);
+        rc = lens_afile_commit(&af, err);
     }
     st->rows = n;
     st->fitted = uc.fit;

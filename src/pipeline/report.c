@@ -1,19 +1,20 @@
 /* The analyze job's outputs: report.csv, report.json, summaries.csv and
  * report.html, each written to a temporary name and renamed when complete. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/fs.h"
 #include "analyze_internal.h"
 
 int lens_write_reports(job *j, const char *dir, lens_error *err)
 {
-    char path[4200], tmp[4300];
+    char path[4200];
+    lens_afile af;
     snprintf(path, sizeof path, "%s/report.csv", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    int rc = lens_afile_open(&af, path, 0, err);
+    if (rc) return rc;
+    FILE *f = af.f;
     fputs("steam_appid,app_name,Theme,#Reviews,Positive,Negative,LikeRatio,DislikeRatio,MeanSimilarity\n", f);
     for (int a = 0; a < j->themes->n_apps; a++) {
         const lens_app_themes *app = &j->themes->apps[a];
@@ -31,12 +32,11 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
             else fputs("\n", f);
         }
     }
-    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
+    if ((rc = lens_afile_commit(&af, err))) return rc;
 
     snprintf(path, sizeof path, "%s/report.json", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (!(f = fopen(tmp, "w"))) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    if ((rc = lens_afile_open(&af, path, 0, err))) return rc;
+    f = af.f;
     const lens_analyze_stats *s = j->st;
     fprintf(f, "{\n  \"model\": ");
     lens_json_str(f, j->o->model);
@@ -97,18 +97,17 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
         fputs("]}", f);
     }
     fputs("\n  ]\n}\n", f);
-    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-    return LENS_OK;
+    return lens_afile_commit(&af, err);
 }
 
 int lens_write_summaries(job *j, const char *dir, lens_error *err)
 {
-    char path[4200], tmp[4300];
+    char path[4200];
+    lens_afile af;
     snprintf(path, sizeof path, "%s/summaries.csv", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    int rc = lens_afile_open(&af, path, 0, err);
+    if (rc) return rc;
+    FILE *f = af.f;
     fputs("steam_appid,app_name,Theme,sentiment,rank,quote,review_id,reviews,sentences,similarity\n", f);
     for (int a = 0; a < j->themes->n_apps; a++) {
         const lens_app_themes *app = &j->themes->apps[a];
@@ -117,9 +116,9 @@ int lens_write_summaries(job *j, const char *dir, lens_error *err)
                 lens_summary *s = j->agg[a].sum[t * 2 + up];
                 if (!s) continue;
                 const lens_quote *q;
-                int n, rc = lens_summary_finish(s, &q, &n, err);
-                if (rc) {
-                    fclose(f);
+                int n;
+                if ((rc = lens_summary_finish(s, &q, &n, err))) {
+                    lens_afile_abort(&af);
                     return rc;
                 }
                 for (int r = 0; r < n; r++) {
@@ -136,8 +135,6 @@ int lens_write_summaries(job *j, const char *dir, lens_error *err)
                 }
             }
     }
-    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-    return LENS_OK;
+    return lens_afile_commit(&af, err);
 }
 

@@ -2,11 +2,11 @@
  * game, the themes as positive/negative bars, like ratios, the
  * representative quotes and a few sample reviews; with --map, a map of the
  * reviews on a canvas (the only script). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/fs.h"
 #include "analyze_internal.h"
 
 static void esc(FILE *f, const char *s)
@@ -72,11 +72,12 @@ static void quotes(FILE *f, job *j, int a, int t, int up, lens_error *err)
 
 int lens_write_html(job *j, const char *dir, lens_error *err)
 {
-    char path[4200], tmp[4300];
+    char path[4200];
+    lens_afile af;
     snprintf(path, sizeof path, "%s/report.html", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", tmp, strerror(errno));
+    int rc = lens_afile_open(&af, path, 0, err);
+    if (rc) return rc;
+    FILE *f = af.f;
     const lens_analyze_stats *st = j->st;
     fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -153,7 +154,5 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
     fputs("</main>", f);
     if (j->map.xy) fputs(lens_map_script, f);
     fputs("</body></html>\n", f);
-    if (fclose(f) != 0) return lens_error_set(err, LENS_EIO, "%s: write failed", tmp);
-    if (rename(tmp, path)) return lens_error_set(err, LENS_EIO, "rename %s: %s", tmp, strerror(errno));
-    return LENS_OK;
+    return lens_afile_commit(&af, err);
 }
