@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
 #include "../base/clock.h"
 #include "../base/fs.h"
 #include "jobs_internal.h"
@@ -340,16 +341,10 @@ int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, json_t *par
     e->created = lens_clock_wall();
     e->eta = -1;
     pthread_mutex_lock(&j->mu);
-    if (j->n == j->cap) {
-        int cap = j->cap ? j->cap * 2 : 64;
-        job_entry **nj = realloc(j->jobs, (size_t)cap * sizeof *nj);
-        if (!nj) {
-            pthread_mutex_unlock(&j->mu);
-            free_entry(e);
-            return lens_error_set(err, LENS_ENOMEM, "out of memory");
-        }
-        j->jobs = nj;
-        j->cap = cap;
+    if (lens_grow((void **)&j->jobs, &j->cap, (size_t)j->n + 1, sizeof *j->jobs)) {
+        pthread_mutex_unlock(&j->mu);
+        free_entry(e);
+        return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     j->jobs[j->n++] = e;
     touch(j, e);

@@ -35,7 +35,8 @@ struct lens_jobs {
     pthread_cond_t wake;    /* workers: a job may be ready */
     pthread_cond_t changed; /* waiters: some job changed */
     job_entry **jobs;
-    int n, cap;
+    int n;
+    size_t cap;
     uint64_t ver;
     int closing;
     pthread_t *workers;

@@ -23,7 +23,8 @@
 
 typedef struct {
     char **paths;
-    int n, cap;
+    int n;
+    size_t cap;
 } path_list;
 
 static int has_input_ext(const char *name)
@@ -39,13 +40,7 @@ static int has_input_ext(const char *name)
 
 static int push_path(path_list *l, const char *p)
 {
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 16;
-        char **np = realloc(l->paths, (size_t)cap * sizeof *np);
-        if (!np) return -1;
-        l->paths = np;
-        l->cap = cap;
-    }
+    if (lens_grow((void **)&l->paths, &l->cap, (size_t)l->n + 1, sizeof *l->paths)) return -1;
     return (l->paths[l->n++] = strdup(p)) ? 0 : -1;
 }
 
@@ -304,13 +299,8 @@ static void note_unknown(job *j, const char *app_id, size_t n)
             j->unknown[i].rows++;
             return;
         }
-    if (j->n_unknown == j->cap_unknown) {
-        int cap = j->cap_unknown ? j->cap_unknown * 2 : 32;
-        unknown_app *u = realloc(j->unknown, (size_t)cap * sizeof *u);
-        if (!u) return; /* the count is informative; running out of memory here loses only it */
-        j->unknown = u;
-        j->cap_unknown = cap;
-    }
+    /* the count is informative; running out of memory here loses only it */
+    if (lens_grow((void **)&j->unknown, &j->cap_unknown, (size_t)j->n_unknown + 1, sizeof *j->unknown)) return;
     unknown_app *u = &j->unknown[j->n_unknown++];
     snprintf(u->id, sizeof u->id, "%.*s", (int)n, app_id);
     u->rows = 1;

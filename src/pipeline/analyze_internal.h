@@ -70,7 +70,8 @@ typedef struct {
     lens_map_points map;
     app_agg *agg;
     unknown_app *unknown;
-    int n_unknown, cap_unknown;
+    int n_unknown;
+    size_t cap_unknown;
     FILE *assign;
     float *emb, *sims;
     /* sentences of a chunk, for the summaries */
