@@ -1,8 +1,10 @@
-/* GEMM kernels (fp32, bf16, int8; AVX-512 and generic) against a double
- * precision reference, on shapes that exercise every tail. */
+/* GEMM kernels (fp32, bf16, int8; AVX-512, AVX2 and generic) against a
+ * double precision reference, on shapes that exercise every tail; the two
+ * builds of the portable kernels (AVX2, generic) must agree bit for bit. */
 #include <math.h>
 #include <string.h>
 
+#include "../src/base/cpu.h"
 #include "../src/nn/gemm.h"
 #include "../src/nn/linear.h"
 #include "../src/nn/ops.h"
@@ -17,8 +19,9 @@ static float frand(void)
 
 static double ref_gelu(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
 
-static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, lens_epilogue epi,
-                         int outliers, lens_pool *pool)
+/* y_out: NULL, or room for the m x n result */
+static void check_linear(int m, int n, int k, lens_precision prec, lens_kernel kern, lens_epilogue epi,
+                         int outliers, lens_pool *pool, float *y_out)
 {
     float *W = malloc((size_t)n * k * 4), *b = malloc((size_t)n * 4), *x = malloc((size_t)m * k * 4);
     float *y = malloc((size_t)m * n * 4), *r = malloc((size_t)m * n * 4);
@@ -51,7 +54,7 @@ static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, 
             max_ref = fmax(max_ref, fabs(acc));
         }
     /* fp32: rounding only; bf16: 8-bit mantissas; int8: 8-bit grids */
-    double tol = prec == LENS_PREC_FP32 ? 2e-5 : prec == LENS_PREC_BF16 ? 2e-2 : 4e-2;
+    double tol = prec == LENS_FP32 ? 2e-5 : prec == LENS_BF16 ? 2e-2 : 4e-2;
     CHECK(max_err <= tol * fmax(1.0, max_ref), "m=%d n=%d k=%d prec=%d kernel=%s epi=%d outliers=%d: max err %g (ref max %g)",
           m, n, k, prec, lens_kernel_name(kern), epi, outliers, max_err, max_ref);
     if (epi == LENS_EPI_BIAS) { /* the panel-major variant writes the same bits elsewhere */
@@ -65,7 +68,8 @@ static void check_linear(int m, int n, int k, lens_prec prec, lens_kernel kern, 
               lens_kernel_name(kern));
         free(p);
     }
-    if (outliers && prec == LENS_PREC_INT8 && k >= 7)
+    if (y_out) memcpy(y_out, y, (size_t)m * n * 4);
+    if (outliers && prec == LENS_INT8 && k >= 7)
         CHECK(l.n_out == (k + 3) / 7 || l.n_out == 16, "k=%d: %d outlier channels split out", k, l.n_out);
     lens_linear_free(&l);
     lens_linear_ws_free(&ws);
@@ -122,16 +126,31 @@ int main(void)
     lens_pool *pool = NULL;
     lens_error err = {0};
     CHECK(lens_pool_new(&pool, 2, &err) == 0, "%s", err.msg);
-    lens_kernel kernels[2] = {LENS_KERNEL_GENERIC, lens_kernel_detect()};
-    int nk = kernels[1] == LENS_KERNEL_AVX512 ? 2 : 1;
+    /* every kernel this CPU can run: generic, then AVX2, then AVX-512 */
+    lens_kernel kernels[3] = {LENS_KERNEL_GENERIC};
+    int nk = 1;
+    if (lens_cpu_simd() >= LENS_SIMD_AVX2) kernels[nk++] = LENS_KERNEL_AVX2;
+    if (lens_kernel_detect() == LENS_KERNEL_AVX512) kernels[nk++] = LENS_KERNEL_AVX512;
     static const int shapes[][3] = {{1, 32, 16}, {14, 64, 384}, {15, 33, 7}, {100, 96, 130}, {29, 1152, 384}, {3, 17, 1536}};
-    for (int kk = 0; kk < nk; kk++)
-        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
-            for (int prec = 0; prec < 3; prec++)
-                for (int epi = 0; epi < 3; epi++)
-                    for (int out = 0; out < 2; out++)
-                        check_linear(shapes[s][0], shapes[s][1], shapes[s][2], (lens_prec)prec, kernels[kk],
-                                     (lens_epilogue)epi, out, pool);
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        float *ys[3];
+        for (int kk = 0; kk < nk; kk++) ys[kk] = malloc((size_t)m * n * 4);
+        for (int prec = 0; prec < 3; prec++)
+            for (int epi = 0; epi < 3; epi++)
+                for (int out = 0; out < 2; out++) {
+                    unsigned long long seed = rng; /* the same inputs for every kernel */
+                    for (int kk = 0; kk < nk; kk++) {
+                        rng = seed;
+                        check_linear(m, n, k, (lens_precision)prec, kernels[kk], (lens_epilogue)epi, out, pool, ys[kk]);
+                    }
+                    if (nk > 1)
+                        CHECK(memcmp(ys[0], ys[1], (size_t)m * n * 4) == 0,
+                              "m=%d n=%d k=%d prec=%d epi=%d outliers=%d: generic and AVX2 builds differ", m, n, k, prec,
+                              epi, out);
+                }
+        for (int kk = 0; kk < nk; kk++) free(ys[kk]);
+    }
     for (int kk = 0; kk < nk; kk++) {
         check_attention(kernels[kk], pool, 3, 32);
         check_attention(kernels[kk], pool, 3, 16);

@@ -55,6 +55,9 @@ int main(int argc, char **argv)
         const lens_app_themes *cs = lens_themes_find(t, "10");
         CHECK(cs && cs->n_themes == 10 && strcmp(cs->themes[0].name, "gameplay") == 0, "app 10 first theme");
         CHECK(lens_themes_find(t, "999999999") == NULL, "unknown app");
+        if (cs)
+            CHECK(strcmp(lens_themes_name(cs, 0), "gameplay") == 0 && strcmp(lens_themes_name(cs, 10), "unassigned") == 0,
+                  "theme names, and the unassigned slot after the last theme");
         lens_themes_free(t);
     }
 

@@ -3,19 +3,12 @@
  * usage: bench_gemm [M] [threads] */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "../../src/base/clock.h"
 #include "../../src/nn/linear.h"
 #ifdef HAVE_OPENBLAS
 #include <cblas.h>
 #endif
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int main(int argc, char **argv)
 {
@@ -36,13 +29,13 @@ int main(int argc, char **argv)
         for (int p = 0; p < 3; p++) {
             lens_linear l;
             lens_linear_ws ws = {0};
-            lens_linear_init(&l, W, NULL, n, k, (lens_prec)p, kern, NULL, &err);
+            lens_linear_init(&l, W, NULL, n, k, (lens_precision)p, kern, NULL, &err);
             lens_linear_ws_reserve(&ws, M, k, &err);
             double best = 1e30;
             for (int rep = 0; rep < 6; rep++) {
-                double t0 = now();
+                double t0 = lens_clock_mono();
                 lens_linear_forward(&l, x, M, y, LENS_EPI_BIAS, NULL, &ws, pool);
-                double dt = now() - t0;
+                double dt = lens_clock_mono() - t0;
                 if (rep && dt < best) best = dt;
             }
             g[p] = flops / best / 1e9;
@@ -53,9 +46,9 @@ int main(int argc, char **argv)
         openblas_set_num_threads(lens_pool_size(pool));
         double best = 1e30;
         for (int rep = 0; rep < 6; rep++) {
-            double t0 = now();
+            double t0 = lens_clock_mono();
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n, k, 1.0f, x, k, W, k, 0.0f, y, n);
-            double dt = now() - t0;
+            double dt = lens_clock_mono() - t0;
             if (rep && dt < best) best = dt;
         }
         g[3] = flops / best / 1e9;

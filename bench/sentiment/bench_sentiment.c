@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "../../src/base/clock.h"
 #include "lens/io.h"
 #include "lens/sentiment.h"
 
@@ -124,13 +124,6 @@ static int load_steam(const char *path, items *out)
     return r < 0 ? -1 : 0;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Scores the unlabelled (reviews) or labelled items repeatedly for >= 1 s. */
 static void throughput(const lens_vader *v, lens_vader_scratch *s, const items *all, int reviews, const char *name)
 {
@@ -138,18 +131,18 @@ static void throughput(const lens_vader *v, lens_vader_scratch *s, const items *
     for (size_t i = 0; i < all->n; i++)
         if ((all->v[i].label < 0) == reviews) n++, bytes += all->v[i].len;
     if (!n) return;
-    double best = 1e30, t0 = now();
+    double best = 1e30, t0 = lens_clock_mono();
     volatile double sink = 0;
     lens_error err = {0};
-    for (int passes = 0; passes < 3 || now() - t0 < 1.0; passes++) {
-        double t = now();
+    for (int passes = 0; passes < 3 || lens_clock_mono() - t0 < 1.0; passes++) {
+        double t = lens_clock_mono();
         for (size_t i = 0; i < all->n; i++) {
             if ((all->v[i].label < 0) != reviews) continue;
             lens_sentiment r;
             lens_vader_score(v, s, all->v[i].text, all->v[i].len, &r, &err);
             sink += r.compound;
         }
-        t = now() - t;
+        t = lens_clock_mono() - t;
         if (t < best) best = t;
     }
     printf("| %s | %zu | %.0f | %.0f | %.1f |\n", name, n, (double)bytes / (double)n, (double)n / best,

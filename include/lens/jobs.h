@@ -13,7 +13,10 @@
  *
  * Kinds: "analyze" (lens analyze; params: {"inputs": [paths], "themes":
  * path, and optional "language", "min_similarity", "top_k", "quotes",
- * "sentiment", "chunk"}). Jobs are described to callers as JSON objects. */
+ * "sentiment", "chunk", "map"}) and "project" (lens project; params: {"input":
+ * path, and optional "neighbors", "min_dist", "spread", "metric",
+ * "components", "epochs", "seed", "fit_size", "field", "column", "id"}).
+ * Jobs are described to callers as JSON objects. */
 #ifndef LENS_JOBS_H
 #define LENS_JOBS_H
 

@@ -32,10 +32,10 @@ extern "C" {
 typedef enum { LENS_FP32 = 0, LENS_BF16 = 1, LENS_INT8 = 2 } lens_precision;
 
 typedef enum {
-    LENS_POOL_MEAN = 0,
-    LENS_POOL_CLS = 1,
-    LENS_POOL_MAX = 2,
-    LENS_POOL_MEAN_SQRT_LEN = 3
+    LENS_POOLING_MEAN = 0,
+    LENS_POOLING_CLS = 1,
+    LENS_POOLING_MAX = 2,
+    LENS_POOLING_MEAN_SQRT_LEN = 3
 } lens_pooling;
 
 typedef struct lens_model lens_model;
@@ -65,7 +65,7 @@ lens_precision lens_model_precision(const lens_model *m);
 lens_pooling lens_model_pooling(const lens_model *m);
 int lens_model_normalize(const lens_model *m);
 const char *lens_model_path(const lens_model *m);
-const char *lens_model_kernel(const lens_model *m); /* "avx512" or "generic" */
+const char *lens_model_kernel(const lens_model *m); /* "avx512", "avx2" or "generic" */
 /* 1 and *out set when the model's config.json recommends a theme similarity
  * threshold ("min_similarity", chosen from data by
  * tools/choose_min_similarity.py); 0 when it has none. */

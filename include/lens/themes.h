@@ -43,6 +43,9 @@ int lens_themes_parse(lens_themes **out, const char *text, size_t len, const cha
 void lens_themes_free(lens_themes *t);
 /* NULL when the app has no themes. */
 const lens_app_themes *lens_themes_find(const lens_themes *t, const char *app_id);
+/* The name of theme t of app; "unassigned" for t == n_themes, the slot after
+ * the themes where reports count the reviews no theme took. */
+const char *lens_themes_name(const lens_app_themes *app, int t);
 
 /* Embeds every keyword with enc and sets each theme's vector. */
 int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *err);

@@ -16,9 +16,10 @@
  * Results are deterministic for a seed: every random stream is derived from
  * the seed and a fixed block of work, never from a thread, so they are also
  * the same for any thread count, and a streamed run's for any chunk size.
- * The SGD kernel (AVX-512, AVX2 or generic C, by CPUID; LENS_KERNEL=avx2 or
- * generic forces one) changes the random draws or the rounding, so maps
- * made on different CPUs differ in detail. */
+ * The kernels (AVX-512, AVX2 or generic C, by CPUID; LENS_KERNEL=generic
+ * forces generic ones, LENS_KERNEL=avx2 nothing above AVX2) change the
+ * random draws or the rounding, so maps made on different CPUs differ in
+ * detail. */
 #ifndef LENS_UMAP_H
 #define LENS_UMAP_H
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "summary_checkpoint.h"
 
 typedef struct {
@@ -21,10 +22,12 @@ struct lens_summary {
     float *emb;
     char **text, **rid;
     uint32_t *rnum;
-    int n, cap;
+    int n;
+    size_t cap;
     /* first-level picks */
     pick *picks;
-    int n_picks, cap_picks;
+    int n_picks;
+    size_t cap_picks;
     double *sum;       /* sum of the embeddings of every flushed sentence */
     uint64_t sentences;
     uint32_t reviews;  /* number of the current review */
@@ -153,13 +156,7 @@ static int credit(pick *p, uint32_t review)
 {
     p->sentences++;
     if (p->n_reviews && p->reviews[p->n_reviews - 1] == review) return 0;
-    if (p->n_reviews == p->cap_reviews) {
-        size_t cap = p->cap_reviews ? p->cap_reviews * 2 : 8;
-        uint32_t *r = realloc(p->reviews, cap * sizeof *r);
-        if (!r) return -1;
-        p->reviews = r;
-        p->cap_reviews = cap;
-    }
+    if (lens_grow((void **)&p->reviews, &p->cap_reviews, p->n_reviews + 1, sizeof *p->reviews)) return -1;
     p->reviews[p->n_reviews++] = review;
     return 0;
 }
@@ -250,14 +247,7 @@ static int flush(lens_summary *s, lens_error *err)
     for (int j = 0; j < d; j++) c[j] = norm > 0 ? c[j] / norm : 0;
     int m = mmr(s->emb, s->n, d, c, k, s->o.lambda, chosen, rel);
     if (m < 0) goto oom;
-    if (s->n_picks + m > s->cap_picks) {
-        int cap = s->cap_picks ? s->cap_picks * 2 : 64;
-        while (cap < s->n_picks + m) cap *= 2;
-        pick *np = realloc(s->picks, (size_t)cap * sizeof *np);
-        if (!np) goto oom;
-        s->picks = np;
-        s->cap_picks = cap;
-    }
+    if (lens_grow((void **)&s->picks, &s->cap_picks, (size_t)s->n_picks + m, sizeof *s->picks)) goto oom;
     pick *base = s->picks + s->n_picks;
     for (int j = 0; j < m; j++) {
         pick *p = &base[j];
@@ -292,19 +282,13 @@ oom:
 /* room for need sentences in the chunk being filled */
 static int reserve(lens_summary *s, int need)
 {
-    if (need <= s->cap) return 0;
-    int cap = s->cap ? s->cap : s->o.chunk + 16;
-    while (cap < need) cap *= 2;
-    float *e = realloc(s->emb, (size_t)cap * s->o.dim * sizeof *e);
-    if (e) s->emb = e;
-    char **t = realloc(s->text, (size_t)cap * sizeof *t);
-    if (t) s->text = t;
-    char **r = realloc(s->rid, (size_t)cap * sizeof *r);
-    if (r) s->rid = r;
-    uint32_t *rn = realloc(s->rnum, (size_t)cap * sizeof *rn);
-    if (rn) s->rnum = rn;
-    if (!e || !t || !r || !rn) return -1;
-    s->cap = cap;
+    size_t c1 = s->cap, c2 = s->cap, c3 = s->cap, c4 = s->cap;
+    if (lens_grow((void **)&s->emb, &c1, (size_t)need, (size_t)s->o.dim * sizeof *s->emb) ||
+        lens_grow((void **)&s->text, &c2, (size_t)need, sizeof *s->text) ||
+        lens_grow((void **)&s->rid, &c3, (size_t)need, sizeof *s->rid) ||
+        lens_grow((void **)&s->rnum, &c4, (size_t)need, sizeof *s->rnum))
+        return -1;
+    s->cap = c1;
     return 0;
 }
 
@@ -442,14 +426,8 @@ int lens_summary_load(lens_summary *s, lens_rbuf *r, lens_error *err)
         for (int i = 0; i < s->n_picks; i++) free_pick(&s->picks[i]);
         s->n_picks = 0;
     }
-    if (s->n_picks + (int)n_new > s->cap_picks) {
-        int cap = s->cap_picks ? s->cap_picks : 64;
-        while (cap < s->n_picks + (int)n_new) cap *= 2;
-        pick *np = realloc(s->picks, (size_t)cap * sizeof *np);
-        if (!np) return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
-        s->picks = np;
-        s->cap_picks = cap;
-    }
+    if (lens_grow((void **)&s->picks, &s->cap_picks, (size_t)s->n_picks + n_new, sizeof *s->picks))
+        return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
     for (uint32_t i = 0; i < n_new; i++) {
         pick *p = &s->picks[s->n_picks];
         memset(p, 0, sizeof *p);

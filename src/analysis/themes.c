@@ -1,6 +1,8 @@
-/* themes.json: a small JSON reader that keeps line:column for every value,
- * so a bad file gets an error that points at the offending spot (jansson
- * reports positions only for syntax errors). */
+/* Themes (see lens/themes.h): loading themes.json with a small JSON reader
+ * that keeps line:column for every value, so a bad file gets an error that
+ * points at the offending spot (jansson reports positions only for syntax
+ * errors); lookups by app; embedding the keywords into theme vectors; and
+ * assigning a review's embedding to its nearest themes. */
 #include "lens/themes.h"
 
 #include <math.h>
@@ -324,6 +326,11 @@ const lens_app_themes *lens_themes_find(const lens_themes *t, const char *app_id
     for (int a = 0; a < t->n_apps; a++)
         if (strcmp(t->apps[a].app_id, app_id) == 0) return &t->apps[a];
     return NULL;
+}
+
+const char *lens_themes_name(const lens_app_themes *app, int t)
+{
+    return t >= 0 && t < app->n_themes ? app->themes[t].name : "unassigned";
 }
 
 static int encoder_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err)

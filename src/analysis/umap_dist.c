@@ -1,11 +1,12 @@
 /* UMAP: points in a padded, aligned layout and the dot-product kernels that
  * every distance goes through (generic here; AVX-512 in umap_dist_avx512.c,
- * chosen once by CPUID; LENS_KERNEL=generic forces the generic one). */
+ * chosen by lens_cpu_simd()). */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/cpu.h"
 #include "umap_internal.h"
 
 int umap_space_alloc(umap_space *s, size_t n, int dim, int metric, lens_error *err)
@@ -119,69 +120,20 @@ void umap_dots1_generic(const float *a, const float *const *b, int nb, int dp, f
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-/* Each choice is made once per process. Threads may race to make it (with
- * the same value), so the cached answer is a relaxed atomic: a plain load
- * on x86, and no data race. */
-static atomic_int use_avx512 = -1;
-
-static int have_avx512(void)
-{
-    int v = atomic_load_explicit(&use_avx512, memory_order_relaxed);
-    if (v < 0) {
-        v = 0;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-        const char *force = getenv("LENS_KERNEL");
-        v = !(force && strcmp(force, "generic") == 0) && __builtin_cpu_supports("avx512f") &&
-            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-#endif
-        atomic_store_explicit(&use_avx512, v, memory_order_relaxed);
-    }
-    return v;
-}
-
-static atomic_int use_avx2 = -1;
-
-int umap_cpu_avx2(void)
-{
-    int v = atomic_load_explicit(&use_avx2, memory_order_relaxed);
-    if (v < 0) {
-        v = 0;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-        const char *force = getenv("LENS_KERNEL");
-        v = !(force && strcmp(force, "generic") == 0) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-        atomic_store_explicit(&use_avx2, v, memory_order_relaxed);
-    }
-    return v;
-}
-
-static atomic_int use_avx512_sgd = -1;
-
-int umap_cpu_avx512(void)
-{
-    int v = atomic_load_explicit(&use_avx512_sgd, memory_order_relaxed);
-    if (v < 0) {
-        const char *force = getenv("LENS_KERNEL");
-        v = have_avx512() && umap_cpu_avx2() && !(force && strcmp(force, "avx2") == 0);
-        atomic_store_explicit(&use_avx512_sgd, v, memory_order_relaxed);
-    }
-    return v;
-}
-
 void umap_dots(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
 {
     if (na <= 0 || nb <= 0) return;
-    if (have_avx512()) umap_dots_avx512(a, na, b, nb, dp, out, ldo);
+    if (lens_cpu_simd() >= LENS_SIMD_AVX512) umap_dots_avx512(a, na, b, nb, dp, out, ldo);
     else umap_dots_generic(a, na, b, nb, dp, out, ldo);
 }
 
 void umap_dots1(const float *a, const float *const *b, int nb, int dp, float *out)
 {
-    if (have_avx512()) umap_dots1_avx512(a, b, nb, dp, out);
+    if (lens_cpu_simd() >= LENS_SIMD_AVX512) umap_dots1_avx512(a, b, nb, dp, out);
     else umap_dots1_generic(a, b, nb, dp, out);
 }
 
 float umap_dot(const float *a, const float *b, int dp)
 {
-    return have_avx512() ? umap_dot_avx512(a, b, dp) : umap_dot_generic(a, b, dp);
+    return lens_cpu_simd() >= LENS_SIMD_AVX512 ? umap_dot_avx512(a, b, dp) : umap_dot_generic(a, b, dp);
 }

@@ -1,13 +1,10 @@
-/* UMAP: AVX-512 dot-product kernels, compiled for AVX-512 by the pragma
- * below and called only after umap_dist.c's CPUID check. A 4 x 4 block of
- * rows keeps 16 accumulators in registers; the 16 horizontal sums are done
- * together by a transposing shuffle tree. */
-#include "umap_internal.h"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512vl,fma")
+/* UMAP: AVX-512 dot-product kernels, compiled for AVX-512 (see
+ * CMakeLists.txt) and called only when lens_cpu_simd() says the CPU has it.
+ * A 4 x 4 block of rows keeps 16 accumulators in registers; the 16
+ * horizontal sums are done together by a transposing shuffle tree. */
 #include <immintrin.h>
+
+#include "umap_internal.h"
 
 /* z[4 * l + m] = sum of the lanes of v[4 * m + l] */
 static inline __m512 hsum16(const __m512 v[16])
@@ -102,16 +99,3 @@ void umap_dots_avx512(const float *const *a, int na, const float *const *b, int 
         }
     }
 }
-#pragma GCC pop_options
-
-#else /* not x86-64: never called (umap_dist.c checks the CPU first) */
-void umap_dots1_avx512(const float *a, const float *const *b, int nb, int dp, float *out)
-{
-    umap_dots1_generic(a, b, nb, dp, out);
-}
-float umap_dot_avx512(const float *a, const float *b, int dp) { return umap_dot_generic(a, b, dp); }
-void umap_dots_avx512(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
-{
-    umap_dots_generic(a, na, b, nb, dp, out, ldo);
-}
-#endif

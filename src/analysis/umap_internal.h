@@ -91,11 +91,6 @@ void umap_dots_generic(const float *const *a, int na, const float *const *b, int
 float umap_dot_generic(const float *a, const float *b, int dp);
 void umap_dots_avx512(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo);
 float umap_dot_avx512(const float *a, const float *b, int dp);
-/* whether the SGD may use AVX2 + FMA (x86-64 only; LENS_KERNEL=generic: no) */
-int umap_cpu_avx2(void);
-/* whether the SGD may use AVX-512 (F, DQ, VL); LENS_KERNEL=generic: no,
- * LENS_KERNEL=avx2: AVX2 at most */
-int umap_cpu_avx512(void);
 
 /* ---- k nearest neighbours ------------------------------------------------ */
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/cpu.h"
 #include "umap_sgd.h"
 
 #define ROW_BLOCK 512
@@ -149,10 +150,11 @@ static void fit_task(void *arg, int task, int thread)
     size_t n = c->g->n, r0 = (size_t)task * ROW_BLOCK, r1 = r0 + ROW_BLOCK < n ? r0 + ROW_BLOCK : n;
     uint32_t rng[SGD_ROWS][8];
     sgd_seed(rng[0], umap_stream(c->p->seed, 30, (uint64_t)c->epoch, (uint64_t)task));
-    if (umap_cpu_avx512()) {
+    lens_simd simd = lens_cpu_simd();
+    if (simd >= LENS_SIMD_AVX512) {
         sgd_seed(rng[1], umap_stream(c->p->seed, 31, (uint64_t)c->epoch, (uint64_t)task));
         umap_fit_block_avx512(c, r0, r1, rng);
-    } else if (umap_cpu_avx2()) {
+    } else if (simd >= LENS_SIMD_AVX2) {
         umap_fit_block_avx2(c, r0, r1, rng);
     } else {
         umap_fit_block_generic(c, r0, r1, rng);
@@ -214,8 +216,9 @@ static void tr_task(void *arg, int task, int thread)
 {
     umap_tr_ctx *c = arg;
     size_t i0 = (size_t)task * TR_BLOCK, i1 = i0 + TR_BLOCK < c->m ? i0 + TR_BLOCK : c->m;
-    if (umap_cpu_avx512()) umap_tr_block_avx512(c, i0, i1);
-    else if (umap_cpu_avx2()) umap_tr_block_avx2(c, i0, i1);
+    lens_simd simd = lens_cpu_simd();
+    if (simd >= LENS_SIMD_AVX512) umap_tr_block_avx512(c, i0, i1);
+    else if (simd >= LENS_SIMD_AVX2) umap_tr_block_avx2(c, i0, i1);
     else umap_tr_block_generic(c, i0, i1);
 }
 

@@ -1,11 +1,9 @@
 /* UMAP: the SGD edge kernel in AVX2 + FMA (see umap_sgd.h), compiled for
- * AVX2 by the pragma below and called only after umap_cpu_avx2(). */
-#include "umap_sgd.h"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+ * AVX2 (see CMakeLists.txt) and called only when lens_cpu_simd() says the
+ * CPU has it. */
 #include <immintrin.h>
+
+#include "umap_sgd.h"
 
 /* x^b for x > 0: 2^(b log2 x) by polynomials (about 2e-5 relative) */
 static inline __m256 vpow(__m256 x, __m256 b)
@@ -99,9 +97,3 @@ static inline __attribute__((always_inline)) void edge_avx2(float *cur, int32_t 
 #define SGD_EDGE edge_avx2
 #define SGD_SUFFIX _avx2
 #include "umap_sgd.h"
-#pragma GCC pop_options
-
-#else /* not x86-64: never called (umap_cpu_avx2() is 0) */
-void umap_fit_block_avx2(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8]) { umap_fit_block_generic(c, r0, r1, rng); }
-void umap_tr_block_avx2(umap_tr_ctx *c, size_t i0, size_t i1) { umap_tr_block_generic(c, i0, i1); }
-#endif

@@ -4,15 +4,12 @@
  * epoch, so pairing them changes nothing but speed: one edge is a chain of
  * dependent steps (gather, pow, gradient) the CPU cannot overlap much, and
  * a 16-lane vector carries two chains for the price of one. Compiled for
- * AVX-512 by the pragma below and called only after umap_cpu_avx512(). */
+ * AVX-512 (see CMakeLists.txt) and called only when lens_cpu_simd() says
+ * the CPU has it. */
+#include <immintrin.h>
 #include <math.h>
 
 #include "umap_sgd.h"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
-#include <immintrin.h>
 
 /* x^b for x > 0: the polynomials of umap_layout_avx2.c, 2^floor by scalef */
 static inline __m512 vpow16(__m512 x, __m512 b)
@@ -219,12 +216,3 @@ void umap_tr_block_avx512(umap_tr_ctx *c, size_t i0, size_t i1)
     if (c->p->dim == 2) tr_pairs(c, i0, i1, 2);
     else tr_pairs(c, i0, i1, 3);
 }
-#pragma GCC pop_options
-
-#else /* not x86-64: never called (umap_cpu_avx512() is 0) */
-void umap_fit_block_avx512(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8])
-{
-    umap_fit_block_generic(c, r0, r1, rng);
-}
-void umap_tr_block_avx512(umap_tr_ctx *c, size_t i0, size_t i1) { umap_tr_block_generic(c, i0, i1); }
-#endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "umap_internal.h"
 
 #define JOIN_BLOCK 256     /* points per local-join task */
@@ -54,13 +55,7 @@ typedef struct {
 
 static int ubuf_add(ubuf *b, int32_t p, int32_t q, float d)
 {
-    if (b->n == b->cap) {
-        size_t c = b->cap ? b->cap * 2 : 1024;
-        update *u = realloc(b->u, c * sizeof *u);
-        if (!u) return -1;
-        b->u = u;
-        b->cap = c;
-    }
+    if (lens_grow((void **)&b->u, &b->cap, b->n + 1, sizeof *b->u)) return -1;
     b->u[b->n++] = (update){p, q, d};
     return 0;
 }

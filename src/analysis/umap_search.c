@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "umap_internal.h"
 
 #define REVERSE_MAX_EXTRA 1.0 /* reverse edges kept per point, times k - 1 */
@@ -131,13 +132,7 @@ typedef struct {
 
 static int cand_push(qscratch *q, size_t *n, float d, int32_t i)
 {
-    if (*n == q->cap) {
-        size_t c = q->cap ? q->cap * 2 : 256;
-        cand *h = realloc(q->heap, c * sizeof *h);
-        if (!h) return -1;
-        q->heap = h;
-        q->cap = c;
-    }
+    if (lens_grow((void **)&q->heap, &q->cap, *n + 1, sizeof *q->heap)) return -1;
     size_t p = (*n)++;
     while (p > 0) {
         size_t up = (p - 1) / 2;

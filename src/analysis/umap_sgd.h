@@ -1,13 +1,17 @@
-/* UMAP SGD internals shared by the generic kernel (umap_layout.c) and the
- * AVX2 one (umap_layout_avx2.c). Not installed.
+/* UMAP SGD internals (internal): the fit and transform contexts, the
+ * random streams and the epochs-per-sample schedule shared by the three
+ * kernels (generic umap_layout.c, umap_layout_avx2.c, umap_layout_avx512.c),
+ * and below, the row loops that the generic and AVX2 kernels instantiate
+ * around their edge functions (the AVX-512 kernel pairs rows its own way).
  *
  * An edge sampled in an epoch gives one attraction and negative_rate
  * repulsions from random points. They are computed from the same position,
  * 8 at a time in the lanes of a vector (slot 0: the attraction), and their
  * sum is applied (umap-learn applies each before computing the next; the
- * long chain of dependent pow()s was most of the time). Both kernels draw
- * the same random numbers (8 xorshift32 lanes) and use the same pow
- * polynomial, so they agree to rounding. */
+ * long chain of dependent pow()s was most of the time). The generic and
+ * AVX2 kernels draw the same random numbers (8 xorshift32 lanes) and use
+ * the same pow polynomial, so they agree to rounding; the AVX-512 one draws
+ * a second stream for the row it pairs with each. */
 #ifndef LENS_UMAP_SGD_H
 #define LENS_UMAP_SGD_H
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "umap_internal.h"
 
 #define MARGIN_EPS 1e-8f
@@ -23,18 +24,6 @@ typedef struct {
     int32_t node, lo, hi;
 } span;
 
-static int grow(void **p, int *cap, int need, size_t elem)
-{
-    if (need <= *cap) return 0;
-    int c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
-    void *q = realloc(*p, (size_t)c * elem);
-    if (!q) return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_hyperplanes, umap_tree *t)
 {
     memset(t, 0, sizeof *t);
@@ -46,10 +35,11 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
     uint8_t *side = malloc(n ? n : 1);
     int32_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
     span *stack = NULL;
-    int stack_cap = 0, node_cap = 0, hyp_cap = 0, off_cap = 0, sp = 0;
+    size_t stack_cap = 0, node_cap = 0, hyp_cap = 0, off_cap = 0;
+    int sp = 0;
     if (!t->perm || !scratch || !side || !tmp) goto oom;
     for (size_t i = 0; i < n; i++) t->perm[i] = (int32_t)i;
-    if (grow((void **)&t->nodes, &node_cap, 1, sizeof *t->nodes) || grow((void **)&stack, &stack_cap, 1, sizeof *stack))
+    if (lens_grow((void **)&t->nodes, &node_cap, 1, sizeof *t->nodes) || lens_grow((void **)&stack, &stack_cap, 1, sizeof *stack))
         goto oom;
     t->n_nodes = 1;
     stack[sp++] = (span){0, 0, (int32_t)n};
@@ -67,8 +57,8 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
         const float *xp = umap_row(s, (size_t)t->perm[p]), *xq = umap_row(s, (size_t)t->perm[q]);
         float *h = scratch;
         if (keep_hyperplanes) {
-            if (grow((void **)&t->hyp, &hyp_cap, (t->n_hyp + 1) * dp, sizeof *t->hyp) ||
-                grow((void **)&t->off, &off_cap, t->n_hyp + 1, sizeof *t->off))
+            if (lens_grow((void **)&t->hyp, &hyp_cap, (size_t)(t->n_hyp + 1) * dp, sizeof *t->hyp) ||
+                lens_grow((void **)&t->off, &off_cap, (size_t)t->n_hyp + 1, sizeof *t->off))
                 goto oom;
             h = t->hyp + (size_t)t->n_hyp * dp;
         }
@@ -99,8 +89,8 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
         int32_t a = 0, b = nl;
         for (int32_t i = 0; i < m; i++) tmp[side[i] ? b++ : a++] = t->perm[lo + i];
         memcpy(t->perm + lo, tmp, (size_t)m * sizeof *tmp);
-        if (grow((void **)&t->nodes, &node_cap, t->n_nodes + 2, sizeof *t->nodes) ||
-            grow((void **)&stack, &stack_cap, sp + 2, sizeof *stack))
+        if (lens_grow((void **)&t->nodes, &node_cap, (size_t)t->n_nodes + 2, sizeof *t->nodes) ||
+            lens_grow((void **)&stack, &stack_cap, (size_t)sp + 2, sizeof *stack))
             goto oom;
         node = &t->nodes[sp_.node];
         int32_t left = t->n_nodes, right = t->n_nodes + 1;

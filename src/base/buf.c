@@ -1,22 +1,31 @@
-/* Byte buffers for checkpoints (see buf.h). */
+/* Growable arrays and byte buffers (see buf.h). */
 #include "buf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+int lens_grow_to(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) {
+        if (n > SIZE_MAX / 2) return -1;
+        n *= 2;
+    }
+    if (elem && n > SIZE_MAX / elem) return -1;
+    void *q = realloc(*p, elem ? n * elem : 1);
+    if (!q) return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
 void lens_wbuf_put(lens_wbuf *b, const void *data, size_t n)
 {
     if (b->oom) return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n) cap *= 2;
-        unsigned char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
+    if (n > SIZE_MAX - b->len || lens_grow((void **)&b->p, &b->cap, b->len + n, 1)) {
+        b->oom = 1;
+        return;
     }
     if (n) memcpy(b->p + b->len, data, n);
     b->len += n;

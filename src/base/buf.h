@@ -1,11 +1,22 @@
-/* Byte buffers (internal): a growable writer (checkpoints, lists of strings) and a bounds-
- * checked reader. Values are stored in host byte order, since a checkpoint
- * is only ever read back by the machine that wrote it. */
+/* Growable arrays and byte buffers (internal): lens_grow, the one way an
+ * array grows; a growable writer (checkpoints, lists of strings) and a
+ * bounds-checked reader. Values are stored in host byte order, since a
+ * checkpoint is only ever read back by the machine that wrote it. */
 #ifndef LENS_BASE_BUF_H
 #define LENS_BASE_BUF_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Makes room for need elements of elem bytes in the array *p of *cap
+ * elements: the capacity doubles (from 16), so n appends cost O(n). 0, or
+ * -1 when out of memory or the size overflows (then *p and *cap are
+ * unchanged). Arrays that share one count grow each with a copy of it. */
+int lens_grow_to(void **p, size_t *cap, size_t need, size_t elem);
+static inline int lens_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    return need <= *cap ? 0 : lens_grow_to(p, cap, need, elem);
+}
 
 typedef struct lens_wbuf {
     unsigned char *p;

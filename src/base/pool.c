@@ -5,7 +5,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -13,6 +12,8 @@
 #else
 #define cpu_relax() ((void)0)
 #endif
+
+#include "clock.h"
 
 /* A forward pass is dozens of short runs back to back (one per GEMM,
  * attention, LayerNorm); waking a sleeping thread costs tens of
@@ -23,7 +24,7 @@
  * are busy (a job and the inference batcher in lens serve), a waiting
  * thread gives its core to one with work instead of burning it. Idle pools
  * still sleep. */
-#define SPIN_NS 50000
+#define SPIN_S 50e-6
 #define PURE_SPINS 64
 
 struct lens_pool {
@@ -48,14 +49,7 @@ typedef struct {
     int index;
 } worker_arg;
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* Spins (then yields) until pred(p, arg) holds or SPIN_NS pass; returns
+/* Spins (then yields) until pred(p, arg) holds or SPIN_S pass; returns
  * whether it holds. */
 static int spin_until(lens_pool *p, int (*pred)(lens_pool *, unsigned long), unsigned long arg)
 {
@@ -63,9 +57,9 @@ static int spin_until(lens_pool *p, int (*pred)(lens_pool *, unsigned long), uns
         if (pred(p, arg)) return 1;
         cpu_relax();
     }
-    long long t0 = now_ns();
+    double t0 = lens_clock_mono();
     while (!pred(p, arg)) {
-        if (now_ns() - t0 > SPIN_NS) return pred(p, arg);
+        if (lens_clock_mono() - t0 > SPIN_S) return pred(p, arg);
         sched_yield();
     }
     return 1;

@@ -44,6 +44,5 @@ void cli_progress_update(cli_progress *p, uint64_t rows, double fraction);
  * nor for the ETA. */
 void cli_progress_rebase(cli_progress *p, uint64_t rows, double fraction);
 void cli_progress_done(cli_progress *p, uint64_t rows, const char *extra);
-double cli_now(void);
 
 #endif

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "cli.h"
 #include "lens/escape.h"
@@ -35,14 +37,7 @@ typedef struct {
 static int chunk_add(chunk *c, size_t i, const char *s, size_t n, const char *id)
 {
     size_t idn = strlen(id);
-    if (c->len + n + idn + 2 > c->cap) {
-        size_t cap = c->cap ? c->cap : 1 << 20;
-        while (cap < c->len + n + idn + 2) cap *= 2;
-        char *b = realloc(c->buf, cap);
-        if (!b) return -1;
-        c->buf = b;
-        c->cap = cap;
-    }
+    if (lens_grow((void **)&c->buf, &c->cap, c->len + n + idn + 2, 1)) return -1;
     c->off[i] = c->len;
     memcpy(c->buf + c->len, s, n);
     c->buf[c->len + n] = '\0';
@@ -207,7 +202,7 @@ int cmd_embed(int argc, char **argv)
         }
     }
     char extra[256];
-    double el = cli_now() - p.start;
+    double el = lens_clock_mono() - p.start;
     snprintf(extra, sizeof extra, "%llu tokens (%.0f tokens/s), %s, %s kernels, %d thread%s -> %s",
              (unsigned long long)tokens, el > 0 ? tokens / el : 0.0, lens_precision_name(mo.precision),
              lens_model_kernel(model), lens_pool_size(pool), lens_pool_size(pool) == 1 ? "" : "s", output);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../base/clock.h"
 #include "cli.h"
 #include "lens/static_train.h"
 
@@ -35,7 +36,7 @@ typedef struct {
 static void on_progress(void *ctx, const char *phase, double fraction, uint64_t words)
 {
     progress *p = ctx;
-    double now = cli_now();
+    double now = lens_clock_mono();
     if (!p->phase || strcmp(p->phase, phase) != 0) {
         p->phase = phase;
         p->phase_start = now;

@@ -1,11 +1,13 @@
+/* What every subcommand shares (see cli.h): SIGINT/SIGTERM handling, error
+ * lines, integer flags, and the progress line with its rate and ETA. */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../base/clock.h"
 #include "cli.h"
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only set a lock-free atomic");
@@ -46,17 +48,10 @@ int cli_int(const char *flag, const char *v, int lo, int hi, int *out)
     return 0;
 }
 
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 void cli_progress_start(cli_progress *p, const char *what)
 {
     p->what = what;
-    p->start = cli_now();
+    p->start = lens_clock_mono();
     p->last_draw = 0;
     p->tty = isatty(STDERR_FILENO);
     p->base_rows = 0;
@@ -80,7 +75,7 @@ static void fmt_secs(char *buf, size_t cap, double s)
 void cli_progress_update(cli_progress *p, uint64_t rows, double fraction)
 {
     if (!p->tty) return;
-    double now = cli_now();
+    double now = lens_clock_mono();
     if (now - p->last_draw < 0.2) return;
     p->last_draw = now;
     double el = now - p->start, rate = el > 0 ? (rows - p->base_rows) / el : 0;
@@ -97,7 +92,7 @@ void cli_progress_update(cli_progress *p, uint64_t rows, double fraction)
 
 void cli_progress_done(cli_progress *p, uint64_t rows, const char *extra)
 {
-    double el = cli_now() - p->start;
+    double el = lens_clock_mono() - p->start;
     if (p->tty) fputs("\r\033[K", stderr);
     fprintf(stderr, "%s: %llu rows in %.2fs (%.1f rows/s)%s%s\n", p->what, (unsigned long long)(rows - p->base_rows),
             el, el > 0 ? (rows - p->base_rows) / el : 0.0, extra && *extra ? ", " : "", extra ? extra : "");

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
+
 void lens_csv_init(lens_csv *c, lens_stream *s, const char *path)
 {
     memset(c, 0, sizeof *c);
@@ -21,26 +23,14 @@ void lens_csv_free(lens_csv *c)
 
 static int put(lens_csv *c, char ch)
 {
-    if (c->len == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 4096;
-        char *b = realloc(c->buf, cap);
-        if (!b) return -1;
-        c->buf = b;
-        c->cap = cap;
-    }
+    if (lens_grow((void **)&c->buf, &c->cap, c->len + 1, 1)) return -1;
     c->buf[c->len++] = ch;
     return 0;
 }
 
 static int start_field(lens_csv *c)
 {
-    if (c->n_fields == c->fields_cap) {
-        size_t cap = c->fields_cap ? c->fields_cap * 2 : 32;
-        size_t *f = realloc(c->starts, cap * sizeof *f);
-        if (!f) return -1;
-        c->starts = f;
-        c->fields_cap = cap;
-    }
+    if (lens_grow((void **)&c->starts, &c->fields_cap, c->n_fields + 1, sizeof *c->starts)) return -1;
     c->starts[c->n_fields++] = c->len;
     return 0;
 }

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-void lens_csv_field(FILE *f, const char *s)
+void lens_csv_write_field(FILE *f, const char *s)
 {
     if (!s[strcspn(s, ",\"\r\n")]) {
         fputs(s, f);
@@ -17,14 +17,17 @@ void lens_csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void lens_json_str(FILE *f, const char *s)
+static void json_str(FILE *f, const char *s, int in_html)
 {
     fputc('"', f);
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else if (ch < 0x20 || (ch == '<' && in_html)) fprintf(f, "\\u%04x", ch);
         else fputc(ch, f);
     }
     fputc('"', f);
 }
+
+void lens_json_str(FILE *f, const char *s) { json_str(f, s, 0); }
+void lens_json_str_in_html(FILE *f, const char *s) { json_str(f, s, 1); }

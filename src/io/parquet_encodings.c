@@ -124,14 +124,6 @@ static int delta_header_read(const uint8_t **p, const uint8_t *end, delta_header
     return 0;
 }
 
-int pq_delta_count(const uint8_t *p, size_t n, uint64_t *count)
-{
-    delta_header h;
-    if (delta_header_read(&p, p + n, &h)) return -1;
-    *count = h.total;
-    return 0;
-}
-
 int pq_delta_decode(const uint8_t *p, size_t n, int64_t *out, size_t count, size_t *used, const char **why)
 {
     const uint8_t *q = p, *end = p + n;

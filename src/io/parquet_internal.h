@@ -98,8 +98,6 @@ int pq_rle_get(pq_rle *r, uint32_t *out, size_t n);
 /* DELTA_BINARY_PACKED: count values into out (64-bit wrapping arithmetic);
  * *used gets the bytes consumed. -1 with *why on bad input. */
 int pq_delta_decode(const uint8_t *p, size_t n, int64_t *out, size_t count, size_t *used, const char **why);
-/* The total value count in a DELTA_BINARY_PACKED header. */
-int pq_delta_count(const uint8_t *p, size_t n, uint64_t *count);
 
 #endif
 

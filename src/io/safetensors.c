@@ -230,13 +230,6 @@ out:
     return LENS_OK;
 }
 
-const char *lens_st_path(const lens_safetensors *st) { return st->path; }
-size_t lens_st_count(const lens_safetensors *st) { return st->n; }
-const lens_st_tensor *lens_st_at(const lens_safetensors *st, size_t i)
-{
-    return i < st->n ? &st->tensors[i] : NULL;
-}
-
 const lens_st_tensor *lens_st_find(const lens_safetensors *st, const char *name)
 {
     for (size_t i = 0; i < st->n; i++)

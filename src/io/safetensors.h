@@ -31,9 +31,6 @@ typedef struct lens_safetensors lens_safetensors;
 
 int lens_st_open(lens_safetensors **out, const char *path, lens_error *err);
 void lens_st_close(lens_safetensors *st);
-const char *lens_st_path(const lens_safetensors *st);
-size_t lens_st_count(const lens_safetensors *st);
-const lens_st_tensor *lens_st_at(const lens_safetensors *st, size_t i);
 /* NULL when absent. */
 const lens_st_tensor *lens_st_find(const lens_safetensors *st, const char *name);
 const char *lens_dtype_name(lens_dtype dt);

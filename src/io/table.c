@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "csv.h"
 #include "lens/io.h"
 #include "lens/parquet.h"
@@ -54,13 +55,8 @@ static int read_line(lens_table *t, lens_error *err)
         if (ch == -2)
             return lens_error_set(err, LENS_EIO, "%s:%zu: %s", t->path, t->line_no + 1, lens_stream_error(t->s));
         if (ch == -1 || ch == '\n') break;
-        if (t->line_len + 1 >= t->line_cap) {
-            size_t cap = t->line_cap ? t->line_cap * 2 : 4096;
-            char *b = realloc(t->line, cap);
-            if (!b) return lens_error_set(err, LENS_ENOMEM, "%s:%zu: out of memory", t->path, t->line_no + 1);
-            t->line = b;
-            t->line_cap = cap;
-        }
+        if (lens_grow((void **)&t->line, &t->line_cap, t->line_len + 2, 1))
+            return lens_error_set(err, LENS_ENOMEM, "%s:%zu: out of memory", t->path, t->line_no + 1);
         t->line[t->line_len++] = (char)ch;
     }
     t->line_no++;
@@ -269,13 +265,7 @@ const char *lens_table_get(lens_table *t, int col, size_t *len)
         const char *s = lens_parquet_value_text(&v, lens_parquet_describe(t->pq, t->pq_field[col]), t->pq_row,
                                                 t->pq_num[col], len);
         if (!s || !v.offsets) return s;
-        if (*len + 1 > t->pq_cap[col]) {
-            size_t cap = *len + 1 > 2 * t->pq_cap[col] ? *len + 1 : 2 * t->pq_cap[col];
-            char *b = realloc(t->pq_str[col], cap);
-            if (!b) return NULL;
-            t->pq_str[col] = b;
-            t->pq_cap[col] = cap;
-        }
+        if (lens_grow((void **)&t->pq_str[col], &t->pq_cap[col], *len + 1, 1)) return NULL;
         memcpy(t->pq_str[col], s, *len);
         t->pq_str[col][*len] = '\0';
         return t->pq_str[col];

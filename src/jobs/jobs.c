@@ -7,10 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "jobs_internal.h"
 
@@ -27,20 +28,6 @@ int lens_job_state_parse(const char *name)
     for (int i = 0; name && i < LENS_JOB_N_STATES; i++)
         if (!strcmp(name, state_names[i])) return i;
     return -1;
-}
-
-double lens_wall_now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + tv.tv_usec * 1e-6;
-}
-
-double lens_mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static int finished_state(lens_job_state s)
@@ -82,7 +69,7 @@ static int save(lens_jobs *j, job_entry *e, lens_error *err)
     int rc = lens_store_put(j, e, err);
     if (rc) {
         if (!e->unsaved) log_line(j, "%s", err->msg);
-        j->store_retry_at = lens_mono_now() + 1;
+        j->store_retry_at = lens_clock_mono() + 1;
     } else if (e->unsaved) {
         log_line(j, "jobs.db: job %s saved again", e->id);
     }
@@ -121,7 +108,7 @@ static int commit(lens_jobs *j, job_entry *e, lens_error *err)
  * (each try may wait out SQLite's busy timeout). Called with mu held. */
 static void retry_unsaved(lens_jobs *j)
 {
-    if (lens_mono_now() < j->store_retry_at) return;
+    if (lens_clock_mono() < j->store_retry_at) return;
     for (int i = 0; i < j->n; i++)
         if (j->jobs[i]->unsaved && save(j, j->jobs[i], NULL)) return;
 }
@@ -140,7 +127,7 @@ static int remove_entry(lens_jobs *j, job_entry *e, lens_error *err)
     int rc = lens_store_delete(j, e->id, err);
     if (rc) {
         log_line(j, "%s", err->msg);
-        j->store_retry_at = lens_mono_now() + 1;
+        j->store_retry_at = lens_clock_mono() + 1;
         return rc;
     }
     char dir[4200];
@@ -201,7 +188,7 @@ void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t
 {
     lens_jobs *j = r->jobs;
     job_entry *e = r->e;
-    double now = lens_mono_now();
+    double now = lens_clock_mono();
     pthread_mutex_lock(&j->mu);
     if (r->first && fraction > 0) { /* a resumed run: where it stood is its baseline */
         r->f0 = fraction;
@@ -227,7 +214,7 @@ void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t
  * the next one will be ready. */
 static job_entry *next_ready(lens_jobs *j, double *wait)
 {
-    double now = lens_wall_now();
+    double now = lens_clock_wall();
     job_entry *best = NULL;
     *wait = 1.0;
     for (int i = 0; i < j->n; i++) {
@@ -244,8 +231,8 @@ static job_entry *next_ready(lens_jobs *j, double *wait)
 
 static void expire(lens_jobs *j)
 {
-    if (j->o.expire_s < 0 || lens_mono_now() < j->store_retry_at) return;
-    double now = lens_wall_now();
+    if (j->o.expire_s < 0 || lens_clock_mono() < j->store_retry_at) return;
+    double now = lens_clock_wall();
     for (int i = 0; i < j->n; i++) {
         job_entry *e = j->jobs[i];
         if (finished_state(e->state) && e->finished > 0 && now - e->finished > j->o.expire_s) {
@@ -266,22 +253,18 @@ static void *worker(void *arg)
         double wait;
         job_entry *e = next_ready(j, &wait);
         if (!e) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            double t = ts.tv_sec + ts.tv_nsec * 1e-9 + (wait > 0.01 ? wait : 0.01);
-            ts.tv_sec = (time_t)t;
-            ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+            struct timespec ts = lens_clock_deadline(wait > 0.01 ? wait : 0.01);
             pthread_cond_timedwait(&j->wake, &j->mu, &ts);
             continue;
         }
         const job_kind *k = kind_of(e->kind);
         e->state = LENS_JOB_RUNNING;
-        if (!e->started) e->started = lens_wall_now();
+        if (!e->started) e->started = lens_clock_wall();
         atomic_store(&e->stop, 0);
         e->stop_reason = STOP_NONE;
         e->eta = -1;
         touch(j, e);
-        job_run r = {.jobs = j, .e = e, .t0 = lens_mono_now(), .first = 1};
+        job_run r = {.jobs = j, .e = e, .t0 = lens_clock_mono(), .first = 1};
         job_dir(j, e->id, r.dir, sizeof r.dir);
         pthread_mutex_unlock(&j->mu);
         lens_error err = {0};
@@ -293,12 +276,12 @@ static void *worker(void *arg)
             e->percent = 100;
             e->eta = 0;
             e->error[0] = '\0';
-            e->finished = lens_wall_now();
+            e->finished = lens_clock_wall();
         } else if (rc == LENS_ECANCEL && e->stop_reason != STOP_NONE) {
             switch (e->stop_reason) {
             case STOP_PAUSE: e->state = LENS_JOB_PAUSED; break;
             case STOP_SHUTDOWN: e->state = LENS_JOB_QUEUED; break;
-            default: e->state = LENS_JOB_CANCELLED; e->finished = lens_wall_now(); break;
+            default: e->state = LENS_JOB_CANCELLED; e->finished = lens_clock_wall(); break;
             }
         } else {
             /* tried again from its checkpoint after a growing delay */
@@ -306,10 +289,10 @@ static void *worker(void *arg)
             snprintf(e->error, sizeof e->error, "%s", err.msg);
             if (e->attempts >= j->o.max_attempts) {
                 e->state = LENS_JOB_FAILED;
-                e->finished = lens_wall_now();
+                e->finished = lens_clock_wall();
             } else {
                 e->state = LENS_JOB_QUEUED;
-                e->not_before = lens_wall_now() + j->o.retry_base_s * pow(2, e->attempts - 1);
+                e->not_before = lens_clock_wall() + j->o.retry_base_s * pow(2, e->attempts - 1);
             }
         }
         atomic_store(&e->stop, 0);
@@ -433,19 +416,13 @@ int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, json_t *par
     snprintf(e->kind, sizeof e->kind, "%s", kind);
     e->params = json_incref(params);
     e->state = LENS_JOB_QUEUED;
-    e->created = lens_wall_now();
+    e->created = lens_clock_wall();
     e->eta = -1;
     pthread_mutex_lock(&j->mu);
-    if (j->n == j->cap) {
-        int cap = j->cap ? j->cap * 2 : 64;
-        job_entry **nj = realloc(j->jobs, (size_t)cap * sizeof *nj);
-        if (!nj) {
-            pthread_mutex_unlock(&j->mu);
-            free_entry(e);
-            return lens_error_set(err, LENS_ENOMEM, "out of memory");
-        }
-        j->jobs = nj;
-        j->cap = cap;
+    if (lens_grow((void **)&j->jobs, &j->cap, (size_t)j->n + 1, sizeof *j->jobs)) {
+        pthread_mutex_unlock(&j->mu);
+        free_entry(e);
+        return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     if ((rc = commit(j, e, err))) { /* not queued: the caller discards its directory */
         pthread_mutex_unlock(&j->mu);
@@ -474,7 +451,7 @@ static json_t *describe(lens_jobs *j, const job_entry *e)
                           "created", time_or_null(e->created), "started", time_or_null(e->started), "finished",
                           time_or_null(e->finished), "phases", ph, "attempts", e->attempts, "error",
                           e->error[0] ? json_string(e->error) : json_null(), "params", json_deep_copy(e->params));
-    if (e->state == LENS_JOB_QUEUED && e->not_before > lens_wall_now())
+    if (e->state == LENS_JOB_QUEUED && e->not_before > lens_clock_wall())
         json_object_set_new(o, "retry_at", json_real(floor(e->not_before)));
     if (e->state == LENS_JOB_SUCCEEDED) {
         json_t *files = json_array();
@@ -532,7 +509,7 @@ static int control(lens_jobs *j, const char *id, int what, lens_error *err)
             atomic_store(&e->stop, 1);
         } else {
             e->state = LENS_JOB_CANCELLED;
-            e->finished = lens_wall_now();
+            e->finished = lens_clock_wall();
             rc = commit(j, e, err);
         }
     } else if (what == 1 && (e->state == LENS_JOB_RUNNING || e->state == LENS_JOB_QUEUED)) {
@@ -607,14 +584,7 @@ int lens_jobs_result(lens_jobs *j, const char *id, const char *file, char *path,
 
 uint64_t lens_jobs_wait(lens_jobs *j, const char *id, uint64_t after, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = lens_clock_deadline(timeout_ms * 1e-3);
     pthread_mutex_lock(&j->mu);
     uint64_t v = 0;
     for (;;) {

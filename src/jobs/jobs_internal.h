@@ -38,7 +38,8 @@ struct lens_jobs {
     pthread_cond_t wake;    /* workers: a job may be ready */
     pthread_cond_t changed; /* waiters: some job changed */
     job_entry **jobs;
-    int n, cap;
+    int n;
+    size_t cap;
     uint64_t ver;
     int closing;
     double store_retry_at; /* after a failed write: when to try the unsaved again */
@@ -80,8 +81,5 @@ int lens_store_put(lens_jobs *j, const job_entry *e, lens_error *err);
 int lens_store_delete(lens_jobs *j, const char *id, lens_error *err);
 /* loads every job into j->jobs */
 int lens_store_load(lens_jobs *j, lens_error *err);
-
-double lens_wall_now(void);
-double lens_mono_now(void);
 
 #endif

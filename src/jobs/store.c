@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "jobs_internal.h"
 
 static const char schema[] =
@@ -134,8 +135,7 @@ int lens_store_load(lens_jobs *j, lens_error *err)
     int rc = LENS_OK, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         job_entry *e = calloc(1, sizeof *e);
-        if (!e || (j->n == j->cap && (j->cap = j->cap ? j->cap * 2 : 64,
-                                      !(j->jobs = realloc(j->jobs, (size_t)j->cap * sizeof *j->jobs))))) {
+        if (!e || lens_grow((void **)&j->jobs, &j->cap, (size_t)j->n + 1, sizeof *j->jobs)) {
             free(e);
             rc = lens_error_set(err, LENS_ENOMEM, "jobs.db: out of memory");
             break;

@@ -110,14 +110,14 @@ static float *load(loader *ld, const char *name, int64_t d0, int64_t d1)
  * step more precise than the two FFN GEMMs, which carry two thirds of the
  * FLOPs. In int8, the FFN input's LayerNorm outlier channels are split out
  * in fp32 (see lens_linear_init). */
-typedef struct { lens_prec qkv, attn_out, ffn_in, ffn_out; } layer_plan;
+typedef struct { lens_precision qkv, attn_out, ffn_in, ffn_out; } layer_plan;
 
-static layer_plan plan_for(lens_prec p)
+static layer_plan plan_for(lens_precision p)
 {
     switch (p) {
-    case LENS_PREC_BF16: return (layer_plan){LENS_PREC_FP32, LENS_PREC_FP32, LENS_PREC_BF16, LENS_PREC_BF16};
-    case LENS_PREC_INT8: return (layer_plan){LENS_PREC_BF16, LENS_PREC_BF16, LENS_PREC_INT8, LENS_PREC_INT8};
-    default: return (layer_plan){LENS_PREC_FP32, LENS_PREC_FP32, LENS_PREC_FP32, LENS_PREC_FP32};
+    case LENS_BF16: return (layer_plan){LENS_FP32, LENS_FP32, LENS_BF16, LENS_BF16};
+    case LENS_INT8: return (layer_plan){LENS_BF16, LENS_BF16, LENS_INT8, LENS_INT8};
+    default: return (layer_plan){LENS_FP32, LENS_FP32, LENS_FP32, LENS_FP32};
     }
 }
 
@@ -131,7 +131,7 @@ static float *ln_range(const float *g, const float *b, int n)
     return a;
 }
 
-static int load_layer(loader *ld, const lens_bert_config *c, int i, lens_prec prec,
+static int load_layer(loader *ld, const lens_bert_config *c, int i, lens_precision prec,
                       lens_kernel kernel, const float *in_g, const float *in_b, lens_bert_layer *L)
 {
     int H = c->hidden, I = c->intermediate;
@@ -172,7 +172,7 @@ static int load_layer(loader *ld, const lens_bert_config *c, int i, lens_prec pr
     }
     layer_plan pl = plan_for(prec);
     float *r_in = NULL, *r_mid = NULL; /* ranges of the LayerNorm outputs feeding QKV and FFN-in */
-    if (!ld->rc && prec == LENS_PREC_INT8 &&
+    if (!ld->rc && prec == LENS_INT8 &&
         (!(r_in = ln_range(in_g, in_b, H)) || !(r_mid = ln_range(L->ln1_g, L->ln1_b, H))))
         ld->rc = lens_error_set(ld->err, LENS_ENOMEM, "layer %d: out of memory", i);
     if (!ld->rc) ld->rc = lens_linear_init(&L->qkv, wqkv, bqkv, 3 * H, H, pl.qkv, kernel, r_in, ld->err);
@@ -187,7 +187,7 @@ static int load_layer(loader *ld, const lens_bert_config *c, int i, lens_prec pr
 }
 
 int lens_bert_load(lens_bert *m, const lens_bert_config *cfg, const lens_safetensors *st,
-                   lens_prec prec, lens_kernel kernel, lens_error *err)
+                   lens_precision prec, lens_kernel kernel, lens_error *err)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;

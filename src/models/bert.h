@@ -26,7 +26,7 @@ typedef struct lens_bert_layer {
 
 typedef struct lens_bert {
     lens_bert_config cfg;
-    lens_prec prec;
+    lens_precision prec;
     lens_kernel kernel;
     float *word_emb, *pos_emb, *type_emb, *emb_ln_g, *emb_ln_b;
     lens_bert_layer *layer;
@@ -43,7 +43,7 @@ typedef struct lens_bert_ws {
 
 int lens_bert_config_read(lens_bert_config *cfg, const char *config_json, lens_error *err);
 int lens_bert_load(lens_bert *m, const lens_bert_config *cfg, const lens_safetensors *st,
-                   lens_prec prec, lens_kernel kernel, lens_error *err);
+                   lens_precision prec, lens_kernel kernel, lens_error *err);
 void lens_bert_free(lens_bert *m);
 
 int lens_bert_ws_init(lens_bert_ws *ws, const lens_bert *m, int max_tokens, int max_len,

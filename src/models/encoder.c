@@ -106,10 +106,10 @@ static void pool_task(void *ctx, int s, int thread)
     double acc[4096];
     int Hc = H < 4096 ? H : 4096;
     switch (m->pooling) {
-    case LENS_POOL_CLS:
+    case LENS_POOLING_CLS:
         for (int i = 0; i < Hc; i++) acc[i] = x[i];
         break;
-    case LENS_POOL_MAX:
+    case LENS_POOLING_MAX:
         for (int i = 0; i < Hc; i++) acc[i] = x[i];
         for (int r = 1; r < L; r++)
             for (int i = 0; i < Hc; i++) acc[i] = fmax(acc[i], x[(size_t)r * H + i]);
@@ -118,7 +118,7 @@ static void pool_task(void *ctx, int s, int thread)
         for (int i = 0; i < Hc; i++) acc[i] = 0.0;
         for (int r = 0; r < L; r++)
             for (int i = 0; i < Hc; i++) acc[i] += x[(size_t)r * H + i];
-        double div = m->pooling == LENS_POOL_MEAN_SQRT_LEN ? sqrt((double)L) : (double)L;
+        double div = m->pooling == LENS_POOLING_MEAN_SQRT_LEN ? sqrt((double)L) : (double)L;
         for (int i = 0; i < Hc; i++) acc[i] /= div;
     }
     }

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "../base/fs.h"
 #include "../io/safetensors.h"
 #include "lens/model.h"
 #include "model_internal.h"
@@ -22,18 +22,6 @@ int lens_precision_parse(const char *s, lens_precision *out)
 const char *lens_precision_name(lens_precision p)
 {
     return p == LENS_BF16 ? "bf16" : p == LENS_INT8 ? "int8" : "fp32";
-}
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int file_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* config.json may recommend a theme similarity threshold for the model,
@@ -57,10 +45,10 @@ static void read_min_similarity(lens_model *m)
 static int read_st_modules(lens_model *m, lens_error *err)
 {
     char path[4200];
-    m->pooling = LENS_POOL_MEAN;
+    m->pooling = LENS_POOLING_MEAN;
     m->normalize = 0;
     snprintf(path, sizeof path, "%s/modules.json", m->dir);
-    if (!file_exists(path)) return LENS_OK;
+    if (!lens_is_file(path)) return LENS_OK;
     json_error_t je;
     json_t *mods = json_load_file(path, 0, &je);
     if (!mods) return lens_error_set(err, LENS_EFORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
@@ -97,10 +85,10 @@ static int read_st_modules(lens_model *m, lens_error *err)
             break;
         }
         static const struct { const char *key; lens_pooling mode; } modes[] = {
-            {"pooling_mode_cls_token", LENS_POOL_CLS},
-            {"pooling_mode_max_tokens", LENS_POOL_MAX},
-            {"pooling_mode_mean_sqrt_len_tokens", LENS_POOL_MEAN_SQRT_LEN},
-            {"pooling_mode_mean_tokens", LENS_POOL_MEAN},
+            {"pooling_mode_cls_token", LENS_POOLING_CLS},
+            {"pooling_mode_max_tokens", LENS_POOLING_MAX},
+            {"pooling_mode_mean_sqrt_len_tokens", LENS_POOLING_MEAN_SQRT_LEN},
+            {"pooling_mode_mean_tokens", LENS_POOLING_MEAN},
         };
         int n_on = 0;
         for (size_t k = 0; k < sizeof modes / sizeof *modes; k++)
@@ -128,7 +116,7 @@ static int read_max_seq_len(lens_model *m, lens_error *err)
     char path[4200];
     snprintf(path, sizeof path, "%s/sentence_bert_config.json", m->dir);
     m->max_seq_len = 512;
-    if (!file_exists(path)) return LENS_OK;
+    if (!lens_is_file(path)) return LENS_OK;
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) return lens_error_set(err, LENS_EFORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
@@ -146,7 +134,7 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
     if (!m) return lens_error_set(err, LENS_ENOMEM, "model: out of memory");
     int rc;
     lens_safetensors *st = NULL;
-    if (is_dir(name_or_dir)) {
+    if (lens_is_dir(name_or_dir)) {
         snprintf(m->dir, sizeof m->dir, "%s", name_or_dir);
     } else if ((rc = lens_registry_cached_dir(name_or_dir, m->dir, sizeof m->dir, err))) {
         goto fail;
@@ -179,18 +167,18 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
         goto fail;
     }
     snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
-    if (!file_exists(path)) {
+    if (!lens_is_file(path)) {
         char bin[4200];
         snprintf(bin, sizeof bin, "%s/pytorch_model.bin", m->dir);
         rc = lens_error_set(err, LENS_ENOTFOUND, "%s: no model.safetensors%s", m->dir,
-                            file_exists(bin) ? " (pytorch_model.bin is not read; convert it to "
+                            lens_is_file(bin) ? " (pytorch_model.bin is not read; convert it to "
                                                "safetensors)"
                                              : "");
         goto fail;
     }
     if ((rc = lens_st_open(&st, path, err))) goto fail;
     m->kernel = lens_kernel_detect();
-    rc = lens_bert_load(&m->bert, &m->cfg, st, (lens_prec)m->precision, m->kernel, err);
+    rc = lens_bert_load(&m->bert, &m->cfg, st, m->precision, m->kernel, err);
     lens_st_close(st);
     if (rc) goto fail;
     *out = m;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../base/buf.h"
 #include "../io/safetensors.h"
 
 #define MAX_DIM 4096
@@ -278,14 +279,7 @@ static int embed_one(const lens_static *s, scratch *sc, const char *text, size_t
 {
     if (lens_words_split(&sc->words, text, len)) return -1;
     size_t nw = sc->words.n;
-    if (nw > sc->ids_cap) {
-        size_t cap = sc->ids_cap ? sc->ids_cap : 256;
-        while (cap < nw) cap *= 2;
-        int32_t *p = realloc(sc->ids, cap * sizeof *p);
-        if (!p) return -1;
-        sc->ids = p;
-        sc->ids_cap = cap;
-    }
+    if (lens_grow((void **)&sc->ids, &sc->ids_cap, nw, sizeof *sc->ids)) return -1;
     size_t n = 0;
     for (size_t i = 0; i < nw; i++) {
         size_t wl;

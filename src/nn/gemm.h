@@ -15,7 +15,9 @@
 #ifndef LENS_NN_GEMM_H
 #define LENS_NN_GEMM_H
 
+#include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "linear.h"
 
@@ -45,20 +47,22 @@ typedef struct lens_tile_args {
     int ldx;
 } lens_tile_args;
 
-int lens_gemm_k_step(lens_prec prec);
-size_t lens_gemm_a_bytes(lens_prec prec, int m, int k_pad);
+int lens_gemm_k_step(lens_precision prec);
+size_t lens_gemm_a_bytes(lens_precision prec, int m, int k_pad);
 
-void lens_gemm_pack_w(lens_prec prec, const float *W, int n, int k, int k_pad, void *dst,
+void lens_gemm_pack_w(lens_precision prec, const float *W, int n, int k, int k_pad, void *dst,
                       float *wscale, int32_t *wsum);
 /* Packs tile t (rows t*MR ..) of x [m, k] for bf16 or int8; int8 also
  * writes row scales/zero points and multiplies column c by keep[c] (NULL:
  * all kept), which drops outlier channels. For fp32, copies a partial last tile row-major into
  * dst (lda = k_pad). */
-typedef void (*lens_pack_a_fn)(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
+typedef void (*lens_pack_a_fn)(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
                                void *dst, float *row_scale, int32_t *row_zp, const float *keep);
-void lens_gemm_pack_a(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
-                      float *row_scale, int32_t *row_zp, const float *keep);
-void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k_pad, int t,
+void lens_gemm_pack_a_generic(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
+                              void *dst, float *row_scale, int32_t *row_zp, const float *keep);
+void lens_gemm_pack_a_avx2(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
+                           void *dst, float *row_scale, int32_t *row_zp, const float *keep);
+void lens_gemm_pack_a_avx512(lens_precision prec, const float *x, int m, int k, int k_pad, int t,
                              void *dst, float *row_scale, int32_t *row_zp, const float *keep);
 /* The int8 row quantiser both packers share: range [lo, hi] (containing 0)
  * to scale and zero point. */
@@ -71,14 +75,33 @@ static inline void lens_int8_row_params(float lo, float hi, float *scale, int32_
     *zp = zi < 0 ? 0 : zi > 255 ? 255 : zi;
 }
 
-void lens_gemm_tile_generic(lens_prec prec, const void *a, const void *w,
+typedef void (*lens_tile_fn)(lens_precision prec, const void *a, const void *w, const lens_tile_args *args);
+void lens_gemm_tile_generic(lens_precision prec, const void *a, const void *w,
                             const lens_tile_args *args);
-void lens_gemm_tile_avx512(lens_prec prec, const void *a, const void *w,
+void lens_gemm_tile_avx2(lens_precision prec, const void *a, const void *w,
+                         const lens_tile_args *args);
+void lens_gemm_tile_avx512(lens_precision prec, const void *a, const void *w,
                            const lens_tile_args *args);
 
-/* Vector math used by epilogues and attention. */
-float lens_gelu_erf(float x);
-uint16_t lens_f32_to_bf16(float x);
-float lens_bf16_to_f32(uint16_t h);
+/* Scalar math of the portable kernels, inline so each build of them has its
+ * own. */
+static inline float lens_gelu_erf(float x) { return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)); }
+
+static inline uint16_t lens_f32_to_bf16(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
+    u += 0x7fffu + ((u >> 16) & 1u); /* round to nearest even */
+    return (uint16_t)(u >> 16);
+}
+
+static inline float lens_bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
 
 #endif

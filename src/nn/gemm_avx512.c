@@ -130,12 +130,12 @@ static void tile_int8(const uint8_t *A, const int8_t *W, const lens_tile_args *g
     }
 }
 
-void lens_gemm_tile_avx512(lens_prec prec, const void *a, const void *w, const lens_tile_args *g)
+void lens_gemm_tile_avx512(lens_precision prec, const void *a, const void *w, const lens_tile_args *g)
 {
     switch (prec) {
-    case LENS_PREC_FP32: tile_f32(a, w, g); break;
-    case LENS_PREC_BF16: tile_bf16(a, w, g); break;
-    case LENS_PREC_INT8: tile_int8(a, w, g); break;
+    case LENS_FP32: tile_f32(a, w, g); break;
+    case LENS_BF16: tile_bf16(a, w, g); break;
+    case LENS_INT8: tile_int8(a, w, g); break;
     }
 }
 
@@ -143,15 +143,15 @@ void lens_gemm_tile_avx512(lens_prec prec, const void *a, const void *w, const l
 
 static inline __mmask16 tail_mask(int n) { return n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1); }
 
-void lens_gemm_pack_a_avx512(lens_prec prec, const float *x, int m, int k, int k_pad, int t, void *dst,
+void lens_gemm_pack_a_avx512(lens_precision prec, const float *x, int m, int k, int k_pad, int t, void *dst,
                              float *row_scale, int32_t *row_zp, const float *keep)
 {
-    if (prec == LENS_PREC_FP32) {
-        lens_gemm_pack_a(prec, x, m, k, k_pad, t, dst, row_scale, row_zp, keep);
+    if (prec == LENS_FP32) {
+        lens_gemm_pack_a_avx2(prec, x, m, k, k_pad, t, dst, row_scale, row_zp, keep); /* a copy */
         return;
     }
     int r0 = t * MR;
-    if (prec == LENS_PREC_BF16) {
+    if (prec == LENS_BF16) {
         uint32_t *d = (uint32_t *)dst + (size_t)t * MR * (k_pad / 2); /* one u32 = a bf16 pair */
         for (int i = 0; i < MR; i++) {
             const float *row = x + (size_t)(r0 + i) * k;

@@ -1,3 +1,5 @@
+/* LayerNorm in AVX-512 (see ops.h), compiled for it (see CMakeLists.txt)
+ * and called only on the encoder's AVX-512 path. */
 #include <immintrin.h>
 #include <math.h>
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/cpu.h"
 #include "gemm.h"
 
 /* Tasks cover MB tiles (rows) x NB panels (columns): the activation tile is
@@ -14,19 +15,25 @@
 
 lens_kernel lens_kernel_detect(void)
 {
-    const char *force = getenv("LENS_KERNEL");
-    if (force && strcmp(force, "generic") == 0) return LENS_KERNEL_GENERIC;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vnni"))
-        return LENS_KERNEL_AVX512;
-    return LENS_KERNEL_GENERIC;
+    lens_simd s = lens_cpu_simd();
+    return s >= LENS_SIMD_AVX512_BF16 ? LENS_KERNEL_AVX512 : s >= LENS_SIMD_AVX2 ? LENS_KERNEL_AVX2 : LENS_KERNEL_GENERIC;
 }
 
 const char *lens_kernel_name(lens_kernel k)
 {
-    return k == LENS_KERNEL_AVX512 ? "avx512" : "generic";
+    return k == LENS_KERNEL_AVX512 ? "avx512" : k == LENS_KERNEL_AVX2 ? "avx2" : "generic";
+}
+
+static lens_pack_a_fn pack_a_for(lens_kernel k)
+{
+    return k == LENS_KERNEL_AVX512 ? lens_gemm_pack_a_avx512 : k == LENS_KERNEL_AVX2 ? lens_gemm_pack_a_avx2
+                                                                                      : lens_gemm_pack_a_generic;
+}
+
+static lens_tile_fn tile_for(lens_kernel k)
+{
+    return k == LENS_KERNEL_AVX512 ? lens_gemm_tile_avx512 : k == LENS_KERNEL_AVX2 ? lens_gemm_tile_avx2
+                                                                                    : lens_gemm_tile_generic;
 }
 
 static void *alloc64(size_t bytes)
@@ -76,7 +83,7 @@ static int split_outliers(lens_linear *l, const float *W, const float *act_absma
 }
 
 int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
-                     lens_prec prec, lens_kernel kernel, const float *act_absmax, lens_error *err)
+                     lens_precision prec, lens_kernel kernel, const float *act_absmax, lens_error *err)
 {
     memset(l, 0, sizeof *l);
     if (n <= 0 || k <= 0)
@@ -89,20 +96,20 @@ int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int 
     l->prec = prec;
     l->kernel = kernel;
     size_t cols = (size_t)l->n_panels * LENS_NR;
-    size_t elem = prec == LENS_PREC_FP32 ? 4 : prec == LENS_PREC_BF16 ? 2 : 1;
+    size_t elem = prec == LENS_FP32 ? 4 : prec == LENS_BF16 ? 2 : 1;
     l->w = alloc64(cols * (size_t)l->k_pad * elem);
     l->bias = alloc64(cols * sizeof(float));
-    if (prec == LENS_PREC_INT8) {
+    if (prec == LENS_INT8) {
         l->wscale = alloc64(cols * sizeof(float));
         l->wsum = alloc64(cols * sizeof(int32_t));
     }
-    if (!l->w || !l->bias || (prec == LENS_PREC_INT8 && (!l->wscale || !l->wsum))) {
+    if (!l->w || !l->bias || (prec == LENS_INT8 && (!l->wscale || !l->wsum))) {
         lens_linear_free(l);
         return lens_error_set(err, LENS_ENOMEM, "linear layer [%d, %d]: out of memory", n, k);
     }
     memset(l->bias, 0, cols * sizeof(float));
     if (b) memcpy(l->bias, b, (size_t)n * sizeof(float));
-    if (prec == LENS_PREC_INT8 && act_absmax) {
+    if (prec == LENS_INT8 && act_absmax) {
         int rc = split_outliers(l, W, act_absmax, err);
         if (rc) return rc;
     }
@@ -137,7 +144,7 @@ void lens_linear_free(lens_linear *l)
 int lens_linear_ws_reserve(lens_linear_ws *ws, int m, int k, lens_error *err)
 {
     /* fp32 needs the most bytes; k may be padded up to 4 */
-    size_t need = lens_gemm_a_bytes(LENS_PREC_FP32, m, (k + 3) / 4 * 4);
+    size_t need = lens_gemm_a_bytes(LENS_FP32, m, (k + 3) / 4 * 4);
     size_t rows = (size_t)(m + LENS_MR - 1) / LENS_MR * LENS_MR;
     if (need > ws->a_cap) {
         free(ws->a);
@@ -185,7 +192,7 @@ static void pack_task(void *ctx, int task, int thread)
     (void)thread;
     job *j = ctx;
     const lens_linear *l = j->l;
-    lens_pack_a_fn pack = l->kernel == LENS_KERNEL_AVX512 ? lens_gemm_pack_a_avx512 : lens_gemm_pack_a;
+    lens_pack_a_fn pack = pack_a_for(l->kernel);
     int t1 = (task + 1) * MB < j->m_tiles ? (task + 1) * MB : j->m_tiles;
     for (int t = task * MB; t < t1; t++)
         pack(l->prec, j->x, j->m, l->k, l->k_pad, t, j->ws->a, j->ws->row_scale + (size_t)t * LENS_MR,
@@ -200,12 +207,12 @@ static void gemm_task(void *ctx, int task, int thread)
     int mb = task / j->n_blocks, nb = task % j->n_blocks;
     int t0 = mb * MB, t1 = t0 + MB < j->m_tiles ? t0 + MB : j->m_tiles;
     int p0 = nb * NB, p1 = p0 + NB < l->n_panels ? p0 + NB : l->n_panels;
-    size_t elem = l->prec == LENS_PREC_FP32 ? 4 : l->prec == LENS_PREC_BF16 ? 2 : 1;
+    size_t elem = l->prec == LENS_FP32 ? 4 : l->prec == LENS_BF16 ? 2 : 1;
     size_t w_panel = (size_t)l->k_pad * LENS_NR * elem;
     for (int t = t0; t < t1; t++) {
         int row0 = t * LENS_MR, lda = l->k;
         const char *a = (const char *)j->ws->a + (size_t)t * a_tile_bytes(l);
-        if (l->prec == LENS_PREC_FP32) {
+        if (l->prec == LENS_FP32) {
             /* full tiles read the activations in place; the partial last
              * tile was copied, zero padded, to the start of ws->a */
             int full = j->m - row0 >= LENS_MR;
@@ -237,10 +244,7 @@ static void gemm_task(void *ctx, int task, int thread)
                 .ldx = l->k,
             };
             const void *w = (const char *)l->w + (size_t)p * w_panel;
-            if (l->kernel == LENS_KERNEL_AVX512)
-                lens_gemm_tile_avx512(l->prec, a, w, &g);
-            else
-                lens_gemm_tile_generic(l->prec, a, w, &g);
+            tile_for(l->kernel)(l->prec, a, w, &g);
         }
     }
 }
@@ -253,10 +257,10 @@ static void forward(const lens_linear *l, const float *x, int m, float *y, lens_
              .n_blocks = (l->n_panels + NB - 1) / NB, .y = y, .epi = epi,
              .res = epi == LENS_EPI_RESIDUAL ? residual : NULL, .ws = ws, .panels = panels};
     int m_blocks = (j.m_tiles + MB - 1) / MB;
-    if (l->prec != LENS_PREC_FP32)
+    if (l->prec != LENS_FP32)
         lens_pool_run(pool, m_blocks, pack_task, &j);
     else if (m % LENS_MR) /* only the partial last tile */
-        lens_gemm_pack_a(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL, NULL);
+        pack_a_for(l->kernel)(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL, NULL);
     lens_pool_run(pool, m_blocks * j.n_blocks, gemm_task, &j);
 }
 

@@ -11,9 +11,8 @@
 #include <stdint.h>
 
 #include "lens/error.h"
+#include "lens/model.h" /* lens_precision */
 #include "lens/pool.h"
-
-typedef enum { LENS_PREC_FP32 = 0, LENS_PREC_BF16 = 1, LENS_PREC_INT8 = 2 } lens_prec;
 
 typedef enum {
     LENS_EPI_BIAS = 0,     /* y = xW^T + b */
@@ -21,13 +20,16 @@ typedef enum {
     LENS_EPI_RESIDUAL = 2  /* y = xW^T + b + r (r may alias y) */
 } lens_epilogue;
 
-typedef enum { LENS_KERNEL_GENERIC = 0, LENS_KERNEL_AVX512 = 1 } lens_kernel;
+/* The kernel family a layer runs: the hand-written AVX-512 kernels, or the
+ * portable C compiled for AVX2 + FMA or for the baseline. All three use the
+ * same packed layouts; the two portable builds give the same bits. */
+typedef enum { LENS_KERNEL_GENERIC = 0, LENS_KERNEL_AVX512 = 1, LENS_KERNEL_AVX2 = 2 } lens_kernel;
 
 typedef struct lens_linear {
     int n, k;          /* out and in features */
     int k_pad;         /* k rounded up to the kernel's k step */
     int n_panels;      /* ceil(n / 32) */
-    lens_prec prec;
+    lens_precision prec;
     lens_kernel kernel;
     void *w;           /* packed weights (layout depends on prec and kernel) */
     float *bias;       /* [n] */
@@ -50,8 +52,9 @@ typedef struct lens_linear_ws {
     size_t rows_cap;
 } lens_linear_ws;
 
-/* Which kernel family this CPU runs (AVX-512 with BF16+VNNI, or generic);
- * the environment variable LENS_KERNEL=generic forces the portable path. */
+/* Which kernel family this CPU runs (AVX-512 with BF16+VNNI, AVX2, or
+ * generic), by lens_cpu_simd(): LENS_KERNEL=generic forces the baseline,
+ * LENS_KERNEL=avx2 AVX2 at most. */
 lens_kernel lens_kernel_detect(void);
 const char *lens_kernel_name(lens_kernel k);
 
@@ -61,7 +64,7 @@ const char *lens_kernel_name(lens_kernel k);
  * BERTs have) would stretch every token's 8-bit grid, so they are computed
  * in fp32 beside the int8 product instead. */
 int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
-                     lens_prec prec, lens_kernel kernel, const float *act_absmax, lens_error *err);
+                     lens_precision prec, lens_kernel kernel, const float *act_absmax, lens_error *err);
 void lens_linear_free(lens_linear *l);
 
 /* Makes sure ws can hold m rows of k inputs for any precision. */

@@ -1,16 +1,9 @@
+/* The portable LayerNorm and attention, and the attention's dispatch to the
+ * AVX-512 kernel (see ops.h). */
 #include "ops.h"
 
 #include <math.h>
 
-/* ThreadSanitizer instruments the clones' ifunc resolver, which the loader
- * runs before the sanitizer's runtime is up: one default build there */
-#ifdef __SANITIZE_THREAD__
-#define CLONES
-#else
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-
-CLONES
 void lens_layernorm_rows(float *x, size_t n, int d, const float *gamma, const float *beta,
                          float eps)
 {

@@ -9,27 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "analyze_internal.h"
 #include "lens/io.h"
 
 #define CHUNK 2048
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* ---------------------------------------------------------------- inputs */
 
 typedef struct {
     char **paths;
-    int n, cap;
+    int n;
+    size_t cap;
 } path_list;
 
 static int has_input_ext(const char *name)
@@ -45,13 +40,7 @@ static int has_input_ext(const char *name)
 
 static int push_path(path_list *l, const char *p)
 {
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 16;
-        char **np = realloc(l->paths, (size_t)cap * sizeof *np);
-        if (!np) return -1;
-        l->paths = np;
-        l->cap = cap;
-    }
+    if (lens_grow((void **)&l->paths, &l->cap, (size_t)l->n + 1, sizeof *l->paths)) return -1;
     return (l->paths[l->n++] = strdup(p)) ? 0 : -1;
 }
 
@@ -167,14 +156,7 @@ typedef struct {
 
 static int chunk_put(chunk *c, const char *s, size_t n, size_t *at)
 {
-    if (c->len + n + 1 > c->cap) {
-        size_t cap = c->cap ? c->cap : 1 << 20;
-        while (cap < c->len + n + 1) cap *= 2;
-        char *b = realloc(c->buf, cap);
-        if (!b) return -1;
-        c->buf = b;
-        c->cap = cap;
-    }
+    if (lens_grow((void **)&c->buf, &c->cap, c->len + n + 1, 1)) return -1;
     *at = c->len;
     memcpy(c->buf + c->len, s, n);
     c->buf[c->len + n] = '\0';
@@ -184,33 +166,21 @@ static int chunk_put(chunk *c, const char *s, size_t n, size_t *at)
 
 #define MAX_SENTENCES 64 /* per review */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 0;
-    size_t n = *cap ? *cap : 4096;
-    while (n < need) n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q) return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 /* Splits the chunk's reviews into sentences, embeds them in one batch and
  * feeds each (app, theme, sentiment) summary, in review order. */
 static int summarize_chunk(job *j, chunk *c, lens_error *err)
 {
-    double t0 = now();
+    double t0 = lens_clock_mono();
     j->n_spans = 0;
     for (int i = 0; i < c->n; i++) {
         size_t cap = j->cap_spans, need = j->n_spans + MAX_SENTENCES;
-        if (grow((void **)&j->spans, &cap, need, sizeof *j->spans)) goto oom;
+        if (lens_grow((void **)&j->spans, &cap, need, sizeof *j->spans)) goto oom;
         size_t cap2 = j->cap_spans;
-        if (grow((void **)&j->span_review, &cap2, need, sizeof *j->span_review)) goto oom;
+        if (lens_grow((void **)&j->span_review, &cap2, need, sizeof *j->span_review)) goto oom;
         size_t cap3 = j->cap_spans;
-        if (grow((void **)&j->sent_text, &cap3, need, sizeof *j->sent_text)) goto oom;
+        if (lens_grow((void **)&j->sent_text, &cap3, need, sizeof *j->sent_text)) goto oom;
         size_t cap4 = j->cap_spans;
-        if (grow((void **)&j->sent_len, &cap4, need, sizeof *j->sent_len)) goto oom;
+        if (lens_grow((void **)&j->sent_len, &cap4, need, sizeof *j->sent_len)) goto oom;
         j->cap_spans = cap < cap2 ? cap : cap2;
         const char *text = c->buf + c->text[i];
         size_t n = lens_sentences_split(text, c->text_len[i], 3, j->spans + j->n_spans, MAX_SENTENCES);
@@ -223,10 +193,10 @@ static int summarize_chunk(job *j, chunk *c, lens_error *err)
         }
         j->n_spans += n;
     }
-    if (grow((void **)&j->sent_emb, &j->cap_sent_emb, j->n_spans * (size_t)j->dim, sizeof *j->sent_emb)) goto oom;
-    double t1 = now();
+    if (lens_grow((void **)&j->sent_emb, &j->cap_sent_emb, j->n_spans * (size_t)j->dim, sizeof *j->sent_emb)) goto oom;
+    double t1 = lens_clock_mono();
     int rc = lens_encoder_embed(j->enc, j->sent_text, j->sent_len, j->n_spans, j->sent_emb, &j->st->tokens, err);
-    double t2 = now();
+    double t2 = lens_clock_mono();
     j->st->seconds_read += t1 - t0; /* splitting is part of reading */
     j->st->seconds_embed += t2 - t1;
     if (rc) return rc;
@@ -245,7 +215,7 @@ static int summarize_chunk(job *j, chunk *c, lens_error *err)
         }
     }
     j->st->sentences += j->n_spans;
-    j->st->seconds_summarize += now() - t2;
+    j->st->seconds_summarize += lens_clock_mono() - t2;
     return LENS_OK;
 oom:
     return lens_error_set(err, LENS_ENOMEM, "summaries: out of memory");
@@ -278,9 +248,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
 {
     if (!c->n) return LENS_OK;
     for (int i = 0; i < c->n; i++) c->texts[i] = c->buf + c->text[i];
-    double t0 = now();
+    double t0 = lens_clock_mono();
     int rc = lens_encoder_embed(j->enc, c->texts, c->text_len, (size_t)c->n, j->emb, &j->st->tokens, err);
-    double t1 = now();
+    double t1 = lens_clock_mono();
     j->st->seconds_embed += t1 - t0;
     if (rc) return rc;
     for (int i = 0; i < c->n; i++) {
@@ -306,7 +276,7 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
             /* best similarity even when below the bar, so users can tune it */
             float best = -2;
             for (int t = 0; t < app->n_themes; t++) best = fmaxf(best, j->sims[t]);
-            lens_csv_field(j->assign, id);
+            lens_csv_write_field(j->assign, id);
             fprintf(j->assign, ",%s,unassigned,%.6f,%s,0\n", app->app_id, best, sent);
         }
         for (int r = 0; r < k; r++) {
@@ -315,14 +285,14 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
             cn->positive += c->up[i] == 1;
             cn->negative += c->up[i] == 0;
             cn->sim_sum += j->sims[j->picks[r]];
-            lens_csv_field(j->assign, id);
+            lens_csv_write_field(j->assign, id);
             fprintf(j->assign, ",%s,", app->app_id);
-            lens_csv_field(j->assign, app->themes[j->picks[r]].name);
+            lens_csv_write_field(j->assign, app->themes[j->picks[r]].name);
             fprintf(j->assign, ",%.6f,%s,%d\n", j->sims[j->picks[r]], sent, r + 1);
         }
     }
     j->st->analyzed += (uint64_t)c->n;
-    j->st->seconds_assign += now() - t1;
+    j->st->seconds_assign += lens_clock_mono() - t1;
     if (j->o->quotes > 0 && (rc = summarize_chunk(j, c, err))) return rc;
     c->n = 0;
     c->len = 0;
@@ -337,13 +307,8 @@ static void note_unknown(job *j, const char *app_id, size_t n)
             j->unknown[i].rows++;
             return;
         }
-    if (j->n_unknown == j->cap_unknown) {
-        int cap = j->cap_unknown ? j->cap_unknown * 2 : 32;
-        unknown_app *u = realloc(j->unknown, (size_t)cap * sizeof *u);
-        if (!u) return; /* the count is informative; running out of memory here loses only it */
-        j->unknown = u;
-        j->cap_unknown = cap;
-    }
+    /* the count is informative; running out of memory here loses only it */
+    if (lens_grow((void **)&j->unknown, &j->cap_unknown, (size_t)j->n_unknown + 1, sizeof *j->unknown)) return;
     unknown_app *u = &j->unknown[j->n_unknown++];
     snprintf(u->id, sizeof u->id, "%.*s", (int)n, app_id);
     u->rows = 1;
@@ -360,7 +325,7 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
     const char *lang = j->o->language && *j->o->language ? j->o->language : NULL;
     int vader = !rc && (j->o->sentiment == LENS_SENTIMENT_VADER || cols[C_VOTED] < 0);
     if (vader) rc = need_vader(j, err);
-    double t0 = now();
+    double t0 = lens_clock_mono();
     j->file_index = index;
     j->file_rows = 0;
     while (!rc && j->file_rows < skip) {
@@ -440,17 +405,17 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
         c->up[k] = up;
         c->n++;
         if (c->n == j->chunk_rows) {
-            j->st->seconds_read += now() - t0;
+            j->st->seconds_read += lens_clock_mono() - t0;
             rc = flush_chunk(j, c, err);
             if (!rc) rc = lens_ckpt_commit(j, err);
-            t0 = now();
+            t0 = lens_clock_mono();
             if (j->o->progress)
                 j->o->progress(j->o->ctx, j->st->rows,
                                total_bytes ? (double)(j->done_bytes + lens_table_offset(t)) / total_bytes : -1);
             if (!rc && j->o->stop && *j->o->stop) rc = lens_error_set(err, LENS_ECANCEL, "stopped by request");
         }
     }
-    j->st->seconds_read += now() - t0;
+    j->st->seconds_read += lens_clock_mono() - t0;
     if (t && !rc) {
         j->done_bytes += lens_table_size(t);
         j->file_index = index + 1;
@@ -526,7 +491,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     if (!rc) rc = flush_chunk(&j, c, err);
     if (!rc) rc = lens_ckpt_commit(&j, err); /* a kill while writing reports resumes here */
     if (!rc && o->progress) o->progress(o->ctx, st->rows, 1.0);
-    double t0 = now();
+    double t0 = lens_clock_mono();
     if (j.assign && fclose(j.assign) != 0 && !rc)
         rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", j.assign_tmp, strerror(errno));
     j.assign = NULL;
@@ -549,7 +514,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     lens_map_free(&j);
     int closed = lens_ckpt_close(&j, rc == 0, err);
     if (!rc && !(rc = closed)) unlink(j.assign_tmp); /* a checkpoint that stays keeps what it counts on */
-    st->seconds_write = now() - t0;
+    st->seconds_write = lens_clock_mono() - t0;
     st->unknown_apps = j.n_unknown;
     for (int a = 0; j.agg && a < j.themes->n_apps; a++) {
         for (int t = 0; j.agg[a].sum && t < (j.themes->apps[a].n_themes + 1) * 2; t++) lens_summary_free(j.agg[a].sum[t]);

@@ -1,5 +1,6 @@
-/* The analyze job's state shared by the streaming pass (analyze.c) and the
- * report writers (report.c); internal. */
+/* The analyze job's state (internal), shared by the streaming pass
+ * (analyze.c), its checkpoints (checkpoint.c), the review map of --map
+ * (map.c) and the report writers (report.c: CSV and JSON; report_html.c). */
 #ifndef LENS_PIPELINE_ANALYZE_INTERNAL_H
 #define LENS_PIPELINE_ANALYZE_INTERNAL_H
 
@@ -73,7 +74,8 @@ typedef struct {
     int n_outs;
     app_agg *agg;
     unknown_app *unknown;
-    int n_unknown, cap_unknown;
+    int n_unknown;
+    size_t cap_unknown;
     FILE *assign;
     float *emb, *sims;
     /* sentences of a chunk, for the summaries */
@@ -112,6 +114,7 @@ extern const char *lens_map_script;
 int lens_output_ready(job *j, lens_afile *af, lens_error *err);
 int lens_write_reports(job *j, const char *dir, lens_error *err);
 int lens_write_summaries(job *j, const char *dir, lens_error *err);
+/* report_html.c */
 int lens_write_html(job *j, const char *dir, lens_error *err);
 
 #endif

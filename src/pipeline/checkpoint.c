@@ -179,12 +179,8 @@ static int apply_record(job *j, lens_rbuf *r, lens_error *err)
         lens_rbuf_get(r, j->agg[a].theme, ((size_t)th->apps[a].n_themes + 1) * sizeof(counts));
     uint32_t n = lens_rbuf_u32(r);
     if (r->bad || n > (r->len - r->at) / sizeof *j->unknown) goto bad;
-    if ((int)n > j->cap_unknown) {
-        unknown_app *u = realloc(j->unknown, (size_t)n * sizeof *u);
-        if (!u) return lens_error_set(err, LENS_ENOMEM, "checkpoint: out of memory");
-        j->unknown = u;
-        j->cap_unknown = (int)n;
-    }
+    if (lens_grow((void **)&j->unknown, &j->cap_unknown, n, sizeof *j->unknown))
+        return lens_error_set(err, LENS_ENOMEM, "checkpoint: out of memory");
     j->n_unknown = (int)n;
     lens_rbuf_get(r, j->unknown, (size_t)n * sizeof *j->unknown);
 

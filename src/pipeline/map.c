@@ -160,9 +160,9 @@ int lens_map_finish(job *j, lens_error *err)
     fputs("review_id,app_id,theme,sentiment,x,y\n", f);
     for (size_t i = 0; i < n; i++) {
         const lens_app_themes *app = &j->themes->apps[j->map.app[i]];
-        lens_csv_field(f, j->map.id[i]);
+        lens_csv_write_field(f, j->map.id[i]);
         fprintf(f, ",%s,", app->app_id);
-        lens_csv_field(f, (int)j->map.theme[i] < app->n_themes ? app->themes[j->map.theme[i]].name : "unassigned");
+        lens_csv_write_field(f, lens_themes_name(app, (int)j->map.theme[i]));
         fprintf(f, ",%s,%.5f,%.5f\n", j->map.up[i] ? "positive" : "negative", j->map.xy[2 * i], j->map.xy[2 * i + 1]);
     }
     return lens_output_ready(j, af, err);
@@ -187,20 +187,6 @@ void lens_map_free(job *j)
 
 /* ---------------------------------------------------------------- report.html */
 
-static void json_text(FILE *f, const char *s)
-{
-    /* inside <script type="application/json">: also keep "</" from closing it */
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch == '<') fputs("\\u003c", f);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 void lens_map_html(job *j, FILE *f, int a)
 {
     const lens_map_points *m = &j->map;
@@ -217,14 +203,14 @@ void lens_map_html(job *j, FILE *f, int a)
             step > 1 ? "; a sample is drawn" : "");
     for (int t = 0; t <= app->n_themes; t++) {
         if (t) fputc(',', f);
-        json_text(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+        lens_json_str_in_html(f, lens_themes_name(app, t));
     }
     fputs("],\"points\":[", f);
     size_t k = 0, w = 0;
     for (size_t i = 0; i < m->n; i++) {
         if ((int)m->app[i] != a || k++ % step) continue;
         fprintf(f, "%s[%.4f,%.4f,%u,%u,", w++ ? "," : "", m->xy[2 * i], m->xy[2 * i + 1], m->theme[i], m->up[i]);
-        json_text(f, m->text[i]);
+        lens_json_str_in_html(f, m->text[i]);
         fputc(']', f);
     }
     fputs("]}</script></figure>\n", f);

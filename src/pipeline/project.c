@@ -1,11 +1,9 @@
 /* The project job (see lens/project.h): read or embed, UMAP, write CSV. */
 #include "lens/project.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../base/buf.h"
 #include "../base/fs.h"
@@ -61,16 +59,9 @@ static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *di
             break;
         }
         if (k) {
-            if (*n + k > cap) {
-                size_t c = cap ? cap * 2 : 16384;
-                while (c < *n + k) c *= 2;
-                float *nx = realloc(*x, c * (size_t)*dim * sizeof *nx);
-                if (!nx) {
-                    rc = lens_error_set(err, LENS_ENOMEM, "out of memory for %zu embeddings", c);
-                    break;
-                }
-                *x = nx;
-                cap = c;
+            if (lens_grow((void **)x, &cap, *n + k, (size_t)*dim * sizeof **x)) {
+                rc = lens_error_set(err, LENS_ENOMEM, "out of memory for %zu embeddings", *n + k);
+                break;
             }
             if ((rc = lens_encoder_embed(enc, (const char *const *)batch, lens, k, *x + *n * (size_t)*dim, NULL, err)))
                 break;
@@ -147,7 +138,7 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
         fputs(nc == 3 ? "id,x,y,z\n" : "id,x,y\n", f);
         const char *id = (const char *)ids.p;
         for (size_t i = 0; i < n; i++, id += id ? strlen(id) + 1 : 0) {
-            if (id) lens_csv_field(f, id);
+            if (id) lens_csv_write_field(f, id);
             else fprintf(f, "%zu", i);
             for (int c = 0; c < nc; c++) fprintf(f, ",%.7g", y[i * nc + c]);
             fputc('\n', f);

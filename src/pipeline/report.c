@@ -36,9 +36,9 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
             const counts *c = &j->agg[a].theme[t];
             if (!c->reviews) continue;
             fprintf(f, "%s,", app->app_id);
-            lens_csv_field(f, j->agg[a].name ? j->agg[a].name : "");
+            lens_csv_write_field(f, j->agg[a].name ? j->agg[a].name : "");
             fputc(',', f);
-            lens_csv_field(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+            lens_csv_write_field(f, lens_themes_name(app, t));
             fprintf(f, ",%llu,%llu,%llu,%.4f,%.4f,", (unsigned long long)c->reviews, (unsigned long long)c->positive,
                     (unsigned long long)c->negative, (double)c->positive / c->reviews,
                     (double)c->negative / c->reviews);
@@ -89,7 +89,7 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
             if (!c->reviews) continue;
             fprintf(f, "%s\n      {\"theme\": ", first ? "" : ",");
             first = 0;
-            lens_json_str(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+            lens_json_str(f, lens_themes_name(app, t));
             fprintf(f, ", \"reviews\": %llu, \"positive\": %llu, \"negative\": %llu, \"like_ratio\": %.4f, "
                        "\"dislike_ratio\": %.4f",
                     (unsigned long long)c->reviews, (unsigned long long)c->positive, (unsigned long long)c->negative,
@@ -137,13 +137,13 @@ int lens_write_summaries(job *j, const char *dir, lens_error *err)
                 }
                 for (int r = 0; r < n; r++) {
                     fprintf(f, "%s,", app->app_id);
-                    lens_csv_field(f, j->agg[a].name ? j->agg[a].name : "");
+                    lens_csv_write_field(f, j->agg[a].name ? j->agg[a].name : "");
                     fputc(',', f);
-                    lens_csv_field(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+                    lens_csv_write_field(f, lens_themes_name(app, t));
                     fprintf(f, ",%s,%d,", up ? "positive" : "negative", r + 1);
-                    lens_csv_field(f, q[r].text);
+                    lens_csv_write_field(f, q[r].text);
                     fputc(',', f);
-                    lens_csv_field(f, q[r].review_id);
+                    lens_csv_write_field(f, q[r].review_id);
                     fprintf(f, ",%llu,%llu,%.4f\n", (unsigned long long)q[r].reviews,
                             (unsigned long long)lens_summary_sentences(s), q[r].similarity);
                 }

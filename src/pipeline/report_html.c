@@ -2,7 +2,6 @@
  * game, the themes as positive/negative bars, like ratios, the
  * representative quotes and a few sample reviews; with --map, a map of the
  * reviews on a canvas (the only script). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +118,7 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
         for (int t = 0; t <= app->n_themes; t++) {
             const counts *c = &ag->theme[t];
             if (!c->reviews) continue;
-            const char *name = t < app->n_themes ? app->themes[t].name : "unassigned";
+            const char *name = lens_themes_name(app, t);
             fprintf(f, "<tr class=\"theme%s\" data-reviews=\"%llu\" data-positive=\"%llu\" data-negative=\"%llu\"><td>",
                     t < app->n_themes ? "" : " unassigned", (unsigned long long)c->reviews,
                     (unsigned long long)c->positive, (unsigned long long)c->negative);
@@ -135,7 +134,7 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
         for (int t = 0; t <= app->n_themes; t++) {
             if (!ag->theme[t].reviews) continue;
             fputs("<details class=\"theme-detail\"><summary>", f);
-            esc(f, t < app->n_themes ? app->themes[t].name : "unassigned");
+            esc(f, lens_themes_name(app, t));
             fputs("</summary><div class=\"quotes\">", f);
             if ((rc = quotes(f, j, a, t, 1, err)) || (rc = quotes(f, j, a, t, 0, err))) {
                 lens_afile_abort(af);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../base/buf.h"
+#include "../base/clock.h"
 #include "server_internal.h"
 
 typedef lens_breq breq;
@@ -54,25 +56,12 @@ static void answer(lens_batcher *b, size_t done, int rc, const char *msg)
  * first requests when their pass is done, not when the last one is. */
 static void on_rows(void *ctx, size_t done) { answer(ctx, done, LENS_OK, NULL); }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int reserve(lens_batcher *b, size_t n)
 {
-    if (n <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < n) cap *= 2;
-    const char **t = realloc(b->texts, cap * sizeof *t);
-    if (t) b->texts = t;
-    size_t *l = realloc(b->lens, cap * sizeof *l);
-    if (l) b->lens = l;
-    float *e = realloc(b->emb, cap * (size_t)b->dim * sizeof *e);
-    if (e) b->emb = e;
-    if (!t || !l || !e) return -1;
+    size_t cap = b->cap, cap2 = b->cap, cap3 = b->cap;
+    if (lens_grow((void **)&b->texts, &cap, n, sizeof *b->texts) || lens_grow((void **)&b->lens, &cap2, n, sizeof *b->lens) ||
+        lens_grow((void **)&b->emb, &cap3, n, (size_t)b->dim * sizeof *b->emb))
+        return -1;
     b->cap = cap;
     return 0;
 }
@@ -85,11 +74,7 @@ static void *batch_thread(void *arg)
         while (!b->head && !b->stop) pthread_cond_wait(&b->work, &b->mu);
         if (!b->head) break; /* stopping, nothing left */
         if (b->max_wait_ms > 0 && !b->stop) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            long ns = ts.tv_nsec + (long)(b->max_wait_ms * 1e6);
-            ts.tv_sec += ns / 1000000000L;
-            ts.tv_nsec = ns % 1000000000L;
+            struct timespec ts = lens_clock_deadline(b->max_wait_ms * 1e-3);
             while (b->queued < (size_t)b->max_batch && !b->stop)
                 if (pthread_cond_timedwait(&b->work, &b->mu, &ts) == ETIMEDOUT) break;
         }
@@ -108,7 +93,7 @@ static void *batch_thread(void *arg)
 
         lens_error err = {0};
         uint64_t tokens = 0;
-        double t0 = mono();
+        double t0 = lens_clock_mono();
         int rc = reserve(b, n) ? lens_error_set(&err, LENS_ENOMEM, "batch: out of memory") : LENS_OK;
         size_t at = 0;
         for (breq *r = first; !rc && r; r = r->next) {
@@ -119,7 +104,7 @@ static void *batch_thread(void *arg)
         b->cur = first;
         b->cur_row = 0;
         if (!rc) rc = lens_encoder_embed(b->enc, b->texts, b->lens, n, b->emb, &tokens, &err);
-        if (!rc && b->metrics) lens_metrics_batch(b->metrics, n, tokens, mono() - t0);
+        if (!rc && b->metrics) lens_metrics_batch(b->metrics, n, tokens, lens_clock_mono() - t0);
         answer(b, n, rc, rc ? err.msg : NULL); /* all answered on success already */
         pthread_mutex_lock(&b->mu);
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/hash.h"
 #include "server_internal.h"
 
 typedef struct entry {
@@ -21,13 +22,6 @@ struct lens_cache {
     size_t buckets;
     entry head; /* head.next: most recent; head.prev: least */
 };
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
 
 lens_cache *lens_cache_new(int capacity, int dim)
 {
@@ -87,7 +81,7 @@ static entry **slot(lens_cache *c, uint64_t h, const char *text, size_t len)
 int lens_cache_get(lens_cache *c, const char *text, size_t len, float *out)
 {
     if (!c) return 0;
-    uint64_t h = fnv1a(text, len);
+    uint64_t h = lens_hash_bytes(LENS_HASH_INIT, text, len);
     pthread_mutex_lock(&c->mu);
     entry *e = *slot(c, h, text, len);
     if (e) {
@@ -102,7 +96,7 @@ int lens_cache_get(lens_cache *c, const char *text, size_t len, float *out)
 void lens_cache_put(lens_cache *c, const char *text, size_t len, const float *emb)
 {
     if (!c) return;
-    uint64_t h = fnv1a(text, len);
+    uint64_t h = lens_hash_bytes(LENS_HASH_INIT, text, len);
     pthread_mutex_lock(&c->mu);
     entry **p = slot(c, h, text, len);
     if (*p) {

@@ -14,15 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/buf.h"
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "server_internal.h"
-
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int lens_http_status(int code)
 {
@@ -166,13 +161,7 @@ static void *ticker_main(void *arg)
     lens_server *s = arg;
     pthread_mutex_lock(&s->susp_mu);
     while (!s->ticker_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = lens_clock_deadline(0.1);
         pthread_cond_timedwait(&s->susp_cv, &s->susp_mu, &ts);
         lens_parked *p = s->parked;
         s->parked = NULL;
@@ -297,7 +286,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     lens_req *r = *con_cls;
     if (!r) {
         if (!(r = calloc(1, sizeof *r))) return MHD_NO;
-        r->t0 = mono();
+        r->t0 = lens_clock_mono();
         r->route = route_of(method, url);
         r->conn = c;
         *con_cls = r;
@@ -323,14 +312,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             r->too_big = 1;
             return MHD_YES;
         }
-        if (r->len + n + 1 > r->cap) {
-            size_t cap = r->cap ? r->cap : 4096;
-            while (cap < r->len + n + 1) cap *= 2;
-            char *b = realloc(r->body, cap);
-            if (!b) return MHD_NO;
-            r->body = b;
-            r->cap = cap;
-        }
+        if (lens_grow((void **)&r->body, &r->cap, r->len + n + 1, 1)) return MHD_NO;
         memcpy(r->body + r->len, upload_data, n);
         r->len += n;
         r->body[r->len] = '\0';
@@ -346,7 +328,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     lens_server *s = cls;
     lens_req *r = *con_cls;
     if (!r) return;
-    lens_metrics_request(s->metrics, r->route, r->status ? r->status : 500, mono() - r->t0);
+    lens_metrics_request(s->metrics, r->route, r->status ? r->status : 500, lens_clock_mono() - r->t0);
     lens_upload_free(r);
     if (r->state_free) r->state_free(r->state);
     free(r->body);

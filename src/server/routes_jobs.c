@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "../base/clock.h"
 #include "../base/fs.h"
 #include "server_internal.h"
 
@@ -360,13 +360,6 @@ typedef struct sse {
     int done;
 } sse;
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* MHD asks for more of the stream: the job's state when it changed, a
  * keep-alive comment after a quiet second, else nothing yet: the connection
  * parks until the ticker's next round (it never waits in this thread). */
@@ -380,7 +373,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
         e->buf = NULL;
         e->len = e->off = 0;
         uint64_t v = lens_jobs_wait(e->s->jobs, e->id, e->ver, 0);
-        double now = mono_s();
+        double now = lens_clock_mono();
         if (v == 0) {
             e->buf = strdup("event: deleted\ndata: {}\n\n");
             e->done = 1;

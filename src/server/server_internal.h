@@ -1,4 +1,7 @@
-/* The HTTP service's parts (internal): batcher, cache, metrics, routes. */
+/* lens serve's parts (internal): the batcher that groups requests into
+ * forward passes, the embedding cache, the metrics, and the server and
+ * request state that http.c (connections, suspension, replies) shares with
+ * the routes (routes_infer.c, routes_jobs.c). */
 #ifndef LENS_SERVER_INTERNAL_H
 #define LENS_SERVER_INTERNAL_H
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../base/buf.h"
+#include "../base/fs.h"
 #include "normalize.h"
 #include "unicode.h"
 #include "vocab.h"
@@ -44,18 +46,6 @@ struct lens_tok_work {
 
 /* ---------------------------------------------------------------- scratch */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 0;
-    size_t n = *cap ? *cap : 256;
-    while (n < need) n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q) return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 lens_tok_work *lens_tok_work_new(void) { return calloc(1, sizeof(lens_tok_work)); }
 
 void lens_tok_work_free(lens_tok_work *w)
@@ -73,15 +63,15 @@ static int grow_ab(lens_tok_work *w, size_t need)
 {
     if (need <= w->ab_cap) return 0;
     size_t cap = w->ab_cap, cap2 = w->ab_cap;
-    if (grow((void **)&w->a, &cap, need, sizeof *w->a)) return -1;
-    if (grow((void **)&w->b, &cap2, need, sizeof *w->b)) return -1;
+    if (lens_grow((void **)&w->a, &cap, need, sizeof *w->a)) return -1;
+    if (lens_grow((void **)&w->b, &cap2, need, sizeof *w->b)) return -1;
     w->ab_cap = cap < cap2 ? cap : cap2;
     return 0;
 }
 
 static int push_id(lens_tok_work *w, int32_t id)
 {
-    if (grow((void **)&w->ids, &w->ids_cap, w->n_ids + 1, sizeof *w->ids)) return -1;
+    if (lens_grow((void **)&w->ids, &w->ids_cap, w->n_ids + 1, sizeof *w->ids)) return -1;
     w->ids[w->n_ids++] = id;
     return 0;
 }
@@ -93,8 +83,8 @@ static int wordpiece(const lens_tokenizer *t, lens_tok_work *w, const uint32_t *
 {
     if (n > t->max_word_chars) return push_id(w, t->unk_id);
     size_t wcap = w->word_cap, ocap = w->word_cap;
-    if (grow((void **)&w->word, &wcap, 4 * n + 4, 1) ||
-        grow((void **)&w->offs, &ocap, n + 1, sizeof *w->offs))
+    if (lens_grow((void **)&w->word, &wcap, 4 * n + 4, 1) ||
+        lens_grow((void **)&w->offs, &ocap, n + 1, sizeof *w->offs))
         return -1;
     w->word_cap = wcap < ocap ? wcap : ocap;
     size_t nb = 0;
@@ -459,12 +449,6 @@ out:
     return rc;
 }
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static int exists(const char *p)
 {
     struct stat st;
@@ -485,7 +469,7 @@ int lens_tokenizer_open(lens_tokenizer **out, const char *path, lens_error *err)
     set_defaults(t);
     int rc;
     char buf[4096];
-    if (is_dir(path)) {
+    if (lens_is_dir(path)) {
         snprintf(buf, sizeof buf, "%s/tokenizer.json", path);
         if (exists(buf)) {
             rc = load_tokenizer_json(t, buf, err);

@@ -26,7 +26,8 @@ int lens_uc_nfd_char(uint32_t cp, uint32_t *dst, int cap);
 int lens_uc_combining_class(uint32_t cp);
 
 /* Decodes one UTF-8 sequence at s[0..n); invalid input yields U+FFFD and
- * consumes one byte. Returns the number of bytes consumed (>= 1). */
+ * consumes one byte (a real U+FFFD takes three, so 1 byte consumed and
+ * U+FFFD means a bad byte). Returns the number of bytes consumed (>= 1). */
 size_t lens_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Writes cp as UTF-8 into out (>= 4 bytes); returns the byte count. */
 size_t lens_utf8_encode(uint32_t cp, char *out);

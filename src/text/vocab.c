@@ -3,14 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FNV_OFF 2166136261u
-#define FNV_PRIME 16777619u
-
-static uint32_t fnv(uint32_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
-    return h;
-}
+#include "../base/hash.h"
 
 int lens_vocab_init(lens_vocab *v, int32_t n_ids, lens_error *err)
 {
@@ -62,7 +55,7 @@ int32_t lens_vocab_find(const lens_vocab *v, const char *prefix, size_t plen, co
                         size_t len)
 {
     if (plen + len > v->max_token_len) return -1;
-    uint32_t h = fnv(fnv(FNV_OFF, prefix ? prefix : "", plen), s, len);
+    uint32_t h = lens_hash_fold32(lens_hash_bytes(lens_hash_bytes(LENS_HASH_INIT, prefix, plen), s, len));
     return probe(v, h, prefix ? prefix : "", plen, s, len, NULL);
 }
 
@@ -78,7 +71,7 @@ int lens_vocab_add(lens_vocab *v, const char *tok, size_t len, int32_t id, lens_
     uint32_t slot;
     size_t saved = v->max_token_len;
     v->max_token_len = (size_t)-1; /* let probe compare any length */
-    int32_t existing = probe(v, fnv(FNV_OFF, tok, len), "", 0, tok, len, &slot);
+    int32_t existing = probe(v, lens_hash_fold32(lens_hash_bytes(LENS_HASH_INIT, tok, len)), "", 0, tok, len, &slot);
     v->max_token_len = saved;
     char *copy = malloc(len + 1);
     if (!copy) return lens_error_set(err, LENS_ENOMEM, "vocabulary: out of memory");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "normalize.h"
 #include "unicode.h"
 
@@ -19,23 +20,12 @@ void lens_words_free(lens_words *w)
     memset(w, 0, sizeof *w);
 }
 
-static int grow(void **p, size_t need, size_t elem)
-{
-    void *q = realloc(*p, need * elem);
-    if (!q) return -1;
-    *p = q;
-    return 0;
-}
-
 static int reserve_cp(lens_words *w, size_t n_cp)
 {
-    if (n_cp > w->cp_cap) {
-        size_t cap = w->cp_cap ? w->cp_cap : 256;
-        while (cap < n_cp) cap *= 2;
-        if (grow((void **)&w->a, cap, sizeof *w->a) || grow((void **)&w->b, cap, sizeof *w->b))
-            return -1;
-        w->cp_cap = cap;
-    }
+    size_t cap = w->cp_cap, cap2 = w->cp_cap;
+    if (lens_grow((void **)&w->a, &cap, n_cp, sizeof *w->a) || lens_grow((void **)&w->b, &cap2, n_cp, sizeof *w->b))
+        return -1;
+    w->cp_cap = cap;
     return 0;
 }
 
@@ -44,20 +34,12 @@ static int reserve_words(lens_words *w, size_t n_cp)
 {
     /* a word is >= 1 code point plus a separator; each code point <= 4 bytes */
     size_t words = n_cp / 2 + 1, bytes = 4 * n_cp + words + 1;
-    if (words > w->words_cap) {
-        size_t cap = w->words_cap ? w->words_cap : 64;
-        while (cap < words) cap *= 2;
-        if (grow((void **)&w->off, cap, sizeof *w->off) || grow((void **)&w->len, cap, sizeof *w->len))
-            return -1;
-        w->words_cap = cap;
-    }
-    if (bytes > w->buf_cap) {
-        size_t cap = w->buf_cap ? w->buf_cap : 1024;
-        while (cap < bytes) cap *= 2;
-        if (grow((void **)&w->buf, cap, 1)) return -1;
-        w->buf_cap = cap;
-    }
-    return 0;
+    size_t cap = w->words_cap, cap2 = w->words_cap;
+    if (lens_grow((void **)&w->off, &cap, words, sizeof *w->off) ||
+        lens_grow((void **)&w->len, &cap2, words, sizeof *w->len))
+        return -1;
+    w->words_cap = cap;
+    return lens_grow((void **)&w->buf, &w->buf_cap, bytes, 1);
 }
 
 int lens_words_split(lens_words *w, const char *text, size_t len)

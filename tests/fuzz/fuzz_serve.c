@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../src/base/clock.h"
 #include "lens/server.h"
 
 #ifndef LENS_ROOT
@@ -329,9 +330,7 @@ static int send_all(int fd, const char *p, size_t n)
 static int read_some(int fd, buf *rep, double deadline)
 {
     for (;;) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int ms = (int)((deadline - (ts.tv_sec + ts.tv_nsec * 1e-9)) * 1e3);
+        int ms = (int)((deadline - lens_clock_mono()) * 1e3);
         if (ms <= 0) return -1;
         int r = wait_fd(fd, POLLIN, ms);
         if (r == 0) return -1;
@@ -459,9 +458,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * once: libmicrohttpd drops a request with a body when the client
      * half-closes before it is answered): an incomplete request is then
      * answered or its connection closed, within 15 s. */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double t0 = ts.tv_sec + ts.tv_nsec * 1e-9;
+    double t0 = lens_clock_mono();
     int half_closed = 0, closed = 0;
     for (;;) {
         /* skip interim 1xx replies */

@@ -32,7 +32,7 @@ pkgs="jansson libcurl libutf8proc libzstd sqlite3 libmicrohttpd snappy zlib"
 # the library's sources as CMakeLists.txt lists them, and its globs
 mapfile -t src < <({ sed -n '/^add_library(lens /,/)/p' CMakeLists.txt | grep -o 'src/[A-Za-z0-9_./-]*\.c'
                      ls src/analysis/*.c src/jobs/*.c src/server/*.c; } | sort -u)
-# per-file COMPILE_OPTIONS (the AVX-512 kernels, -O3 loops)
+# per-file COMPILE_OPTIONS (the SIMD kernels' -m flags, -O3 loops)
 declare -A opts
 while IFS=$'\t' read -r f o; do opts[$f]=$o; done < <(awk 'BEGIN { RS = ")" }
     /set_source_files_properties\(/ {
@@ -42,18 +42,6 @@ while IFS=$'\t' read -r f o; do opts[$f]=$o; done < <(awk 'BEGIN { RS = ")" }
         n = split($0, w, /[ \t\n]+/)
         for (i = 1; i <= n; i++) if (w[i] ~ /\.c$/) { f = w[i]; sub(/^\$\{CMAKE_SOURCE_DIR\}\//, "", f); print f "\t" o }
     }' CMakeLists.txt)
-# kernels that pick their ISA with '#pragma GCC target(...)' only: clang
-# ignores the pragma, so the whole file gets those -m flags
-for s in "${src[@]}"; do
-    [[ -n ${opts[$s]:-} ]] && continue
-    isa=$(grep -o '^#pragma GCC target("[^"]*")' "$s" | sed 's/.*("//; s/")//' | tr ',' '\n' | sort -u | sed 's/^/-m/' | xargs || true)
-    [[ -n $isa ]] && opts[$s]=$isa
-done
-# clang 14 names a target_clones function's ifunc f.ifunc, not f, so callers
-# in other files do not link: build those files with the default clone only
-for s in "${src[@]}"; do
-    grep -q 'target_clones' "$s" && opts[$s]="${opts[$s]:-} '-Dtarget_clones(...)=unused'"
-done
 
 cflags="-std=c11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
         -I$root/include $(pkg-config --cflags $pkgs)"
