@@ -108,7 +108,10 @@ kill $server_pid; server_pid=
 for _ in 1 2 3 4 5 6 7 8; do cat "$FIX/reviews_2k.jsonl"; done > "$work/big.jsonl"
 "$LENS" embed --model "$MODELS/minilm-gen" --threads 1 "$work/big.jsonl" -o "$work/big.npy" 2>"$work/int.log" &
 pid=$!
-sleep 1.5; kill -INT $pid; wait $pid; rc=$?
+# once its output is open (the model loaded, the handler installed): a
+# background job starts with SIGINT ignored until lens installs its own
+for _ in $(seq 600); do compgen -G "$work/big.npy.tmp*" >/dev/null && break; sleep 0.05; done
+sleep 0.5; kill -INT $pid; wait $pid; rc=$?
 check "SIGINT exit status 130 (got $rc)" test $rc -eq 130
 check "SIGINT message" grep -q "interrupted" "$work/int.log"
 check "SIGINT leaves no output" test -z "$(ls "$work" | grep big.npy)"
