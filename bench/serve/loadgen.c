@@ -271,7 +271,7 @@ static int concurrency = 1;
 static double duration = 10, warmup = 0;
 static long max_requests = 0;
 static atomic_ulong next_text, issued;
-static volatile int go;
+static atomic_int go; /* the start line: workers wait for it, then read t_start */
 static double t_start, t_stop;
 
 typedef struct {
