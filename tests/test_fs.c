@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/base/fs.h"
+#include "base/fs.h"
 #include "lens/io.h"
 #include "test.h"
 

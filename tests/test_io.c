@@ -7,8 +7,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "../src/base/sha256.h"
-#include "../src/io/safetensors.h"
+#include "base/sha256.h"
+#include "io/safetensors.h"
 #include "lens/io.h"
 #include "lens/pool.h"
 #include "test.h"

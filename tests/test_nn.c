@@ -4,10 +4,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "../src/base/cpu.h"
-#include "../src/nn/gemm.h"
-#include "../src/nn/linear.h"
-#include "../src/nn/ops.h"
+#include "base/cpu.h"
+#include "nn/gemm.h"
+#include "nn/linear.h"
+#include "nn/ops.h"
 #include "test.h"
 
 static unsigned long long rng = 88172645463325252ull;

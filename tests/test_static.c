@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/base/fs.h"
-#include "../src/text/unicode.h"
-#include "../src/text/words.h"
+#include "base/fs.h"
+#include "text/unicode.h"
+#include "text/words.h"
 #include "lens/model.h"
 #include "lens/static_train.h"
 #include "lens/tokenizer.h"

@@ -4,8 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "../src/analysis/summary_checkpoint.h"
-#include "../src/text/sentences.h"
+#include "analysis/summary_checkpoint.h"
+#include "text/sentences.h"
 #include "lens/summary.h"
 #include "test.h"
 

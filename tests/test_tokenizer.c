@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "../src/io/stream.h"
+#include "io/stream.h"
 #include "lens/tokenizer.h"
 #include "test.h"
 

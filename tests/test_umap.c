@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../src/analysis/umap_internal.h"
+#include "umap/umap_internal.h"
 #include "lens/umap.h"
 #include "test.h"
 

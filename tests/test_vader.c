@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/io/stream.h"
+#include "io/stream.h"
 #include "lens/sentiment.h"
 #include "test.h"
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../src/base/clock.h"
-#include "../../src/nn/linear.h"
+#include "base/clock.h"
+#include "nn/linear.h"
 #ifdef HAVE_OPENBLAS
 #include <cblas.h>
 #endif

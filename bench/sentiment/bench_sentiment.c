@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/base/clock.h"
+#include "base/clock.h"
 #include "lens/io.h"
 #include "lens/sentiment.h"
 

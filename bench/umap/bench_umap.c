@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/base/clock.h"
+#include "base/clock.h"
 #include "lens/io.h"
 #include "lens/umap.h"
 

@@ -11,7 +11,7 @@
 #ifndef LENS_ANALYSIS_SUMMARY_CHECKPOINT_H
 #define LENS_ANALYSIS_SUMMARY_CHECKPOINT_H
 
-#include "../base/buf.h"
+#include "base/buf.h"
 #include "lens/summary.h"
 
 /* Whether anything was added since the last save or load. */

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "../base/buf.h"
-#include "../base/hash.h"
+#include "base/buf.h"
+#include "base/hash.h"
 #include "vader_internal.h"
 
 /* SPECIAL_CASES of 3.3.2. Its "badass" never fires: the rule looks up

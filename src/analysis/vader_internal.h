@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../text/unicode.h"
+#include "text/unicode.h"
 #include "lens/sentiment.h"
 
 /* vaderSentiment's constants: booster increment, ALL CAPS increment,

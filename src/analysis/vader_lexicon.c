@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../base/buf.h"
-#include "../base/hash.h"
+#include "base/buf.h"
+#include "base/hash.h"
 #include "vader_internal.h"
 
 static const char *const KEYWORDS[KW_COUNT] = {

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../base/buf.h"
-#include "../base/clock.h"
-#include "../base/fs.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/fs.h"
 #include "cli.h"
 #include "lens/escape.h"
 #include "lens/io.h"

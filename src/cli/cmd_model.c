@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../base/clock.h"
+#include "base/clock.h"
 #include "cli.h"
 #include "lens/model.h"
 

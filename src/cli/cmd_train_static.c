@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../base/clock.h"
+#include "base/clock.h"
 #include "cli.h"
 #include "lens/static_train.h"
 

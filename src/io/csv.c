@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/buf.h"
+#include "base/buf.h"
 
 void lens_csv_init(lens_csv *c, lens_stream *s, const char *path)
 {

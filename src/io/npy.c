@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/fs.h"
+#include "base/fs.h"
 #include "lens/io.h"
 
 #define HEADER_BYTES 128 /* magic + version + len + dict, padded; room for any n */

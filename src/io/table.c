@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/buf.h"
+#include "base/buf.h"
 #include "csv.h"
 #include "lens/io.h"
 #include "lens/parquet.h"

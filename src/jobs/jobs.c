@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../base/buf.h"
-#include "../base/clock.h"
-#include "../base/fs.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/fs.h"
 #include "jobs_internal.h"
 
 static const job_kind *const kinds[] = {&lens_job_kind_analyze, &lens_job_kind_project};

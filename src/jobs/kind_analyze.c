@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/fs.h"
+#include "base/fs.h"
 #include "jobs_internal.h"
 #include "lens/analyze.h"
 #include "lens/themes.h"

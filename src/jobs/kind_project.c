@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../base/fs.h"
+#include "base/fs.h"
 #include "jobs_internal.h"
 #include "lens/project.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/buf.h"
+#include "base/buf.h"
 #include "jobs_internal.h"
 
 static const char schema[] =

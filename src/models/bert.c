@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../nn/ops.h"
+#include "nn/ops.h"
 
 static int get_int(json_t *root, const char *key, int *out, const char *path, lens_error *err)
 {

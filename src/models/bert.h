@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "../io/safetensors.h"
-#include "../nn/linear.h"
+#include "io/safetensors.h"
+#include "nn/linear.h"
 #include "lens/error.h"
 #include "lens/pool.h"
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/fs.h"
-#include "../io/safetensors.h"
+#include "base/fs.h"
+#include "io/safetensors.h"
 #include "lens/model.h"
 #include "model_internal.h"
 #include "registry.h"

@@ -7,8 +7,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../base/fs.h"
-#include "../base/sha256.h"
+#include "base/fs.h"
+#include "base/sha256.h"
 #include "lens/model.h"
 #include "registry.h"
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../base/buf.h"
-#include "../io/safetensors.h"
+#include "base/buf.h"
+#include "io/safetensors.h"
 
 #define MAX_DIM 4096
 #define TEXTS_PER_TASK 16 /* amortises the pool's task hand-out */

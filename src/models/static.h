@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../text/vocab.h"
-#include "../text/words.h"
+#include "text/vocab.h"
+#include "text/words.h"
 #include "lens/error.h"
 #include "lens/pool.h"
 

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/buf.h"
-#include "../base/clock.h"
-#include "../base/hash.h"
-#include "../text/words.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/hash.h"
+#include "text/words.h"
 #include "lens/io.h"
 #include "static_train_internal.h"
 

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../base/clock.h"
-#include "../base/fs.h"
+#include "base/clock.h"
+#include "base/fs.h"
 #include "static.h"
 #include "static_train_internal.h"
 

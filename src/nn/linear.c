@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/cpu.h"
+#include "base/cpu.h"
 #include "gemm.h"
 
 /* Tasks cover MB tiles (rows) x NB panels (columns): the activation tile is

@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../base/buf.h"
-#include "../base/clock.h"
-#include "../base/fs.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/fs.h"
 #include "analyze_internal.h"
 #include "lens/io.h"
 

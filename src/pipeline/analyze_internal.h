@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../base/buf.h"
-#include "../base/fs.h"
-#include "../text/sentences.h"
+#include "base/buf.h"
+#include "base/fs.h"
+#include "text/sentences.h"
 #include "lens/analyze.h"
 #include "lens/escape.h"
 #include "lens/sentiment.h"

@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../analysis/summary_checkpoint.h"
-#include "../base/fs.h"
-#include "../base/sha256.h"
+#include "analysis/summary_checkpoint.h"
+#include "base/fs.h"
+#include "base/sha256.h"
 #include "analyze_internal.h"
 
 #define MAGIC_FILE "LENSCKP1"

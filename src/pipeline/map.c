@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../base/fs.h"
+#include "base/fs.h"
 #include "analyze_internal.h"
 #include "lens/umap.h"
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/buf.h"
-#include "../base/fs.h"
+#include "base/buf.h"
+#include "base/fs.h"
 #include "lens/escape.h"
 
 #define CHUNK 2048 /* texts per encoder call */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/fs.h"
+#include "base/fs.h"
 #include "analyze_internal.h"
 
 int lens_output_ready(job *j, lens_afile *af, lens_error *err)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/fs.h"
+#include "base/fs.h"
 #include "analyze_internal.h"
 
 static void esc(FILE *f, const char *s)

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../base/buf.h"
-#include "../base/clock.h"
+#include "base/buf.h"
+#include "base/clock.h"
 #include "server_internal.h"
 
 typedef lens_breq breq;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/hash.h"
+#include "base/hash.h"
 #include "server_internal.h"
 
 typedef struct entry {

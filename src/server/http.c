@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../base/buf.h"
-#include "../base/clock.h"
-#include "../base/fs.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/fs.h"
 #include "server_internal.h"
 
 int lens_http_status(int code)

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../base/clock.h"
-#include "../base/fs.h"
+#include "base/clock.h"
+#include "base/fs.h"
 #include "server_internal.h"
 
 /* ---------------------------------------------------------------- upload */

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../base/buf.h"
-#include "../base/fs.h"
+#include "base/buf.h"
+#include "base/fs.h"
 #include "normalize.h"
 #include "unicode.h"
 #include "vocab.h"

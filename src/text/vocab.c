@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/hash.h"
+#include "base/hash.h"
 
 int lens_vocab_init(lens_vocab *v, int32_t n_ids, lens_error *err)
 {

@@ -46,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/base/clock.h"
+#include "base/clock.h"
 #include "lens/server.h"
 
 #ifndef LENS_ROOT

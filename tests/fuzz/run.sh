@@ -21,11 +21,10 @@ if ! command -v clang >/dev/null ||
     exit 77
 fi
 
-src=(src/io/thrift.c src/io/parquet.c src/io/parquet_meta.c src/io/parquet_column.c
-     src/io/parquet_encodings.c src/io/parquet_compress.c src/base/error.c)
 cd "$root"
+src=(src/io/parquet/*.c src/base/error.c)
 clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -fno-omit-frame-pointer -Iinclude tests/fuzz/fuzz_parquet.c "${src[@]}" \
+    -fno-omit-frame-pointer -Iinclude -Isrc tests/fuzz/fuzz_parquet.c "${src[@]}" \
     $(pkg-config --libs snappy zlib libzstd) -lm -o "$work/fuzz_parquet"
 
 # the seeds: small fixtures whole, and every crasher found so far

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds tests/fuzz/fuzz_serve.c with clang's libFuzzer + ASan + UBSan
-# against the lens library's sources (the list in CMakeLists.txt, with its
-# per-file options) and fuzzes lens serve's request handling for a bounded
-# time, seeded with tests/fuzz/serve_corpus/ and the saved crashers.
+# against the lens library's sources (every module under src/, with the
+# per-file options of CMakeLists.txt) and fuzzes lens serve's request
+# handling for a bounded time, seeded with tests/fuzz/serve_corpus/ and the
+# saved crashers.
 #
 #   tests/fuzz/run_serve.sh [SECONDS (60)] [WORK_DIR (build-fuzz-serve)]
 #
@@ -29,9 +30,9 @@ fi
 cd "$root"
 pkgs="jansson libcurl libutf8proc libzstd sqlite3 libmicrohttpd snappy zlib"
 
-# the library's sources as CMakeLists.txt lists them, and its globs
-mapfile -t src < <({ sed -n '/^add_library(lens /,/)/p' CMakeLists.txt | grep -o 'src/[A-Za-z0-9_./-]*\.c'
-                     ls src/analysis/*.c src/jobs/*.c src/server/*.c; } | sort -u)
+# the library's sources: every module's folder under src/ (CMakeLists.txt's
+# lens_module globs), all but the binary's src/cli
+mapfile -t src < <(find src -name '*.c' -not -path 'src/cli/*' | sort)
 # per-file COMPILE_OPTIONS (the SIMD kernels' -m flags, -O3 loops)
 declare -A opts
 while IFS=$'\t' read -r f o; do opts[$f]=$o; done < <(awk 'BEGIN { RS = ")" }
@@ -44,7 +45,7 @@ while IFS=$'\t' read -r f o; do opts[$f]=$o; done < <(awk 'BEGIN { RS = ")" }
     }' CMakeLists.txt)
 
 cflags="-std=c11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-        -I$root/include $(pkg-config --cflags $pkgs)"
+        -I$root/include -I$root/src $(pkg-config --cflags $pkgs)"
 mk=$work/Makefile.new
 {
     echo "CFLAGS = $(echo $cflags)"

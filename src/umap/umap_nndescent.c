@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/buf.h"
+#include "base/buf.h"
 #include "umap_internal.h"
 
 #define JOIN_BLOCK 256     /* points per local-join task */

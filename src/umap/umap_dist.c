@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/cpu.h"
+#include "base/cpu.h"
 #include "umap_internal.h"
 
 int umap_space_alloc(umap_space *s, size_t n, int dim, int metric, lens_error *err)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/buf.h"
+#include "base/buf.h"
 #include "umap_internal.h"
 
 #define REVERSE_MAX_EXTRA 1.0 /* reverse edges kept per point, times k - 1 */

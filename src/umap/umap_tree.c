@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/buf.h"
+#include "base/buf.h"
 #include "umap_internal.h"
 
 #define MARGIN_EPS 1e-8f

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/cpu.h"
+#include "base/cpu.h"
 #include "umap_sgd.h"
 
 #define ROW_BLOCK 512
