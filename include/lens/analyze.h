@@ -74,7 +74,7 @@ typedef struct lens_analyze_stats {
     double seconds_read, seconds_embed, seconds_assign, seconds_summarize, seconds_write;
 } lens_analyze_stats;
 
-int lens_analyze_run(const lens_analyze_opts *opts, lens_analyze_stats *stats, lens_error *err);
+LENS_API int lens_analyze_run(const lens_analyze_opts *opts, lens_analyze_stats *stats, lens_error *err);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,14 @@
 #ifndef LENS_ERROR_H
 #define LENS_ERROR_H
 
+/* Marks the functions of the public API, the only symbols liblens.so
+ * exports (the library is built with hidden visibility). */
+#if defined(__GNUC__) || defined(__clang__)
+#define LENS_API __attribute__((visibility("default")))
+#else
+#define LENS_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,15 +37,15 @@ typedef struct lens_error {
 
 /* Sets err (if non-NULL) and returns code, so callers can write
  * `return lens_error_set(err, LENS_EIO, "open %s: %s", path, strerror(errno));` */
-int lens_error_set(lens_error *err, int code, const char *fmt, ...)
+LENS_API int lens_error_set(lens_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Prefixes an existing message with context ("loading model X: ..."). */
-int lens_error_wrap(lens_error *err, const char *fmt, ...)
+LENS_API int lens_error_wrap(lens_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-void lens_error_clear(lens_error *err);
-const char *lens_status_name(int code);
+LENS_API void lens_error_clear(lens_error *err);
+LENS_API const char *lens_status_name(int code);
 
 #ifdef __cplusplus
 }

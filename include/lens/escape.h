@@ -4,18 +4,20 @@
 
 #include <stdio.h>
 
+#include "lens/error.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* Writes a CSV field, quoted only when it holds a comma, quote or line
  * break (RFC 4180). */
-void lens_csv_write_field(FILE *f, const char *s);
+LENS_API void lens_csv_write_field(FILE *f, const char *s);
 /* A JSON string with its quotes; UTF-8 passes through unchanged. */
-void lens_json_str(FILE *f, const char *s);
+LENS_API void lens_json_str(FILE *f, const char *s);
 /* The same for JSON inside an HTML <script> element: '<' is written as
  * \u003c too, so no "</script>" in s can close the element. */
-void lens_json_str_in_html(FILE *f, const char *s);
+LENS_API void lens_json_str_in_html(FILE *f, const char *s);
 
 #ifdef __cplusplus
 }

@@ -16,11 +16,12 @@
  * "sentiment", "chunk", "map"}) and "project" (lens project; params: {"input":
  * path, and optional "neighbors", "min_dist", "spread", "metric",
  * "components", "epochs", "seed", "fit_size", "field", "column", "id"}).
- * Jobs are described to callers as JSON objects. */
+ * Params and job descriptions cross this API as JSON text; the strings it
+ * returns are the caller's, to free(). */
 #ifndef LENS_JOBS_H
 #define LENS_JOBS_H
 
-#include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lens/error.h"
@@ -40,9 +41,9 @@ typedef enum {
     LENS_JOB_N_STATES
 } lens_job_state;
 
-const char *lens_job_state_name(lens_job_state s);
+LENS_API const char *lens_job_state_name(lens_job_state s);
 /* -1 when name is not a state */
-int lens_job_state_parse(const char *name);
+LENS_API int lens_job_state_parse(const char *name);
 
 typedef struct lens_jobs lens_jobs;
 
@@ -63,44 +64,47 @@ typedef struct lens_jobs_opts {
     void *log_ctx;
 } lens_jobs_opts;
 
-int lens_jobs_open(lens_jobs **out, const lens_jobs_opts *o, lens_error *err);
+LENS_API int lens_jobs_open(lens_jobs **out, const lens_jobs_opts *o, lens_error *err);
 /* Stops the workers: running jobs stop at their next chunk and stay
  * queued in the store, to resume when it is opened again. */
-void lens_jobs_close(lens_jobs *j);
+LENS_API void lens_jobs_close(lens_jobs *j);
 
 /* Checks params (unknown fields, types, paths that exist) and queues the
  * job; its directory is created first, so callers may fill input/ before
  * calling with prepared = the id from lens_jobs_prepare. id: 33 bytes. */
-int lens_jobs_prepare(lens_jobs *j, char id[33], char *input_dir, size_t cap, lens_error *err);
-int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err);
+LENS_API int lens_jobs_prepare(lens_jobs *j, char id[33], char *input_dir, size_t cap, lens_error *err);
+/* params_json: a JSON object (LENS_EINVAL, saying where, when it is not). */
+LENS_API int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, const char *params_json, lens_error *err);
 /* Forgets a prepared job that was never submitted (a failed upload). */
-void lens_jobs_discard(lens_jobs *j, const char *id);
+LENS_API void lens_jobs_discard(lens_jobs *j, const char *id);
 
 /* A new JSON description of the job (id, kind, state, progress {processed,
  * total, percent, chunk, chunks}, eta_seconds, created/started/finished
- * (unix seconds), phases (seconds), attempts, error), or NULL. */
-json_t *lens_jobs_get(lens_jobs *j, const char *id);
-/* {"jobs": [...], "total": n, "limit", "offset"}, newest first; state NULL: all. */
-json_t *lens_jobs_list(lens_jobs *j, int state, int limit, int offset);
+ * (unix seconds), phases (seconds), attempts, error), or NULL for an
+ * unknown id. */
+LENS_API char *lens_jobs_get(lens_jobs *j, const char *id);
+/* {"jobs": [...], "total": n, "limit", "offset"}, newest first; state -1:
+ * all. NULL when out of memory. */
+LENS_API char *lens_jobs_list(lens_jobs *j, int state, int limit, int offset);
 
 /* LENS_ENOTFOUND for an unknown id, LENS_EINVAL when the state does not
  * allow it (the message says why). Submit, cancel, pause, resume and delete
  * fail (LENS_EIO, the job as it was) when jobs.db cannot take the change. */
-int lens_jobs_cancel(lens_jobs *j, const char *id, lens_error *err);
-int lens_jobs_pause(lens_jobs *j, const char *id, lens_error *err);
-int lens_jobs_resume(lens_jobs *j, const char *id, lens_error *err);
+LENS_API int lens_jobs_cancel(lens_jobs *j, const char *id, lens_error *err);
+LENS_API int lens_jobs_pause(lens_jobs *j, const char *id, lens_error *err);
+LENS_API int lens_jobs_resume(lens_jobs *j, const char *id, lens_error *err);
 /* Stops the job if it runs, then removes it and its files. */
-int lens_jobs_delete(lens_jobs *j, const char *id, lens_error *err);
+LENS_API int lens_jobs_delete(lens_jobs *j, const char *id, lens_error *err);
 
 /* Path of a result file of a job (report.html, *.csv, report.json):
  * LENS_ENOTFOUND unless the job has it. */
-int lens_jobs_result(lens_jobs *j, const char *id, const char *file, char *path, size_t cap, lens_error *err);
+LENS_API int lens_jobs_result(lens_jobs *j, const char *id, const char *file, char *path, size_t cap, lens_error *err);
 
 /* Change notification: returns the version of job id (0 if it is gone)
  * once it is greater than after, or after timeout_ms. */
-uint64_t lens_jobs_wait(lens_jobs *j, const char *id, uint64_t after, int timeout_ms);
+LENS_API uint64_t lens_jobs_wait(lens_jobs *j, const char *id, uint64_t after, int timeout_ms);
 /* Jobs per state. */
-void lens_jobs_counts(lens_jobs *j, uint64_t counts[LENS_JOB_N_STATES]);
+LENS_API void lens_jobs_counts(lens_jobs *j, uint64_t counts[LENS_JOB_N_STATES]);
 
 #ifdef __cplusplus
 }

@@ -46,33 +46,33 @@ typedef struct lens_model_opts {
     int max_seq_len; /* 0: from sentence_bert_config.json, else 512 */
 } lens_model_opts;
 
-int lens_precision_parse(const char *s, lens_precision *out);
-const char *lens_precision_name(lens_precision p);
+LENS_API int lens_precision_parse(const char *s, lens_precision *out);
+LENS_API const char *lens_precision_name(lens_precision p);
 
 /* Directory that holds cached models: $XDG_CACHE_HOME/lens/models, else
  * $HOME/.cache/lens/models. Writes at most cap bytes. */
-int lens_model_cache_dir(char *buf, size_t cap, lens_error *err);
+LENS_API int lens_model_cache_dir(char *buf, size_t cap, lens_error *err);
 
 /* name_or_dir: a directory, or a name in the cache ("all-MiniLM-L6-v2" or
  * "sentence-transformers/all-MiniLM-L6-v2"). opts may be NULL (fp32). */
-int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_opts *opts,
-                    lens_error *err);
-void lens_model_close(lens_model *m);
+LENS_API int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_opts *opts,
+                             lens_error *err);
+LENS_API void lens_model_close(lens_model *m);
 
-int lens_model_dim(const lens_model *m);
-int lens_model_max_seq_len(const lens_model *m);
-lens_precision lens_model_precision(const lens_model *m);
-lens_pooling lens_model_pooling(const lens_model *m);
-int lens_model_normalize(const lens_model *m);
-const char *lens_model_path(const lens_model *m);
-const char *lens_model_kernel(const lens_model *m); /* "avx512", "avx2" or "generic" */
+LENS_API int lens_model_dim(const lens_model *m);
+LENS_API int lens_model_max_seq_len(const lens_model *m);
+LENS_API lens_precision lens_model_precision(const lens_model *m);
+LENS_API lens_pooling lens_model_pooling(const lens_model *m);
+LENS_API int lens_model_normalize(const lens_model *m);
+LENS_API const char *lens_model_path(const lens_model *m);
+LENS_API const char *lens_model_kernel(const lens_model *m); /* "avx512", "avx2" or "generic" */
 /* 1 and *out set when the model's config.json recommends a theme similarity
  * threshold ("min_similarity", chosen from data by
  * tools/choose_min_similarity.py); 0 when it has none. */
-int lens_model_min_similarity(const lens_model *m, float *out);
-const lens_tokenizer *lens_model_tokenizer(const lens_model *m);
+LENS_API int lens_model_min_similarity(const lens_model *m, float *out);
+LENS_API const lens_tokenizer *lens_model_tokenizer(const lens_model *m);
 /* Tokens of the tokenizer, or words of a static model. */
-int lens_model_vocab_size(const lens_model *m);
+LENS_API int lens_model_vocab_size(const lens_model *m);
 
 /* Downloads a model from the Hugging Face hub into the cache with libcurl.
  * Known models (lens_model_pull lists them in its error) have pinned sha256
@@ -92,34 +92,34 @@ typedef struct lens_pull_opts {
 } lens_pull_opts;
 
 /* On success writes the model directory into dir (cap bytes). */
-int lens_model_pull(const char *name, const lens_pull_opts *opts, char *dir, size_t cap,
-                    lens_error *err);
+LENS_API int lens_model_pull(const char *name, const lens_pull_opts *opts, char *dir, size_t cap,
+                             lens_error *err);
 
 /* batch_tokens: tokens per forward pass (0: 4096); pool may be NULL (inline). */
-int lens_encoder_new(lens_encoder **out, const lens_model *m, lens_pool *pool,
-                     int batch_tokens, lens_error *err);
-void lens_encoder_free(lens_encoder *e);
+LENS_API int lens_encoder_new(lens_encoder **out, const lens_model *m, lens_pool *pool,
+                              int batch_tokens, lens_error *err);
+LENS_API void lens_encoder_free(lens_encoder *e);
 
 /* Embeds n texts into out[n * dim] (row i for text i). lens may be NULL for
  * NUL-terminated texts. Real (non-padding) tokens are added to *tokens when
  * tokens is non-NULL. */
-int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *lens, size_t n,
-                       float *out, uint64_t *tokens, lens_error *err);
+LENS_API int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *lens, size_t n,
+                                float *out, uint64_t *tokens, lens_error *err);
 
 /* Called by lens_encoder_embed after each forward pass (each batch_tokens
  * of packed texts) with how many leading texts now have their final rows:
  * texts finish in order, so a caller can hand those on while the rest of a
  * large call still runs. NULL fn turns it off. */
 typedef void (*lens_encoder_progress_fn)(void *ctx, size_t done);
-void lens_encoder_on_progress(lens_encoder *e, lens_encoder_progress_fn fn, void *ctx);
+LENS_API void lens_encoder_on_progress(lens_encoder *e, lens_encoder_progress_fn fn, void *ctx);
 
 /* Embeds already tokenized sequences ([CLS] ... [SEP], at most max_seq_len). */
-int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const size_t *n_ids,
-                           size_t n, float *out, lens_error *err);
+LENS_API int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const size_t *n_ids,
+                                    size_t n, float *out, lens_error *err);
 
 /* Texts embedded as all zeros since e was made because no word of theirs is
  * in a static model's vocabulary (always 0 for transformer models). */
-uint64_t lens_encoder_empty(const lens_encoder *e);
+LENS_API uint64_t lens_encoder_empty(const lens_encoder *e);
 
 #ifdef __cplusplus
 }

@@ -64,37 +64,37 @@ typedef struct lens_parquet_column_info {
 typedef struct lens_parquet lens_parquet;
 
 /* Reads and validates the footer. The file stays open until _close. */
-int lens_parquet_open(lens_parquet **out, const char *path, lens_error *err);
+LENS_API int lens_parquet_open(lens_parquet **out, const char *path, lens_error *err);
 /* Same over a caller-owned buffer that must outlive the handle; name is
  * used in error messages. */
-int lens_parquet_open_memory(lens_parquet **out, const char *name, const void *data, size_t size,
-                             lens_error *err);
-void lens_parquet_close(lens_parquet *p);
+LENS_API int lens_parquet_open_memory(lens_parquet **out, const char *name, const void *data, size_t size,
+                                      lens_error *err);
+LENS_API void lens_parquet_close(lens_parquet *p);
 
-const char *lens_parquet_path(const lens_parquet *p);
-uint64_t lens_parquet_size(const lens_parquet *p);
-int64_t lens_parquet_num_rows(const lens_parquet *p);
-int lens_parquet_num_row_groups(const lens_parquet *p);
-int64_t lens_parquet_row_group_rows(const lens_parquet *p, int rg);
+LENS_API const char *lens_parquet_path(const lens_parquet *p);
+LENS_API uint64_t lens_parquet_size(const lens_parquet *p);
+LENS_API int64_t lens_parquet_num_rows(const lens_parquet *p);
+LENS_API int lens_parquet_num_row_groups(const lens_parquet *p);
+LENS_API int64_t lens_parquet_row_group_rows(const lens_parquet *p, int rg);
 /* Byte offset where row group rg's data ends (for progress), 0 if unknown. */
-uint64_t lens_parquet_row_group_end(const lens_parquet *p, int rg);
+LENS_API uint64_t lens_parquet_row_group_end(const lens_parquet *p, int rg);
 
 /* Top-level fields, in schema order. */
-int lens_parquet_num_columns(const lens_parquet *p);
-const lens_parquet_column_info *lens_parquet_describe(const lens_parquet *p, int col);
+LENS_API int lens_parquet_num_columns(const lens_parquet *p);
+LENS_API const lens_parquet_column_info *lens_parquet_describe(const lens_parquet *p, int col);
 /* Index of the top-level field with that name, or -1. */
-int lens_parquet_find_column(const lens_parquet *p, const char *name);
+LENS_API int lens_parquet_find_column(const lens_parquet *p, const char *name);
 
 /* Most bytes one row group may take once read (compressed chunks, page
  * buffers and decoded values together). Default 2 GiB. */
-void lens_parquet_set_memory_limit(lens_parquet *p, size_t bytes);
+LENS_API void lens_parquet_set_memory_limit(lens_parquet *p, size_t bytes);
 
 /* Which columns lens_parquet_read_row_group decodes, by lens_parquet_find_column
  * index; selection slot i holds cols[i]. A nested column is an error. */
-int lens_parquet_select(lens_parquet *p, const int *cols, int n, lens_error *err);
+LENS_API int lens_parquet_select(lens_parquet *p, const int *cols, int n, lens_error *err);
 /* Reads and decodes the selected columns of row group rg, replacing the
  * previous one's values. */
-int lens_parquet_read_row_group(lens_parquet *p, int rg, lens_error *err);
+LENS_API int lens_parquet_read_row_group(lens_parquet *p, int rg, lens_error *err);
 
 /* The decoded values of selection slot sel in the current row group, one
  * per row; valid until the next read or _close. */
@@ -108,14 +108,14 @@ typedef struct lens_parquet_values {
     const uint8_t *data;
 } lens_parquet_values;
 
-int lens_parquet_values_get(const lens_parquet *p, int sel, lens_parquet_values *out);
+LENS_API int lens_parquet_values_get(const lens_parquet *p, int sel, lens_parquet_values *out);
 
 /* Row `row` of v as text, as a CSV of the same data would hold it: integers
  * in decimal (DECIMAL with its point), booleans "true"/"false", floats in
  * the shortest form that reads back exactly, byte arrays as their bytes.
  * NULL for a null. Numbers are written into scratch. */
-const char *lens_parquet_value_text(const lens_parquet_values *v, const lens_parquet_column_info *info,
-                                    int64_t row, char scratch[64], size_t *len);
+LENS_API const char *lens_parquet_value_text(const lens_parquet_values *v, const lens_parquet_column_info *info,
+                                             int64_t row, char scratch[64], size_t *len);
 
 #ifdef __cplusplus
 }

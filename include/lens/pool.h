@@ -19,11 +19,11 @@ typedef struct lens_pool lens_pool;
 typedef void (*lens_pool_fn)(void *ctx, int task, int thread);
 
 /* n_threads <= 0 means one per online CPU. */
-int lens_pool_new(lens_pool **out, int n_threads, lens_error *err);
-void lens_pool_free(lens_pool *pool);
-int lens_pool_size(const lens_pool *pool);
+LENS_API int lens_pool_new(lens_pool **out, int n_threads, lens_error *err);
+LENS_API void lens_pool_free(lens_pool *pool);
+LENS_API int lens_pool_size(const lens_pool *pool);
 /* Not reentrant: call from one thread at a time. A NULL pool runs inline. */
-void lens_pool_run(lens_pool *pool, int n_tasks, lens_pool_fn fn, void *ctx);
+LENS_API void lens_pool_run(lens_pool *pool, int n_tasks, lens_pool_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -36,7 +36,7 @@ typedef struct lens_project_stats {
     int dim;
 } lens_project_stats;
 
-int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_error *err);
+LENS_API int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_error *err);
 
 #ifdef __cplusplus
 }

@@ -33,19 +33,19 @@ typedef struct lens_sentiment {
 /* Loads DIR/vader_lexicon.txt and, if present, DIR/vader_emoji_utf8_lexicon.txt
  * (without it, emojis are not replaced by their descriptions). A malformed
  * line is an error naming file:line. */
-int lens_vader_open(lens_vader **out, const char *lexicon_dir, lens_error *err);
-void lens_vader_close(lens_vader *v);
+LENS_API int lens_vader_open(lens_vader **out, const char *lexicon_dir, lens_error *err);
+LENS_API void lens_vader_close(lens_vader *v);
 
 /* NULL when out of memory. */
-lens_vader_scratch *lens_vader_scratch_new(void);
-void lens_vader_scratch_free(lens_vader_scratch *s);
+LENS_API lens_vader_scratch *lens_vader_scratch_new(void);
+LENS_API void lens_vader_scratch_free(lens_vader_scratch *s);
 
 /* Scores text[0..len). Thread-safe: v is only read, so any number of threads
  * may share one lens_vader, each with its own scratch. scratch may be NULL:
  * then one is made and freed inside the call (convenient, slower). Fails
  * only when memory runs out (LENS_ENOMEM) or on bad arguments. */
-int lens_vader_score(const lens_vader *v, lens_vader_scratch *scratch, const char *text, size_t len,
-                     lens_sentiment *out, lens_error *err);
+LENS_API int lens_vader_score(const lens_vader *v, lens_vader_scratch *scratch, const char *text, size_t len,
+                              lens_sentiment *out, lens_error *err);
 
 #ifdef __cplusplus
 }

@@ -41,11 +41,11 @@ typedef struct lens_server_opts {
 typedef struct lens_server lens_server;
 
 /* Loads the model, opens the job store, starts listening. */
-int lens_server_open(lens_server **out, const lens_server_opts *o, lens_error *err);
-int lens_server_port(const lens_server *s);
+LENS_API int lens_server_open(lens_server **out, const lens_server_opts *o, lens_error *err);
+LENS_API int lens_server_port(const lens_server *s);
 /* Stops accepting, answers what is queued, stops jobs at their next chunk
  * (they resume at the next start), closes. */
-void lens_server_close(lens_server *s);
+LENS_API void lens_server_close(lens_server *s);
 
 #ifdef __cplusplus
 }

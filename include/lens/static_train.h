@@ -62,7 +62,7 @@ typedef struct lens_static_train_opts {
 /* Trains and writes o->out_dir (config.json, vocab.txt, model.safetensors)
  * through a temporary directory renamed into place; an existing out_dir is
  * replaced only when it is empty or a lens-static model. */
-int lens_static_train(const lens_static_train_opts *o, lens_error *err);
+LENS_API int lens_static_train(const lens_static_train_opts *o, lens_error *err);
 
 #ifdef __cplusplus
 }

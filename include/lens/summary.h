@@ -46,15 +46,15 @@ typedef struct lens_quote {
 
 typedef struct lens_summary lens_summary;
 
-int lens_summary_new(lens_summary **out, const lens_summary_opts *opts, lens_error *err);
-void lens_summary_free(lens_summary *s);
+LENS_API int lens_summary_new(lens_summary **out, const lens_summary_opts *opts, lens_error *err);
+LENS_API void lens_summary_free(lens_summary *s);
 /* emb: L2-normalised [dim]. Sentences of one review should arrive together
  * (credits count a review once per quote). */
-int lens_summary_add(lens_summary *s, const float *emb, const char *text, size_t len, const char *review_id,
-                     lens_error *err);
+LENS_API int lens_summary_add(lens_summary *s, const float *emb, const char *text, size_t len, const char *review_id,
+                              lens_error *err);
 /* Returns up to k quotes, best first; they stay owned by s. */
-int lens_summary_finish(lens_summary *s, const lens_quote **quotes, int *n, lens_error *err);
-uint64_t lens_summary_sentences(const lens_summary *s);
+LENS_API int lens_summary_finish(lens_summary *s, const lens_quote **quotes, int *n, lens_error *err);
+LENS_API uint64_t lens_summary_sentences(const lens_summary *s);
 
 #ifdef __cplusplus
 }

@@ -37,29 +37,29 @@ typedef struct lens_themes {
 
 /* Parses path; any error names path:line:column. Duplicate app ids or theme
  * names, empty keyword lists and non-string keywords are errors. */
-int lens_themes_load(lens_themes **out, const char *path, lens_error *err);
+LENS_API int lens_themes_load(lens_themes **out, const char *path, lens_error *err);
 /* The same from memory; name stands for the path in errors. */
-int lens_themes_parse(lens_themes **out, const char *text, size_t len, const char *name, lens_error *err);
-void lens_themes_free(lens_themes *t);
+LENS_API int lens_themes_parse(lens_themes **out, const char *text, size_t len, const char *name, lens_error *err);
+LENS_API void lens_themes_free(lens_themes *t);
 /* NULL when the app has no themes. */
-const lens_app_themes *lens_themes_find(const lens_themes *t, const char *app_id);
+LENS_API const lens_app_themes *lens_themes_find(const lens_themes *t, const char *app_id);
 /* The name of theme t of app; "unassigned" for t == n_themes, the slot after
  * the themes where reports count the reviews no theme took. */
-const char *lens_themes_name(const lens_app_themes *app, int t);
+LENS_API const char *lens_themes_name(const lens_app_themes *app, int t);
 
 /* Embeds every keyword with enc and sets each theme's vector. */
-int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *err);
+LENS_API int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *err);
 /* The same with any embedder (a server's batcher, say): fills out[n][dim]. */
 typedef int (*lens_embed_fn)(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err);
-int lens_themes_embed_with(lens_themes *t, int dim, lens_embed_fn embed, void *ctx, lens_error *err);
+LENS_API int lens_themes_embed_with(lens_themes *t, int dim, lens_embed_fn embed, void *ctx, lens_error *err);
 
 /* Cosine similarities of one L2-normalised embedding to every theme of app,
  * written to sims[n_themes]. Then the top_k themes with similarity >=
  * min_sim, best first, go to picks[] (returns how many: 0 means the review
  * is "unassigned"; always so for a zero embedding, a text with no word the
  * model knows). */
-int lens_themes_assign(const lens_app_themes *app, int dim, const float *emb, float min_sim,
-                       int top_k, float *sims, int *picks);
+LENS_API int lens_themes_assign(const lens_app_themes *app, int dim, const float *emb, float min_sim,
+                                int top_k, float *sims, int *picks);
 
 #ifdef __cplusplus
 }

@@ -27,28 +27,28 @@ typedef struct lens_tok_work lens_tok_work;
 
 /* path: a model directory (tokenizer.json preferred, else vocab.txt), a
  * tokenizer.json, or a vocab.txt. */
-int lens_tokenizer_open(lens_tokenizer **out, const char *path, lens_error *err);
-void lens_tokenizer_close(lens_tokenizer *tok);
+LENS_API int lens_tokenizer_open(lens_tokenizer **out, const char *path, lens_error *err);
+LENS_API void lens_tokenizer_close(lens_tokenizer *tok);
 
-int lens_tokenizer_vocab_size(const lens_tokenizer *tok);
+LENS_API int lens_tokenizer_vocab_size(const lens_tokenizer *tok);
 /* Returns -1 when the token is not in the vocabulary. */
-int32_t lens_tokenizer_token_id(const lens_tokenizer *tok, const char *token);
+LENS_API int32_t lens_tokenizer_token_id(const lens_tokenizer *tok, const char *token);
 /* The token text for id, or NULL when out of range. */
-const char *lens_tokenizer_token(const lens_tokenizer *tok, int32_t id);
-int32_t lens_tokenizer_cls_id(const lens_tokenizer *tok);
-int32_t lens_tokenizer_sep_id(const lens_tokenizer *tok);
-int32_t lens_tokenizer_pad_id(const lens_tokenizer *tok);
+LENS_API const char *lens_tokenizer_token(const lens_tokenizer *tok, int32_t id);
+LENS_API int32_t lens_tokenizer_cls_id(const lens_tokenizer *tok);
+LENS_API int32_t lens_tokenizer_sep_id(const lens_tokenizer *tok);
+LENS_API int32_t lens_tokenizer_pad_id(const lens_tokenizer *tok);
 
-lens_tok_work *lens_tok_work_new(void);
-void lens_tok_work_free(lens_tok_work *work);
+LENS_API lens_tok_work *lens_tok_work_new(void);
+LENS_API void lens_tok_work_free(lens_tok_work *work);
 
 /* Encodes UTF-8 text of len bytes (invalid bytes count as U+FFFD, which the
  * cleaner drops). max_len > 0 truncates the way sentence-transformers does:
  * at most max_len ids, always [CLS] first and [SEP] last; max_len == 0 keeps
  * everything. *ids points into work and stays valid until the next call. */
-int lens_tokenizer_encode(const lens_tokenizer *tok, lens_tok_work *work, const char *text,
-                          size_t len, size_t max_len, const int32_t **ids, size_t *n_ids,
-                          lens_error *err);
+LENS_API int lens_tokenizer_encode(const lens_tokenizer *tok, lens_tok_work *work, const char *text,
+                                   size_t len, size_t max_len, const int32_t **ids, size_t *n_ids,
+                                   lens_error *err);
 
 #ifdef __cplusplus
 }

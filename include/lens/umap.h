@@ -63,33 +63,33 @@ typedef struct lens_umap_opts {
 /* Fills *o with the defaults above; set fields afterwards. (In a zeroed
  * struct, zero n_neighbors, n_components, spread, fit_size and chunk take
  * their defaults; min_dist and seed are used as given.) */
-void lens_umap_opts_default(lens_umap_opts *o);
+LENS_API void lens_umap_opts_default(lens_umap_opts *o);
 /* "euclidean" or "cosine" */
-int lens_umap_metric_parse(const char *s, int *out);
+LENS_API int lens_umap_metric_parse(const char *s, int *out);
 
 /* a and b of the output-space kernel 1 / (1 + a d^(2b)), least-squares fitted
  * to exp(-(d - min_dist) / spread) (1 below min_dist) on [0, 3 spread]. */
-int lens_umap_find_ab(float min_dist, float spread, float *a, float *b, lens_error *err);
+LENS_API int lens_umap_find_ab(float min_dist, float spread, float *a, float *b, lens_error *err);
 
 typedef struct lens_umap lens_umap;
 
 /* Fits n points (rows of x, dim floats each; copied, x may be freed after).
  * opts may be NULL (defaults). pool may be NULL: the model makes its own with
  * opts->threads; a pool passed in must outlive the model. */
-int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens_umap_opts *opts,
-                  lens_pool *pool, lens_error *err);
+LENS_API int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens_umap_opts *opts,
+                           lens_pool *pool, lens_error *err);
 /* Embeds n new points into out[n * n_components] without moving the fitted
  * ones. Point i's random stream depends on the seed and i only, so splitting
  * a batch into chunks gives the same result. */
-int lens_umap_transform(lens_umap *u, const float *x, size_t n, float *out, lens_error *err);
+LENS_API int lens_umap_transform(lens_umap *u, const float *x, size_t n, float *out, lens_error *err);
 /* The same with the points numbered from first (for streams cut into calls). */
-int lens_umap_transform_at(lens_umap *u, const float *x, size_t n, size_t first, float *out,
-                           lens_error *err);
+LENS_API int lens_umap_transform_at(lens_umap *u, const float *x, size_t n, size_t first, float *out,
+                                    lens_error *err);
 /* Embedding of the fitted points, [n_fit * n_components]. */
-const float *lens_umap_embedding(const lens_umap *u);
-size_t lens_umap_size(const lens_umap *u);
-int lens_umap_components(const lens_umap *u);
-void lens_umap_free(lens_umap *u);
+LENS_API const float *lens_umap_embedding(const lens_umap *u);
+LENS_API size_t lens_umap_size(const lens_umap *u);
+LENS_API int lens_umap_components(const lens_umap *u);
+LENS_API void lens_umap_free(lens_umap *u);
 
 /* Rows on demand: copy rows [first, first + count) into out (count * dim
  * floats). Return 0, or a negative status with err set. The fit sample asks
@@ -98,10 +98,10 @@ typedef int (*lens_umap_rows_fn)(void *ctx, size_t first, size_t count, float *o
 
 /* Fit on a sample of opts->fit_size points, then transform the rest in
  * chunks of opts->chunk rows; out[n * n_components] in input order. */
-int lens_umap_run(const float *x, size_t n, int dim, const lens_umap_opts *opts, float *out,
-                  lens_error *err);
-int lens_umap_run_rows(lens_umap_rows_fn rows, void *rows_ctx, size_t n, int dim,
-                       const lens_umap_opts *opts, float *out, lens_error *err);
+LENS_API int lens_umap_run(const float *x, size_t n, int dim, const lens_umap_opts *opts, float *out,
+                           lens_error *err);
+LENS_API int lens_umap_run_rows(lens_umap_rows_fn rows, void *rows_ctx, size_t n, int dim,
+                                const lens_umap_opts *opts, float *out, lens_error *err);
 
 #ifdef __cplusplus
 }

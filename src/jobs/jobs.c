@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/fs.h"
 #include "jobs_internal.h"
+#include "jobs_json.h"
 
 static const job_kind *const kinds[] = {&lens_job_kind_analyze, &lens_job_kind_project};
 static const char *const state_names[LENS_JOB_N_STATES] = {"queued", "running", "paused",
@@ -401,7 +402,7 @@ void lens_jobs_discard(lens_jobs *j, const char *id)
     lens_rmtree(dir, &err);
 }
 
-int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err)
+int lens_jobs_submit_obj(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err)
 {
     const job_kind *k = kind_of(kind);
     if (!k) return lens_error_set(err, LENS_EINVAL, "unknown job kind '%s' (known: analyze, project)", kind);
@@ -466,7 +467,7 @@ static json_t *describe(lens_jobs *j, const job_entry *e)
     return o;
 }
 
-json_t *lens_jobs_get(lens_jobs *j, const char *id)
+json_t *lens_jobs_get_obj(lens_jobs *j, const char *id)
 {
     pthread_mutex_lock(&j->mu);
     job_entry *e = find(j, id);
@@ -475,7 +476,7 @@ json_t *lens_jobs_get(lens_jobs *j, const char *id)
     return o;
 }
 
-json_t *lens_jobs_list(lens_jobs *j, int state, int limit, int offset)
+json_t *lens_jobs_list_obj(lens_jobs *j, int state, int limit, int offset)
 {
     json_t *arr = json_array();
     int total = 0;
@@ -488,6 +489,31 @@ json_t *lens_jobs_list(lens_jobs *j, int state, int limit, int offset)
     }
     pthread_mutex_unlock(&j->mu);
     return json_pack("{sosisisi}", "jobs", arr, "total", total, "limit", limit, "offset", offset);
+}
+
+/* The public API in JSON text, over the objects above. */
+int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, const char *params_json, lens_error *err)
+{
+    json_error_t je;
+    json_t *params = json_loads(params_json ? params_json : "", JSON_REJECT_DUPLICATES, &je);
+    if (!params) return lens_error_set(err, LENS_EINVAL, "params: %s at line %d, column %d", je.text, je.line, je.column);
+    int rc = lens_jobs_submit_obj(j, id, kind, params, err);
+    json_decref(params);
+    return rc;
+}
+
+static char *dump(json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+char *lens_jobs_get(lens_jobs *j, const char *id) { return dump(lens_jobs_get_obj(j, id)); }
+
+char *lens_jobs_list(lens_jobs *j, int state, int limit, int offset)
+{
+    return dump(lens_jobs_list_obj(j, state, limit, offset));
 }
 
 /* what: 0 cancel, 1 pause, 2 resume */

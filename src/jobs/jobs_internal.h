@@ -3,6 +3,7 @@
 #ifndef LENS_JOBS_INTERNAL_H
 #define LENS_JOBS_INTERNAL_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>

@@ -221,7 +221,7 @@ static enum MHD_Result submit(lens_server *s, struct MHD_Connection *c, lens_req
                               json_t *params)
 {
     lens_error err = {0};
-    if (lens_jobs_submit(s->jobs, id, kind, params, &err)) {
+    if (lens_jobs_submit_obj(s->jobs, id, kind, params, &err)) {
         hide_job_dir(err.msg, id);
         lens_jobs_discard(s->jobs, id);
         int st = lens_http_status(err.code); /* a store that cannot take the job: 5xx */
@@ -385,7 +385,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
             e->buf = strdup(": keep-alive\n\n"); /* a comment, so proxies keep the stream open */
         } else {
             e->ver = v;
-            json_t *j = lens_jobs_get(e->s->jobs, e->id);
+            json_t *j = lens_jobs_get_obj(e->s->jobs, e->id);
             char *d = j ? json_dumps(j, JSON_COMPACT) : NULL;
             const char *state = j ? json_string_value(json_object_get(j, "state")) : "";
             e->done = !strcmp(state, "succeeded") || !strcmp(state, "failed") || !strcmp(state, "cancelled");
@@ -437,7 +437,7 @@ enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_r
         long limit = lim ? strtol(lim, &end, 10) : 50, offset = off ? strtol(off, &end, 10) : 0;
         if (limit < 1 || limit > 1000 || offset < 0)
             return lens_reply_error(c, r, 400, "limit must be 1..1000 and offset >= 0");
-        return lens_reply_json(c, r, 200, lens_jobs_list(s->jobs, state, (int)limit, (int)offset));
+        return lens_reply_json(c, r, 200, lens_jobs_list_obj(s->jobs, state, (int)limit, (int)offset));
     }
     const char *id = path + strlen("/v1/jobs/");
     const char *rest = strchr(id, '/');
@@ -448,7 +448,7 @@ enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_r
     jid[32] = '\0';
     if (!rest) {
         if (get) {
-            json_t *j = lens_jobs_get(s->jobs, jid);
+            json_t *j = lens_jobs_get_obj(s->jobs, jid);
             return j ? lens_reply_json(c, r, 200, j) : lens_reply_error(c, r, 404, "no job %s", jid);
         }
         if (!strcmp(method, "DELETE")) {
@@ -463,12 +463,12 @@ enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_r
                : rest[1] == 'p' ? lens_jobs_pause(s->jobs, jid, &err)
                                 : lens_jobs_resume(s->jobs, jid, &err);
         if (rc) return lens_reply_error(c, r, rc == LENS_EINVAL ? 409 : lens_http_status(rc), "%s", err.msg);
-        json_t *j = lens_jobs_get(s->jobs, jid);
+        json_t *j = lens_jobs_get_obj(s->jobs, jid);
         return j ? lens_reply_json(c, r, 202, j) : lens_reply_error(c, r, 404, "no job %s", jid);
     }
     if (!strcmp(rest, "/events")) {
         if (!get) return lens_reply_error(c, r, 405, "use GET for events");
-        json_t *j = lens_jobs_get(s->jobs, jid);
+        json_t *j = lens_jobs_get_obj(s->jobs, jid);
         if (!j) return lens_reply_error(c, r, 404, "no job %s", jid);
         json_decref(j);
         sse *e = calloc(1, sizeof *e);

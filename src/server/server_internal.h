@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "jobs/jobs_json.h"
 #include "lens/jobs.h"
 #include "lens/sentiment.h"
 #include "lens/server.h"

@@ -1,0 +1,15 @@
+/* The job service as jansson objects (internal), for lens serve: what
+ * lens/jobs.h takes and gives as JSON text, without the round trip through
+ * text. Returned objects are new references. */
+#ifndef LENS_JOBS_JSON_H
+#define LENS_JOBS_JSON_H
+
+#include <jansson.h>
+
+#include "lens/jobs.h"
+
+int lens_jobs_submit_obj(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err);
+json_t *lens_jobs_get_obj(lens_jobs *j, const char *id);
+json_t *lens_jobs_list_obj(lens_jobs *j, int state, int limit, int offset);
+
+#endif
