@@ -57,14 +57,14 @@ static int count(const char *d, const char *needle)
 static void test_afile(void)
 {
     lens_error err = {0};
-    lens_afile *a;
+    lens__afile *a;
     /* a new file: written, renamed, its mode the umask's as with fopen */
     mode_t old = umask(022);
-    CHECK(lens_afile_open(&a, at("out.csv"), &err) == 0, "%s", err.msg);
-    fputs("a,b\n1,2\n", lens_afile_stream(a));
-    CHECK(!lens_is_file(at("out.csv")), "the file appears before commit");
+    CHECK(lens__afile_open(&a, at("out.csv"), &err) == 0, "%s", err.msg);
+    fputs("a,b\n1,2\n", lens__afile_stream(a));
+    CHECK(!lens__is_file(at("out.csv")), "the file appears before commit");
     CHECK(count(dir, "out.csv.tmp-") == 1, "no temporary beside the file");
-    CHECK(lens_afile_commit(a, &err) == 0, "%s", err.msg);
+    CHECK(lens__afile_commit(a, &err) == 0, "%s", err.msg);
     CHECK(same(at("out.csv"), "a,b\n1,2\n"), "content");
     CHECK(count(dir, ".tmp-") == 0, "a temporary is left");
     struct stat st;
@@ -72,37 +72,37 @@ static void test_afile(void)
     umask(old);
 
     /* abort leaves the earlier file as it was */
-    CHECK(lens_afile_open(&a, at("out.csv"), &err) == 0, "%s", err.msg);
-    fputs("half", lens_afile_stream(a));
-    lens_afile_abort(a);
+    CHECK(lens__afile_open(&a, at("out.csv"), &err) == 0, "%s", err.msg);
+    fputs("half", lens__afile_stream(a));
+    lens__afile_abort(a);
     CHECK(same(at("out.csv"), "a,b\n1,2\n"), "abort clobbered the file");
     CHECK(count(dir, ".tmp-") == 0, "abort left a temporary");
-    lens_afile_abort(NULL);
+    lens__afile_abort(NULL);
 
     /* finish: synced but still a temporary, so several files can be made
      * ready before any is put in place; abort then removes it */
-    lens_afile *b;
-    CHECK(lens_afile_open(&a, at("r1.csv"), &err) == 0 && lens_afile_open(&b, at("r2.csv"), &err) == 0, "%s", err.msg);
-    fputs("one", lens_afile_stream(a));
-    fputs("two", lens_afile_stream(b));
-    CHECK(lens_afile_finish(a, &err) == 0 && lens_afile_finish(b, &err) == 0, "%s", err.msg);
-    CHECK(!lens_is_file(at("r1.csv")) && !lens_is_file(at("r2.csv")) && count(dir, ".tmp-") == 2, "finish put a file in place");
-    CHECK(lens_afile_commit(a, &err) == 0, "%s", err.msg);
-    lens_afile_abort(b);
-    CHECK(same(at("r1.csv"), "one") && !lens_is_file(at("r2.csv")) && count(dir, ".tmp-") == 0, "commit or abort after finish");
+    lens__afile *b;
+    CHECK(lens__afile_open(&a, at("r1.csv"), &err) == 0 && lens__afile_open(&b, at("r2.csv"), &err) == 0, "%s", err.msg);
+    fputs("one", lens__afile_stream(a));
+    fputs("two", lens__afile_stream(b));
+    CHECK(lens__afile_finish(a, &err) == 0 && lens__afile_finish(b, &err) == 0, "%s", err.msg);
+    CHECK(!lens__is_file(at("r1.csv")) && !lens__is_file(at("r2.csv")) && count(dir, ".tmp-") == 2, "finish put a file in place");
+    CHECK(lens__afile_commit(a, &err) == 0, "%s", err.msg);
+    lens__afile_abort(b);
+    CHECK(same(at("r1.csv"), "one") && !lens__is_file(at("r2.csv")) && count(dir, ".tmp-") == 0, "commit or abort after finish");
 
     /* a leftover temporary of a dead process with our pid is not reused */
     char taken[600];
     snprintf(taken, sizeof taken, "%s.tmp-%ld-0", at("t.csv"), (long)getpid());
     put(taken, "leftover");
-    CHECK(lens_afile_open(&a, at("t.csv"), &err) == 0, "%s", err.msg);
-    fputs("new", lens_afile_stream(a));
-    CHECK(lens_afile_commit(a, &err) == 0, "%s", err.msg);
+    CHECK(lens__afile_open(&a, at("t.csv"), &err) == 0, "%s", err.msg);
+    fputs("new", lens__afile_stream(a));
+    CHECK(lens__afile_commit(a, &err) == 0, "%s", err.msg);
     CHECK(same(at("t.csv"), "new") && same(taken, "leftover"), "a taken temporary name was reused");
     unlink(taken);
 
     /* no such directory: one error naming the file */
-    CHECK(lens_afile_open(&a, at("nodir/x.csv"), &err) == LENS_EIO && a == NULL, "open in a missing directory");
+    CHECK(lens__afile_open(&a, at("nodir/x.csv"), &err) == LENS_EIO && a == NULL, "open in a missing directory");
     CHECK(strstr(err.msg, "nodir/x.csv") && strstr(err.msg, "No such file"), "%s", err.msg);
 }
 
@@ -119,10 +119,10 @@ static void test_full(void)
     put(at("big.csv"), "old\n");
     CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0, "setrlimit: %s", strerror(errno));
 
-    lens_afile *a;
-    CHECK(lens_afile_open(&a, at("big.csv"), &err) == 0, "%s", err.msg);
-    for (int i = 0; i < 1000; i++) fprintf(lens_afile_stream(a), "row %d of many\n", i);
-    CHECK(lens_afile_commit(a, &err) == LENS_EIO, "a write over the limit was committed");
+    lens__afile *a;
+    CHECK(lens__afile_open(&a, at("big.csv"), &err) == 0, "%s", err.msg);
+    for (int i = 0; i < 1000; i++) fprintf(lens__afile_stream(a), "row %d of many\n", i);
+    CHECK(lens__afile_commit(a, &err) == LENS_EIO, "a write over the limit was committed");
     CHECK(strstr(err.msg, "big.csv") && strstr(err.msg, "File too large"), "%s", err.msg);
 
     /* the .npy writer goes through the same door */
@@ -146,12 +146,12 @@ static void test_link(void)
 {
     lens_error err = {0};
     put(at("src"), "one");
-    CHECK(lens_link_replace(at("src"), at("dst"), &err) == 0, "%s", err.msg);
+    CHECK(lens__link_replace(at("src"), at("dst"), &err) == 0, "%s", err.msg);
     CHECK(same(at("dst"), "one"), "link");
     put(at("src2"), "two");
-    CHECK(lens_link_replace(at("src2"), at("dst"), &err) == 0, "%s", err.msg);
+    CHECK(lens__link_replace(at("src2"), at("dst"), &err) == 0, "%s", err.msg);
     CHECK(same(at("dst"), "two") && same(at("src2"), "two"), "link over an existing file");
-    CHECK(lens_link_replace(at("none"), at("dst"), &err) == LENS_EIO && same(at("dst"), "two"),
+    CHECK(lens__link_replace(at("none"), at("dst"), &err) == LENS_EIO && same(at("dst"), "two"),
           "a failed link clobbered dst: %s", err.msg);
     CHECK(count(dir, ".tmp-") == 0, "a temporary is left");
 }
@@ -160,19 +160,19 @@ static void test_replace_dir(void)
 {
     lens_error err = {0};
     /* no earlier directory */
-    lens_mkdirs(at("stage/sub"), &err);
+    lens__mkdirs(at("stage/sub"), &err);
     put(at("stage/a"), "A1");
     put(at("stage/sub/b"), "B1");
-    CHECK(lens_replace_dir(at("stage"), at("model"), &err) == 0, "%s", err.msg);
-    CHECK(same(at("model/a"), "A1") && same(at("model/sub/b"), "B1") && !lens_is_dir(at("stage")), "new dir");
+    CHECK(lens__replace_dir(at("stage"), at("model"), &err) == 0, "%s", err.msg);
+    CHECK(same(at("model/a"), "A1") && same(at("model/sub/b"), "B1") && !lens__is_dir(at("stage")), "new dir");
     /* an earlier one is replaced whole: none of its files stay */
-    lens_mkdirs(at("stage"), &err);
+    lens__mkdirs(at("stage"), &err);
     put(at("stage/a"), "A2");
-    CHECK(lens_replace_dir(at("stage"), at("model"), &err) == 0, "%s", err.msg);
-    CHECK(same(at("model/a"), "A2") && !lens_is_dir(at("model/sub")) && !lens_is_dir(at("stage")), "replaced dir");
+    CHECK(lens__replace_dir(at("stage"), at("model"), &err) == 0, "%s", err.msg);
+    CHECK(same(at("model/a"), "A2") && !lens__is_dir(at("model/sub")) && !lens__is_dir(at("stage")), "replaced dir");
     CHECK(count(dir, "model") == 1 && count(dir, ".tmp-") == 0, "the old directory is left");
     /* a stage that is not there changes nothing */
-    CHECK(lens_replace_dir(at("stage"), at("model"), &err) == LENS_EIO && same(at("model/a"), "A2"),
+    CHECK(lens__replace_dir(at("stage"), at("model"), &err) == LENS_EIO && same(at("model/a"), "A2"),
           "a missing stage: %s", err.msg);
 }
 
@@ -185,6 +185,6 @@ int main(void)
     test_link();
     test_replace_dir();
     lens_error err;
-    lens_rmtree(dir, &err);
+    lens__rmtree(dir, &err);
     TEST_DONE();
 }

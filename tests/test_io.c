@@ -46,9 +46,9 @@ static void expect_st_error(const char *name, const char *header, const void *da
 {
     const char *p = tmp(name);
     write_st(p, header, data, n);
-    lens_safetensors *st = NULL;
+    lens__safetensors *st = NULL;
     lens_error err = {0};
-    int rc = lens_st_open(&st, p, &err);
+    int rc = lens__st_open(&st, p, &err);
     CHECK(rc != 0 && st == NULL, "%s: expected an error", name);
     CHECK(strstr(err.msg, p) != NULL, "%s: error does not name the file: %s", name, err.msg);
     CHECK(!needle || strstr(err.msg, needle), "%s: error lacks '%s': %s", name, needle, err.msg);
@@ -69,31 +69,31 @@ static void test_safetensors(void)
                        "\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[16,20]},"
                        "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[20,24]}}";
     write_st(tmp("good.safetensors"), good, data, sizeof data);
-    lens_safetensors *st = NULL;
+    lens__safetensors *st = NULL;
     lens_error err = {0};
-    CHECK(lens_st_open(&st, tmp("good.safetensors"), &err) == 0, "%s", err.msg);
+    CHECK(lens__st_open(&st, tmp("good.safetensors"), &err) == 0, "%s", err.msg);
     if (st) {
         float out[4];
         int64_t s22[2] = {2, 2}, s2[1] = {2};
-        CHECK(lens_st_read_f32(st, "a", 2, s22, out, &err) == 0 && memcmp(out, f32, 16) == 0, "F32 values");
-        CHECK(lens_st_read_f32(st, "h", 1, s2, out, &err) == 0 && out[0] == 1.0f && out[1] == -2.0f, "F16 values");
-        CHECK(lens_st_read_f32(st, "b", 1, s2, out, &err) == 0 && out[0] == 1.0f && out[1] == -2.5f, "BF16 values");
-        CHECK(lens_st_read_f32(st, "a", 1, s2, out, &err) == LENS_EFORMAT && strstr(err.msg, "'a'"), "shape check: %s", err.msg);
-        CHECK(lens_st_read_f32(st, "zz", 1, s2, out, &err) == LENS_ENOTFOUND, "missing tensor");
-        lens_st_close(st);
+        CHECK(lens__st_read_f32(st, "a", 2, s22, out, &err) == 0 && memcmp(out, f32, 16) == 0, "F32 values");
+        CHECK(lens__st_read_f32(st, "h", 1, s2, out, &err) == 0 && out[0] == 1.0f && out[1] == -2.0f, "F16 values");
+        CHECK(lens__st_read_f32(st, "b", 1, s2, out, &err) == 0 && out[0] == 1.0f && out[1] == -2.5f, "BF16 values");
+        CHECK(lens__st_read_f32(st, "a", 1, s2, out, &err) == LENS_EFORMAT && strstr(err.msg, "'a'"), "shape check: %s", err.msg);
+        CHECK(lens__st_read_f32(st, "zz", 1, s2, out, &err) == LENS_ENOTFOUND, "missing tensor");
+        lens__st_close(st);
     }
     /* truncated: the valid file cut in the data */
     write_st(tmp("trunc.safetensors"), good, data, 10);
     st = NULL;
-    CHECK(lens_st_open(&st, tmp("trunc.safetensors"), &err) != 0 && strstr(err.msg, "past the data"),
+    CHECK(lens__st_open(&st, tmp("trunc.safetensors"), &err) != 0 && strstr(err.msg, "past the data"),
           "truncated: %s", err.msg);
     CHECK(strstr(err.msg, "tensor '") != NULL, "truncated file error names a tensor: %s", err.msg);
     write_file(tmp("short.safetensors"), "abc", 3);
-    CHECK(lens_st_open(&st, tmp("short.safetensors"), &err) == LENS_EFORMAT, "3-byte file");
+    CHECK(lens__st_open(&st, tmp("short.safetensors"), &err) == LENS_EFORMAT, "3-byte file");
     /* header length far beyond the file: must not allocate it */
     unsigned char huge[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, '{', '}'};
     write_file(tmp("huge.safetensors"), huge, sizeof huge);
-    CHECK(lens_st_open(&st, tmp("huge.safetensors"), &err) == LENS_EFORMAT && strstr(err.msg, "header length"),
+    CHECK(lens__st_open(&st, tmp("huge.safetensors"), &err) == LENS_EFORMAT && strstr(err.msg, "header length"),
           "huge header: %s", err.msg);
     expect_st_error("notjson.safetensors", "{not json", "", 0, "header JSON");
     expect_st_error("dtype.safetensors", "{\"w\":{\"dtype\":\"F7\",\"shape\":[1],\"data_offsets\":[0,4]}}", data, 4, "'w'");
@@ -197,26 +197,26 @@ static void test_sha256(void)
          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
     };
     for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
-        lens_sha256 s;
+        lens__sha256 s;
         unsigned char d[32];
         char hex[65];
-        lens_sha256_init(&s);
+        lens__sha256_init(&s);
         /* feed in odd pieces to cross block boundaries */
         for (size_t k = 0; k < strlen(v[i].in); k += 3)
-            lens_sha256_update(&s, v[i].in + k, strlen(v[i].in) - k < 3 ? strlen(v[i].in) - k : 3);
-        lens_sha256_final(&s, d);
-        lens_sha256_hex(d, hex);
+            lens__sha256_update(&s, v[i].in + k, strlen(v[i].in) - k < 3 ? strlen(v[i].in) - k : 3);
+        lens__sha256_final(&s, d);
+        lens__sha256_hex(d, hex);
         CHECK(strcmp(hex, v[i].hex) == 0, "sha256(%s) = %s", v[i].in, hex);
     }
-    lens_sha256 s;
+    lens__sha256 s;
     unsigned char d[32];
     char hex[65];
-    lens_sha256_init(&s);
+    lens__sha256_init(&s);
     char a[1000];
     memset(a, 'a', sizeof a);
-    for (int i = 0; i < 1000; i++) lens_sha256_update(&s, a, sizeof a);
-    lens_sha256_final(&s, d);
-    lens_sha256_hex(d, hex);
+    for (int i = 0; i < 1000; i++) lens__sha256_update(&s, a, sizeof a);
+    lens__sha256_final(&s, d);
+    lens__sha256_hex(d, hex);
     CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0, "sha256 of 1M 'a'");
 }
 

@@ -3,7 +3,7 @@
  * lens_encoder_embed, one-line errors, and the shipped steam-static model.
  *
  * usage: test_static SHIPPED_MODEL_DIR [TOKENIZER_DIR REVIEWS.jsonl]
- * With a tokenizer and reviews, lens_words_split is checked against the
+ * With a tokenizer and reviews, lens__words_split is checked against the
  * WordPiece tokenizer's pre-tokenization on every review. */
 #include <jansson.h>
 #include <math.h>
@@ -23,13 +23,13 @@ static char tmp_root[4096];
 
 /* ---------------------------------------------------------------- words */
 
-static void check_split(lens_words *w, const char *text, const char *want)
+static void check_split(lens__words *w, const char *text, const char *want)
 {
     char got[512] = "";
-    CHECK(lens_words_split(w, text, strlen(text)) == 0, "split failed");
+    CHECK(lens__words_split(w, text, strlen(text)) == 0, "split failed");
     for (size_t i = 0; i < w->n; i++) {
         size_t len;
-        const char *s = lens_words_at(w, i, &len);
+        const char *s = lens__words_at(w, i, &len);
         CHECK(strlen(s) == len, "word %zu of \"%s\": length %zu, strlen %zu", i, text, len, strlen(s));
         snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? "|" : "", s);
     }
@@ -38,8 +38,8 @@ static void check_split(lens_words *w, const char *text, const char *want)
 
 static void test_words(void)
 {
-    lens_words w;
-    lens_words_init(&w);
+    lens__words w;
+    lens__words_init(&w);
     check_split(&w, "", "");
     check_split(&w, "...!! ?", "");
     check_split(&w, "Hello, WORLD!!  It's 2 good.", "hello|world|it|s|2|good");
@@ -49,10 +49,10 @@ static void test_words(void)
     check_split(&w, "\xc4\xb0stanbul", "istanbul");                    /* U+0130 */
     check_split(&w, "a\x01" "b\xff" "c\td", "abc|d");                  /* control, invalid byte */
     check_split(&w, "\xce\xa3\xce\x9f\xce\xa3", "\xcf\x83\xce\xbf\xcf\x83"); /* no final sigma */
-    lens_words_free(&w);
+    lens__words_free(&w);
 }
 
-/* lens_words_split must be the tokenizer's pre-tokenization without the
+/* lens__words_split must be the tokenizer's pre-tokenization without the
  * punctuation: WordPiece over the joined words gives the text's ids minus
  * single-punctuation tokens. [UNK] is left out on both sides: a punctuation
  * character missing from the vocabulary is [UNK] too. */
@@ -67,8 +67,8 @@ static void test_words_parity(const char *tok_dir, const char *reviews)
     FILE *f = fopen(reviews, "r");
     CHECK(f != NULL, "cannot open %s", reviews);
     lens_tok_work *tw = lens_tok_work_new();
-    lens_words w;
-    lens_words_init(&w);
+    lens__words w;
+    lens__words_init(&w);
     char line[1 << 16];
     int n = 0, bad = 0;
     int32_t *want = malloc((1 << 16) * sizeof *want), unk = lens_tokenizer_token_id(tok, "[UNK]");
@@ -86,14 +86,14 @@ static void test_words_parity(const char *tok_dir, const char *reviews)
         for (size_t i = 1; i + 1 < nid && nw < (1 << 16); i++) {
             const char *t = lens_tokenizer_token(tok, ids[i]);
             uint32_t cp;
-            size_t used = lens_utf8_decode((const unsigned char *)t, strlen(t), &cp);
-            if (ids[i] == unk || (used == strlen(t) && lens_uc_is_punct(cp))) continue;
+            size_t used = lens__utf8_decode((const unsigned char *)t, strlen(t), &cp);
+            if (ids[i] == unk || (used == strlen(t) && lens__uc_is_punct(cp))) continue;
             want[nw++] = ids[i];
         }
-        CHECK(lens_words_split(&w, text, strlen(text)) == 0, "split failed");
+        CHECK(lens__words_split(&w, text, strlen(text)) == 0, "split failed");
         for (size_t i = 0; i < w.n && nj + 512 < (1 << 18); i++) {
             size_t len;
-            const char *s = lens_words_at(&w, i, &len);
+            const char *s = lens__words_at(&w, i, &len);
             if (nj) joined[nj++] = ' ';
             memcpy(joined + nj, s, len);
             nj += len;
@@ -112,7 +112,7 @@ static void test_words_parity(const char *tok_dir, const char *reviews)
     CHECK(n > 100 && bad == 0, "%d of %d reviews differ", bad, n);
     free(want);
     free(joined);
-    lens_words_free(&w);
+    lens__words_free(&w);
     lens_tok_work_free(tw);
     lens_tokenizer_close(tok);
     if (f) fclose(f);
@@ -203,8 +203,8 @@ static void copy_model(const char *from, const char *to)
     lens_error err;
     static const char *files[] = {"config.json", "vocab.txt", "model.safetensors"};
     char a[4200], b[4200];
-    lens_rmtree(to, &err);
-    lens_mkdirs(to, &err);
+    lens__rmtree(to, &err);
+    lens__mkdirs(to, &err);
     for (int i = 0; i < 3; i++) {
         snprintf(a, sizeof a, "%s/%s", from, files[i]);
         snprintf(b, sizeof b, "%s/%s", to, files[i]);
@@ -295,7 +295,7 @@ static void test_train(void)
     /* replacing an existing model in place works; two threads train too */
     CHECK(train(corpus, d2, 2, &err) == 0, "%s", err.msg);
     snprintf(a, sizeof a, "%s/stray.txt", d3);
-    lens_mkdirs(d3, &err);
+    lens__mkdirs(d3, &err);
     write_text(a, "not a model\n");
     CHECK(train(corpus, d3, 1, &err) == LENS_EINVAL && strstr(err.msg, d3) &&
               strstr(err.msg, "not a lens-static model"),
@@ -469,6 +469,6 @@ int main(int argc, char **argv)
     test_errors();
     test_shipped(argv[1]);
     lens_error err;
-    lens_rmtree(tmp_root, &err);
+    lens__rmtree(tmp_root, &err);
     TEST_DONE();
 }

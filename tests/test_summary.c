@@ -11,8 +11,8 @@
 
 static void check_split(const char *text, int want, const char *first, const char *last)
 {
-    lens_span sp[16];
-    size_t n = lens_sentences_split(text, strlen(text), 3, sp, 16);
+    lens__span sp[16];
+    size_t n = lens__sentences_split(text, strlen(text), 3, sp, 16);
     CHECK((int)n == want, "[%s]: %zu sentences, want %d", text, n, want);
     if ((int)n != want || !n) return;
     CHECK(strlen(first) == sp[0].len && !strncmp(text + sp[0].start, first, sp[0].len), "[%s]: first [%.*s]", text,
@@ -107,30 +107,30 @@ static void check_resume(int max_picks, int cut)
     lens_summary *a = NULL, *b = NULL, *c = NULL;
     CHECK(lens_summary_new(&a, &o, &err) == 0 && lens_summary_new(&b, &o, &err) == 0 &&
           lens_summary_new(&c, &o, &err) == 0, "%s", err.msg);
-    lens_wbuf saves[64] = {{0}};
+    lens__wbuf saves[64] = {{0}};
     int n_saves = 0, last = 0;
     for (int r = 0; r < 600; r++) {
         add_review(a, r);
         if (r < cut) add_review(b, r);
         if (r < cut && (r + 1) % 37 == 0 && n_saves < 64) {
-            lens_summary_save(b, &saves[n_saves++]);
+            lens__summary_save(b, &saves[n_saves++]);
             last = r + 1;
         }
     }
     for (int i = 0; i < n_saves; i++) {
-        lens_rbuf rb = {.p = saves[i].p, .len = saves[i].len};
-        CHECK(lens_summary_load(c, &rb, &err) == 0, "load %d: %s", i, err.msg);
-        lens_wbuf_free(&saves[i]);
+        lens__rbuf rb = {.p = saves[i].p, .len = saves[i].len};
+        CHECK(lens__summary_load(c, &rb, &err) == 0, "load %d: %s", i, err.msg);
+        lens__wbuf_free(&saves[i]);
     }
     const char *const *w;
-    size_t nw = lens_summary_waiting(c, &w);
+    size_t nw = lens__summary_waiting(c, &w);
     float *emb = calloc(nw ? nw * D : 1, sizeof *emb);
     for (size_t i = 0; i < nw; i++) {
         int cl, r, k;
         CHECK(sscanf(w[i], "cluster %d review %d sentence %d", &cl, &r, &k) == 3, "waiting text %s", w[i]);
         memcpy(emb + i * D, all_emb[r][k], sizeof all_emb[r][k]);
     }
-    lens_summary_set_waiting(c, emb);
+    lens__summary_set_waiting(c, emb);
     free(emb);
     for (int r = last; r < 600; r++) add_review(c, r);
     const lens_quote *qa, *qc;

@@ -17,11 +17,11 @@ typedef struct {
     json_t *ids;
 } divergence;
 
-static int read_line(lens_stream *s, char **buf, size_t *cap, size_t *len)
+static int read_line(lens__stream *s, char **buf, size_t *cap, size_t *len)
 {
     *len = 0;
     int ch;
-    while ((ch = lens_stream_getc(s)) >= 0 && ch != '\n') {
+    while ((ch = lens__stream_getc(s)) >= 0 && ch != '\n') {
         if (*len + 1 >= *cap) {
             *cap = *cap ? *cap * 2 : 1 << 16;
             *buf = realloc(*buf, *cap);
@@ -73,8 +73,8 @@ int main(int argc, char **argv)
     }
     if (df) fclose(df);
 
-    lens_stream *s = NULL;
-    CHECK(lens_stream_open(&s, argv[2], &err) == 0, "%s", err.msg);
+    lens__stream *s = NULL;
+    CHECK(lens__stream_open(&s, argv[2], &err) == 0, "%s", err.msg);
     if (!s) TEST_DONE();
     lens_tok_work *w = lens_tok_work_new();
     char *buf = NULL;
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     for (int d = 0; d < n_div; d++) json_decref(div[d].ids);
     free(buf);
     lens_tok_work_free(w);
-    lens_stream_close(s);
+    lens__stream_close(s);
     lens_tokenizer_close(tj);
     lens_tokenizer_close(tv);
     TEST_DONE();

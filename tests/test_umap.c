@@ -46,8 +46,8 @@ static umap_space make_space(const float *x, size_t n, int dim, int metric)
 {
     umap_space s;
     lens_error err;
-    if (umap_space_alloc(&s, n, dim, metric, &err)) abort();
-    for (size_t i = 0; i < n; i++) umap_space_set(&s, i, x + i * dim);
+    if (lens__umap_space_alloc(&s, n, dim, metric, &err)) abort();
+    for (size_t i = 0; i < n; i++) lens__umap_space_set(&s, i, x + i * dim);
     return s;
 }
 
@@ -122,7 +122,7 @@ static void test_exact(lens_pool *pool, int metric)
     umap_space s = make_space(x, n, dim, metric);
     umap_knn g;
     lens_error err = {0};
-    CHECK(umap_knn_exact(&s, k, pool, &g, &err) == LENS_OK, "%s", err.msg);
+    CHECK(lens__umap_knn_exact(&s, k, pool, &g, &err) == LENS_OK, "%s", err.msg);
     size_t bad_idx = 0, bad_dist = 0;
     double *d = malloc(n * sizeof *d);
     for (size_t i = 0; i < n; i++) {
@@ -144,13 +144,13 @@ static void test_exact(lens_pool *pool, int metric)
           metric ? "cosine" : "euclidean", bad_idx, bad_dist);
     /* queries: the exact query of the same points finds them at distance 0 */
     umap_knn q;
-    CHECK(umap_knn_exact_query(&s, &s, 3, pool, &q, &err) == LENS_OK, "%s", err.msg);
+    CHECK(lens__umap_knn_exact_query(&s, &s, 3, pool, &q, &err) == LENS_OK, "%s", err.msg);
     size_t self = 0;
     for (size_t i = 0; i < n; i++) self += q.idx[i * 3] == (int32_t)i || q.dist[i * 3] < 1e-3f;
     CHECK(self == n, "query of the data itself: %zu/%zu found themselves", self, n);
-    umap_knn_free(&q);
-    umap_knn_free(&g);
-    umap_space_free(&s);
+    lens__umap_knn_free(&q);
+    lens__umap_knn_free(&g);
+    lens__umap_space_free(&s);
     free(d);
     free(x);
     free(label);
@@ -166,8 +166,8 @@ static void test_descent(lens_pool *pool, int metric)
     lens_error err = {0};
     umap_progress pr = {0};
     umap_tree trees[2];
-    CHECK(umap_knn_exact(&s, k, pool, &ex, &err) == LENS_OK, "%s", err.msg);
-    CHECK(umap_knn_descent(&s, k, 5, pool, &pr, &nd, trees, 2, &err) == LENS_OK, "%s", err.msg);
+    CHECK(lens__umap_knn_exact(&s, k, pool, &ex, &err) == LENS_OK, "%s", err.msg);
+    CHECK(lens__umap_knn_descent(&s, k, 5, pool, &pr, &nd, trees, 2, &err) == LENS_OK, "%s", err.msg);
     size_t hit = 0;
     for (size_t i = 0; i < n; i++)
         for (int e = 1; e < k; e++)
@@ -176,30 +176,30 @@ static void test_descent(lens_pool *pool, int metric)
     CHECK(recall >= 0.9, "NN-descent recall %.3f < 0.9 (%s)", recall, metric ? "cosine" : "euclidean");
     /* graph search of new points from the same blobs against exact */
     umap_index ix;
-    CHECK(umap_index_build(&ix, &s, &nd, trees, 2, &err) == LENS_OK, "%s", err.msg);
+    CHECK(lens__umap_index_build(&ix, &s, &nd, trees, 2, &err) == LENS_OK, "%s", err.msg);
     size_t m = 500;
     int *ql = malloc(m * sizeof *ql);
     float *qx = blobs(m, dim, 8, 1.5, 11 + metric, ql); /* same centres, new draws */
     for (size_t i = 0; i < m * dim; i++) qx[i] += 0.01f;
     umap_space q = make_space(qx, m, dim, metric);
     umap_knn qe, qs;
-    CHECK(umap_knn_exact_query(&s, &q, 10, pool, &qe, &err) == LENS_OK, "%s", err.msg);
-    CHECK(umap_index_query(&ix, &q, 10, 0.1f, pool, &qs, &err) == LENS_OK, "%s", err.msg);
+    CHECK(lens__umap_knn_exact_query(&s, &q, 10, pool, &qe, &err) == LENS_OK, "%s", err.msg);
+    CHECK(lens__umap_index_query(&ix, &q, 10, 0.1f, pool, &qs, &err) == LENS_OK, "%s", err.msg);
     hit = 0;
     for (size_t i = 0; i < m; i++)
         for (int e = 0; e < 10; e++)
             for (int f = 0; f < 10; f++) hit += qs.idx[i * 10 + e] == qe.idx[i * 10 + f];
     recall = (double)hit / (m * 10);
     CHECK(recall >= 0.9, "graph search recall %.3f < 0.9", recall);
-    umap_knn_free(&qe);
-    umap_knn_free(&qs);
-    umap_space_free(&q);
-    umap_index_free(&ix);
-    umap_tree_free(&trees[0]);
-    umap_tree_free(&trees[1]);
-    umap_knn_free(&ex);
-    umap_knn_free(&nd);
-    umap_space_free(&s);
+    lens__umap_knn_free(&qe);
+    lens__umap_knn_free(&qs);
+    lens__umap_space_free(&q);
+    lens__umap_index_free(&ix);
+    lens__umap_tree_free(&trees[0]);
+    lens__umap_tree_free(&trees[1]);
+    lens__umap_knn_free(&ex);
+    lens__umap_knn_free(&nd);
+    lens__umap_space_free(&s);
     free(qx);
     free(ql);
     free(x);

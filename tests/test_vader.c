@@ -22,11 +22,11 @@ typedef struct {
     lens_sentiment ref, port;
 } row;
 
-static int read_line(lens_stream *s, char **buf, size_t *cap, size_t *len)
+static int read_line(lens__stream *s, char **buf, size_t *cap, size_t *len)
 {
     *len = 0;
     int ch;
-    while ((ch = lens_stream_getc(s)) >= 0 && ch != '\n') {
+    while ((ch = lens__stream_getc(s)) >= 0 && ch != '\n') {
         if (*len + 1 >= *cap) {
             *cap = *cap ? *cap * 2 : 1 << 16;
             *buf = realloc(*buf, *cap);
@@ -141,8 +141,8 @@ int main(int argc, char **argv)
     lens_error err = {0};
     CHECK(lens_vader_open(&v, argv[1], &err) == 0, "%s", err.msg);
     if (!v) TEST_DONE();
-    lens_stream *in = NULL;
-    CHECK(lens_stream_open(&in, argv[2], &err) == 0, "%s", err.msg);
+    lens__stream *in = NULL;
+    CHECK(lens__stream_open(&in, argv[2], &err) == 0, "%s", err.msg);
     if (!in) TEST_DONE();
 
     row *rows = NULL;
@@ -166,8 +166,8 @@ int main(int argc, char **argv)
         }
         json_decref(o);
     }
-    CHECK(r == 0, "reading %s: %s", argv[2], lens_stream_error(in));
-    lens_stream_close(in);
+    CHECK(r == 0, "reading %s: %s", argv[2], lens__stream_error(in));
+    lens__stream_close(in);
     free(line);
     CHECK(n > 1000, "only %zu fixture texts", n);
 

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
         uint64_t tokens = 0;
         for (int rep = 0; rep <= reps; rep++) {
             tokens = 0;
-            double t0 = lens_clock_mono();
+            double t0 = lens__clock_mono();
             size_t step = per_call ? per_call : n;
             for (size_t i = 0; i < n; i += step)
                 if (lens_encoder_embed(e, (const char *const *)texts + i, NULL, n - i < step ? n - i : step,
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
                     fprintf(stderr, "%s\n", err.msg);
                     return 1;
                 }
-            double dt = lens_clock_mono() - t0;
+            double dt = lens__clock_mono() - t0;
             if (rep > 0 && dt < best) best = dt; /* rep 0 warms up */
         }
         printf("{\"peer\":\"lens\",\"precision\":\"%s\",\"kernel\":\"%s\",\"threads\":%d,\"reviews\":%zu,"

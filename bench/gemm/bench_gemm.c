@@ -17,8 +17,8 @@ int main(int argc, char **argv)
     lens_pool *pool = NULL;
     lens_error err = {0};
     if (lens_pool_new(&pool, threads, &err)) return 1;
-    lens_kernel kern = lens_kernel_detect();
-    printf("M=%d threads=%d kernel=%s\n%-12s %10s %10s %10s %10s\n", M, lens_pool_size(pool), lens_kernel_name(kern),
+    lens__kernel kern = lens__kernel_detect();
+    printf("M=%d threads=%d kernel=%s\n%-12s %10s %10s %10s %10s\n", M, lens_pool_size(pool), lens__kernel_name(kern),
            "n x k", "fp32", "bf16", "int8", "openblas");
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         int n = shapes[s][0], k = shapes[s][1];
@@ -27,28 +27,28 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < (size_t)M * k; i++) x[i] = (float)rand() / RAND_MAX - 0.5f;
         double flops = 2.0 * M * n * k, g[4] = {0};
         for (int p = 0; p < 3; p++) {
-            lens_linear l;
-            lens_linear_ws ws = {0};
-            lens_linear_init(&l, W, NULL, n, k, (lens_precision)p, kern, NULL, &err);
-            lens_linear_ws_reserve(&ws, M, k, &err);
+            lens__linear l;
+            lens__linear_ws ws = {0};
+            lens__linear_init(&l, W, NULL, n, k, (lens_precision)p, kern, NULL, &err);
+            lens__linear_ws_reserve(&ws, M, k, &err);
             double best = 1e30;
             for (int rep = 0; rep < 6; rep++) {
-                double t0 = lens_clock_mono();
-                lens_linear_forward(&l, x, M, y, LENS_EPI_BIAS, NULL, &ws, pool);
-                double dt = lens_clock_mono() - t0;
+                double t0 = lens__clock_mono();
+                lens__linear_forward(&l, x, M, y, LENS__EPI_BIAS, NULL, &ws, pool);
+                double dt = lens__clock_mono() - t0;
                 if (rep && dt < best) best = dt;
             }
             g[p] = flops / best / 1e9;
-            lens_linear_free(&l);
-            lens_linear_ws_free(&ws);
+            lens__linear_free(&l);
+            lens__linear_ws_free(&ws);
         }
 #ifdef HAVE_OPENBLAS
         openblas_set_num_threads(lens_pool_size(pool));
         double best = 1e30;
         for (int rep = 0; rep < 6; rep++) {
-            double t0 = lens_clock_mono();
+            double t0 = lens__clock_mono();
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, n, k, 1.0f, x, k, W, k, 0.0f, y, n);
-            double dt = lens_clock_mono() - t0;
+            double dt = lens__clock_mono() - t0;
             if (rep && dt < best) best = dt;
         }
         g[3] = flops / best / 1e9;

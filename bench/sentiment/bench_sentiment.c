@@ -131,18 +131,18 @@ static void throughput(const lens_vader *v, lens_vader_scratch *s, const items *
     for (size_t i = 0; i < all->n; i++)
         if ((all->v[i].label < 0) == reviews) n++, bytes += all->v[i].len;
     if (!n) return;
-    double best = 1e30, t0 = lens_clock_mono();
+    double best = 1e30, t0 = lens__clock_mono();
     volatile double sink = 0;
     lens_error err = {0};
-    for (int passes = 0; passes < 3 || lens_clock_mono() - t0 < 1.0; passes++) {
-        double t = lens_clock_mono();
+    for (int passes = 0; passes < 3 || lens__clock_mono() - t0 < 1.0; passes++) {
+        double t = lens__clock_mono();
         for (size_t i = 0; i < all->n; i++) {
             if ((all->v[i].label < 0) != reviews) continue;
             lens_sentiment r;
             lens_vader_score(v, s, all->v[i].text, all->v[i].len, &r, &err);
             sink += r.compound;
         }
-        t = lens_clock_mono() - t;
+        t = lens__clock_mono() - t;
         if (t < best) best = t;
     }
     printf("| %s | %zu | %.0f | %.0f | %.1f |\n", name, n, (double)bytes / (double)n, (double)n / best,

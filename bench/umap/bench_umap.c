@@ -112,7 +112,7 @@ static void on_progress(void *ctx, size_t done, size_t total, const char *phase)
 {
     timing *t = ctx;
     if (t->phase && strcmp(t->phase, phase) != 0) {
-        double x = lens_clock_mono();
+        double x = lens__clock_mono();
         t->len += snprintf(t->log + t->len, sizeof t->log - t->len, " %s %.2fs", t->phase, x - t->last);
         t->last = x;
     }
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     float *x = NULL;
     size_t n = 0, dim = 0;
     synth g = {0};
-    double t0 = lens_clock_mono();
+    double t0 = lens__clock_mono();
     if (!strncmp(in, "syn:", 4) || !strncmp(in, "iso:", 4)) {
         unsigned long long nn = 0;
         int d = 0, c = 50;
@@ -190,9 +190,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_umap: %s\n", err.msg);
         return 1;
     }
-    double t_load = lens_clock_mono() - t0;
+    double t_load = lens__clock_mono() - t0;
     timing tm = {0};
-    tm.t0 = tm.last = lens_clock_mono();
+    tm.t0 = tm.last = lens__clock_mono();
     o.progress = on_progress;
     o.ctx = &tm;
     float *out = malloc(n * (size_t)o.n_components * sizeof *out);
@@ -219,7 +219,7 @@ int main(int argc, char **argv)
         return 1;
     }
     on_progress(&tm, 0, 0, "end");
-    double t_umap = lens_clock_mono() - tm.t0;
+    double t_umap = lens__clock_mono() - tm.t0;
     lens_npy_writer *w;
     if (lens_npy_create(&w, outp, o.n_components, &err) || lens_npy_append(w, out, n, &err) ||
         lens_npy_finish(w, &err)) {

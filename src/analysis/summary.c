@@ -32,7 +32,7 @@ struct lens_summary {
     uint64_t sentences;
     uint32_t reviews;  /* number of the current review */
     char *last_rid;
-    /* checkpoints: what the last lens_summary_save wrote */
+    /* checkpoints: what the last lens__summary_save wrote */
     int saved_picks, saved_pending, flushed, repicked, dirty;
     lens_quote *quotes;
     int n_quotes;
@@ -156,7 +156,7 @@ static int credit(pick *p, uint32_t review)
 {
     p->sentences++;
     if (p->n_reviews && p->reviews[p->n_reviews - 1] == review) return 0;
-    if (lens_grow((void **)&p->reviews, &p->cap_reviews, p->n_reviews + 1, sizeof *p->reviews)) return -1;
+    if (lens__grow((void **)&p->reviews, &p->cap_reviews, p->n_reviews + 1, sizeof *p->reviews)) return -1;
     p->reviews[p->n_reviews++] = review;
     return 0;
 }
@@ -247,7 +247,7 @@ static int flush(lens_summary *s, lens_error *err)
     for (int j = 0; j < d; j++) c[j] = norm > 0 ? c[j] / norm : 0;
     int m = mmr(s->emb, s->n, d, c, k, s->o.lambda, chosen, rel);
     if (m < 0) goto oom;
-    if (lens_grow((void **)&s->picks, &s->cap_picks, (size_t)s->n_picks + m, sizeof *s->picks)) goto oom;
+    if (lens__grow((void **)&s->picks, &s->cap_picks, (size_t)s->n_picks + m, sizeof *s->picks)) goto oom;
     pick *base = s->picks + s->n_picks;
     for (int j = 0; j < m; j++) {
         pick *p = &base[j];
@@ -283,10 +283,10 @@ oom:
 static int reserve(lens_summary *s, int need)
 {
     size_t c1 = s->cap, c2 = s->cap, c3 = s->cap, c4 = s->cap;
-    if (lens_grow((void **)&s->emb, &c1, (size_t)need, (size_t)s->o.dim * sizeof *s->emb) ||
-        lens_grow((void **)&s->text, &c2, (size_t)need, sizeof *s->text) ||
-        lens_grow((void **)&s->rid, &c3, (size_t)need, sizeof *s->rid) ||
-        lens_grow((void **)&s->rnum, &c4, (size_t)need, sizeof *s->rnum))
+    if (lens__grow((void **)&s->emb, &c1, (size_t)need, (size_t)s->o.dim * sizeof *s->emb) ||
+        lens__grow((void **)&s->text, &c2, (size_t)need, sizeof *s->text) ||
+        lens__grow((void **)&s->rid, &c3, (size_t)need, sizeof *s->rid) ||
+        lens__grow((void **)&s->rnum, &c4, (size_t)need, sizeof *s->rnum))
         return -1;
     s->cap = c1;
     return 0;
@@ -380,45 +380,45 @@ int lens_summary_finish(lens_summary *s, const lens_quote **quotes, int *n, lens
 
 /* ---------------------------------------------------------------- checkpoints */
 
-int lens_summary_dirty(const lens_summary *s) { return s->dirty || s->flushed || s->repicked; }
+int lens__summary_dirty(const lens_summary *s) { return s->dirty || s->flushed || s->repicked; }
 
-void lens_summary_save(lens_summary *s, lens_wbuf *b)
+void lens__summary_save(lens_summary *s, lens__wbuf *b)
 {
     int d = s->o.dim;
     /* after thinning, every pick is written again */
     if (s->repicked) s->saved_picks = 0;
-    lens_wbuf_u32(b, (uint32_t)(s->flushed | s->repicked << 1));
-    lens_wbuf_u32(b, (uint32_t)(s->n_picks - s->saved_picks));
+    lens__wbuf_u32(b, (uint32_t)(s->flushed | s->repicked << 1));
+    lens__wbuf_u32(b, (uint32_t)(s->n_picks - s->saved_picks));
     for (int i = s->saved_picks; i < s->n_picks; i++) {
         const pick *p = &s->picks[i];
-        lens_wbuf_put(b, p->emb, (size_t)d * sizeof *p->emb);
-        lens_wbuf_str(b, p->text);
-        lens_wbuf_str(b, p->review_id);
-        lens_wbuf_u64(b, p->sentences);
-        lens_wbuf_u64(b, p->n_reviews);
-        lens_wbuf_put(b, p->reviews, p->n_reviews * sizeof *p->reviews);
+        lens__wbuf_put(b, p->emb, (size_t)d * sizeof *p->emb);
+        lens__wbuf_str(b, p->text);
+        lens__wbuf_str(b, p->review_id);
+        lens__wbuf_u64(b, p->sentences);
+        lens__wbuf_u64(b, p->n_reviews);
+        lens__wbuf_put(b, p->reviews, p->n_reviews * sizeof *p->reviews);
     }
-    if (s->flushed) lens_wbuf_put(b, s->sum, (size_t)d * sizeof *s->sum);
+    if (s->flushed) lens__wbuf_put(b, s->sum, (size_t)d * sizeof *s->sum);
     int from = s->flushed ? 0 : s->saved_pending;
-    lens_wbuf_u32(b, (uint32_t)from);
-    lens_wbuf_u32(b, (uint32_t)(s->n - from));
+    lens__wbuf_u32(b, (uint32_t)from);
+    lens__wbuf_u32(b, (uint32_t)(s->n - from));
     for (int i = from; i < s->n; i++) {
-        lens_wbuf_str(b, s->text[i]);
-        lens_wbuf_str(b, s->rid[i]);
-        lens_wbuf_u32(b, s->rnum[i]);
+        lens__wbuf_str(b, s->text[i]);
+        lens__wbuf_str(b, s->rid[i]);
+        lens__wbuf_u32(b, s->rnum[i]);
     }
-    lens_wbuf_u32(b, s->reviews);
-    lens_wbuf_u64(b, s->sentences);
-    lens_wbuf_str(b, s->last_rid);
+    lens__wbuf_u32(b, s->reviews);
+    lens__wbuf_u64(b, s->sentences);
+    lens__wbuf_str(b, s->last_rid);
     s->saved_picks = s->n_picks;
     s->saved_pending = s->n;
     s->flushed = s->repicked = s->dirty = 0;
 }
 
-int lens_summary_load(lens_summary *s, lens_rbuf *r, lens_error *err)
+int lens__summary_load(lens_summary *s, lens__rbuf *r, lens_error *err)
 {
     int d = s->o.dim;
-    uint32_t flags = lens_rbuf_u32(r), n_new = lens_rbuf_u32(r), flushed = flags & 1;
+    uint32_t flags = lens__rbuf_u32(r), n_new = lens__rbuf_u32(r), flushed = flags & 1;
     if (r->bad || n_new > (r->len - r->at) / ((size_t)d * sizeof(float)))
         return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: bad pick count");
     if (flushed) free_chunk(s);
@@ -426,42 +426,42 @@ int lens_summary_load(lens_summary *s, lens_rbuf *r, lens_error *err)
         for (int i = 0; i < s->n_picks; i++) free_pick(&s->picks[i]);
         s->n_picks = 0;
     }
-    if (lens_grow((void **)&s->picks, &s->cap_picks, (size_t)s->n_picks + n_new, sizeof *s->picks))
+    if (lens__grow((void **)&s->picks, &s->cap_picks, (size_t)s->n_picks + n_new, sizeof *s->picks))
         return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
     for (uint32_t i = 0; i < n_new; i++) {
         pick *p = &s->picks[s->n_picks];
         memset(p, 0, sizeof *p);
         s->n_picks++; /* counted now, so lens_summary_free frees a half-read pick */
         if (!(p->emb = malloc((size_t)d * sizeof *p->emb))) return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
-        lens_rbuf_get(r, p->emb, (size_t)d * sizeof *p->emb);
-        p->text = lens_rbuf_str(r);
-        p->review_id = lens_rbuf_str(r);
-        p->sentences = lens_rbuf_u64(r);
-        uint64_t nr = lens_rbuf_u64(r);
+        lens__rbuf_get(r, p->emb, (size_t)d * sizeof *p->emb);
+        p->text = lens__rbuf_str(r);
+        p->review_id = lens__rbuf_str(r);
+        p->sentences = lens__rbuf_u64(r);
+        uint64_t nr = lens__rbuf_u64(r);
         if (r->bad || !p->text || !p->review_id || nr > (r->len - r->at) / sizeof *p->reviews)
             return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: bad pick");
         p->n_reviews = p->cap_reviews = (size_t)nr;
         if (nr && !(p->reviews = malloc((size_t)nr * sizeof *p->reviews)))
             return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
-        lens_rbuf_get(r, p->reviews, (size_t)nr * sizeof *p->reviews);
+        lens__rbuf_get(r, p->reviews, (size_t)nr * sizeof *p->reviews);
     }
-    if (flushed) lens_rbuf_get(r, s->sum, (size_t)d * sizeof *s->sum);
-    uint32_t from = lens_rbuf_u32(r), n = lens_rbuf_u32(r);
+    if (flushed) lens__rbuf_get(r, s->sum, (size_t)d * sizeof *s->sum);
+    uint32_t from = lens__rbuf_u32(r), n = lens__rbuf_u32(r);
     if (r->bad || from != (uint32_t)s->n || n > r->len - r->at)
         return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: waiting sentences out of order");
     if (reserve(s, s->n + (int)n)) return lens_error_set(err, LENS_ENOMEM, "summary checkpoint: out of memory");
     for (uint32_t i = 0; i < n; i++) {
-        s->text[s->n] = lens_rbuf_str(r);
-        s->rid[s->n] = lens_rbuf_str(r);
-        s->rnum[s->n] = lens_rbuf_u32(r);
+        s->text[s->n] = lens__rbuf_str(r);
+        s->rid[s->n] = lens__rbuf_str(r);
+        s->rnum[s->n] = lens__rbuf_u32(r);
         s->n++;
         if (r->bad || !s->text[s->n - 1] || !s->rid[s->n - 1])
             return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: bad sentence");
     }
-    s->reviews = lens_rbuf_u32(r);
-    s->sentences = lens_rbuf_u64(r);
+    s->reviews = lens__rbuf_u32(r);
+    s->sentences = lens__rbuf_u64(r);
     free(s->last_rid);
-    s->last_rid = lens_rbuf_str(r);
+    s->last_rid = lens__rbuf_str(r);
     if (r->bad) return lens_error_set(err, LENS_EFORMAT, "summary checkpoint: truncated");
     s->saved_picks = s->n_picks;
     s->saved_pending = s->n;
@@ -469,13 +469,13 @@ int lens_summary_load(lens_summary *s, lens_rbuf *r, lens_error *err)
     return LENS_OK;
 }
 
-size_t lens_summary_waiting(const lens_summary *s, const char *const **texts)
+size_t lens__summary_waiting(const lens_summary *s, const char *const **texts)
 {
     *texts = (const char *const *)s->text;
     return (size_t)s->n;
 }
 
-void lens_summary_set_waiting(lens_summary *s, const float *emb)
+void lens__summary_set_waiting(lens_summary *s, const float *emb)
 {
     if (s->n) memcpy(s->emb, emb, (size_t)s->n * s->o.dim * sizeof *emb);
 }

@@ -15,14 +15,14 @@
 #include "lens/summary.h"
 
 /* Whether anything was added since the last save or load. */
-int lens_summary_dirty(const lens_summary *s);
+int lens__summary_dirty(const lens_summary *s);
 /* Appends the changes since the last save to b (check b->oom). */
-void lens_summary_save(lens_summary *s, lens_wbuf *b);
+void lens__summary_save(lens_summary *s, lens__wbuf *b);
 /* Applies one save, in the order they were written. */
-int lens_summary_load(lens_summary *s, lens_rbuf *r, lens_error *err);
+int lens__summary_load(lens_summary *s, lens__rbuf *r, lens_error *err);
 /* The waiting sentences after loading: texts[i] for i < returned count, to
- * be embedded and handed back, all at once, to lens_summary_set_waiting. */
-size_t lens_summary_waiting(const lens_summary *s, const char *const **texts);
-void lens_summary_set_waiting(lens_summary *s, const float *emb);
+ * be embedded and handed back, all at once, to lens__summary_set_waiting. */
+size_t lens__summary_waiting(const lens_summary *s, const char *const **texts);
+void lens__summary_set_waiting(lens_summary *s, const float *emb);
 
 #endif

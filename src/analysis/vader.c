@@ -124,14 +124,14 @@ static size_t py_lower(const unsigned char *s, size_t n, char *out)
             memcpy(out + o, "i\xCC\x87", 3);
             o += 3;
         } else {
-            o += lens_utf8_encode((uint32_t)utf8proc_tolower((utf8proc_int32_t)c), out + o);
+            o += lens__utf8_encode((uint32_t)utf8proc_tolower((utf8proc_int32_t)c), out + o);
         }
         i += k;
     }
     return o;
 }
 
-void vader_py_strip(const char **s, size_t *n)
+void lens__vader_py_strip(const char **s, size_t *n)
 {
     const unsigned char *p = (const unsigned char *)*s, *e = p + *n;
     while (p < e) {
@@ -159,7 +159,7 @@ void vader_py_strip(const char **s, size_t *n)
 
 static const entry *lookup(const lens_vader *v, const char *s, size_t n)
 {
-    uint32_t h = lens_hash_fold32(lens_hash_bytes(LENS_HASH_INIT, s, n));
+    uint32_t h = lens__hash_fold32(lens__hash_bytes(LENS__HASH_INIT, s, n));
     for (uint32_t i = h & v->mask;; i = (i + 1) & v->mask) {
         const entry *e = &v->tab[i];
         if (!e->len) return NULL;
@@ -223,7 +223,7 @@ static const char *replace_emojis(const lens_vader *v, lens_vader_scratch *s, co
         i += k;
     }
     if (!found) return text;
-    if (lens_grow((void **)&s->text, &s->text_cap, need + 1, 1)) return NULL;
+    if (lens__grow((void **)&s->text, &s->text_cap, need + 1, 1)) return NULL;
     char *o = s->text;
     prev_space = 1;
     for (size_t i = 0; i < n;) {
@@ -400,12 +400,12 @@ static int tokenize(const lens_vader *v, lens_vader_scratch *s, const char *text
             b = sb;
         }
         size_t cap = s->tok_cap, cap2 = s->tok_cap;
-        if (lens_grow((void **)&s->toks, &cap, n + 1, sizeof *s->toks) ||
-            lens_grow((void **)&s->sent, &cap2, n + 1, sizeof *s->sent))
+        if (lens__grow((void **)&s->toks, &cap, n + 1, sizeof *s->toks) ||
+            lens__grow((void **)&s->sent, &cap2, n + 1, sizeof *s->sent))
             return -1;
         s->tok_cap = cap;
         size_t tl = b - a;
-        if (lens_grow((void **)&s->lower, &s->lower_cap, 3 * tl + 1, 1)) return -1;
+        if (lens__grow((void **)&s->lower, &s->lower_cap, 3 * tl + 1, 1)) return -1;
         size_t ln = py_lower(t + a, tl, s->lower);
         tok *o = &s->toks[n++];
         o->off = (uint32_t)a;
@@ -435,7 +435,7 @@ int lens_vader_score(const lens_vader *v, lens_vader_scratch *scratch, const cha
         lens_vader_scratch_free(own);
         return lens_error_set(err, LENS_EINVAL, "vader: text of %zu bytes with emojis replaced is too long", len);
     }
-    vader_py_strip(&text, &len);
+    lens__vader_py_strip(&text, &len);
     size_t n;
     if (tokenize(v, scratch, text, len, &n)) goto oom;
     if (n == 0) goto done;

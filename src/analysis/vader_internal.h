@@ -59,7 +59,7 @@ static inline size_t next_cp(const unsigned char *s, size_t n, uint32_t *cp)
         *cp = s[0];
         return 1;
     }
-    size_t k = lens_utf8_decode(s, n, cp);
+    size_t k = lens__utf8_decode(s, n, cp);
     if (k == 1) *cp = UINT32_MAX; /* past ASCII a character is 2-4 bytes: a bad byte */
     return k;
 }
@@ -72,7 +72,7 @@ static inline int py_space(uint32_t c) /* str.isspace() */
 }
 
 /* Strips Python whitespace from both ends of [*s, *s + *n) (str.strip()). */
-void vader_py_strip(const char **s, size_t *n);
+void lens__vader_py_strip(const char **s, size_t *n);
 
 /* ---- the emoji table: open addressing on the code point */
 

@@ -47,7 +47,7 @@ static const char *const NEGATE[] = {
 
 static int arena_put(lens_vader *v, const char *s, size_t n, uint32_t *off)
 {
-    if (lens_grow((void **)&v->arena, &v->arena_cap, v->arena_len + n + 1, 1)) return -1;
+    if (lens__grow((void **)&v->arena, &v->arena_cap, v->arena_len + n + 1, 1)) return -1;
     if (v->arena_len + n > UINT32_MAX) return -1;
     memcpy(v->arena + v->arena_len, s, n);
     v->arena[v->arena_len + n] = 0;
@@ -86,7 +86,7 @@ static entry *upsert(lens_vader *v, const char *s, size_t n)
     if (2 * ((size_t)v->n_words + 1) > (size_t)v->mask + 1 &&
         rehash((void **)&v->tab, &v->mask, sizeof *v->tab, entry_slot, entry_used))
         return NULL;
-    uint32_t h = lens_hash_fold32(lens_hash_bytes(LENS_HASH_INIT, s, n));
+    uint32_t h = lens__hash_fold32(lens__hash_bytes(LENS__HASH_INIT, s, n));
     uint32_t i = h & v->mask;
     for (;; i = (i + 1) & v->mask) {
         entry *e = &v->tab[i];
@@ -155,7 +155,7 @@ static int each_line(lens_vader *v, const char *path, int skip_empty, line_fn fn
         size_t n = (size_t)(nl - p);
         p = nl + 1;
         if (!n && skip_empty) continue;
-        vader_py_strip(&s, &n);
+        lens__vader_py_strip(&s, &n);
         const char *t1 = memchr(s, '\t', n);
         if (!t1) {
             rc = lens_error_set(err, LENS_EFORMAT, "%s:%d: expected two tab-separated fields", path, line);

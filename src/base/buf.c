@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int lens_grow_to(void **p, size_t *cap, size_t need, size_t elem)
+int lens__grow_to(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return 0;
     size_t n = *cap ? *cap : 16;
@@ -20,10 +20,10 @@ int lens_grow_to(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-void lens_wbuf_put(lens_wbuf *b, const void *data, size_t n)
+void lens__wbuf_put(lens__wbuf *b, const void *data, size_t n)
 {
     if (b->oom) return;
-    if (n > SIZE_MAX - b->len || lens_grow((void **)&b->p, &b->cap, b->len + n, 1)) {
+    if (n > SIZE_MAX - b->len || lens__grow((void **)&b->p, &b->cap, b->len + n, 1)) {
         b->oom = 1;
         return;
     }
@@ -31,27 +31,27 @@ void lens_wbuf_put(lens_wbuf *b, const void *data, size_t n)
     b->len += n;
 }
 
-void lens_wbuf_u32(lens_wbuf *b, uint32_t v) { lens_wbuf_put(b, &v, sizeof v); }
-void lens_wbuf_u64(lens_wbuf *b, uint64_t v) { lens_wbuf_put(b, &v, sizeof v); }
+void lens__wbuf_u32(lens__wbuf *b, uint32_t v) { lens__wbuf_put(b, &v, sizeof v); }
+void lens__wbuf_u64(lens__wbuf *b, uint64_t v) { lens__wbuf_put(b, &v, sizeof v); }
 
-void lens_wbuf_str(lens_wbuf *b, const char *s)
+void lens__wbuf_str(lens__wbuf *b, const char *s)
 {
     if (!s) {
-        lens_wbuf_u32(b, UINT32_MAX);
+        lens__wbuf_u32(b, UINT32_MAX);
         return;
     }
     size_t n = strlen(s);
-    lens_wbuf_u32(b, (uint32_t)n);
-    lens_wbuf_put(b, s, n);
+    lens__wbuf_u32(b, (uint32_t)n);
+    lens__wbuf_put(b, s, n);
 }
 
-void lens_wbuf_free(lens_wbuf *b)
+void lens__wbuf_free(lens__wbuf *b)
 {
     free(b->p);
     memset(b, 0, sizeof *b);
 }
 
-int lens_rbuf_get(lens_rbuf *r, void *out, size_t n)
+int lens__rbuf_get(lens__rbuf *r, void *out, size_t n)
 {
     if (r->bad || n > r->len - r->at) {
         r->bad = 1;
@@ -63,23 +63,23 @@ int lens_rbuf_get(lens_rbuf *r, void *out, size_t n)
     return 0;
 }
 
-uint32_t lens_rbuf_u32(lens_rbuf *r)
+uint32_t lens__rbuf_u32(lens__rbuf *r)
 {
     uint32_t v;
-    lens_rbuf_get(r, &v, sizeof v);
+    lens__rbuf_get(r, &v, sizeof v);
     return v;
 }
 
-uint64_t lens_rbuf_u64(lens_rbuf *r)
+uint64_t lens__rbuf_u64(lens__rbuf *r)
 {
     uint64_t v;
-    lens_rbuf_get(r, &v, sizeof v);
+    lens__rbuf_get(r, &v, sizeof v);
     return v;
 }
 
-char *lens_rbuf_str(lens_rbuf *r)
+char *lens__rbuf_str(lens__rbuf *r)
 {
-    uint32_t n = lens_rbuf_u32(r);
+    uint32_t n = lens__rbuf_u32(r);
     if (r->bad || n == UINT32_MAX) return NULL;
     if (n > r->len - r->at) {
         r->bad = 1;

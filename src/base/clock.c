@@ -3,21 +3,21 @@
 
 #include <time.h>
 
-double lens_clock_mono(void)
+double lens__clock_mono(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-double lens_clock_wall(void)
+double lens__clock_wall(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-struct timespec lens_clock_deadline(double s)
+struct timespec lens__clock_deadline(double s)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -5,29 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static lens_simd probe(void)
+static lens__simd probe(void)
 {
     const char *force = getenv("LENS_KERNEL");
-    if (force && strcmp(force, "generic") == 0) return LENS_SIMD_GENERIC;
-    lens_simd level = LENS_SIMD_GENERIC;
+    if (force && strcmp(force, "generic") == 0) return LENS__SIMD_GENERIC;
+    lens__simd level = LENS__SIMD_GENERIC;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        level = LENS_SIMD_AVX2;
+        level = LENS__SIMD_AVX2;
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
             __builtin_cpu_supports("avx512vl")) {
-            level = LENS_SIMD_AVX512;
+            level = LENS__SIMD_AVX512;
             if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16") &&
                 __builtin_cpu_supports("avx512vnni"))
-                level = LENS_SIMD_AVX512_BF16;
+                level = LENS__SIMD_AVX512_BF16;
         }
     }
 #endif
-    if (force && strcmp(force, "avx2") == 0 && level > LENS_SIMD_AVX2) level = LENS_SIMD_AVX2;
+    if (force && strcmp(force, "avx2") == 0 && level > LENS__SIMD_AVX2) level = LENS__SIMD_AVX2;
     return level;
 }
 
-lens_simd lens_cpu_simd(void)
+lens__simd lens__cpu_simd(void)
 {
     static atomic_int cached = -1; /* a race only probes twice, with one answer */
     int level = atomic_load_explicit(&cached, memory_order_relaxed);
@@ -35,5 +35,5 @@ lens_simd lens_cpu_simd(void)
         level = (int)probe();
         atomic_store_explicit(&cached, level, memory_order_relaxed);
     }
-    return (lens_simd)level;
+    return (lens__simd)level;
 }

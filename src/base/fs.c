@@ -10,19 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int lens_is_dir(const char *p)
+int lens__is_dir(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int lens_is_file(const char *p)
+int lens__is_file(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int lens_mkdirs(const char *path, lens_error *err)
+int lens__mkdirs(const char *path, lens_error *err)
 {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
@@ -37,7 +37,7 @@ int lens_mkdirs(const char *path, lens_error *err)
             *p = c;
         }
     }
-    if (!lens_is_dir(path)) return lens_error_set(err, LENS_EIO, "%s exists and is not a directory", path);
+    if (!lens__is_dir(path)) return lens_error_set(err, LENS_EIO, "%s exists and is not a directory", path);
     return LENS_OK;
 }
 
@@ -47,7 +47,7 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
     return remove(p) == 0 || errno == ENOENT ? 0 : -1;
 }
 
-int lens_rmtree(const char *path, lens_error *err)
+int lens__rmtree(const char *path, lens_error *err)
 {
     struct stat st;
     if (lstat(path, &st) != 0) return LENS_OK;
@@ -58,7 +58,7 @@ int lens_rmtree(const char *path, lens_error *err)
 
 /* ---------------------------------------------------------------- durable writes */
 
-void lens_dirname(const char *path, char *dir, size_t cap)
+void lens__dirname(const char *path, char *dir, size_t cap)
 {
     const char *slash = strrchr(path, '/');
     if (!slash) snprintf(dir, cap, ".");
@@ -66,7 +66,7 @@ void lens_dirname(const char *path, char *dir, size_t cap)
     else snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
-int lens_fsync_path(const char *path, lens_error *err)
+int lens__fsync_path(const char *path, lens_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     /* EINVAL: a file system that cannot sync this (some do not sync
@@ -83,8 +83,8 @@ int lens_fsync_path(const char *path, lens_error *err)
 static int sync_parent(const char *path, lens_error *err)
 {
     char dir[4096];
-    lens_dirname(path, dir, sizeof dir);
-    return lens_fsync_path(dir, err);
+    lens__dirname(path, dir, sizeof dir);
+    return lens__fsync_path(dir, err);
 }
 
 /* A new name beside path for a temporary: path.tmp-PID-N, the first N that
@@ -104,7 +104,7 @@ static int beside(const char *path, char *tmp, size_t cap, int (*make)(const cha
     return -1;
 }
 
-struct lens_afile {
+struct lens__afile {
     FILE *f;      /* NULL once finished */
     int finished; /* 1: synced and closed, a whole temporary; -1: failed, removed */
     char path[4096], tmp[4200];
@@ -116,10 +116,10 @@ static int make_file(const char *name, const void *arg)
     return open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666); /* 0666: the umask decides, as for fopen */
 }
 
-int lens_afile_open(lens_afile **out, const char *path, lens_error *err)
+int lens__afile_open(lens__afile **out, const char *path, lens_error *err)
 {
     *out = NULL;
-    lens_afile *a = calloc(1, sizeof *a);
+    lens__afile *a = calloc(1, sizeof *a);
     if (!a) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     if (snprintf(a->path, sizeof a->path, "%s", path) >= (int)sizeof a->path) {
         free(a);
@@ -139,9 +139,9 @@ int lens_afile_open(lens_afile **out, const char *path, lens_error *err)
     return LENS_OK;
 }
 
-FILE *lens_afile_stream(lens_afile *a) { return a->f; }
+FILE *lens__afile_stream(lens__afile *a) { return a->f; }
 
-int lens_afile_finish(lens_afile *a, lens_error *err)
+int lens__afile_finish(lens__afile *a, lens_error *err)
 {
     if (a->finished > 0) return LENS_OK;
     if (a->finished < 0) return lens_error_set(err, LENS_EIO, "cannot write %s: failed before", a->path);
@@ -161,9 +161,9 @@ int lens_afile_finish(lens_afile *a, lens_error *err)
     return LENS_OK;
 }
 
-int lens_afile_commit(lens_afile *a, lens_error *err)
+int lens__afile_commit(lens__afile *a, lens_error *err)
 {
-    int rc = lens_afile_finish(a, err);
+    int rc = lens__afile_finish(a, err);
     if (!rc && rename(a->tmp, a->path) != 0) {
         rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", a->path, strerror(errno));
         unlink(a->tmp);
@@ -173,7 +173,7 @@ int lens_afile_commit(lens_afile *a, lens_error *err)
     return rc;
 }
 
-void lens_afile_abort(lens_afile *a)
+void lens__afile_abort(lens__afile *a)
 {
     if (!a) return;
     if (a->f) fclose(a->f);
@@ -183,7 +183,7 @@ void lens_afile_abort(lens_afile *a)
 
 static int make_link(const char *name, const void *src) { return link((const char *)src, name); }
 
-int lens_link_replace(const char *src, const char *dst, lens_error *err)
+int lens__link_replace(const char *src, const char *dst, lens_error *err)
 {
     char tmp[4200];
     if (beside(dst, tmp, sizeof tmp, make_link, src) != 0)
@@ -221,7 +221,7 @@ static int make_rename(const char *name, const void *dir)
     return rename((const char *)dir, name);
 }
 
-int lens_replace_dir(const char *stage, const char *dir, lens_error *err)
+int lens__replace_dir(const char *stage, const char *dir, lens_error *err)
 {
     int e = nftw(stage, sync_one, 16, FTW_PHYS);
     if (e) return lens_error_set(err, LENS_EIO, "cannot sync %s: %s", stage, strerror(e > 0 ? e : errno));
@@ -248,6 +248,6 @@ int lens_replace_dir(const char *stage, const char *dir, lens_error *err)
         old = aside;
     }
     int rc = sync_parent(dir, err);
-    if (!rc) rc = lens_rmtree(old, err);
+    if (!rc) rc = lens__rmtree(old, err);
     return rc;
 }

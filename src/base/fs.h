@@ -7,15 +7,15 @@
 #include "lens/error.h"
 
 /* mkdir -p */
-int lens_mkdirs(const char *path, lens_error *err);
+int lens__mkdirs(const char *path, lens_error *err);
 /* rm -rf; missing paths are fine */
-int lens_rmtree(const char *path, lens_error *err);
-int lens_is_dir(const char *path);
-int lens_is_file(const char *path);
+int lens__rmtree(const char *path, lens_error *err);
+int lens__is_dir(const char *path);
+int lens__is_file(const char *path);
 
 /* Writing a file whole or not at all, the one way lens writes its outputs.
  * open creates a temporary file beside path (path.tmp-PID-N); write through
- * lens_afile_stream. finish checks that every write succeeded (fflush,
+ * lens__afile_stream. finish checks that every write succeeded (fflush,
  * ferror, fclose) and fsyncs the file, which stays a temporary: a job that
  * writes several files finishes them all before it puts any in place.
  * commit finishes (if not yet), renames the file over path and fsyncs the
@@ -23,28 +23,28 @@ int lens_is_file(const char *path);
  * or the new one, never a part. A failure removes the temporary and the
  * error names path. commit and abort free a; abort removes the temporary;
  * abort(NULL) is a no-op. */
-typedef struct lens_afile lens_afile;
-int lens_afile_open(lens_afile **out, const char *path, lens_error *err);
-FILE *lens_afile_stream(lens_afile *a);
-int lens_afile_finish(lens_afile *a, lens_error *err);
-int lens_afile_commit(lens_afile *a, lens_error *err);
-void lens_afile_abort(lens_afile *a);
+typedef struct lens__afile lens__afile;
+int lens__afile_open(lens__afile **out, const char *path, lens_error *err);
+FILE *lens__afile_stream(lens__afile *a);
+int lens__afile_finish(lens__afile *a, lens_error *err);
+int lens__afile_commit(lens__afile *a, lens_error *err);
+void lens__afile_abort(lens__afile *a);
 
 /* Makes dst a hard link to src, replacing dst atomically (link beside it,
  * rename, fsync the directory). src's data must already be synced. */
-int lens_link_replace(const char *src, const char *dst, lens_error *err);
+int lens__link_replace(const char *src, const char *dst, lens_error *err);
 
 /* Replaces the directory dir by stage, a complete directory beside it (same
  * filesystem): every file and directory in stage is fsynced, then the two
  * are swapped in one step (renameat2 RENAME_EXCHANGE; two renames where the
  * filesystem lacks it), the parent is fsynced and the old dir removed. On
  * failure dir is as it was and stage is left for the caller to remove. */
-int lens_replace_dir(const char *stage, const char *dir, lens_error *err);
+int lens__replace_dir(const char *stage, const char *dir, lens_error *err);
 
 /* fsync of a file or directory by path (the parent after creating, renaming
  * or removing an entry in it). */
-int lens_fsync_path(const char *path, lens_error *err);
+int lens__fsync_path(const char *path, lens_error *err);
 /* the directory part of path ("." when it has none) */
-void lens_dirname(const char *path, char *dir, size_t cap);
+void lens__dirname(const char *path, char *dir, size_t cap);
 
 #endif

@@ -57,9 +57,9 @@ static int spin_until(lens_pool *p, int (*pred)(lens_pool *, unsigned long), uns
         if (pred(p, arg)) return 1;
         cpu_relax();
     }
-    double t0 = lens_clock_mono();
+    double t0 = lens__clock_mono();
     while (!pred(p, arg)) {
-        if (lens_clock_mono() - t0 > SPIN_S) return pred(p, arg);
+        if (lens__clock_mono() - t0 > SPIN_S) return pred(p, arg);
         sched_yield();
     }
     return 1;

@@ -34,7 +34,7 @@ static void block(uint32_t h[8], const unsigned char *p)
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
-void lens_sha256_init(lens_sha256 *s)
+void lens__sha256_init(lens__sha256 *s)
 {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -43,7 +43,7 @@ void lens_sha256_init(lens_sha256 *s)
     s->fill = 0;
 }
 
-void lens_sha256_update(lens_sha256 *s, const void *data, size_t n)
+void lens__sha256_update(lens__sha256 *s, const void *data, size_t n)
 {
     const unsigned char *p = data;
     s->len += n;
@@ -62,14 +62,14 @@ void lens_sha256_update(lens_sha256 *s, const void *data, size_t n)
     s->fill = n;
 }
 
-void lens_sha256_final(lens_sha256 *s, unsigned char out[32])
+void lens__sha256_final(lens__sha256 *s, unsigned char out[32])
 {
     uint64_t bits = s->len * 8;
     unsigned char pad = 0x80, zero = 0, len[8];
-    lens_sha256_update(s, &pad, 1);
-    while (s->fill != 56) lens_sha256_update(s, &zero, 1);
+    lens__sha256_update(s, &pad, 1);
+    while (s->fill != 56) lens__sha256_update(s, &zero, 1);
     for (int i = 0; i < 8; i++) len[i] = (unsigned char)(bits >> (56 - 8 * i));
-    lens_sha256_update(s, len, 8);
+    lens__sha256_update(s, len, 8);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (unsigned char)(s->h[i] >> 24);
         out[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
@@ -78,7 +78,7 @@ void lens_sha256_final(lens_sha256 *s, unsigned char out[32])
     }
 }
 
-void lens_sha256_hex(const unsigned char d[32], char out[65])
+void lens__sha256_hex(const unsigned char d[32], char out[65])
 {
     for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
 }

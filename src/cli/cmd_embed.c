@@ -37,7 +37,7 @@ typedef struct {
 static int chunk_add(chunk *c, size_t i, const char *s, size_t n, const char *id)
 {
     size_t idn = strlen(id);
-    if (lens_grow((void **)&c->buf, &c->cap, c->len + n + idn + 2, 1)) return -1;
+    if (lens__grow((void **)&c->buf, &c->cap, c->len + n + idn + 2, 1)) return -1;
     c->off[i] = c->len;
     memcpy(c->buf + c->len, s, n);
     c->buf[c->len + n] = '\0';
@@ -101,7 +101,7 @@ int cmd_embed(int argc, char **argv)
     lens_pool *pool = NULL;
     lens_encoder *enc = NULL;
     lens_npy_writer *npy = NULL; /* both write a temporary that becomes output when complete */
-    lens_afile *jout = NULL;
+    lens__afile *jout = NULL;
     FILE *jf = NULL;
     chunk c = {0};
     float *emb = NULL;
@@ -122,11 +122,11 @@ int cmd_embed(int argc, char **argv)
         cli_fail("out of memory");
         goto out;
     }
-    if (as_npy ? lens_npy_create(&npy, output, dim, &err) != 0 : lens_afile_open(&jout, output, &err) != 0) {
+    if (as_npy ? lens_npy_create(&npy, output, dim, &err) != 0 : lens__afile_open(&jout, output, &err) != 0) {
         cli_fail("%s", err.msg);
         goto out;
     }
-    if (jout) jf = lens_afile_stream(jout);
+    if (jout) jf = lens__afile_stream(jout);
     cli_install_signals();
     cli_progress p;
     cli_progress_start(&p, "embed");
@@ -194,7 +194,7 @@ int cmd_embed(int argc, char **argv)
             goto out;
         }
     } else {
-        int r = lens_afile_commit(jout, &err);
+        int r = lens__afile_commit(jout, &err);
         jout = NULL;
         if (r) {
             cli_fail("%s", err.msg);
@@ -202,7 +202,7 @@ int cmd_embed(int argc, char **argv)
         }
     }
     char extra[256];
-    double el = lens_clock_mono() - p.start;
+    double el = lens__clock_mono() - p.start;
     snprintf(extra, sizeof extra, "%llu tokens (%.0f tokens/s), %s, %s kernels, %d thread%s -> %s",
              (unsigned long long)tokens, el > 0 ? tokens / el : 0.0, lens_precision_name(mo.precision),
              lens_model_kernel(model), lens_pool_size(pool), lens_pool_size(pool) == 1 ? "" : "s", output);
@@ -210,7 +210,7 @@ int cmd_embed(int argc, char **argv)
     status = 0;
 out:
     lens_npy_abort(npy);
-    lens_afile_abort(jout);
+    lens__afile_abort(jout);
     free(c.buf); free(c.off); free(c.lens); free(c.id_off); free(c.texts); free(emb);
     lens_encoder_free(enc);
     lens_pool_free(pool);

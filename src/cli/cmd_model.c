@@ -17,7 +17,7 @@ static void on_progress(void *ctx, const char *file, uint64_t done, uint64_t tot
 {
     cli_progress *p = ctx;
     if (!p->tty || total < (1 << 20)) return;
-    double now = lens_clock_mono();
+    double now = lens__clock_mono();
     if (now - p->last_draw < 0.2 && done < total) return;
     p->last_draw = now;
     fprintf(stderr, "\rpull %s: %.1f / %.1f MB ", file, done / 1e6, total / 1e6);

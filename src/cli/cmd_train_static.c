@@ -36,7 +36,7 @@ typedef struct {
 static void on_progress(void *ctx, const char *phase, double fraction, uint64_t words)
 {
     progress *p = ctx;
-    double now = lens_clock_mono();
+    double now = lens__clock_mono();
     if (!p->phase || strcmp(p->phase, phase) != 0) {
         p->phase = phase;
         p->phase_start = now;

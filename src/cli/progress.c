@@ -51,7 +51,7 @@ int cli_int(const char *flag, const char *v, int lo, int hi, int *out)
 void cli_progress_start(cli_progress *p, const char *what)
 {
     p->what = what;
-    p->start = lens_clock_mono();
+    p->start = lens__clock_mono();
     p->last_draw = 0;
     p->tty = isatty(STDERR_FILENO);
     p->base_rows = 0;
@@ -75,7 +75,7 @@ static void fmt_secs(char *buf, size_t cap, double s)
 void cli_progress_update(cli_progress *p, uint64_t rows, double fraction)
 {
     if (!p->tty) return;
-    double now = lens_clock_mono();
+    double now = lens__clock_mono();
     if (now - p->last_draw < 0.2) return;
     p->last_draw = now;
     double el = now - p->start, rate = el > 0 ? (rows - p->base_rows) / el : 0;
@@ -92,7 +92,7 @@ void cli_progress_update(cli_progress *p, uint64_t rows, double fraction)
 
 void cli_progress_done(cli_progress *p, uint64_t rows, const char *extra)
 {
-    double el = lens_clock_mono() - p->start;
+    double el = lens__clock_mono() - p->start;
     if (p->tty) fputs("\r\033[K", stderr);
     fprintf(stderr, "%s: %llu rows in %.2fs (%.1f rows/s)%s%s\n", p->what, (unsigned long long)(rows - p->base_rows),
             el, el > 0 ? (rows - p->base_rows) / el : 0.0, extra && *extra ? ", " : "", extra ? extra : "");

@@ -5,7 +5,7 @@
 
 #include "base/buf.h"
 
-void lens_csv_init(lens_csv *c, lens_stream *s, const char *path)
+void lens__csv_init(lens__csv *c, lens__stream *s, const char *path)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
@@ -14,40 +14,40 @@ void lens_csv_init(lens_csv *c, lens_stream *s, const char *path)
     c->pushback = -1;
 }
 
-void lens_csv_free(lens_csv *c)
+void lens__csv_free(lens__csv *c)
 {
     free(c->buf);
     free(c->starts);
     memset(c, 0, sizeof *c);
 }
 
-static int put(lens_csv *c, char ch)
+static int put(lens__csv *c, char ch)
 {
-    if (lens_grow((void **)&c->buf, &c->cap, c->len + 1, 1)) return -1;
+    if (lens__grow((void **)&c->buf, &c->cap, c->len + 1, 1)) return -1;
     c->buf[c->len++] = ch;
     return 0;
 }
 
-static int start_field(lens_csv *c)
+static int start_field(lens__csv *c)
 {
-    if (lens_grow((void **)&c->starts, &c->fields_cap, c->n_fields + 1, sizeof *c->starts)) return -1;
+    if (lens__grow((void **)&c->starts, &c->fields_cap, c->n_fields + 1, sizeof *c->starts)) return -1;
     c->starts[c->n_fields++] = c->len;
     return 0;
 }
 
-static int next_char(lens_csv *c)
+static int next_char(lens__csv *c)
 {
     if (c->pushback != -1) {
         int ch = c->pushback;
         c->pushback = -1;
         return ch;
     }
-    int ch = lens_stream_getc(c->s);
+    int ch = lens__stream_getc(c->s);
     if (ch == '\n') c->next_line++;
     return ch;
 }
 
-int lens_csv_next(lens_csv *c, lens_error *err)
+int lens__csv_next(lens__csv *c, lens_error *err)
 {
     c->len = 0;
     c->n_fields = 0;
@@ -59,7 +59,7 @@ int lens_csv_next(lens_csv *c, lens_error *err)
     for (;; ch = next_char(c)) {
         if (ch == -2)
             return lens_error_set(err, LENS_EIO, "%s:%zu: %s", c->path, c->next_line,
-                                  lens_stream_error(c->s));
+                                  lens__stream_error(c->s));
         if (in_quotes) {
             if (ch == -1)
                 return lens_error_set(err, LENS_EFORMAT,

@@ -10,7 +10,7 @@
 #define HEADER_BYTES 128 /* magic + version + len + dict, padded; room for any n */
 
 struct lens_npy_writer {
-    lens_afile *af;
+    lens__afile *af;
     FILE *f;
     char *path;
     int dim;
@@ -39,12 +39,12 @@ int lens_npy_create(lens_npy_writer **out, const char *path, int dim, lens_error
         return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     w->dim = dim;
-    int rc = lens_afile_open(&w->af, path, err);
+    int rc = lens__afile_open(&w->af, path, err);
     if (rc) {
         lens_npy_abort(w);
         return rc;
     }
-    w->f = lens_afile_stream(w->af);
+    w->f = lens__afile_stream(w->af);
     char h[HEADER_BYTES];
     header(h, 0, dim);
     if (fwrite(h, 1, sizeof h, w->f) != sizeof h) {
@@ -72,9 +72,9 @@ int lens_npy_finish(lens_npy_writer *w, lens_error *err)
     int rc = LENS_OK;
     if (fseek(w->f, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof h, w->f) != sizeof h) {
         rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", w->path, strerror(errno));
-        lens_afile_abort(w->af);
+        lens__afile_abort(w->af);
     } else {
-        rc = lens_afile_commit(w->af, err);
+        rc = lens__afile_commit(w->af, err);
     }
     free(w->path);
     free(w);
@@ -84,7 +84,7 @@ int lens_npy_finish(lens_npy_writer *w, lens_error *err)
 void lens_npy_abort(lens_npy_writer *w)
 {
     if (!w) return;
-    lens_afile_abort(w->af);
+    lens__afile_abort(w->af);
     free(w->path);
     free(w);
 }

@@ -14,40 +14,40 @@
 /* The reference implementation caps headers at 100 MB. */
 #define MAX_HEADER (100u << 20)
 
-struct lens_safetensors {
+struct lens__safetensors {
     char *path;
     unsigned char *map;
     size_t size;
-    lens_st_tensor *tensors;
+    lens__st_tensor *tensors;
     size_t n;
 };
 
 static const struct {
     const char *name;
-    lens_dtype dt;
+    lens__dtype dt;
     size_t size;
 } dtypes[] = {
-    {"F32", LENS_DT_F32, 4}, {"F16", LENS_DT_F16, 2}, {"BF16", LENS_DT_BF16, 2},
-    {"F64", LENS_DT_F64, 8}, {"I64", LENS_DT_I64, 8}, {"I32", LENS_DT_I32, 4},
-    {"I16", LENS_DT_I16, 2}, {"I8", LENS_DT_I8, 1},   {"U8", LENS_DT_U8, 1},
-    {"BOOL", LENS_DT_BOOL, 1},
+    {"F32", LENS__DT_F32, 4}, {"F16", LENS__DT_F16, 2}, {"BF16", LENS__DT_BF16, 2},
+    {"F64", LENS__DT_F64, 8}, {"I64", LENS__DT_I64, 8}, {"I32", LENS__DT_I32, 4},
+    {"I16", LENS__DT_I16, 2}, {"I8", LENS__DT_I8, 1},   {"U8", LENS__DT_U8, 1},
+    {"BOOL", LENS__DT_BOOL, 1},
 };
 
-const char *lens_dtype_name(lens_dtype dt)
+const char *lens__dtype_name(lens__dtype dt)
 {
     for (size_t i = 0; i < sizeof dtypes / sizeof *dtypes; i++)
         if (dtypes[i].dt == dt) return dtypes[i].name;
     return "?";
 }
 
-static size_t dtype_size(lens_dtype dt)
+static size_t dtype_size(lens__dtype dt)
 {
     for (size_t i = 0; i < sizeof dtypes / sizeof *dtypes; i++)
         if (dtypes[i].dt == dt) return dtypes[i].size;
     return 0;
 }
 
-void lens_st_close(lens_safetensors *st)
+void lens__st_close(lens__safetensors *st)
 {
     if (!st) return;
     for (size_t i = 0; i < st->n; i++) free(st->tensors[i].name);
@@ -59,12 +59,12 @@ void lens_st_close(lens_safetensors *st)
 
 static int by_offset(const void *a, const void *b)
 {
-    const lens_st_tensor *x = a, *y = b;
+    const lens__st_tensor *x = a, *y = b;
     return x->data < y->data ? -1 : x->data > y->data;
 }
 
-static int parse_tensor(lens_safetensors *st, const char *name, json_t *info,
-                        const unsigned char *data, size_t data_size, lens_st_tensor *t,
+static int parse_tensor(lens__safetensors *st, const char *name, json_t *info,
+                        const unsigned char *data, size_t data_size, lens__st_tensor *t,
                         lens_error *err)
 {
     const char *path = st->path;
@@ -86,9 +86,9 @@ static int parse_tensor(lens_safetensors *st, const char *name, json_t *info,
     if (!esize)
         return lens_error_set(err, LENS_EUNSUP, "%s: tensor '%s': unknown dtype %s", path, name,
                               json_string_value(dt));
-    if (json_array_size(shape) > LENS_ST_MAX_DIMS)
+    if (json_array_size(shape) > LENS__ST_MAX_DIMS)
         return lens_error_set(err, LENS_EUNSUP, "%s: tensor '%s': more than %d dimensions", path,
-                              name, LENS_ST_MAX_DIMS);
+                              name, LENS__ST_MAX_DIMS);
     t->ndim = (int)json_array_size(shape);
     uint64_t numel = 1;
     for (int d = 0; d < t->ndim; d++) {
@@ -124,10 +124,10 @@ static int parse_tensor(lens_safetensors *st, const char *name, json_t *info,
     return t->name ? LENS_OK : lens_error_set(err, LENS_ENOMEM, "%s: out of memory", path);
 }
 
-int lens_st_open(lens_safetensors **out, const char *path, lens_error *err)
+int lens__st_open(lens__safetensors **out, const char *path, lens_error *err)
 {
     *out = NULL;
-    lens_safetensors *st = calloc(1, sizeof *st);
+    lens__safetensors *st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(path))) {
         free(st);
         return lens_error_set(err, LENS_ENOMEM, "%s: out of memory", path);
@@ -199,7 +199,7 @@ int lens_st_open(lens_safetensors **out, const char *path, lens_error *err)
         st->n++;
     }
     /* byte ranges must tile the data buffer: no overlap, no hole */
-    lens_st_tensor *sorted = malloc((st->n ? st->n : 1) * sizeof *sorted);
+    lens__st_tensor *sorted = malloc((st->n ? st->n : 1) * sizeof *sorted);
     if (!sorted) {
         rc = lens_error_set(err, LENS_ENOMEM, "%s: out of memory", path);
         goto out;
@@ -223,14 +223,14 @@ out:
     if (fd >= 0) close(fd);
     json_decref(root);
     if (rc) {
-        lens_st_close(st);
+        lens__st_close(st);
         return rc;
     }
     *out = st;
     return LENS_OK;
 }
 
-const lens_st_tensor *lens_st_find(const lens_safetensors *st, const char *name)
+const lens__st_tensor *lens__st_find(const lens__safetensors *st, const char *name)
 {
     for (size_t i = 0; i < st->n; i++)
         if (strcmp(st->tensors[i].name, name) == 0) return &st->tensors[i];
@@ -251,10 +251,10 @@ static float half_to_f32(uint16_t h)
     return f;
 }
 
-int lens_st_read_f32(const lens_safetensors *st, const char *name, int ndim,
+int lens__st_read_f32(const lens__safetensors *st, const char *name, int ndim,
                      const int64_t *shape, float *dst, lens_error *err)
 {
-    const lens_st_tensor *t = lens_st_find(st, name);
+    const lens__st_tensor *t = lens__st_find(st, name);
     if (!t) return lens_error_set(err, LENS_ENOTFOUND, "%s: no tensor '%s'", st->path, name);
     int ok = t->ndim == ndim;
     for (int d = 0; ok && d < ndim; d++) ok = t->shape[d] == shape[d];
@@ -271,11 +271,11 @@ int lens_st_read_f32(const lens_safetensors *st, const char *name, int ndim,
     }
     const unsigned char *p = t->data;
     switch (t->dtype) {
-    case LENS_DT_F32: memcpy(dst, p, t->nbytes); break;
-    case LENS_DT_F16:
+    case LENS__DT_F32: memcpy(dst, p, t->nbytes); break;
+    case LENS__DT_F16:
         for (int64_t i = 0; i < t->numel; i++) dst[i] = half_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
         break;
-    case LENS_DT_BF16:
+    case LENS__DT_BF16:
         for (int64_t i = 0; i < t->numel; i++) {
             uint32_t u = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16;
             memcpy(&dst[i], &u, 4);
@@ -283,7 +283,7 @@ int lens_st_read_f32(const lens_safetensors *st, const char *name, int ndim,
         break;
     default:
         return lens_error_set(err, LENS_EUNSUP, "%s: tensor '%s' has dtype %s; F32, F16 or BF16 expected",
-                              st->path, name, lens_dtype_name(t->dtype));
+                              st->path, name, lens__dtype_name(t->dtype));
     }
     (void)dtype_size;
     return LENS_OK;

@@ -8,8 +8,8 @@
 
 #define CHUNK (1 << 16)
 
-struct lens_stream {
-    struct lens_stream_buf buf; /* first: lens_stream_getc reads it */
+struct lens__stream {
+    struct lens__stream_buf buf; /* first: lens__stream_getc reads it */
     FILE *f;
     ZSTD_DCtx *z;
     unsigned char *in, *out;
@@ -25,10 +25,10 @@ static int ends_with(const char *s, const char *x)
     return n >= m && strcmp(s + n - m, x) == 0;
 }
 
-int lens_stream_open(lens_stream **out, const char *path, lens_error *err)
+int lens__stream_open(lens__stream **out, const char *path, lens_error *err)
 {
     *out = NULL;
-    lens_stream *s = calloc(1, sizeof *s);
+    lens__stream *s = calloc(1, sizeof *s);
     if (!s) return lens_error_set(err, LENS_ENOMEM, "%s: out of memory", path);
     s->f = fopen(path, "rb");
     if (!s->f) {
@@ -49,14 +49,14 @@ int lens_stream_open(lens_stream **out, const char *path, lens_error *err)
     s->out = malloc(CHUNK);
     if (ends_with(path, ".zst")) s->z = ZSTD_createDCtx();
     if (!s->in || !s->out || (ends_with(path, ".zst") && !s->z)) {
-        lens_stream_close(s);
+        lens__stream_close(s);
         return lens_error_set(err, LENS_ENOMEM, "%s: out of memory", path);
     }
     *out = s;
     return LENS_OK;
 }
 
-void lens_stream_close(lens_stream *s)
+void lens__stream_close(lens__stream *s)
 {
     if (!s) return;
     if (s->f) fclose(s->f);
@@ -66,18 +66,18 @@ void lens_stream_close(lens_stream *s)
     free(s);
 }
 
-const char *lens_stream_error(const lens_stream *s) { return s->error; }
+const char *lens__stream_error(const lens__stream *s) { return s->error; }
 /* Plain files: the exact position of the next byte, so progress moves
  * smoothly; zstd: compressed bytes read so far (the input position of the
  * decompressed bytes is not known finer than that). */
-uint64_t lens_stream_offset(const lens_stream *s)
+uint64_t lens__stream_offset(const lens__stream *s)
 {
     if (!s->z) return s->consumed - (uint64_t)(s->buf.end - s->buf.p);
     return s->consumed - (uint64_t)(s->zin.size - s->zin.pos);
 }
-uint64_t lens_stream_size(const lens_stream *s) { return s->size; }
+uint64_t lens__stream_size(const lens__stream *s) { return s->size; }
 
-static size_t read_raw(lens_stream *s)
+static size_t read_raw(lens__stream *s)
 {
     size_t n = fread(s->in, 1, CHUNK, s->f);
     s->consumed += n;
@@ -85,7 +85,7 @@ static size_t read_raw(lens_stream *s)
     return n;
 }
 
-int lens_stream_getc_slow(lens_stream *s)
+int lens__stream_getc_slow(lens__stream *s)
 {
     if (s->error[0]) return -2;
     if (!s->z) {

@@ -7,24 +7,24 @@
 
 #include "lens/error.h"
 
-typedef struct lens_stream lens_stream;
+typedef struct lens__stream lens__stream;
 
-int lens_stream_open(lens_stream **out, const char *path, lens_error *err);
-void lens_stream_close(lens_stream *s);
+int lens__stream_open(lens__stream **out, const char *path, lens_error *err);
+void lens__stream_close(lens__stream *s);
 /* Next byte, or -1 at end of input, or -2 on a read/decompression error. */
-int lens_stream_getc_slow(lens_stream *s);
-uint64_t lens_stream_offset(const lens_stream *s);
-uint64_t lens_stream_size(const lens_stream *s);
-const char *lens_stream_error(const lens_stream *s);
+int lens__stream_getc_slow(lens__stream *s);
+uint64_t lens__stream_offset(const lens__stream *s);
+uint64_t lens__stream_size(const lens__stream *s);
+const char *lens__stream_error(const lens__stream *s);
 
-struct lens_stream_buf {
+struct lens__stream_buf {
     const unsigned char *p, *end;
 };
 
-static inline int lens_stream_getc(lens_stream *s)
+static inline int lens__stream_getc(lens__stream *s)
 {
-    struct lens_stream_buf *b = (struct lens_stream_buf *)s;
-    return b->p < b->end ? *b->p++ : lens_stream_getc_slow(s);
+    struct lens__stream_buf *b = (struct lens__stream_buf *)s;
+    return b->p < b->end ? *b->p++ : lens__stream_getc_slow(s);
 }
 
 #endif

@@ -19,8 +19,8 @@ typedef enum { FMT_TXT, FMT_JSONL, FMT_CSV, FMT_PARQUET } fmt;
 struct lens_table {
     char *path;
     fmt format;
-    lens_stream *s;
-    lens_csv csv;
+    lens__stream *s;
+    lens__csv csv;
     char *cols[MAX_COLS];   /* requested column names */
     long csv_idx[MAX_COLS]; /* CSV: index in the header */
     int n_cols, started;
@@ -49,13 +49,13 @@ static int ends_with(const char *s, const char *x)
 static int read_line(lens_table *t, lens_error *err)
 {
     t->line_len = 0;
-    int ch = lens_stream_getc(t->s);
+    int ch = lens__stream_getc(t->s);
     if (ch == -1) return 0;
-    for (;; ch = lens_stream_getc(t->s)) {
+    for (;; ch = lens__stream_getc(t->s)) {
         if (ch == -2)
-            return lens_error_set(err, LENS_EIO, "%s:%zu: %s", t->path, t->line_no + 1, lens_stream_error(t->s));
+            return lens_error_set(err, LENS_EIO, "%s:%zu: %s", t->path, t->line_no + 1, lens__stream_error(t->s));
         if (ch == -1 || ch == '\n') break;
-        if (lens_grow((void **)&t->line, &t->line_cap, t->line_len + 2, 1))
+        if (lens__grow((void **)&t->line, &t->line_cap, t->line_len + 2, 1))
             return lens_error_set(err, LENS_ENOMEM, "%s:%zu: out of memory", t->path, t->line_no + 1);
         t->line[t->line_len++] = (char)ch;
     }
@@ -66,10 +66,10 @@ static int read_line(lens_table *t, lens_error *err)
     return 1;
 }
 
-static long header_index(const lens_csv *c, const char *name)
+static long header_index(const lens__csv *c, const char *name)
 {
     for (size_t i = 0; i < c->n_fields; i++)
-        if (strcmp(lens_csv_field(c, i), name) == 0) return (long)i;
+        if (strcmp(lens__csv_field(c, i), name) == 0) return (long)i;
     return -1;
 }
 
@@ -102,10 +102,10 @@ int lens_table_open(lens_table **out, const char *path, lens_error *err)
         lens_table_close(t);
         return lens_error_set(err, LENS_EINVAL, "%s: unknown input type; use .txt, .jsonl or .csv (optionally .zst) or .parquet", path);
     }
-    int rc = lens_stream_open(&t->s, path, err);
+    int rc = lens__stream_open(&t->s, path, err);
     if (!rc && t->format == FMT_CSV) {
-        lens_csv_init(&t->csv, t->s, t->path);
-        rc = lens_csv_next(&t->csv, err);
+        lens__csv_init(&t->csv, t->s, t->path);
+        rc = lens__csv_next(&t->csv, err);
         if (rc == 0) rc = lens_error_set(err, LENS_EFORMAT, "%s: empty file (no CSV header)", path);
         if (rc == 1) {
             rc = LENS_OK;
@@ -128,8 +128,8 @@ int lens_table_open(lens_table **out, const char *path, lens_error *err)
 void lens_table_close(lens_table *t)
 {
     if (!t) return;
-    if (t->format == FMT_CSV) lens_csv_free(&t->csv);
-    lens_stream_close(t->s);
+    if (t->format == FMT_CSV) lens__csv_free(&t->csv);
+    lens__stream_close(t->s);
     lens_parquet_close(t->pq);
     for (int i = 0; i < t->n_cols; i++) free(t->pq_str[i]);
     json_decref(t->record);
@@ -150,12 +150,12 @@ size_t lens_table_line(const lens_table *t)
 uint64_t lens_table_offset(const lens_table *t)
 {
     if (t->format == FMT_PARQUET) return t->pq_rg < 0 ? 0 : lens_parquet_row_group_end(t->pq, t->pq_rg);
-    return lens_stream_offset(t->s);
+    return lens__stream_offset(t->s);
 }
 
 uint64_t lens_table_size(const lens_table *t)
 {
-    return t->format == FMT_PARQUET ? lens_parquet_size(t->pq) : lens_stream_size(t->s);
+    return t->format == FMT_PARQUET ? lens_parquet_size(t->pq) : lens__stream_size(t->s);
 }
 
 int lens_table_column(lens_table *t, const char *name)
@@ -238,7 +238,7 @@ int lens_table_next(lens_table *t, lens_error *err)
     t->started = 1;
     if (t->format == FMT_CSV) {
         for (;;) {
-            int rc = lens_csv_next(&t->csv, err);
+            int rc = lens__csv_next(&t->csv, err);
             if (rc <= 0) return rc;
             if (!(t->csv.n_fields == 1 && t->csv.len == 1)) return 1; /* skip blank lines */
         }
@@ -265,7 +265,7 @@ const char *lens_table_get(lens_table *t, int col, size_t *len)
         const char *s = lens_parquet_value_text(&v, lens_parquet_describe(t->pq, t->pq_field[col]), t->pq_row,
                                                 t->pq_num[col], len);
         if (!s || !v.offsets) return s;
-        if (lens_grow((void **)&t->pq_str[col], &t->pq_cap[col], *len + 1, 1)) return NULL;
+        if (lens__grow((void **)&t->pq_str[col], &t->pq_cap[col], *len + 1, 1)) return NULL;
         memcpy(t->pq_str[col], s, *len);
         t->pq_str[col][*len] = '\0';
         return t->pq_str[col];
@@ -277,8 +277,8 @@ const char *lens_table_get(lens_table *t, int col, size_t *len)
     if (t->format == FMT_CSV) {
         long i = t->csv_idx[col];
         if (i < 0 || (size_t)i >= t->csv.n_fields) return NULL;
-        *len = lens_csv_field_len(&t->csv, (size_t)i);
-        return lens_csv_field(&t->csv, (size_t)i);
+        *len = lens__csv_field_len(&t->csv, (size_t)i);
+        return lens__csv_field(&t->csv, (size_t)i);
     }
     json_t *v = json_object_get(t->record, t->cols[col]);
     char *buf = t->scratch[col];
@@ -322,7 +322,7 @@ int lens_reader_open(lens_reader **out, const char *path, const lens_reader_opts
     if (r->text_col < 0) {
         char cols[256] = "";
         for (size_t i = 0; i < r->t->csv.n_fields && strlen(cols) < 200; i++)
-            snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%s", i ? ", " : "", lens_csv_field(&r->t->csv, i));
+            snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%s", i ? ", " : "", lens__csv_field(&r->t->csv, i));
         for (int i = 0; r->t->pq && i < lens_parquet_num_columns(r->t->pq) && strlen(cols) < 200; i++)
             snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%s", i ? ", " : "",
                      lens_parquet_describe(r->t->pq, i)->name);

@@ -16,7 +16,7 @@
 #include "jobs_internal.h"
 #include "jobs_json.h"
 
-static const job_kind *const kinds[] = {&lens_job_kind_analyze, &lens_job_kind_project};
+static const job_kind *const kinds[] = {&lens__job_kind_analyze, &lens__job_kind_project};
 static const char *const state_names[LENS_JOB_N_STATES] = {"queued", "running", "paused",
                                                           "succeeded", "failed", "cancelled"};
 static const char *const result_files[] = {"report.html", "report.csv", "report.json", "summaries.csv",
@@ -67,10 +67,10 @@ static int save(lens_jobs *j, job_entry *e, lens_error *err)
 {
     lens_error local;
     if (!err) err = &local;
-    int rc = lens_store_put(j, e, err);
+    int rc = lens__store_put(j, e, err);
     if (rc) {
         if (!e->unsaved) log_line(j, "%s", err->msg);
-        j->store_retry_at = lens_clock_mono() + 1;
+        j->store_retry_at = lens__clock_mono() + 1;
     } else if (e->unsaved) {
         log_line(j, "jobs.db: job %s saved again", e->id);
     }
@@ -93,7 +93,7 @@ static void touch(lens_jobs *j, job_entry *e)
  * caller undoes it on failure. Called with mu held. */
 static int commit(lens_jobs *j, job_entry *e, lens_error *err)
 {
-    int rc = lens_store_put(j, e, err);
+    int rc = lens__store_put(j, e, err);
     if (rc) {
         log_line(j, "%s", err->msg);
         return rc;
@@ -109,7 +109,7 @@ static int commit(lens_jobs *j, job_entry *e, lens_error *err)
  * (each try may wait out SQLite's busy timeout). Called with mu held. */
 static void retry_unsaved(lens_jobs *j)
 {
-    if (lens_clock_mono() < j->store_retry_at) return;
+    if (lens__clock_mono() < j->store_retry_at) return;
     for (int i = 0; i < j->n; i++)
         if (j->jobs[i]->unsaved && save(j, j->jobs[i], NULL)) return;
 }
@@ -125,16 +125,16 @@ static void free_entry(job_entry *e)
  * cannot take it. Called with mu held. */
 static int remove_entry(lens_jobs *j, job_entry *e, lens_error *err)
 {
-    int rc = lens_store_delete(j, e->id, err);
+    int rc = lens__store_delete(j, e->id, err);
     if (rc) {
         log_line(j, "%s", err->msg);
-        j->store_retry_at = lens_clock_mono() + 1;
+        j->store_retry_at = lens__clock_mono() + 1;
         return rc;
     }
     char dir[4200];
     lens_error rm;
     job_dir(j, e->id, dir, sizeof dir);
-    if (lens_rmtree(dir, &rm)) log_line(j, "job %s is removed but its files are not: %s", e->id, rm.msg);
+    if (lens__rmtree(dir, &rm)) log_line(j, "job %s is removed but its files are not: %s", e->id, rm.msg);
     for (int i = 0; i < j->n; i++)
         if (j->jobs[i] == e) {
             memmove(j->jobs + i, j->jobs + i + 1, (size_t)(j->n - i - 1) * sizeof *j->jobs);
@@ -156,7 +156,7 @@ static const job_kind *kind_of(const char *name)
 
 /* ---------------------------------------------------------------- params */
 
-int lens_job_fields(json_t *params, const char *kind, const char *const *fields, lens_error *err)
+int lens__job_fields(json_t *params, const char *kind, const char *const *fields, lens_error *err)
 {
     const char *key;
     json_t *v;
@@ -172,7 +172,7 @@ int lens_job_fields(json_t *params, const char *kind, const char *const *fields,
     return LENS_OK;
 }
 
-int lens_job_number(json_t *params, const char *name, double lo, double hi, int integer, double *out, lens_error *err)
+int lens__job_number(json_t *params, const char *name, double lo, double hi, int integer, double *out, lens_error *err)
 {
     json_t *v = json_object_get(params, name);
     if (!v) return LENS_OK;
@@ -185,11 +185,11 @@ int lens_job_number(json_t *params, const char *name, double lo, double hi, int 
 
 /* ---------------------------------------------------------------- workers */
 
-void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES])
+void lens__job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES])
 {
     lens_jobs *j = r->jobs;
     job_entry *e = r->e;
-    double now = lens_clock_mono();
+    double now = lens__clock_mono();
     pthread_mutex_lock(&j->mu);
     if (r->first && fraction > 0) { /* a resumed run: where it stood is its baseline */
         r->f0 = fraction;
@@ -215,7 +215,7 @@ void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t
  * the next one will be ready. */
 static job_entry *next_ready(lens_jobs *j, double *wait)
 {
-    double now = lens_clock_wall();
+    double now = lens__clock_wall();
     job_entry *best = NULL;
     *wait = 1.0;
     for (int i = 0; i < j->n; i++) {
@@ -232,8 +232,8 @@ static job_entry *next_ready(lens_jobs *j, double *wait)
 
 static void expire(lens_jobs *j)
 {
-    if (j->o.expire_s < 0 || lens_clock_mono() < j->store_retry_at) return;
-    double now = lens_clock_wall();
+    if (j->o.expire_s < 0 || lens__clock_mono() < j->store_retry_at) return;
+    double now = lens__clock_wall();
     for (int i = 0; i < j->n; i++) {
         job_entry *e = j->jobs[i];
         if (finished_state(e->state) && e->finished > 0 && now - e->finished > j->o.expire_s) {
@@ -254,18 +254,18 @@ static void *worker(void *arg)
         double wait;
         job_entry *e = next_ready(j, &wait);
         if (!e) {
-            struct timespec ts = lens_clock_deadline(wait > 0.01 ? wait : 0.01);
+            struct timespec ts = lens__clock_deadline(wait > 0.01 ? wait : 0.01);
             pthread_cond_timedwait(&j->wake, &j->mu, &ts);
             continue;
         }
         const job_kind *k = kind_of(e->kind);
         e->state = LENS_JOB_RUNNING;
-        if (!e->started) e->started = lens_clock_wall();
+        if (!e->started) e->started = lens__clock_wall();
         atomic_store(&e->stop, 0);
         e->stop_reason = STOP_NONE;
         e->eta = -1;
         touch(j, e);
-        job_run r = {.jobs = j, .e = e, .t0 = lens_clock_mono(), .first = 1};
+        job_run r = {.jobs = j, .e = e, .t0 = lens__clock_mono(), .first = 1};
         job_dir(j, e->id, r.dir, sizeof r.dir);
         pthread_mutex_unlock(&j->mu);
         lens_error err = {0};
@@ -277,12 +277,12 @@ static void *worker(void *arg)
             e->percent = 100;
             e->eta = 0;
             e->error[0] = '\0';
-            e->finished = lens_clock_wall();
+            e->finished = lens__clock_wall();
         } else if (rc == LENS_ECANCEL && e->stop_reason != STOP_NONE) {
             switch (e->stop_reason) {
             case STOP_PAUSE: e->state = LENS_JOB_PAUSED; break;
             case STOP_SHUTDOWN: e->state = LENS_JOB_QUEUED; break;
-            default: e->state = LENS_JOB_CANCELLED; e->finished = lens_clock_wall(); break;
+            default: e->state = LENS_JOB_CANCELLED; e->finished = lens__clock_wall(); break;
             }
         } else {
             /* tried again from its checkpoint after a growing delay */
@@ -290,10 +290,10 @@ static void *worker(void *arg)
             snprintf(e->error, sizeof e->error, "%s", err.msg);
             if (e->attempts >= j->o.max_attempts) {
                 e->state = LENS_JOB_FAILED;
-                e->finished = lens_clock_wall();
+                e->finished = lens__clock_wall();
             } else {
                 e->state = LENS_JOB_QUEUED;
-                e->not_before = lens_clock_wall() + j->o.retry_base_s * pow(2, e->attempts - 1);
+                e->not_before = lens__clock_wall() + j->o.retry_base_s * pow(2, e->attempts - 1);
             }
         }
         atomic_store(&e->stop, 0);
@@ -321,9 +321,9 @@ int lens_jobs_open(lens_jobs **out, const lens_jobs_opts *o, lens_error *err)
     pthread_cond_init(&j->changed, NULL);
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/jobs", j->data_dir);
-    int rc = lens_mkdirs(dir, err);
-    if (!rc) rc = lens_store_open(j, err);
-    if (!rc) rc = lens_store_load(j, err);
+    int rc = lens__mkdirs(dir, err);
+    if (!rc) rc = lens__store_open(j, err);
+    if (!rc) rc = lens__store_load(j, err);
     if (rc) {
         lens_jobs_close(j);
         return rc;
@@ -371,7 +371,7 @@ void lens_jobs_close(lens_jobs *j)
             log_line(j, "job %s closes with its last change not in jobs.db", j->jobs[i]->id);
     for (int i = 0; i < j->n; i++) free_entry(j->jobs[i]);
     free(j->jobs);
-    if (j->db) lens_store_close(j);
+    if (j->db) lens__store_close(j);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->wake);
     pthread_cond_destroy(&j->changed);
@@ -391,7 +391,7 @@ int lens_jobs_prepare(lens_jobs *j, char id[33], char *input_dir, size_t cap, le
     char dir[4200];
     job_dir(j, id, dir, sizeof dir);
     snprintf(input_dir, cap, "%s/input", dir);
-    return lens_mkdirs(input_dir, err);
+    return lens__mkdirs(input_dir, err);
 }
 
 void lens_jobs_discard(lens_jobs *j, const char *id)
@@ -399,10 +399,10 @@ void lens_jobs_discard(lens_jobs *j, const char *id)
     char dir[4200];
     lens_error err;
     job_dir(j, id, dir, sizeof dir);
-    lens_rmtree(dir, &err);
+    lens__rmtree(dir, &err);
 }
 
-int lens_jobs_submit_obj(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err)
+int lens__jobs_submit_obj(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err)
 {
     const job_kind *k = kind_of(kind);
     if (!k) return lens_error_set(err, LENS_EINVAL, "unknown job kind '%s' (known: analyze, project)", kind);
@@ -417,10 +417,10 @@ int lens_jobs_submit_obj(lens_jobs *j, const char *id, const char *kind, json_t 
     snprintf(e->kind, sizeof e->kind, "%s", kind);
     e->params = json_incref(params);
     e->state = LENS_JOB_QUEUED;
-    e->created = lens_clock_wall();
+    e->created = lens__clock_wall();
     e->eta = -1;
     pthread_mutex_lock(&j->mu);
-    if (lens_grow((void **)&j->jobs, &j->cap, (size_t)j->n + 1, sizeof *j->jobs)) {
+    if (lens__grow((void **)&j->jobs, &j->cap, (size_t)j->n + 1, sizeof *j->jobs)) {
         pthread_mutex_unlock(&j->mu);
         free_entry(e);
         return lens_error_set(err, LENS_ENOMEM, "out of memory");
@@ -452,7 +452,7 @@ static json_t *describe(lens_jobs *j, const job_entry *e)
                           "created", time_or_null(e->created), "started", time_or_null(e->started), "finished",
                           time_or_null(e->finished), "phases", ph, "attempts", e->attempts, "error",
                           e->error[0] ? json_string(e->error) : json_null(), "params", json_deep_copy(e->params));
-    if (e->state == LENS_JOB_QUEUED && e->not_before > lens_clock_wall())
+    if (e->state == LENS_JOB_QUEUED && e->not_before > lens__clock_wall())
         json_object_set_new(o, "retry_at", json_real(floor(e->not_before)));
     if (e->state == LENS_JOB_SUCCEEDED) {
         json_t *files = json_array();
@@ -460,14 +460,14 @@ static json_t *describe(lens_jobs *j, const job_entry *e)
         job_dir(j, e->id, dir, sizeof dir);
         for (size_t i = 0; i < sizeof result_files / sizeof *result_files; i++) {
             snprintf(p, sizeof p, "%s/out/%s", dir, result_files[i]);
-            if (lens_is_file(p)) json_array_append_new(files, json_string(result_files[i]));
+            if (lens__is_file(p)) json_array_append_new(files, json_string(result_files[i]));
         }
         json_object_set_new(o, "results", files);
     }
     return o;
 }
 
-json_t *lens_jobs_get_obj(lens_jobs *j, const char *id)
+json_t *lens__jobs_get_obj(lens_jobs *j, const char *id)
 {
     pthread_mutex_lock(&j->mu);
     job_entry *e = find(j, id);
@@ -476,7 +476,7 @@ json_t *lens_jobs_get_obj(lens_jobs *j, const char *id)
     return o;
 }
 
-json_t *lens_jobs_list_obj(lens_jobs *j, int state, int limit, int offset)
+json_t *lens__jobs_list_obj(lens_jobs *j, int state, int limit, int offset)
 {
     json_t *arr = json_array();
     int total = 0;
@@ -497,7 +497,7 @@ int lens_jobs_submit(lens_jobs *j, const char *id, const char *kind, const char 
     json_error_t je;
     json_t *params = json_loads(params_json ? params_json : "", JSON_REJECT_DUPLICATES, &je);
     if (!params) return lens_error_set(err, LENS_EINVAL, "params: %s at line %d, column %d", je.text, je.line, je.column);
-    int rc = lens_jobs_submit_obj(j, id, kind, params, err);
+    int rc = lens__jobs_submit_obj(j, id, kind, params, err);
     json_decref(params);
     return rc;
 }
@@ -509,11 +509,11 @@ static char *dump(json_t *o)
     return s;
 }
 
-char *lens_jobs_get(lens_jobs *j, const char *id) { return dump(lens_jobs_get_obj(j, id)); }
+char *lens_jobs_get(lens_jobs *j, const char *id) { return dump(lens__jobs_get_obj(j, id)); }
 
 char *lens_jobs_list(lens_jobs *j, int state, int limit, int offset)
 {
-    return dump(lens_jobs_list_obj(j, state, limit, offset));
+    return dump(lens__jobs_list_obj(j, state, limit, offset));
 }
 
 /* what: 0 cancel, 1 pause, 2 resume */
@@ -535,7 +535,7 @@ static int control(lens_jobs *j, const char *id, int what, lens_error *err)
             atomic_store(&e->stop, 1);
         } else {
             e->state = LENS_JOB_CANCELLED;
-            e->finished = lens_clock_wall();
+            e->finished = lens__clock_wall();
             rc = commit(j, e, err);
         }
     } else if (what == 1 && (e->state == LENS_JOB_RUNNING || e->state == LENS_JOB_QUEUED)) {
@@ -602,7 +602,7 @@ int lens_jobs_result(lens_jobs *j, const char *id, const char *file, char *path,
         char dir[4200];
         job_dir(j, id, dir, sizeof dir);
         snprintf(path, cap, "%s/out/%s", dir, file);
-        if (!lens_is_file(path)) rc = lens_error_set(err, LENS_ENOTFOUND, "job %s has no %s", id, file);
+        if (!lens__is_file(path)) rc = lens_error_set(err, LENS_ENOTFOUND, "job %s has no %s", id, file);
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
@@ -610,7 +610,7 @@ int lens_jobs_result(lens_jobs *j, const char *id, const char *file, char *path,
 
 uint64_t lens_jobs_wait(lens_jobs *j, const char *id, uint64_t after, int timeout_ms)
 {
-    struct timespec ts = lens_clock_deadline(timeout_ms * 1e-3);
+    struct timespec ts = lens__clock_deadline(timeout_ms * 1e-3);
     pthread_mutex_lock(&j->mu);
     uint64_t v = 0;
     for (;;) {

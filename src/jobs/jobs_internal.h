@@ -64,23 +64,23 @@ typedef struct job_kind {
     int (*run)(job_run *r, lens_error *err);
 } job_kind;
 
-extern const job_kind lens_job_kind_analyze, lens_job_kind_project;
+extern const job_kind lens__job_kind_analyze, lens__job_kind_project;
 
 /* jobs.c: checking a kind's params. fields: the names it takes, NULL-ended */
-int lens_job_fields(json_t *params, const char *kind, const char *const *fields, lens_error *err);
+int lens__job_fields(json_t *params, const char *kind, const char *const *fields, lens_error *err);
 /* *out = params[name] when present: a number (an integer if integer) in lo..hi */
-int lens_job_number(json_t *params, const char *name, double lo, double hi, int integer, double *out, lens_error *err);
+int lens__job_number(json_t *params, const char *name, double lo, double hi, int integer, double *out, lens_error *err);
 
 /* jobs.c: progress from a running job (any thread) */
-void lens_job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES]);
+void lens__job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES]);
 
 /* store.c; called with mu held. put and delete fail with "jobs.db: cannot
  * save|delete job ID: why" */
-int lens_store_open(lens_jobs *j, lens_error *err);
-void lens_store_close(lens_jobs *j);
-int lens_store_put(lens_jobs *j, const job_entry *e, lens_error *err);
-int lens_store_delete(lens_jobs *j, const char *id, lens_error *err);
+int lens__store_open(lens_jobs *j, lens_error *err);
+void lens__store_close(lens_jobs *j);
+int lens__store_put(lens_jobs *j, const job_entry *e, lens_error *err);
+int lens__store_delete(lens_jobs *j, const char *id, lens_error *err);
 /* loads every job into j->jobs */
-int lens_store_load(lens_jobs *j, lens_error *err);
+int lens__store_load(lens_jobs *j, lens_error *err);
 
 #endif

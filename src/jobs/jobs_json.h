@@ -8,8 +8,8 @@
 
 #include "lens/jobs.h"
 
-int lens_jobs_submit_obj(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err);
-json_t *lens_jobs_get_obj(lens_jobs *j, const char *id);
-json_t *lens_jobs_list_obj(lens_jobs *j, int state, int limit, int offset);
+int lens__jobs_submit_obj(lens_jobs *j, const char *id, const char *kind, json_t *params, lens_error *err);
+json_t *lens__jobs_get_obj(lens_jobs *j, const char *id);
+json_t *lens__jobs_list_obj(lens_jobs *j, int state, int limit, int offset);
 
 #endif

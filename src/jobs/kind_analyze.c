@@ -16,7 +16,7 @@ static const char *const fields[] = {"inputs", "themes", "language", "min_simila
 static int int_field(json_t *p, const char *name, int lo, int hi, int *out, lens_error *err)
 {
     double d = *out;
-    int rc = lens_job_number(p, name, lo, hi, 1, &d, err);
+    int rc = lens__job_number(p, name, lo, hi, 1, &d, err);
     *out = (int)d;
     return rc;
 }
@@ -24,7 +24,7 @@ static int int_field(json_t *p, const char *name, int lo, int hi, int *out, lens
 /* params -> options; NULL o only checks */
 static int parse(json_t *p, lens_analyze_opts *o, lens_error *err)
 {
-    int rc = lens_job_fields(p, "analyze", fields, err);
+    int rc = lens__job_fields(p, "analyze", fields, err);
     if (rc) return rc;
     json_t *in = json_object_get(p, "inputs");
     if (!json_is_array(in) || !json_array_size(in))
@@ -32,7 +32,7 @@ static int parse(json_t *p, lens_analyze_opts *o, lens_error *err)
     for (size_t i = 0; i < json_array_size(in); i++) {
         const char *path = json_string_value(json_array_get(in, i));
         if (!path || !*path) return lens_error_set(err, LENS_EINVAL, "'inputs' must be a non-empty array of paths");
-        if (!lens_is_file(path) && !lens_is_dir(path)) return lens_error_set(err, LENS_ENOTFOUND, "input %s: no such file", path);
+        if (!lens__is_file(path) && !lens__is_dir(path)) return lens_error_set(err, LENS_ENOTFOUND, "input %s: no such file", path);
     }
     const char *themes = json_string_value(json_object_get(p, "themes"));
     if (!themes || !*themes) return lens_error_set(err, LENS_EINVAL, "'themes' must be the path of a themes.json");
@@ -92,7 +92,7 @@ static void on_progress(void *ctx, uint64_t rows, double fraction)
     double ph[PHASES] = {st->seconds_read, st->seconds_embed, st->seconds_assign, st->seconds_summarize,
                          st->seconds_write};
     if (!st->resumed) p->r->first = 0; /* only a resumed run's first report is a baseline */
-    lens_job_progress(p->r, rows, fraction, (uint64_t)p->chunk_rows, ph);
+    lens__job_progress(p->r, rows, fraction, (uint64_t)p->chunk_rows, ph);
 }
 
 static int run(job_run *r, lens_error *err)
@@ -126,10 +126,10 @@ static int run(job_run *r, lens_error *err)
     if (!rc) {
         double ph[PHASES] = {st.seconds_read, st.seconds_embed, st.seconds_assign, st.seconds_summarize,
                              st.seconds_write};
-        lens_job_progress(r, st.rows, 1.0, (uint64_t)pc.chunk_rows, ph);
+        lens__job_progress(r, st.rows, 1.0, (uint64_t)pc.chunk_rows, ph);
     }
     free(inputs);
     return rc;
 }
 
-const job_kind lens_job_kind_analyze = {.name = "analyze", .check = check, .run = run};
+const job_kind lens__job_kind_analyze = {.name = "analyze", .check = check, .run = run};

@@ -13,34 +13,34 @@ static const char *const fields[] = {"input", "neighbors", "min_dist", "spread",
 
 static int parse(json_t *p, lens_project_opts *o, lens_error *err)
 {
-    int rc = lens_job_fields(p, "project", fields, err);
+    int rc = lens__job_fields(p, "project", fields, err);
     if (rc) return rc;
     const char *in = json_string_value(json_object_get(p, "input"));
-    if (!in || !lens_is_file(in)) return lens_error_set(err, LENS_EINVAL, "'input' must be an .npy or text file");
+    if (!in || !lens__is_file(in)) return lens_error_set(err, LENS_EINVAL, "'input' must be an .npy or text file");
     o->input = in;
     lens_umap_opts_default(&o->umap);
     o->umap.metric = LENS_UMAP_COSINE;
     double d;
     d = (double)o->umap.n_neighbors;
-    if ((rc = lens_job_number(p, "neighbors", 2, 200, 0, &d, err))) return rc;
+    if ((rc = lens__job_number(p, "neighbors", 2, 200, 0, &d, err))) return rc;
     o->umap.n_neighbors = (int)d;
     d = (double)o->umap.n_components;
-    if ((rc = lens_job_number(p, "components", 2, 3, 0, &d, err))) return rc;
+    if ((rc = lens__job_number(p, "components", 2, 3, 0, &d, err))) return rc;
     o->umap.n_components = (int)d;
     d = (double)o->umap.n_epochs;
-    if ((rc = lens_job_number(p, "epochs", 0, 100000, 0, &d, err))) return rc;
+    if ((rc = lens__job_number(p, "epochs", 0, 100000, 0, &d, err))) return rc;
     o->umap.n_epochs = (int)d;
     d = (double)o->umap.min_dist;
-    if ((rc = lens_job_number(p, "min_dist", 0, 100, 0, &d, err))) return rc;
+    if ((rc = lens__job_number(p, "min_dist", 0, 100, 0, &d, err))) return rc;
     o->umap.min_dist = (float)d;
     d = (double)o->umap.spread;
-    if ((rc = lens_job_number(p, "spread", 1e-3, 100, 0, &d, err))) return rc;
+    if ((rc = lens__job_number(p, "spread", 1e-3, 100, 0, &d, err))) return rc;
     o->umap.spread = (float)d;
     d = (double)o->umap.seed;
-    if ((rc = lens_job_number(p, "seed", 0, 9007199254740992.0, 0, &d, err))) return rc;
+    if ((rc = lens__job_number(p, "seed", 0, 9007199254740992.0, 0, &d, err))) return rc;
     o->umap.seed = (uint64_t)d;
     d = (double)o->umap.fit_size;
-    if ((rc = lens_job_number(p, "fit_size", 1, 1e9, 0, &d, err))) return rc;
+    if ((rc = lens__job_number(p, "fit_size", 1, 1e9, 0, &d, err))) return rc;
     o->umap.fit_size = (size_t)d;
     if (!(o->umap.min_dist < 3 * o->umap.spread)) return lens_error_set(err, LENS_EINVAL, "'min_dist' must be below 3 x 'spread'");
     json_t *m = json_object_get(p, "metric");
@@ -67,7 +67,7 @@ static void on_progress(void *ctx, const char *phase, size_t rows, double fracti
     job_run *r = ctx;
     double ph[PHASES] = {0};
     r->first = 0;
-    lens_job_progress(r, rows, fraction, 0, ph);
+    lens__job_progress(r, rows, fraction, 0, ph);
 }
 
 static int run(job_run *r, lens_error *err)
@@ -78,7 +78,7 @@ static int run(job_run *r, lens_error *err)
     if (rc) return rc;
     char out[4300];
     snprintf(out, sizeof out, "%s/out", r->dir);
-    if ((rc = lens_mkdirs(out, err))) return rc;
+    if ((rc = lens__mkdirs(out, err))) return rc;
     snprintf(out, sizeof out, "%s/out/projection.csv", r->dir);
     o.output = out;
     o.loaded = j->o.model;
@@ -90,9 +90,9 @@ static int run(job_run *r, lens_error *err)
     rc = lens_project_run(&o, &st, err);
     if (!rc) {
         double ph[PHASES] = {0};
-        lens_job_progress(r, st.rows, 1.0, 0, ph);
+        lens__job_progress(r, st.rows, 1.0, 0, ph);
     }
     return rc;
 }
 
-const job_kind lens_job_kind_project = {.name = "project", .check = check, .run = run};
+const job_kind lens__job_kind_project = {.name = "project", .check = check, .run = run};

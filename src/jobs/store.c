@@ -16,7 +16,7 @@ static const char schema[] =
     " created REAL NOT NULL, started REAL, finished REAL, not_before REAL, attempts INTEGER NOT NULL,"
     " error TEXT, progress TEXT);";
 
-int lens_store_open(lens_jobs *j, lens_error *err)
+int lens__store_open(lens_jobs *j, lens_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/jobs.db", j->data_dir);
@@ -37,7 +37,7 @@ int lens_store_open(lens_jobs *j, lens_error *err)
     return LENS_OK;
 }
 
-void lens_store_close(lens_jobs *j)
+void lens__store_close(lens_jobs *j)
 {
     sqlite3_close(j->db);
     j->db = NULL;
@@ -60,7 +60,7 @@ static int store_error(lens_jobs *j, int code, lens_error *err, const char *what
                           code == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(j->db));
 }
 
-int lens_store_put(lens_jobs *j, const job_entry *e, lens_error *err)
+int lens__store_put(lens_jobs *j, const job_entry *e, lens_error *err)
 {
     static const char sql[] = "INSERT OR REPLACE INTO jobs(id, kind, state, params, created, started, finished,"
                               " not_before, attempts, error, progress) VALUES(?,?,?,?,?,?,?,?,?,?,?)";
@@ -97,7 +97,7 @@ int lens_store_put(lens_jobs *j, const job_entry *e, lens_error *err)
     return ret;
 }
 
-int lens_store_delete(lens_jobs *j, const char *id, lens_error *err)
+int lens__store_delete(lens_jobs *j, const char *id, lens_error *err)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(j->db, "DELETE FROM jobs WHERE id = ?", -1, &st, NULL);
@@ -124,7 +124,7 @@ static void load_progress(job_entry *e, const char *text)
     json_decref(p);
 }
 
-int lens_store_load(lens_jobs *j, lens_error *err)
+int lens__store_load(lens_jobs *j, lens_error *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(j->db,
@@ -135,7 +135,7 @@ int lens_store_load(lens_jobs *j, lens_error *err)
     int rc = LENS_OK, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         job_entry *e = calloc(1, sizeof *e);
-        if (!e || lens_grow((void **)&j->jobs, &j->cap, (size_t)j->n + 1, sizeof *j->jobs)) {
+        if (!e || lens__grow((void **)&j->jobs, &j->cap, (size_t)j->n + 1, sizeof *j->jobs)) {
             free(e);
             rc = lens_error_set(err, LENS_ENOMEM, "jobs.db: out of memory");
             break;

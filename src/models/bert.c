@@ -17,7 +17,7 @@ static int get_int(json_t *root, const char *key, int *out, const char *path, le
     return LENS_OK;
 }
 
-int lens_bert_config_read(lens_bert_config *cfg, const char *path, lens_error *err)
+int lens__bert_config_read(lens__bert_config *cfg, const char *path, lens_error *err)
 {
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
@@ -68,16 +68,16 @@ int lens_bert_config_read(lens_bert_config *cfg, const char *path, lens_error *e
     if (cfg->hidden % cfg->heads != 0)
         rc = lens_error_set(err, LENS_EFORMAT, "%s: hidden_size %d is not a multiple of %d heads",
                             path, cfg->hidden, cfg->heads);
-    else if (cfg->hidden / cfg->heads > LENS_ATTN_MAX_HD)
+    else if (cfg->hidden / cfg->heads > LENS__ATTN_MAX_HD)
         rc = lens_error_set(err, LENS_EUNSUP, "%s: heads of %d dimensions are not supported (at most %d)", path,
-                            cfg->hidden / cfg->heads, LENS_ATTN_MAX_HD);
+                            cfg->hidden / cfg->heads, LENS__ATTN_MAX_HD);
 out:
     json_decref(root);
     return rc;
 }
 
 typedef struct {
-    const lens_safetensors *st;
+    const lens__safetensors *st;
     const char *prefix;
     lens_error *err;
     int rc;
@@ -96,7 +96,7 @@ static float *load(loader *ld, const char *name, int64_t d0, int64_t d1)
         ld->rc = lens_error_set(ld->err, LENS_ENOMEM, "tensor %s: out of memory", full);
         return NULL;
     }
-    if ((ld->rc = lens_st_read_f32(ld->st, full, ndim, shape, buf, ld->err))) {
+    if ((ld->rc = lens__st_read_f32(ld->st, full, ndim, shape, buf, ld->err))) {
         free(buf);
         return NULL;
     }
@@ -109,7 +109,7 @@ static float *load(loader *ld, const char *name, int64_t d0, int64_t d1)
  * softmax, so the attention block (QKV and its output projection) stays one
  * step more precise than the two FFN GEMMs, which carry two thirds of the
  * FLOPs. In int8, the FFN input's LayerNorm outlier channels are split out
- * in fp32 (see lens_linear_init). */
+ * in fp32 (see lens__linear_init). */
 typedef struct { lens_precision qkv, attn_out, ffn_in, ffn_out; } layer_plan;
 
 static layer_plan plan_for(lens_precision p)
@@ -131,8 +131,8 @@ static float *ln_range(const float *g, const float *b, int n)
     return a;
 }
 
-static int load_layer(loader *ld, const lens_bert_config *c, int i, lens_precision prec,
-                      lens_kernel kernel, const float *in_g, const float *in_b, lens_bert_layer *L)
+static int load_layer(loader *ld, const lens__bert_config *c, int i, lens_precision prec,
+                      lens__kernel kernel, const float *in_g, const float *in_b, lens__bert_layer *L)
 {
     int H = c->hidden, I = c->intermediate;
     char n[128];
@@ -175,10 +175,10 @@ static int load_layer(loader *ld, const lens_bert_config *c, int i, lens_precisi
     if (!ld->rc && prec == LENS_INT8 &&
         (!(r_in = ln_range(in_g, in_b, H)) || !(r_mid = ln_range(L->ln1_g, L->ln1_b, H))))
         ld->rc = lens_error_set(ld->err, LENS_ENOMEM, "layer %d: out of memory", i);
-    if (!ld->rc) ld->rc = lens_linear_init(&L->qkv, wqkv, bqkv, 3 * H, H, pl.qkv, kernel, r_in, ld->err);
-    if (!ld->rc) ld->rc = lens_linear_init(&L->attn_out, wo, bo, H, H, pl.attn_out, kernel, NULL, ld->err);
-    if (!ld->rc) ld->rc = lens_linear_init(&L->ffn_in, wi, bi, I, H, pl.ffn_in, kernel, r_mid, ld->err);
-    if (!ld->rc) ld->rc = lens_linear_init(&L->ffn_out, w2, b2, H, I, pl.ffn_out, kernel, NULL, ld->err);
+    if (!ld->rc) ld->rc = lens__linear_init(&L->qkv, wqkv, bqkv, 3 * H, H, pl.qkv, kernel, r_in, ld->err);
+    if (!ld->rc) ld->rc = lens__linear_init(&L->attn_out, wo, bo, H, H, pl.attn_out, kernel, NULL, ld->err);
+    if (!ld->rc) ld->rc = lens__linear_init(&L->ffn_in, wi, bi, I, H, pl.ffn_in, kernel, r_mid, ld->err);
+    if (!ld->rc) ld->rc = lens__linear_init(&L->ffn_out, w2, b2, H, I, pl.ffn_out, kernel, NULL, ld->err);
     free(r_in);
     free(r_mid);
     free(wq); free(bq); free(wk); free(bk); free(wv); free(bv); free(wo); free(bo);
@@ -186,8 +186,8 @@ static int load_layer(loader *ld, const lens_bert_config *c, int i, lens_precisi
     return ld->rc;
 }
 
-int lens_bert_load(lens_bert *m, const lens_bert_config *cfg, const lens_safetensors *st,
-                   lens_precision prec, lens_kernel kernel, lens_error *err)
+int lens__bert_load(lens__bert *m, const lens__bert_config *cfg, const lens__safetensors *st,
+                   lens_precision prec, lens__kernel kernel, lens_error *err)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
@@ -195,8 +195,8 @@ int lens_bert_load(lens_bert *m, const lens_bert_config *cfg, const lens_safeten
     m->kernel = kernel;
     /* sentence-transformers saves a bare BertModel; full checkpoints say "bert." */
     loader ld = {.st = st, .prefix = "", .err = err};
-    if (!lens_st_find(st, "embeddings.word_embeddings.weight") &&
-        lens_st_find(st, "bert.embeddings.word_embeddings.weight"))
+    if (!lens__st_find(st, "embeddings.word_embeddings.weight") &&
+        lens__st_find(st, "bert.embeddings.word_embeddings.weight"))
         ld.prefix = "bert.";
     int H = cfg->hidden;
     m->word_emb = load(&ld, "embeddings.word_embeddings.weight", cfg->vocab_size, H);
@@ -211,19 +211,19 @@ int lens_bert_load(lens_bert *m, const lens_bert_config *cfg, const lens_safeten
         const float *g = i ? m->layer[i - 1].ln2_g : m->emb_ln_g, *b = i ? m->layer[i - 1].ln2_b : m->emb_ln_b;
         load_layer(&ld, cfg, i, prec, kernel, g, b, &m->layer[i]);
     }
-    if (ld.rc) lens_bert_free(m);
+    if (ld.rc) lens__bert_free(m);
     return ld.rc;
 }
 
-void lens_bert_free(lens_bert *m)
+void lens__bert_free(lens__bert *m)
 {
     if (m->layer) {
         for (int i = 0; i < m->cfg.layers; i++) {
-            lens_bert_layer *L = &m->layer[i];
-            lens_linear_free(&L->qkv);
-            lens_linear_free(&L->attn_out);
-            lens_linear_free(&L->ffn_in);
-            lens_linear_free(&L->ffn_out);
+            lens__bert_layer *L = &m->layer[i];
+            lens__linear_free(&L->qkv);
+            lens__linear_free(&L->attn_out);
+            lens__linear_free(&L->ffn_in);
+            lens__linear_free(&L->ffn_out);
             free(L->ln1_g); free(L->ln1_b); free(L->ln2_g); free(L->ln2_b);
         }
     }
@@ -233,11 +233,11 @@ void lens_bert_free(lens_bert *m)
     memset(m, 0, sizeof *m);
 }
 
-int lens_bert_ws_init(lens_bert_ws *ws, const lens_bert *m, int max_tokens, int max_len,
+int lens__bert_ws_init(lens__bert_ws *ws, const lens__bert *m, int max_tokens, int max_len,
                       int n_threads, lens_error *err)
 {
     memset(ws, 0, sizeof *ws);
-    const lens_bert_config *c = &m->cfg;
+    const lens__bert_config *c = &m->cfg;
     size_t T = (size_t)max_tokens;
     ws->max_tokens = max_tokens;
     ws->max_len = max_len;
@@ -245,22 +245,22 @@ int lens_bert_ws_init(lens_bert_ws *ws, const lens_bert *m, int max_tokens, int 
     ws->qkv = malloc(T * (size_t)((3 * c->hidden + 31) / 32 * 32) * sizeof(float)); /* panel-major */
     ws->att = malloc(T * c->hidden * sizeof(float));
     ws->ff = malloc(T * c->intermediate * sizeof(float));
-    ws->attn_stride = lens_attention_scratch(max_len, c->hidden / c->heads);
+    ws->attn_stride = lens__attention_scratch(max_len, c->hidden / c->heads);
     ws->attn_scratch = malloc(ws->attn_stride * (size_t)n_threads * sizeof(float));
     int k_max = c->intermediate > c->hidden ? c->intermediate : c->hidden;
     if (!ws->x || !ws->qkv || !ws->att || !ws->ff || !ws->attn_scratch ||
-        lens_linear_ws_reserve(&ws->lin, max_tokens, k_max, err)) {
-        lens_bert_ws_free(ws);
+        lens__linear_ws_reserve(&ws->lin, max_tokens, k_max, err)) {
+        lens__bert_ws_free(ws);
         return lens_error_set(err, LENS_ENOMEM, "encoder workspace for %d tokens: out of memory",
                               max_tokens);
     }
     return LENS_OK;
 }
 
-void lens_bert_ws_free(lens_bert_ws *ws)
+void lens__bert_ws_free(lens__bert_ws *ws)
 {
     free(ws->x); free(ws->qkv); free(ws->att); free(ws->ff); free(ws->attn_scratch);
-    lens_linear_ws_free(&ws->lin);
+    lens__linear_ws_free(&ws->lin);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -269,26 +269,26 @@ void lens_bert_ws_free(lens_bert_ws *ws)
 #define ROWS_PER_TASK 32
 
 typedef struct {
-    const lens_bert *m;
+    const lens__bert *m;
     const int32_t *ids, *offs;
     int n_seq, T;
     float *x;
     const float *g, *b;
 } row_job;
 
-static void layernorm(const lens_bert *m, float *x, size_t rows, const float *g, const float *b)
+static void layernorm(const lens__bert *m, float *x, size_t rows, const float *g, const float *b)
 {
-    if (m->kernel == LENS_KERNEL_AVX512)
-        lens_layernorm_rows_avx512(x, rows, m->cfg.hidden, g, b, m->cfg.ln_eps);
+    if (m->kernel == LENS__KERNEL_AVX512)
+        lens__layernorm_rows_avx512(x, rows, m->cfg.hidden, g, b, m->cfg.ln_eps);
     else
-        lens_layernorm_rows(x, rows, m->cfg.hidden, g, b, m->cfg.ln_eps);
+        lens__layernorm_rows(x, rows, m->cfg.hidden, g, b, m->cfg.ln_eps);
 }
 
 static void embed_task(void *ctx, int task, int thread)
 {
     (void)thread;
     row_job *j = ctx;
-    const lens_bert *m = j->m;
+    const lens__bert *m = j->m;
     int H = m->cfg.hidden;
     int r0 = task * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK < j->T ? r0 + ROWS_PER_TASK : j->T;
     /* position of row r = r - start of its sequence (binary search) */
@@ -318,27 +318,27 @@ static void ln_task(void *ctx, int task, int thread)
     layernorm(j->m, j->x + (size_t)r0 * H, (size_t)(r1 - r0), j->g, j->b);
 }
 
-void lens_bert_forward(const lens_bert *m, const int32_t *ids, const int32_t *offs, int n_seq,
-                       lens_bert_ws *ws, lens_pool *pool)
+void lens__bert_forward(const lens__bert *m, const int32_t *ids, const int32_t *offs, int n_seq,
+                       lens__bert_ws *ws, lens_pool *pool)
 {
-    const lens_bert_config *c = &m->cfg;
+    const lens__bert_config *c = &m->cfg;
     int T = offs[n_seq], tasks = (T + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     row_job rj = {.m = m, .ids = ids, .offs = offs, .n_seq = n_seq, .T = T, .x = ws->x};
     lens_pool_run(pool, tasks, embed_task, &rj);
-    lens_attention_args aa = {.qkv = ws->qkv, .out = ws->att, .offs = offs, .n_seq = n_seq,
+    lens__attention_args aa = {.qkv = ws->qkv, .out = ws->att, .offs = offs, .n_seq = n_seq,
                               .n_heads = c->heads, .head_dim = c->hidden / c->heads,
                               .scratch = ws->attn_scratch, .scratch_stride = ws->attn_stride,
                               .kernel = m->kernel};
     for (int l = 0; l < c->layers; l++) {
-        const lens_bert_layer *L = &m->layer[l];
-        lens_linear_forward_panels(&L->qkv, ws->x, T, ws->qkv, &ws->lin, pool);
-        lens_attention(&aa, pool);
-        lens_linear_forward(&L->attn_out, ws->att, T, ws->x, LENS_EPI_RESIDUAL, ws->x, &ws->lin, pool);
+        const lens__bert_layer *L = &m->layer[l];
+        lens__linear_forward_panels(&L->qkv, ws->x, T, ws->qkv, &ws->lin, pool);
+        lens__attention(&aa, pool);
+        lens__linear_forward(&L->attn_out, ws->att, T, ws->x, LENS__EPI_RESIDUAL, ws->x, &ws->lin, pool);
         rj.g = L->ln1_g;
         rj.b = L->ln1_b;
         lens_pool_run(pool, tasks, ln_task, &rj);
-        lens_linear_forward(&L->ffn_in, ws->x, T, ws->ff, LENS_EPI_GELU, NULL, &ws->lin, pool);
-        lens_linear_forward(&L->ffn_out, ws->ff, T, ws->x, LENS_EPI_RESIDUAL, ws->x, &ws->lin, pool);
+        lens__linear_forward(&L->ffn_in, ws->x, T, ws->ff, LENS__EPI_GELU, NULL, &ws->lin, pool);
+        lens__linear_forward(&L->ffn_out, ws->ff, T, ws->x, LENS__EPI_RESIDUAL, ws->x, &ws->lin, pool);
         rj.g = L->ln2_g;
         rj.b = L->ln2_b;
         lens_pool_run(pool, tasks, ln_task, &rj);

@@ -14,45 +14,45 @@
 #include "lens/error.h"
 #include "lens/pool.h"
 
-typedef struct lens_bert_config {
+typedef struct lens__bert_config {
     int vocab_size, hidden, layers, heads, intermediate, max_positions, type_vocab;
     float ln_eps;
-} lens_bert_config;
+} lens__bert_config;
 
-typedef struct lens_bert_layer {
-    lens_linear qkv, attn_out, ffn_in, ffn_out;
+typedef struct lens__bert_layer {
+    lens__linear qkv, attn_out, ffn_in, ffn_out;
     float *ln1_g, *ln1_b, *ln2_g, *ln2_b;
-} lens_bert_layer;
+} lens__bert_layer;
 
-typedef struct lens_bert {
-    lens_bert_config cfg;
+typedef struct lens__bert {
+    lens__bert_config cfg;
     lens_precision prec;
-    lens_kernel kernel;
+    lens__kernel kernel;
     float *word_emb, *pos_emb, *type_emb, *emb_ln_g, *emb_ln_b;
-    lens_bert_layer *layer;
-} lens_bert;
+    lens__bert_layer *layer;
+} lens__bert;
 
 /* Scratch for one forward pass of up to max_tokens tokens, max_len per seq. */
-typedef struct lens_bert_ws {
+typedef struct lens__bert_ws {
     int max_tokens, max_len;
     float *x, *qkv, *att, *ff;
     float *attn_scratch;
     size_t attn_stride;
-    lens_linear_ws lin;
-} lens_bert_ws;
+    lens__linear_ws lin;
+} lens__bert_ws;
 
-int lens_bert_config_read(lens_bert_config *cfg, const char *config_json, lens_error *err);
-int lens_bert_load(lens_bert *m, const lens_bert_config *cfg, const lens_safetensors *st,
-                   lens_precision prec, lens_kernel kernel, lens_error *err);
-void lens_bert_free(lens_bert *m);
+int lens__bert_config_read(lens__bert_config *cfg, const char *config_json, lens_error *err);
+int lens__bert_load(lens__bert *m, const lens__bert_config *cfg, const lens__safetensors *st,
+                   lens_precision prec, lens__kernel kernel, lens_error *err);
+void lens__bert_free(lens__bert *m);
 
-int lens_bert_ws_init(lens_bert_ws *ws, const lens_bert *m, int max_tokens, int max_len,
+int lens__bert_ws_init(lens__bert_ws *ws, const lens__bert *m, int max_tokens, int max_len,
                       int n_threads, lens_error *err);
-void lens_bert_ws_free(lens_bert_ws *ws);
+void lens__bert_ws_free(lens__bert_ws *ws);
 
 /* ids: T token ids; offs: n_seq + 1 row offsets (offs[n_seq] = T). The last
  * hidden states are left in ws->x [T, hidden]. */
-void lens_bert_forward(const lens_bert *m, const int32_t *ids, const int32_t *offs, int n_seq,
-                       lens_bert_ws *ws, lens_pool *pool);
+void lens__bert_forward(const lens__bert *m, const int32_t *ids, const int32_t *offs, int n_seq,
+                       lens__bert_ws *ws, lens_pool *pool);
 
 #endif

@@ -14,7 +14,7 @@ struct lens_encoder {
     const lens_model *m;
     lens_pool *pool;
     int n_threads, batch_tokens, max_len;
-    lens_bert_ws ws;
+    lens__bert_ws ws;
     lens_tok_work **tw;   /* per thread */
     int32_t *slot_ids;    /* [GROUP][max_len] tokenized texts of a group */
     size_t *slot_n;
@@ -23,7 +23,7 @@ struct lens_encoder {
     size_t *rows;         /* output row of each sequence */
     int n_seq;
     float *out;
-    lens_static_enc *se; /* static models: word vectors, none of the above */
+    lens__static_enc *se; /* static models: word vectors, none of the above */
     lens_encoder_progress_fn progress;
     void *progress_ctx;
 };
@@ -48,7 +48,7 @@ int lens_encoder_new(lens_encoder **out, const lens_model *m, lens_pool *pool, i
     e->batch_tokens = batch_tokens;
     e->max_len = m->max_seq_len;
     if (m->wv) {
-        int src = lens_static_enc_new(&e->se, m->wv, e->n_threads, err);
+        int src = lens__static_enc_new(&e->se, m->wv, e->n_threads, err);
         if (src) {
             free(e);
             return src;
@@ -56,7 +56,7 @@ int lens_encoder_new(lens_encoder **out, const lens_model *m, lens_pool *pool, i
         *out = e;
         return LENS_OK;
     }
-    int rc = lens_bert_ws_init(&e->ws, &m->bert, batch_tokens, e->max_len, e->n_threads, err);
+    int rc = lens__bert_ws_init(&e->ws, &m->bert, batch_tokens, e->max_len, e->n_threads, err);
     if (rc) {
         free(e);
         return rc;
@@ -80,7 +80,7 @@ int lens_encoder_new(lens_encoder **out, const lens_model *m, lens_pool *pool, i
 void lens_encoder_free(lens_encoder *e)
 {
     if (!e) return;
-    lens_bert_ws_free(&e->ws);
+    lens__bert_ws_free(&e->ws);
     if (e->tw)
         for (int t = 0; t < e->n_threads; t++) lens_tok_work_free(e->tw[t]);
     free(e->tw);
@@ -89,7 +89,7 @@ void lens_encoder_free(lens_encoder *e)
     free(e->ids);
     free(e->offs);
     free(e->rows);
-    lens_static_enc_free(e->se);
+    lens__static_enc_free(e->se);
     free(e);
 }
 
@@ -134,7 +134,7 @@ static void pool_task(void *ctx, int s, int thread)
 static void flush(lens_encoder *e)
 {
     if (!e->n_seq) return;
-    lens_bert_forward(&e->m->bert, e->ids, e->offs, e->n_seq, &e->ws, e->pool);
+    lens__bert_forward(&e->m->bert, e->ids, e->offs, e->n_seq, &e->ws, e->pool);
     lens_pool_run(e->pool, e->n_seq, pool_task, e);
     size_t done = e->rows[e->n_seq - 1] + 1; /* rows are added in increasing order */
     e->n_seq = 0;
@@ -185,7 +185,7 @@ int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *
                        float *out, uint64_t *tokens, lens_error *err)
 {
     if (e->se) {
-        int rc = lens_static_enc_embed(e->se, e->pool, texts, lens, n, out, tokens, err);
+        int rc = lens__static_enc_embed(e->se, e->pool, texts, lens, n, out, tokens, err);
         if (!rc && e->progress && n) e->progress(e->progress_ctx, n);
         return rc;
     }
@@ -232,4 +232,4 @@ int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const siz
     return LENS_OK;
 }
 
-uint64_t lens_encoder_empty(const lens_encoder *e) { return e->se ? lens_static_enc_empty(e->se) : 0; }
+uint64_t lens_encoder_empty(const lens_encoder *e) { return e->se ? lens__static_enc_empty(e->se) : 0; }

@@ -48,7 +48,7 @@ static int read_st_modules(lens_model *m, lens_error *err)
     m->pooling = LENS_POOLING_MEAN;
     m->normalize = 0;
     snprintf(path, sizeof path, "%s/modules.json", m->dir);
-    if (!lens_is_file(path)) return LENS_OK;
+    if (!lens__is_file(path)) return LENS_OK;
     json_error_t je;
     json_t *mods = json_load_file(path, 0, &je);
     if (!mods) return lens_error_set(err, LENS_EFORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
@@ -116,7 +116,7 @@ static int read_max_seq_len(lens_model *m, lens_error *err)
     char path[4200];
     snprintf(path, sizeof path, "%s/sentence_bert_config.json", m->dir);
     m->max_seq_len = 512;
-    if (!lens_is_file(path)) return LENS_OK;
+    if (!lens__is_file(path)) return LENS_OK;
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     if (!root) return lens_error_set(err, LENS_EFORMAT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
@@ -133,16 +133,16 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
     lens_model *m = calloc(1, sizeof *m);
     if (!m) return lens_error_set(err, LENS_ENOMEM, "model: out of memory");
     int rc;
-    lens_safetensors *st = NULL;
-    if (lens_is_dir(name_or_dir)) {
+    lens__safetensors *st = NULL;
+    if (lens__is_dir(name_or_dir)) {
         snprintf(m->dir, sizeof m->dir, "%s", name_or_dir);
-    } else if ((rc = lens_registry_cached_dir(name_or_dir, m->dir, sizeof m->dir, err))) {
+    } else if ((rc = lens__registry_cached_dir(name_or_dir, m->dir, sizeof m->dir, err))) {
         goto fail;
     }
     m->precision = opts ? opts->precision : LENS_FP32;
     read_min_similarity(m);
-    if (lens_static_detect(m->dir)) { /* word vectors + SIF pooling, fp32 only */
-        if ((rc = lens_static_open(&m->wv, m->dir, err))) goto fail;
+    if (lens__static_detect(m->dir)) { /* word vectors + SIF pooling, fp32 only */
+        if ((rc = lens__static_open(&m->wv, m->dir, err))) goto fail;
         m->precision = LENS_FP32;
         m->normalize = 1;
         m->max_seq_len = 0; /* no sequence limit: every word counts */
@@ -151,7 +151,7 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", m->dir);
-    if ((rc = lens_bert_config_read(&m->cfg, path, err))) goto fail;
+    if ((rc = lens__bert_config_read(&m->cfg, path, err))) goto fail;
     if ((rc = read_st_modules(m, err)) || (rc = read_max_seq_len(m, err))) goto fail;
     if (opts && opts->max_seq_len > 0) m->max_seq_len = opts->max_seq_len;
     if (m->max_seq_len > m->cfg.max_positions) m->max_seq_len = m->cfg.max_positions;
@@ -167,19 +167,19 @@ int lens_model_open(lens_model **out, const char *name_or_dir, const lens_model_
         goto fail;
     }
     snprintf(path, sizeof path, "%s/model.safetensors", m->dir);
-    if (!lens_is_file(path)) {
+    if (!lens__is_file(path)) {
         char bin[4200];
         snprintf(bin, sizeof bin, "%s/pytorch_model.bin", m->dir);
         rc = lens_error_set(err, LENS_ENOTFOUND, "%s: no model.safetensors%s", m->dir,
-                            lens_is_file(bin) ? " (pytorch_model.bin is not read; convert it to "
+                            lens__is_file(bin) ? " (pytorch_model.bin is not read; convert it to "
                                                "safetensors)"
                                              : "");
         goto fail;
     }
-    if ((rc = lens_st_open(&st, path, err))) goto fail;
-    m->kernel = lens_kernel_detect();
-    rc = lens_bert_load(&m->bert, &m->cfg, st, m->precision, m->kernel, err);
-    lens_st_close(st);
+    if ((rc = lens__st_open(&st, path, err))) goto fail;
+    m->kernel = lens__kernel_detect();
+    rc = lens__bert_load(&m->bert, &m->cfg, st, m->precision, m->kernel, err);
+    lens__st_close(st);
     if (rc) goto fail;
     *out = m;
     return LENS_OK;
@@ -191,9 +191,9 @@ fail:
 void lens_model_close(lens_model *m)
 {
     if (!m) return;
-    lens_bert_free(&m->bert);
+    lens__bert_free(&m->bert);
     lens_tokenizer_close(m->tok);
-    lens_static_close(m->wv);
+    lens__static_close(m->wv);
     free(m);
 }
 
@@ -205,7 +205,7 @@ int lens_model_normalize(const lens_model *m) { return m->normalize; }
 const char *lens_model_path(const lens_model *m) { return m->dir; }
 const char *lens_model_kernel(const lens_model *m)
 {
-    return m->wv ? "static" : lens_kernel_name(m->kernel);
+    return m->wv ? "static" : lens__kernel_name(m->kernel);
 }
 const lens_tokenizer *lens_model_tokenizer(const lens_model *m) { return m->tok; }
 int lens_model_vocab_size(const lens_model *m)

@@ -8,16 +8,16 @@
 
 struct lens_model {
     char dir[4096];
-    lens_bert_config cfg;
-    lens_bert bert;
+    lens__bert_config cfg;
+    lens__bert bert;
     lens_tokenizer *tok;
     lens_precision precision;
-    lens_kernel kernel;
+    lens__kernel kernel;
     lens_pooling pooling;
     int normalize;
     int pool_dim;
     int max_seq_len;
-    lens_static *wv; /* set for a "lens-static" word-vector model (no BERT) */
+    lens__static *wv; /* set for a "lens-static" word-vector model (no BERT) */
     float min_similarity; /* config.json's recommended --min-similarity, if has_min_similarity */
     int has_min_similarity;
 };

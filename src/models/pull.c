@@ -14,7 +14,7 @@
 
 typedef struct {
     FILE *f;
-    lens_sha256 sha;
+    lens__sha256 sha;
     uint64_t bytes;
     const lens_pull_opts *opts;
     const char *file;
@@ -29,7 +29,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
         s->werr = errno ? errno : EIO;
         return 0;
     }
-    lens_sha256_update(&s->sha, p, len);
+    lens__sha256_update(&s->sha, p, len);
     s->bytes += len;
     return len;
 }
@@ -49,7 +49,7 @@ static int fetch(CURL *curl, const char *url, const char *path, const lens_pull_
 {
     *missing = 0;
     sink s = {.opts = opts, .file = file};
-    lens_sha256_init(&s.sha);
+    lens__sha256_init(&s.sha);
     if (!(s.f = fopen(path, "wb")))
         return lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(errno));
     char curl_err[CURL_ERROR_SIZE] = "";
@@ -85,7 +85,7 @@ static int fetch(CURL *curl, const char *url, const char *path, const lens_pull_
         return lens_error_set(err, LENS_ENET, "cannot download %s: HTTP %ld%s", url, status,
                               status == 401 || status == 403 ? " (gated or private? set HF_TOKEN)" : "");
     if (closed) return lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(closed));
-    lens_sha256_final(&s.sha, digest);
+    lens__sha256_final(&s.sha, digest);
     *bytes = s.bytes;
     return LENS_OK;
 }
@@ -94,33 +94,33 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
                     lens_error *err)
 {
     lens_pull_opts opts = opts_in ? *opts_in : (lens_pull_opts){0};
-    const lens_known_model *known = lens_registry_find(name);
+    const lens__known_model *known = lens__registry_find(name);
     const char *repo = known ? known->repo : name;
     char cache[4096], final_dir[4096], stage[4200];
     int rc;
     if (opts.cache_dir) snprintf(cache, sizeof cache, "%s", opts.cache_dir);
     else if ((rc = lens_model_cache_dir(cache, sizeof cache, err))) return rc;
-    if ((rc = lens_registry_dir(cache, name, final_dir, sizeof final_dir, err))) return rc;
+    if ((rc = lens__registry_dir(cache, name, final_dir, sizeof final_dir, err))) return rc;
     const char *want_sha = opts.sha256 ? opts.sha256 : known ? known->weights_sha256 : NULL;
     if (!want_sha)
         return lens_error_set(err, LENS_EINVAL,
                               "no pinned sha256 for '%s' (known: %s); pass the expected hash of "
                               "its model.safetensors with --sha256",
-                              name, lens_registry_names());
+                              name, lens__registry_names());
     if (strlen(want_sha) != 64)
         return lens_error_set(err, LENS_EINVAL, "--sha256 must be 64 hex digits");
     snprintf(stage, sizeof stage, "%s.partial-%ld", final_dir, (long)getpid());
-    if ((rc = lens_rmtree(stage, err)) || (rc = lens_mkdirs(stage, err))) return rc;
+    if ((rc = lens__rmtree(stage, err)) || (rc = lens__mkdirs(stage, err))) return rc;
 
     const char *endpoint = opts.endpoint ? opts.endpoint : getenv("HF_ENDPOINT");
     if (!endpoint || !*endpoint) endpoint = "https://huggingface.co";
     const char *rev = opts.revision ? opts.revision : "main";
-    const char *const *files = known ? known->files : lens_registry_default_files();
+    const char *const *files = known ? known->files : lens__registry_default_files();
 
     CURL *curl = curl_easy_init();
     struct curl_slist *headers = NULL;
     if (!curl) {
-        lens_rmtree(stage, NULL);
+        lens__rmtree(stage, NULL);
         return lens_error_set(err, LENS_ENOMEM, "cannot initialise libcurl");
     }
     const char *token = getenv("HF_TOKEN");
@@ -144,7 +144,7 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
         snprintf(path, sizeof path, "%s/%s", stage, *f);
         char *slash = strrchr(path, '/');
         *slash = '\0';
-        if ((rc = lens_mkdirs(path, err))) break;
+        if ((rc = lens__mkdirs(path, err))) break;
         *slash = '/';
         unsigned char digest[32];
         uint64_t bytes = 0;
@@ -159,7 +159,7 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
         if (strcmp(*f, "tokenizer.json") == 0 || strcmp(*f, "vocab.txt") == 0) have_tokenizer = 1;
         if (strcmp(*f, "model.safetensors") == 0) {
             char hex[65];
-            lens_sha256_hex(digest, hex);
+            lens__sha256_hex(digest, hex);
             if (strcasecmp(hex, want_sha) != 0)
                 rc = lens_error_set(err, LENS_EFORMAT,
                                     "%s: sha256 %s does not match the expected %s (%llu bytes "
@@ -174,11 +174,11 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
     if (!rc) {
         /* the complete, verified copy replaces any earlier one in one step */
         char parent[4096];
-        lens_dirname(final_dir, parent, sizeof parent);
-        if ((rc = lens_mkdirs(parent, err)) == LENS_OK) rc = lens_replace_dir(stage, final_dir, err);
+        lens__dirname(final_dir, parent, sizeof parent);
+        if ((rc = lens__mkdirs(parent, err)) == LENS_OK) rc = lens__replace_dir(stage, final_dir, err);
     }
     if (rc) {
-        lens_rmtree(stage, NULL);
+        lens__rmtree(stage, NULL);
         return rc;
     }
     snprintf(dir, cap, "%s", final_dir);

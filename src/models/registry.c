@@ -14,20 +14,20 @@ static const char *const st_files[] = {
 
 /* Hashes copied from the hub's LFS pointers (see the model's
  * OFFICIAL_WEIGHT_HASHES.txt in the project's shared assets). */
-static const lens_known_model known[] = {
+static const lens__known_model known[] = {
     {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", st_files,
      "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db", 90868376},
 };
 
-const lens_known_model *lens_registry_find(const char *name)
+const lens__known_model *lens__registry_find(const char *name)
 {
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         if (strcmp(name, known[i].alias) == 0 || strcmp(name, known[i].repo) == 0) return &known[i];
     return NULL;
 }
 
-const char *lens_registry_names(void) { return "all-MiniLM-L6-v2"; }
-const char *const *lens_registry_default_files(void) { return st_files; }
+const char *lens__registry_names(void) { return "all-MiniLM-L6-v2"; }
+const char *const *lens__registry_default_files(void) { return st_files; }
 
 int lens_model_cache_dir(char *buf, size_t cap, lens_error *err)
 {
@@ -56,9 +56,9 @@ static int valid_name(const char *name)
     return 1;
 }
 
-int lens_registry_dir(const char *cache, const char *name, char *buf, size_t cap, lens_error *err)
+int lens__registry_dir(const char *cache, const char *name, char *buf, size_t cap, lens_error *err)
 {
-    const lens_known_model *k = lens_registry_find(name);
+    const lens__known_model *k = lens__registry_find(name);
     const char *repo = k ? k->repo : name;
     if (!valid_name(repo))
         return lens_error_set(err, LENS_EINVAL,
@@ -69,11 +69,11 @@ int lens_registry_dir(const char *cache, const char *name, char *buf, size_t cap
     return LENS_OK;
 }
 
-int lens_registry_cached_dir(const char *name, char *buf, size_t cap, lens_error *err)
+int lens__registry_cached_dir(const char *name, char *buf, size_t cap, lens_error *err)
 {
     char cache[4096];
     int rc = lens_model_cache_dir(cache, sizeof cache, err);
-    if (rc || (rc = lens_registry_dir(cache, name, buf, cap, err))) return rc;
+    if (rc || (rc = lens__registry_dir(cache, name, buf, cap, err))) return rc;
     char probe[4200];
     struct stat st;
     snprintf(probe, sizeof probe, "%s/model.safetensors", buf);

@@ -22,7 +22,7 @@ static json_t *read_config(const char *dir, char *path, size_t cap, json_error_t
     return json_load_file(path, 0, je);
 }
 
-int lens_static_detect(const char *dir)
+int lens__static_detect(const char *dir)
 {
     char path[4200];
     json_error_t je;
@@ -34,7 +34,7 @@ int lens_static_detect(const char *dir)
     return yes;
 }
 
-static int load_config(lens_static *s, const char *dir, lens_error *err)
+static int load_config(lens__static *s, const char *dir, lens_error *err)
 {
     char path[4200];
     json_error_t je;
@@ -58,7 +58,7 @@ static int load_config(lens_static *s, const char *dir, lens_error *err)
     return rc;
 }
 
-static int load_vocab(lens_static *s, const char *dir, lens_error *err)
+static int load_vocab(lens__static *s, const char *dir, lens_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/vocab.txt", dir);
@@ -84,7 +84,7 @@ static int load_vocab(lens_static *s, const char *dir, lens_error *err)
         rc = lens_error_set(err, LENS_EFORMAT, "%s: no words", path);
         goto out;
     }
-    if ((rc = lens_vocab_init(&s->vocab, n, err))) goto out;
+    if ((rc = lens__vocab_init(&s->vocab, n, err))) goto out;
     char *p = data, *end = data + size;
     for (int32_t id = 0; p < end; id++) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -94,12 +94,12 @@ static int load_vocab(lens_static *s, const char *dir, lens_error *err)
             rc = lens_error_set(err, LENS_EFORMAT, "%s:%d: empty word", path, (int)id + 1);
             goto out;
         }
-        if (lens_vocab_find(&s->vocab, NULL, 0, p, wl) >= 0) {
+        if (lens__vocab_find(&s->vocab, NULL, 0, p, wl) >= 0) {
             rc = lens_error_set(err, LENS_EFORMAT, "%s:%d: duplicate word \"%.*s\"", path, (int)id + 1,
                                 (int)(wl < 64 ? wl : 64), p);
             goto out;
         }
-        if ((rc = lens_vocab_add(&s->vocab, p, wl, id, err))) {
+        if ((rc = lens__vocab_add(&s->vocab, p, wl, id, err))) {
             lens_error_wrap(err, "%s:%d", path, (int)id + 1);
             goto out;
         }
@@ -112,17 +112,17 @@ out:
     return rc;
 }
 
-static int load_tensors(lens_static *s, const char *dir, lens_error *err)
+static int load_tensors(lens__static *s, const char *dir, lens_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     struct stat stt;
     if (stat(path, &stt) != 0) return lens_error_set(err, LENS_ENOTFOUND, "%s: no such file", path);
-    lens_safetensors *st = NULL;
-    int rc = lens_st_open(&st, path, err);
+    lens__safetensors *st = NULL;
+    int rc = lens__st_open(&st, path, err);
     if (rc) return rc;
     int64_t V = s->n_words, D = s->dim;
-    const lens_st_tensor *t = lens_st_find(st, "vectors");
+    const lens__st_tensor *t = lens__st_find(st, "vectors");
     if (t && (t->ndim != 2 || t->shape[0] != V || t->shape[1] != D)) {
         rc = lens_error_set(err, LENS_EFORMAT,
                             "%s: tensor 'vectors' has shape [%lld%s%lld] but vocab.txt has %lld "
@@ -140,9 +140,9 @@ static int load_tensors(lens_static *s, const char *dir, lens_error *err)
         goto out;
     }
     int64_t shape[2] = {V, D};
-    if ((rc = lens_st_read_f32(st, "vectors", 2, shape, s->vectors, err)) ||
-        (rc = lens_st_read_f32(st, "word_prob", 1, &V, s->weight, err)) ||
-        (rc = lens_st_read_f32(st, "common_component", 1, &D, s->common, err)))
+    if ((rc = lens__st_read_f32(st, "vectors", 2, shape, s->vectors, err)) ||
+        (rc = lens__st_read_f32(st, "word_prob", 1, &V, s->weight, err)) ||
+        (rc = lens__st_read_f32(st, "common_component", 1, &D, s->common, err)))
         goto out;
     for (int64_t i = 0; i < V; i++) {
         float p = s->weight[i];
@@ -162,38 +162,38 @@ static int load_tensors(lens_static *s, const char *dir, lens_error *err)
     /* stored unit length; renormalise so rounding cannot leave a residue */
     for (int64_t d = 0; d < D; d++) s->common[d] = ss > 0 ? (float)(s->common[d] / sqrt(ss)) : 0.0f;
 out:
-    lens_st_close(st);
+    lens__st_close(st);
     return rc;
 }
 
-int lens_static_open(lens_static **out, const char *dir, lens_error *err)
+int lens__static_open(lens__static **out, const char *dir, lens_error *err)
 {
     *out = NULL;
-    lens_static *s = calloc(1, sizeof *s);
+    lens__static *s = calloc(1, sizeof *s);
     if (!s) return lens_error_set(err, LENS_ENOMEM, "static model: out of memory");
     int rc;
     if ((rc = load_config(s, dir, err)) || (rc = load_vocab(s, dir, err)) ||
         (rc = load_tensors(s, dir, err))) {
-        lens_static_close(s);
+        lens__static_close(s);
         return rc;
     }
     *out = s;
     return LENS_OK;
 }
 
-void lens_static_close(lens_static *s)
+void lens__static_close(lens__static *s)
 {
     if (!s) return;
     free(s->vectors);
     free(s->weight);
     free(s->common);
-    lens_vocab_free(&s->vocab);
+    lens__vocab_free(&s->vocab);
     free(s);
 }
 
 /* ---------------------------------------------------------------- pooling */
 
-int lens_static_pool_ids(const float *vectors, const float *weight, const float *common, int dim,
+int lens__static_pool_ids(const float *vectors, const float *weight, const float *common, int dim,
                          const int32_t *ids, size_t n, double *acc, float *out)
 {
     if (n == 0) {
@@ -222,7 +222,7 @@ int lens_static_pool_ids(const float *vectors, const float *weight, const float 
 /* ---------------------------------------------------------------- encoder */
 
 typedef struct {
-    lens_words words;
+    lens__words words;
     int32_t *ids;
     size_t ids_cap;
     double *acc;
@@ -230,8 +230,8 @@ typedef struct {
     int failed;
 } scratch;
 
-struct lens_static_enc {
-    const lens_static *s;
+struct lens__static_enc {
+    const lens__static *s;
     int n_threads;
     scratch *sc;
     uint64_t empty;
@@ -242,18 +242,18 @@ struct lens_static_enc {
     float *out;
 };
 
-int lens_static_enc_new(lens_static_enc **out, const lens_static *s, int n_threads, lens_error *err)
+int lens__static_enc_new(lens__static_enc **out, const lens__static *s, int n_threads, lens_error *err)
 {
     *out = NULL;
     if (n_threads < 1) n_threads = 1;
-    lens_static_enc *e = calloc(1, sizeof *e);
+    lens__static_enc *e = calloc(1, sizeof *e);
     if (e) e->sc = calloc((size_t)n_threads, sizeof *e->sc);
     int ok = e && e->sc;
     if (ok) e->n_threads = n_threads;
     for (int t = 0; ok && t < n_threads; t++)
         ok = (e->sc[t].acc = malloc((size_t)s->dim * sizeof *e->sc[t].acc)) != NULL;
     if (!ok) {
-        lens_static_enc_free(e);
+        lens__static_enc_free(e);
         return lens_error_set(err, LENS_ENOMEM, "static encoder: out of memory");
     }
     e->s = s;
@@ -261,11 +261,11 @@ int lens_static_enc_new(lens_static_enc **out, const lens_static *s, int n_threa
     return LENS_OK;
 }
 
-void lens_static_enc_free(lens_static_enc *e)
+void lens__static_enc_free(lens__static_enc *e)
 {
     if (!e) return;
     for (int t = 0; e->sc && t < e->n_threads; t++) {
-        lens_words_free(&e->sc[t].words);
+        lens__words_free(&e->sc[t].words);
         free(e->sc[t].ids);
         free(e->sc[t].acc);
     }
@@ -273,29 +273,29 @@ void lens_static_enc_free(lens_static_enc *e)
     free(e);
 }
 
-uint64_t lens_static_enc_empty(const lens_static_enc *e) { return e->empty; }
+uint64_t lens__static_enc_empty(const lens__static_enc *e) { return e->empty; }
 
-static int embed_one(const lens_static *s, scratch *sc, const char *text, size_t len, float *out)
+static int embed_one(const lens__static *s, scratch *sc, const char *text, size_t len, float *out)
 {
-    if (lens_words_split(&sc->words, text, len)) return -1;
+    if (lens__words_split(&sc->words, text, len)) return -1;
     size_t nw = sc->words.n;
-    if (lens_grow((void **)&sc->ids, &sc->ids_cap, nw, sizeof *sc->ids)) return -1;
+    if (lens__grow((void **)&sc->ids, &sc->ids_cap, nw, sizeof *sc->ids)) return -1;
     size_t n = 0;
     for (size_t i = 0; i < nw; i++) {
         size_t wl;
-        const char *w = lens_words_at(&sc->words, i, &wl);
-        int32_t id = lens_vocab_find(&s->vocab, NULL, 0, w, wl);
+        const char *w = lens__words_at(&sc->words, i, &wl);
+        int32_t id = lens__vocab_find(&s->vocab, NULL, 0, w, wl);
         if (id >= 0) sc->ids[n++] = id;
     }
     sc->words_seen += nw;
-    if (!lens_static_pool_ids(s->vectors, s->weight, s->common, s->dim, sc->ids, n, sc->acc, out))
+    if (!lens__static_pool_ids(s->vectors, s->weight, s->common, s->dim, sc->ids, n, sc->acc, out))
         sc->empty++;
     return 0;
 }
 
 static void embed_task(void *ctx, int task, int thread)
 {
-    lens_static_enc *e = ctx;
+    lens__static_enc *e = ctx;
     scratch *sc = &e->sc[thread];
     size_t lo = (size_t)task * TEXTS_PER_TASK, hi = lo + TEXTS_PER_TASK;
     if (hi > e->n) hi = e->n;
@@ -306,7 +306,7 @@ static void embed_task(void *ctx, int task, int thread)
     }
 }
 
-int lens_static_enc_embed(lens_static_enc *e, lens_pool *pool, const char *const *texts,
+int lens__static_enc_embed(lens__static_enc *e, lens_pool *pool, const char *const *texts,
                           const size_t *lens, size_t n, float *out, uint64_t *tokens,
                           lens_error *err)
 {

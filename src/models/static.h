@@ -20,40 +20,40 @@
 #include "lens/error.h"
 #include "lens/pool.h"
 
-typedef struct lens_static {
+typedef struct lens__static {
     int dim;
     int32_t n_words;
     float sif_a;
     float *vectors; /* [n_words][dim] */
     float *weight;  /* [n_words] a / (a + p(w)) */
     float *common;  /* [dim], unit length or zero */
-    lens_vocab vocab;
-} lens_static;
+    lens__vocab vocab;
+} lens__static;
 
 /* 1 when dir/config.json says "model_type": "lens-static". */
-int lens_static_detect(const char *dir);
-int lens_static_open(lens_static **out, const char *dir, lens_error *err);
-void lens_static_close(lens_static *s);
+int lens__static_detect(const char *dir);
+int lens__static_open(lens__static **out, const char *dir, lens_error *err);
+void lens__static_close(lens__static *s);
 
 /* SIF pooling of known word ids into out[dim]: weighted mean, minus the
  * projection on common (may be NULL), L2-normalised. Shared by the loader
  * and the trainer so both compute the same vectors. Returns 0 (and zeros)
  * when n is 0. acc is scratch of dim doubles. */
-int lens_static_pool_ids(const float *vectors, const float *weight, const float *common, int dim,
+int lens__static_pool_ids(const float *vectors, const float *weight, const float *common, int dim,
                          const int32_t *ids, size_t n, double *acc, float *out);
 
 /* Per-encoder state: one scratch per pool thread, so embedding allocates
  * nothing per text after warm-up. */
-typedef struct lens_static_enc lens_static_enc;
+typedef struct lens__static_enc lens__static_enc;
 
-int lens_static_enc_new(lens_static_enc **out, const lens_static *s, int n_threads,
+int lens__static_enc_new(lens__static_enc **out, const lens__static *s, int n_threads,
                         lens_error *err);
-void lens_static_enc_free(lens_static_enc *e);
+void lens__static_enc_free(lens__static_enc *e);
 /* Embeds n texts into out[n * dim] on pool; adds word counts to *tokens. */
-int lens_static_enc_embed(lens_static_enc *e, lens_pool *pool, const char *const *texts,
+int lens__static_enc_embed(lens__static_enc *e, lens_pool *pool, const char *const *texts,
                           const size_t *lens, size_t n, float *out, uint64_t *tokens,
                           lens_error *err);
 /* Texts embedded as zeros (no known word) since the encoder was made. */
-uint64_t lens_static_enc_empty(const lens_static_enc *e);
+uint64_t lens__static_enc_empty(const lens__static_enc *e);
 
 #endif

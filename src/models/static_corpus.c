@@ -27,7 +27,7 @@ static int rehash(w2v_corpus *c, uint32_t n_slots)
     return 0;
 }
 
-int w2v_corpus_init(w2v_corpus *c)
+int lens__w2v_corpus_init(w2v_corpus *c)
 {
     memset(c, 0, sizeof *c);
     return rehash(c, 1 << 16);
@@ -36,15 +36,15 @@ int w2v_corpus_init(w2v_corpus *c)
 /* Provisional id of a word, added with count 0 when new; -1 when out of memory. */
 static int64_t intern(w2v_corpus *c, const char *w, size_t n)
 {
-    uint32_t h = lens_hash_fold32(lens_hash_bytes(LENS_HASH_INIT, w, n)), i = h & c->mask;
+    uint32_t h = lens__hash_fold32(lens__hash_bytes(LENS__HASH_INIT, w, n)), i = h & c->mask;
     for (int32_t id; (id = c->slots[i]) >= 0; i = (i + 1) & c->mask) {
         const w2v_entry *e = &c->ents[id];
         if (e->hash == h && e->len == n && memcmp(c->arena + e->off, w, n) == 0) return id;
     }
     if (c->n_ents >= INT32_MAX - 1) return -1;
     size_t cap = c->ents_cap;
-    if (lens_grow((void **)&c->ents, &cap, (size_t)c->n_ents + 1, sizeof *c->ents) ||
-        lens_grow((void **)&c->arena, &c->arena_cap, c->arena_len + n, 1))
+    if (lens__grow((void **)&c->ents, &cap, (size_t)c->n_ents + 1, sizeof *c->ents) ||
+        lens__grow((void **)&c->arena, &c->arena_cap, c->arena_len + n, 1))
         return -1;
     c->ents_cap = (uint32_t)cap;
     memcpy(c->arena + c->arena_len, w, n);
@@ -56,7 +56,7 @@ static int64_t intern(w2v_corpus *c, const char *w, size_t n)
     return id;
 }
 
-void w2v_corpus_free(w2v_corpus *c)
+void lens__w2v_corpus_free(w2v_corpus *c)
 {
     free(c->arena);
     free(c->ents);
@@ -65,12 +65,12 @@ void w2v_corpus_free(w2v_corpus *c)
     free(c->starts);
 }
 
-int w2v_read_inputs(const lens_static_train_opts *o, w2v_corpus *c, lens_static_train_stats *st,
+int lens__w2v_read_inputs(const lens_static_train_opts *o, w2v_corpus *c, lens_static_train_stats *st,
                     lens_error *err)
 {
     lens_reader_opts ro = {.field = o->field, .column = o->column};
-    lens_words w;
-    lens_words_init(&w);
+    lens__words w;
+    lens__words_init(&w);
     int rc = LENS_OK;
     double last = 0;
     uint64_t words = 0;
@@ -83,9 +83,9 @@ int w2v_read_inputs(const lens_static_train_opts *o, w2v_corpus *c, lens_static_
             int r = lens_reader_next(rd, &text, &len, &id, err);
             if (r < 0) rc = r;
             if (r <= 0) break;
-            if (lens_words_split(&w, text, len) ||
-                lens_grow((void **)&c->ids, &c->ids_cap, c->n_ids + w.n, sizeof *c->ids) ||
-                lens_grow((void **)&c->starts, &c->starts_cap, c->n_texts + 2, sizeof *c->starts)) {
+            if (lens__words_split(&w, text, len) ||
+                lens__grow((void **)&c->ids, &c->ids_cap, c->n_ids + w.n, sizeof *c->ids) ||
+                lens__grow((void **)&c->starts, &c->starts_cap, c->n_texts + 2, sizeof *c->starts)) {
                 rc = lens_error_set(err, LENS_ENOMEM, "%s: out of memory after %llu words", o->inputs[f],
                                     (unsigned long long)words);
                 break;
@@ -93,7 +93,7 @@ int w2v_read_inputs(const lens_static_train_opts *o, w2v_corpus *c, lens_static_
             c->starts[c->n_texts++] = c->n_ids;
             for (size_t i = 0; i < w.n; i++) {
                 size_t wl;
-                const char *s = lens_words_at(&w, i, &wl);
+                const char *s = lens__words_at(&w, i, &wl);
                 int64_t pid = intern(c, s, wl);
                 if (pid < 0) {
                     rc = lens_error_set(err, LENS_ENOMEM, "%s: out of memory after %llu words",
@@ -111,7 +111,7 @@ int w2v_read_inputs(const lens_static_train_opts *o, w2v_corpus *c, lens_static_
                                         o->inputs[f]);
                     break;
                 }
-                double t = lens_clock_mono();
+                double t = lens__clock_mono();
                 if (o->progress && t - last > 0.2) {
                     last = t;
                     uint64_t size = lens_reader_size(rd);
@@ -125,7 +125,7 @@ int w2v_read_inputs(const lens_static_train_opts *o, w2v_corpus *c, lens_static_
     if (!rc) c->starts[c->n_texts] = c->n_ids;
     st->texts = c->n_texts;
     st->words = words;
-    lens_words_free(&w);
+    lens__words_free(&w);
     return rc;
 }
 
@@ -149,7 +149,7 @@ static int by_count(const void *pa, const void *pb)
 
 /* Keeps the max_vocab most frequent words seen >= min_count times and
  * rewrites the corpus in place to their ids, dropping the others. */
-int w2v_build_vocab(w2v_corpus *c, int min_count, int max_vocab, w2v_vocab *v, lens_error *err)
+int lens__w2v_build_vocab(w2v_corpus *c, int min_count, int max_vocab, w2v_vocab *v, lens_error *err)
 {
     ranked *r = malloc(((size_t)c->n_ents + 1) * sizeof *r);
     int32_t *map = malloc(((size_t)c->n_ents + 1) * sizeof *map);

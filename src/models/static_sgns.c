@@ -194,7 +194,7 @@ static int make_alias(w2v_trainer *tr, const w2v_vocab *v)
     return 0;
 }
 
-int w2v_train(const lens_static_train_opts *o, w2v_trainer *tr, const w2v_corpus *c, const w2v_vocab *v,
+int lens__w2v_train(const lens_static_train_opts *o, w2v_trainer *tr, const w2v_corpus *c, const w2v_vocab *v,
               lens_error *err)
 {
     int T = tr->T, rc = LENS_OK;

@@ -77,7 +77,7 @@ static int common_component(const w2v_corpus *c, const float *vec, const float *
         if (!n) continue;
         if (seen++ != j * m / want) continue;
         j++;
-        lens_static_pool_ids(vec, weight, NULL, D, (const int32_t *)(c->ids + lo), n, acc, x);
+        lens__static_pool_ids(vec, weight, NULL, D, (const int32_t *)(c->ids + lo), n, acc, x);
         for (int a = 0; a < D; a++)
             for (int b = 0; b < D; b++) C[(size_t)a * D + b] += (double)x[a] * x[b];
     }
@@ -217,12 +217,12 @@ static int dir_is_empty(const char *dir)
 /* An existing out_dir may be replaced only when it holds nothing of value. */
 static int check_out_dir(const char *dir, lens_error *err)
 {
-    if (!lens_is_dir(dir)) {
+    if (!lens__is_dir(dir)) {
         struct stat st;
         if (stat(dir, &st) == 0) return lens_error_set(err, LENS_EINVAL, "%s exists and is not a directory", dir);
         return LENS_OK;
     }
-    if (dir_is_empty(dir) || lens_static_detect(dir)) return LENS_OK;
+    if (dir_is_empty(dir) || lens__static_detect(dir)) return LENS_OK;
     return lens_error_set(err, LENS_EINVAL,
                           "%s exists and is not a lens-static model; remove it or choose another -o", dir);
 }
@@ -231,7 +231,7 @@ static int check_out_dir(const char *dir, lens_error *err)
 static int install(const char *tmp, const char *dir, lens_error *err)
 {
     int rc = check_out_dir(dir, err);
-    return rc ? rc : lens_replace_dir(tmp, dir, err);
+    return rc ? rc : lens__replace_dir(tmp, dir, err);
 }
 
 /* ---------------------------------------------------------------- entry */
@@ -272,14 +272,14 @@ int lens_static_train(const lens_static_train_opts *oin, lens_error *err)
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", o.out_dir, (long)getpid());
     int made_tmp = 0;
 
-    double t0 = lens_clock_mono();
-    if (w2v_corpus_init(&c)) {
+    double t0 = lens__clock_mono();
+    if (lens__w2v_corpus_init(&c)) {
         rc = lens_error_set(err, LENS_ENOMEM, "train-static: out of memory");
         goto out;
     }
-    if ((rc = w2v_read_inputs(&o, &c, &st, err))) goto out;
-    st.read_s = lens_clock_mono() - t0;
-    if ((rc = w2v_build_vocab(&c, o.min_count, o.max_vocab, &v, err))) goto out;
+    if ((rc = lens__w2v_read_inputs(&o, &c, &st, err))) goto out;
+    st.read_s = lens__clock_mono() - t0;
+    if ((rc = lens__w2v_build_vocab(&c, o.min_count, o.max_vocab, &v, err))) goto out;
     if (v.n < 2) {
         rc = lens_error_set(err, LENS_EINVAL,
                             "train-static: only %d word%s seen %d or more times in %llu words; need 2",
@@ -288,9 +288,9 @@ int lens_static_train(const lens_static_train_opts *oin, lens_error *err)
     }
     st.vocab = v.n;
     st.train_words = c.n_ids;
-    t0 = lens_clock_mono();
-    if ((rc = w2v_train(&o, &tr, &c, &v, err))) goto out;
-    st.train_s = lens_clock_mono() - t0;
+    t0 = lens__clock_mono();
+    if ((rc = lens__w2v_train(&o, &tr, &c, &v, err))) goto out;
+    st.train_s = lens__clock_mono() - t0;
 
     /* the loader sees F16 vectors: compute the SIF component from those */
     size_t VD = (size_t)v.n * o.dim;
@@ -315,7 +315,7 @@ int lens_static_train(const lens_static_train_opts *oin, lens_error *err)
         goto out;
     }
 
-    if ((rc = lens_rmtree(tmp, err)) || (rc = lens_mkdirs(tmp, err))) goto out;
+    if ((rc = lens__rmtree(tmp, err)) || (rc = lens__mkdirs(tmp, err))) goto out;
     made_tmp = 1;
     snprintf(path, sizeof path, "%s/model.safetensors", tmp);
     if ((rc = write_safetensors(path, vec16, prob, common, v.n, o.dim, err))) goto out;
@@ -329,11 +329,11 @@ int lens_static_train(const lens_static_train_opts *oin, lens_error *err)
 out:
     if (made_tmp) {
         lens_error e2;
-        lens_rmtree(tmp, &e2);
+        lens__rmtree(tmp, &e2);
     }
     free(vec16); free(vec); free(prob); free(weight); free(common);
     free(tr.syn0); free(tr.syn1); free(tr.alias); free(tr.keep);
     free(v.pid); free(v.count);
-    w2v_corpus_free(&c);
+    lens__w2v_corpus_free(&c);
     return rc;
 }

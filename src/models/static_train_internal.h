@@ -39,11 +39,11 @@ typedef struct {
 } w2v_corpus;
 
 /* An empty corpus with room for its first words; -1 when out of memory. */
-int w2v_corpus_init(w2v_corpus *c);
-/* Reads every input into c (words by lens_words_split), counting words. */
-int w2v_read_inputs(const lens_static_train_opts *o, w2v_corpus *c, lens_static_train_stats *st,
+int lens__w2v_corpus_init(w2v_corpus *c);
+/* Reads every input into c (words by lens__words_split), counting words. */
+int lens__w2v_read_inputs(const lens_static_train_opts *o, w2v_corpus *c, lens_static_train_stats *st,
                     lens_error *err);
-void w2v_corpus_free(w2v_corpus *c);
+void lens__w2v_corpus_free(w2v_corpus *c);
 
 typedef struct {
     int32_t n;
@@ -54,7 +54,7 @@ typedef struct {
 
 /* Keeps the max_vocab most frequent words seen >= min_count times and
  * rewrites the corpus in place to their ids, dropping the others. */
-int w2v_build_vocab(w2v_corpus *c, int min_count, int max_vocab, w2v_vocab *v, lens_error *err);
+int lens__w2v_build_vocab(w2v_corpus *c, int min_count, int max_vocab, w2v_vocab *v, lens_error *err);
 
 /* ---- training */
 
@@ -78,7 +78,7 @@ typedef struct {
 
 /* Trains tr->syn0 (the word vectors) on c with o->threads workers,
  * reporting progress and honouring o->stop. */
-int w2v_train(const lens_static_train_opts *o, w2v_trainer *tr, const w2v_corpus *c, const w2v_vocab *v,
+int lens__w2v_train(const lens_static_train_opts *o, w2v_trainer *tr, const w2v_corpus *c, const w2v_vocab *v,
               lens_error *err);
 
 #endif

@@ -13,9 +13,9 @@
 
 __m512 _ZGVeN16v_expf(__m512 x);
 
-#define QB LENS_ATTN_QB
+#define QB LENS__ATTN_QB
 
-static inline __attribute__((always_inline)) void head(const lens_attention_args *a, int seq, int hh,
+static inline __attribute__((always_inline)) void head(const lens__attention_args *a, int seq, int hh,
                                                        float *s, const int NV)
 {
     int H = a->n_heads * a->head_dim, hd = 16 * NV, T = a->offs[a->n_seq];
@@ -23,12 +23,12 @@ static inline __attribute__((always_inline)) void head(const lens_attention_args
     int L16 = (L + 31) & ~31; /* keys padded to whole pairs of vectors */
     /* qkv is panel-major (see ops.h): row t of a panel is 32 floats at
      * t * 32; cq/ck/cv[d] is where dimension d of this head sits in row 0 */
-    const float *rows = a->qkv + (size_t)o * LENS_ATTN_PANEL;
+    const float *rows = a->qkv + (size_t)o * LENS__ATTN_PANEL;
     size_t cq[8 * 16], ck[8 * 16], cv[8 * 16];
     for (int d = 0; d < hd; d++) {
-        cq[d] = lens_attn_col(T, hh * hd + d);
-        ck[d] = lens_attn_col(T, H + hh * hd + d);
-        cv[d] = lens_attn_col(T, 2 * H + hh * hd + d);
+        cq[d] = lens__attn_col(T, hh * hd + d);
+        ck[d] = lens__attn_col(T, H + hh * hd + d);
+        cv[d] = lens__attn_col(T, 2 * H + hh * hd + d);
     }
     float *kt = s, *sc = s + (size_t)hd * L16; /* K^T [hd][L16], scores [QB][L16] */
     const __m512 scale = _mm512_set1_ps(1.0f / sqrtf((float)hd));
@@ -37,13 +37,13 @@ static inline __attribute__((always_inline)) void head(const lens_attention_args
         const float *kd = rows + ck[d];
         float *dst = kt + (size_t)d * L16;
         int j = 0;
-        for (; j < L; j++) dst[j] = kd[(size_t)j * LENS_ATTN_PANEL];
+        for (; j < L; j++) dst[j] = kd[(size_t)j * LENS__ATTN_PANEL];
         for (; j < L16; j++) dst[j] = 0.0f;
     }
 
     for (int i0 = 0; i0 < L; i0 += QB) {
         const float *qr[QB];
-        for (int r = 0; r < QB; r++) qr[r] = rows + (size_t)(i0 + r < L ? i0 + r : L - 1) * LENS_ATTN_PANEL;
+        for (int r = 0; r < QB; r++) qr[r] = rows + (size_t)(i0 + r < L ? i0 + r : L - 1) * LENS__ATTN_PANEL;
         __m512 mx[QB];
         for (int r = 0; r < QB; r++) mx[r] = _mm512_set1_ps(-INFINITY);
         /* an 8 x 32 tile of scores: each K^T load feeds 8 FMAs, each q
@@ -87,7 +87,7 @@ static inline __attribute__((always_inline)) void head(const lens_attention_args
         for (int r = 0; r < QB; r++)
             for (int c = 0; c < NV; c++) acc[r][c] = _mm512_setzero_ps();
         for (int j = 0; j < L; j++) {
-            const float *vj = rows + (size_t)j * LENS_ATTN_PANEL;
+            const float *vj = rows + (size_t)j * LENS__ATTN_PANEL;
             __m512 vv[8];
             for (int c = 0; c < NV; c++) vv[c] = _mm512_loadu_ps(vj + cv[16 * c]);
             for (int r = 0; r < QB; r++) {
@@ -103,14 +103,14 @@ static inline __attribute__((always_inline)) void head(const lens_attention_args
     }
 }
 
-void lens_attention_head_avx512(const lens_attention_args *a, int seq, int h, float *s)
+void lens__attention_head_avx512(const lens__attention_args *a, int seq, int h, float *s)
 {
     switch (a->head_dim) {
     case 32: head(a, seq, h, s, 2); break;
     case 64: head(a, seq, h, s, 4); break;
     case 16: head(a, seq, h, s, 1); break;
     case 128: head(a, seq, h, s, 8); break;
-    default: lens_attention_head_generic(a, seq, h, s);
+    default: lens__attention_head_generic(a, seq, h, s);
     }
 }
 

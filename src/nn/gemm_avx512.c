@@ -1,5 +1,5 @@
 /* AVX-512 tile kernels (fp32 FMA, bf16 vdpbf16ps, int8 vpdpbusd).
- * Built with AVX-512 flags; only called after lens_kernel_detect() says the
+ * Built with AVX-512 flags; only called after lens__kernel_detect() says the
  * CPU has AVX-512F/BW/VL/DQ + BF16 + VNNI. One tile is 14 rows x 32 columns:
  * 28 accumulators + 2 weight vectors + 1 broadcast fill the 32 registers. */
 #include <immintrin.h>
@@ -17,16 +17,16 @@ static inline __m512 gelu16(__m512 v)
     return _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(one, e));
 }
 
-static inline void store_row(const lens_tile_args *g, int i, __m512 v0, __m512 v1)
+static inline void store_row(const lens__tile_args *g, int i, __m512 v0, __m512 v1)
 {
     __mmask16 m0 = g->nr >= 16 ? 0xffff : (__mmask16)((1u << g->nr) - 1);
     __mmask16 m1 = g->nr >= 32 ? 0xffff : g->nr <= 16 ? 0 : (__mmask16)((1u << (g->nr - 16)) - 1);
     v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, g->bias));
     v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, g->bias + 16));
-    if (g->epi == LENS_EPI_GELU) {
+    if (g->epi == LENS__EPI_GELU) {
         v0 = gelu16(v0);
         v1 = gelu16(v1);
-    } else if (g->epi == LENS_EPI_RESIDUAL) {
+    } else if (g->epi == LENS__EPI_RESIDUAL) {
         const float *r = g->res + (size_t)i * g->ldy;
         v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r));
         v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r + 16));
@@ -36,12 +36,12 @@ static inline void store_row(const lens_tile_args *g, int i, __m512 v0, __m512 v
     _mm512_mask_storeu_ps(y + 16, m1, v1);
 }
 
-#define MR LENS_MR
+#define MR LENS__MR
 
 /* The accumulators must stay in registers through the k loop: indexing them
  * with a run-time row count there makes GCC keep them in memory. So copy them
  * out once, with constant indexes, and run the epilogue from the copy. */
-static inline void spill_and_store(const lens_tile_args *g, const __m512 *c0, const __m512 *c1)
+static inline void spill_and_store(const lens__tile_args *g, const __m512 *c0, const __m512 *c1)
 {
     __m512 acc[MR][2];
 #pragma GCC unroll 14
@@ -52,7 +52,7 @@ static inline void spill_and_store(const lens_tile_args *g, const __m512 *c0, co
     for (int i = 0; i < g->mr; i++) store_row(g, i, acc[i][0], acc[i][1]);
 }
 
-static void tile_f32(const float *A, const float *W, const lens_tile_args *g)
+static void tile_f32(const float *A, const float *W, const lens__tile_args *g)
 {
     __m512 c0[MR], c1[MR];
     const size_t lda = (size_t)g->lda;
@@ -70,7 +70,7 @@ static void tile_f32(const float *A, const float *W, const lens_tile_args *g)
     spill_and_store(g, c0, c1);
 }
 
-static void tile_bf16(const uint16_t *A, const uint16_t *W, const lens_tile_args *g)
+static void tile_bf16(const uint16_t *A, const uint16_t *W, const lens__tile_args *g)
 {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
@@ -89,7 +89,7 @@ static void tile_bf16(const uint16_t *A, const uint16_t *W, const lens_tile_args
     spill_and_store(g, c0, c1);
 }
 
-static void tile_int8(const uint8_t *A, const int8_t *W, const lens_tile_args *g)
+static void tile_int8(const uint8_t *A, const int8_t *W, const lens__tile_args *g)
 {
     __m512i c0[MR], c1[MR];
 #pragma GCC unroll 14
@@ -130,7 +130,7 @@ static void tile_int8(const uint8_t *A, const int8_t *W, const lens_tile_args *g
     }
 }
 
-void lens_gemm_tile_avx512(lens_precision prec, const void *a, const void *w, const lens_tile_args *g)
+void lens__gemm_tile_avx512(lens_precision prec, const void *a, const void *w, const lens__tile_args *g)
 {
     switch (prec) {
     case LENS_FP32: tile_f32(a, w, g); break;
@@ -143,11 +143,11 @@ void lens_gemm_tile_avx512(lens_precision prec, const void *a, const void *w, co
 
 static inline __mmask16 tail_mask(int n) { return n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1); }
 
-void lens_gemm_pack_a_avx512(lens_precision prec, const float *x, int m, int k, int k_pad, int t, void *dst,
+void lens__gemm_pack_a_avx512(lens_precision prec, const float *x, int m, int k, int k_pad, int t, void *dst,
                              float *row_scale, int32_t *row_zp, const float *keep)
 {
     if (prec == LENS_FP32) {
-        lens_gemm_pack_a_avx2(prec, x, m, k, k_pad, t, dst, row_scale, row_zp, keep); /* a copy */
+        lens__gemm_pack_a_avx2(prec, x, m, k, k_pad, t, dst, row_scale, row_zp, keep); /* a copy */
         return;
     }
     int r0 = t * MR;
@@ -178,7 +178,7 @@ void lens_gemm_pack_a_avx512(lens_precision prec, const float *x, int m, int k, 
             lo = _mm512_min_ps(lo, v);
             hi = _mm512_max_ps(hi, v);
         }
-        lens_int8_row_params(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi), &row_scale[i], &row_zp[i]);
+        lens__int8_row_params(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi), &row_scale[i], &row_zp[i]);
         __m512 inv = _mm512_set1_ps(1.0f / row_scale[i]);
         __m512i zp = _mm512_set1_epi32(row_zp[i]), zero = _mm512_setzero_si512(), top = _mm512_set1_epi32(255);
         for (int kk = 0; kk < k_pad; kk += 16) {

@@ -7,7 +7,7 @@
 
 /* LayerNorm rows with AVX-512: sums in 16 lanes, then one horizontal add.
  * (The portable version's scalar float reductions do not vectorise.) */
-void lens_layernorm_rows_avx512(float *x, size_t n, int d, const float *gamma, const float *beta, float eps)
+void lens__layernorm_rows_avx512(float *x, size_t n, int d, const float *gamma, const float *beta, float eps)
 {
     for (size_t r = 0; r < n; r++) {
         float *row = x + r * (size_t)d;

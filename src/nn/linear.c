@@ -1,4 +1,4 @@
-/* lens_linear: weight packing, kernel dispatch and the threaded GEMM loop. */
+/* lens__linear: weight packing, kernel dispatch and the threaded GEMM loop. */
 #include "linear.h"
 
 #include <stdlib.h>
@@ -13,27 +13,27 @@
 #define MB 8
 #define NB 4
 
-lens_kernel lens_kernel_detect(void)
+lens__kernel lens__kernel_detect(void)
 {
-    lens_simd s = lens_cpu_simd();
-    return s >= LENS_SIMD_AVX512_BF16 ? LENS_KERNEL_AVX512 : s >= LENS_SIMD_AVX2 ? LENS_KERNEL_AVX2 : LENS_KERNEL_GENERIC;
+    lens__simd s = lens__cpu_simd();
+    return s >= LENS__SIMD_AVX512_BF16 ? LENS__KERNEL_AVX512 : s >= LENS__SIMD_AVX2 ? LENS__KERNEL_AVX2 : LENS__KERNEL_GENERIC;
 }
 
-const char *lens_kernel_name(lens_kernel k)
+const char *lens__kernel_name(lens__kernel k)
 {
-    return k == LENS_KERNEL_AVX512 ? "avx512" : k == LENS_KERNEL_AVX2 ? "avx2" : "generic";
+    return k == LENS__KERNEL_AVX512 ? "avx512" : k == LENS__KERNEL_AVX2 ? "avx2" : "generic";
 }
 
-static lens_pack_a_fn pack_a_for(lens_kernel k)
+static lens__pack_a_fn pack_a_for(lens__kernel k)
 {
-    return k == LENS_KERNEL_AVX512 ? lens_gemm_pack_a_avx512 : k == LENS_KERNEL_AVX2 ? lens_gemm_pack_a_avx2
-                                                                                      : lens_gemm_pack_a_generic;
+    return k == LENS__KERNEL_AVX512 ? lens__gemm_pack_a_avx512 : k == LENS__KERNEL_AVX2 ? lens__gemm_pack_a_avx2
+                                                                                      : lens__gemm_pack_a_generic;
 }
 
-static lens_tile_fn tile_for(lens_kernel k)
+static lens__tile_fn tile_for(lens__kernel k)
 {
-    return k == LENS_KERNEL_AVX512 ? lens_gemm_tile_avx512 : k == LENS_KERNEL_AVX2 ? lens_gemm_tile_avx2
-                                                                                    : lens_gemm_tile_generic;
+    return k == LENS__KERNEL_AVX512 ? lens__gemm_tile_avx512 : k == LENS__KERNEL_AVX2 ? lens__gemm_tile_avx2
+                                                                                    : lens__gemm_tile_generic;
 }
 
 static void *alloc64(size_t bytes)
@@ -53,16 +53,16 @@ static int cmp_float(const void *a, const void *b)
 }
 
 /* Picks the input channels whose range is far above the median. */
-static int split_outliers(lens_linear *l, const float *W, const float *act_absmax, lens_error *err)
+static int split_outliers(lens__linear *l, const float *W, const float *act_absmax, lens_error *err)
 {
-    int k = l->k, n = l->n, cols = l->n_panels * LENS_NR;
+    int k = l->k, n = l->n, cols = l->n_panels * LENS__NR;
     float *sorted = malloc((size_t)k * sizeof *sorted);
     l->keep = alloc64((size_t)k * sizeof(float));
     l->out_idx = alloc64(MAX_OUTLIERS * sizeof(int32_t));
     l->w_out = alloc64((size_t)MAX_OUTLIERS * cols * sizeof(float));
     if (!sorted || !l->keep || !l->out_idx || !l->w_out) {
         free(sorted);
-        lens_linear_free(l);
+        lens__linear_free(l);
         return lens_error_set(err, LENS_ENOMEM, "linear layer [%d, %d]: out of memory", n, k);
     }
     memcpy(sorted, act_absmax, (size_t)k * sizeof *sorted);
@@ -82,20 +82,20 @@ static int split_outliers(lens_linear *l, const float *W, const float *act_absma
     return LENS_OK;
 }
 
-int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int k,
-                     lens_precision prec, lens_kernel kernel, const float *act_absmax, lens_error *err)
+int lens__linear_init(lens__linear *l, const float *W, const float *b, int n, int k,
+                     lens_precision prec, lens__kernel kernel, const float *act_absmax, lens_error *err)
 {
     memset(l, 0, sizeof *l);
     if (n <= 0 || k <= 0)
         return lens_error_set(err, LENS_EINVAL, "linear layer: bad shape [%d, %d]", n, k);
-    int step = lens_gemm_k_step(prec);
+    int step = lens__gemm_k_step(prec);
     l->n = n;
     l->k = k;
     l->k_pad = (k + step - 1) / step * step;
-    l->n_panels = (n + LENS_NR - 1) / LENS_NR;
+    l->n_panels = (n + LENS__NR - 1) / LENS__NR;
     l->prec = prec;
     l->kernel = kernel;
-    size_t cols = (size_t)l->n_panels * LENS_NR;
+    size_t cols = (size_t)l->n_panels * LENS__NR;
     size_t elem = prec == LENS_FP32 ? 4 : prec == LENS_BF16 ? 2 : 1;
     l->w = alloc64(cols * (size_t)l->k_pad * elem);
     l->bias = alloc64(cols * sizeof(float));
@@ -104,7 +104,7 @@ int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int 
         l->wsum = alloc64(cols * sizeof(int32_t));
     }
     if (!l->w || !l->bias || (prec == LENS_INT8 && (!l->wscale || !l->wsum))) {
-        lens_linear_free(l);
+        lens__linear_free(l);
         return lens_error_set(err, LENS_ENOMEM, "linear layer [%d, %d]: out of memory", n, k);
     }
     memset(l->bias, 0, cols * sizeof(float));
@@ -114,22 +114,22 @@ int lens_linear_init(lens_linear *l, const float *W, const float *b, int n, int 
         if (rc) return rc;
     }
     if (!l->n_out) {
-        lens_gemm_pack_w(prec, W, n, k, l->k_pad, l->w, l->wscale, l->wsum);
+        lens__gemm_pack_w(prec, W, n, k, l->k_pad, l->w, l->wscale, l->wsum);
         return LENS_OK;
     }
     /* pack the int8 part without the outlier columns */
     float *Wi = malloc((size_t)n * k * sizeof(float));
     if (!Wi) {
-        lens_linear_free(l);
+        lens__linear_free(l);
         return lens_error_set(err, LENS_ENOMEM, "linear layer [%d, %d]: out of memory", n, k);
     }
     for (size_t i = 0; i < (size_t)n * k; i++) Wi[i] = W[i] * l->keep[i % (size_t)k];
-    lens_gemm_pack_w(prec, Wi, n, k, l->k_pad, l->w, l->wscale, l->wsum);
+    lens__gemm_pack_w(prec, Wi, n, k, l->k_pad, l->w, l->wscale, l->wsum);
     free(Wi);
     return LENS_OK;
 }
 
-void lens_linear_free(lens_linear *l)
+void lens__linear_free(lens__linear *l)
 {
     free(l->w);
     free(l->bias);
@@ -141,11 +141,11 @@ void lens_linear_free(lens_linear *l)
     memset(l, 0, sizeof *l);
 }
 
-int lens_linear_ws_reserve(lens_linear_ws *ws, int m, int k, lens_error *err)
+int lens__linear_ws_reserve(lens__linear_ws *ws, int m, int k, lens_error *err)
 {
     /* fp32 needs the most bytes; k may be padded up to 4 */
-    size_t need = lens_gemm_a_bytes(LENS_FP32, m, (k + 3) / 4 * 4);
-    size_t rows = (size_t)(m + LENS_MR - 1) / LENS_MR * LENS_MR;
+    size_t need = lens__gemm_a_bytes(LENS_FP32, m, (k + 3) / 4 * 4);
+    size_t rows = (size_t)(m + LENS__MR - 1) / LENS__MR * LENS__MR;
     if (need > ws->a_cap) {
         free(ws->a);
         ws->a = alloc64(need);
@@ -163,7 +163,7 @@ int lens_linear_ws_reserve(lens_linear_ws *ws, int m, int k, lens_error *err)
     return LENS_OK;
 }
 
-void lens_linear_ws_free(lens_linear_ws *ws)
+void lens__linear_ws_free(lens__linear_ws *ws)
 {
     free(ws->a);
     free(ws->row_scale);
@@ -172,63 +172,63 @@ void lens_linear_ws_free(lens_linear_ws *ws)
 }
 
 typedef struct {
-    const lens_linear *l;
+    const lens__linear *l;
     const float *x;
     int m, m_tiles, n_blocks;
     float *y;
-    lens_epilogue epi;
+    lens__epilogue epi;
     const float *res;
-    lens_linear_ws *ws;
+    lens__linear_ws *ws;
     int panels; /* y is [n_panels][m][NR] */
 } job;
 
-static size_t a_tile_bytes(const lens_linear *l)
+static size_t a_tile_bytes(const lens__linear *l)
 {
-    return lens_gemm_a_bytes(l->prec, LENS_MR, l->k_pad);
+    return lens__gemm_a_bytes(l->prec, LENS__MR, l->k_pad);
 }
 
 static void pack_task(void *ctx, int task, int thread)
 {
     (void)thread;
     job *j = ctx;
-    const lens_linear *l = j->l;
-    lens_pack_a_fn pack = pack_a_for(l->kernel);
+    const lens__linear *l = j->l;
+    lens__pack_a_fn pack = pack_a_for(l->kernel);
     int t1 = (task + 1) * MB < j->m_tiles ? (task + 1) * MB : j->m_tiles;
     for (int t = task * MB; t < t1; t++)
-        pack(l->prec, j->x, j->m, l->k, l->k_pad, t, j->ws->a, j->ws->row_scale + (size_t)t * LENS_MR,
-             j->ws->row_zp + (size_t)t * LENS_MR, l->n_out ? l->keep : NULL);
+        pack(l->prec, j->x, j->m, l->k, l->k_pad, t, j->ws->a, j->ws->row_scale + (size_t)t * LENS__MR,
+             j->ws->row_zp + (size_t)t * LENS__MR, l->n_out ? l->keep : NULL);
 }
 
 static void gemm_task(void *ctx, int task, int thread)
 {
     (void)thread;
     job *j = ctx;
-    const lens_linear *l = j->l;
+    const lens__linear *l = j->l;
     int mb = task / j->n_blocks, nb = task % j->n_blocks;
     int t0 = mb * MB, t1 = t0 + MB < j->m_tiles ? t0 + MB : j->m_tiles;
     int p0 = nb * NB, p1 = p0 + NB < l->n_panels ? p0 + NB : l->n_panels;
     size_t elem = l->prec == LENS_FP32 ? 4 : l->prec == LENS_BF16 ? 2 : 1;
-    size_t w_panel = (size_t)l->k_pad * LENS_NR * elem;
+    size_t w_panel = (size_t)l->k_pad * LENS__NR * elem;
     for (int t = t0; t < t1; t++) {
-        int row0 = t * LENS_MR, lda = l->k;
+        int row0 = t * LENS__MR, lda = l->k;
         const char *a = (const char *)j->ws->a + (size_t)t * a_tile_bytes(l);
         if (l->prec == LENS_FP32) {
             /* full tiles read the activations in place; the partial last
              * tile was copied, zero padded, to the start of ws->a */
-            int full = j->m - row0 >= LENS_MR;
+            int full = j->m - row0 >= LENS__MR;
             a = full ? (const char *)(j->x + (size_t)row0 * l->k) : (const char *)j->ws->a;
             lda = full ? l->k : l->k_pad;
         }
         for (int p = p0; p < p1; p++) {
-            int col0 = p * LENS_NR;
-            lens_tile_args g = {
+            int col0 = p * LENS__NR;
+            lens__tile_args g = {
                 .k_pad = l->k_pad,
                 .lda = lda,
-                .mr = j->m - row0 < LENS_MR ? j->m - row0 : LENS_MR,
-                .nr = l->n - col0 < LENS_NR ? l->n - col0 : LENS_NR,
-                .y = j->panels ? j->y + ((size_t)p * j->m + row0) * LENS_NR
+                .mr = j->m - row0 < LENS__MR ? j->m - row0 : LENS__MR,
+                .nr = l->n - col0 < LENS__NR ? l->n - col0 : LENS__NR,
+                .y = j->panels ? j->y + ((size_t)p * j->m + row0) * LENS__NR
                                : j->y + (size_t)row0 * l->n + col0,
-                .ldy = j->panels ? LENS_NR : l->n,
+                .ldy = j->panels ? LENS__NR : l->n,
                 .bias = l->bias + col0,
                 .res = j->res ? j->res + (size_t)row0 * l->n + col0 : NULL,
                 .epi = j->epi,
@@ -239,7 +239,7 @@ static void gemm_task(void *ctx, int task, int thread)
                 .n_out = l->n_out,
                 .out_idx = l->out_idx,
                 .w_out = l->w_out ? l->w_out + col0 : NULL,
-                .ldw_out = l->n_panels * LENS_NR,
+                .ldw_out = l->n_panels * LENS__NR,
                 .x = j->x + (size_t)row0 * l->k,
                 .ldx = l->k,
             };
@@ -249,30 +249,30 @@ static void gemm_task(void *ctx, int task, int thread)
     }
 }
 
-static void forward(const lens_linear *l, const float *x, int m, float *y, lens_epilogue epi,
-                    const float *residual, int panels, lens_linear_ws *ws, lens_pool *pool)
+static void forward(const lens__linear *l, const float *x, int m, float *y, lens__epilogue epi,
+                    const float *residual, int panels, lens__linear_ws *ws, lens_pool *pool)
 {
     if (m <= 0) return;
-    job j = {.l = l, .x = x, .m = m, .m_tiles = (m + LENS_MR - 1) / LENS_MR,
+    job j = {.l = l, .x = x, .m = m, .m_tiles = (m + LENS__MR - 1) / LENS__MR,
              .n_blocks = (l->n_panels + NB - 1) / NB, .y = y, .epi = epi,
-             .res = epi == LENS_EPI_RESIDUAL ? residual : NULL, .ws = ws, .panels = panels};
+             .res = epi == LENS__EPI_RESIDUAL ? residual : NULL, .ws = ws, .panels = panels};
     int m_blocks = (j.m_tiles + MB - 1) / MB;
     if (l->prec != LENS_FP32)
         lens_pool_run(pool, m_blocks, pack_task, &j);
-    else if (m % LENS_MR) /* only the partial last tile */
-        pack_a_for(l->kernel)(l->prec, x, m, l->k, l->k_pad, m / LENS_MR, ws->a, NULL, NULL, NULL);
+    else if (m % LENS__MR) /* only the partial last tile */
+        pack_a_for(l->kernel)(l->prec, x, m, l->k, l->k_pad, m / LENS__MR, ws->a, NULL, NULL, NULL);
     lens_pool_run(pool, m_blocks * j.n_blocks, gemm_task, &j);
 }
 
-void lens_linear_forward(const lens_linear *l, const float *x, int m, float *y,
-                         lens_epilogue epi, const float *residual, lens_linear_ws *ws,
+void lens__linear_forward(const lens__linear *l, const float *x, int m, float *y,
+                         lens__epilogue epi, const float *residual, lens__linear_ws *ws,
                          lens_pool *pool)
 {
     forward(l, x, m, y, epi, residual, 0, ws, pool);
 }
 
-void lens_linear_forward_panels(const lens_linear *l, const float *x, int m, float *y,
-                                lens_linear_ws *ws, lens_pool *pool)
+void lens__linear_forward_panels(const lens__linear *l, const float *x, int m, float *y,
+                                lens__linear_ws *ws, lens_pool *pool)
 {
-    forward(l, x, m, y, LENS_EPI_BIAS, NULL, 1, ws, pool);
+    forward(l, x, m, y, LENS__EPI_BIAS, NULL, 1, ws, pool);
 }

@@ -40,7 +40,7 @@ static int has_input_ext(const char *name)
 
 static int push_path(path_list *l, const char *p)
 {
-    if (lens_grow((void **)&l->paths, &l->cap, (size_t)l->n + 1, sizeof *l->paths)) return -1;
+    if (lens__grow((void **)&l->paths, &l->cap, (size_t)l->n + 1, sizeof *l->paths)) return -1;
     return (l->paths[l->n++] = strdup(p)) ? 0 : -1;
 }
 
@@ -52,8 +52,8 @@ static int expand_inputs(const lens_analyze_opts *o, path_list *l, lens_error *e
 {
     for (int i = 0; i < o->n_inputs; i++) {
         const char *in = o->inputs[i];
-        if (!lens_is_dir(in)) {
-            if (!lens_is_file(in)) return lens_error_set(err, LENS_ENOTFOUND, "input %s: no such file or directory", in);
+        if (!lens__is_dir(in)) {
+            if (!lens__is_file(in)) return lens_error_set(err, LENS_ENOTFOUND, "input %s: no such file or directory", in);
             if (push_path(l, in)) return lens_error_set(err, LENS_ENOMEM, "out of memory");
             continue;
         }
@@ -65,7 +65,7 @@ static int expand_inputs(const lens_analyze_opts *o, path_list *l, lens_error *e
             if (e->d_name[0] == '.' || !has_input_ext(e->d_name)) continue;
             char p[4096];
             snprintf(p, sizeof p, "%s/%s", in, e->d_name);
-            if (lens_is_file(p) && push_path(l, p)) {
+            if (lens__is_file(p) && push_path(l, p)) {
                 closedir(d);
                 return lens_error_set(err, LENS_ENOMEM, "out of memory");
             }
@@ -156,7 +156,7 @@ typedef struct {
 
 static int chunk_put(chunk *c, const char *s, size_t n, size_t *at)
 {
-    if (lens_grow((void **)&c->buf, &c->cap, c->len + n + 1, 1)) return -1;
+    if (lens__grow((void **)&c->buf, &c->cap, c->len + n + 1, 1)) return -1;
     *at = c->len;
     memcpy(c->buf + c->len, s, n);
     c->buf[c->len + n] = '\0';
@@ -170,20 +170,20 @@ static int chunk_put(chunk *c, const char *s, size_t n, size_t *at)
  * feeds each (app, theme, sentiment) summary, in review order. */
 static int summarize_chunk(job *j, chunk *c, lens_error *err)
 {
-    double t0 = lens_clock_mono();
+    double t0 = lens__clock_mono();
     j->n_spans = 0;
     for (int i = 0; i < c->n; i++) {
         size_t cap = j->cap_spans, need = j->n_spans + MAX_SENTENCES;
-        if (lens_grow((void **)&j->spans, &cap, need, sizeof *j->spans)) goto oom;
+        if (lens__grow((void **)&j->spans, &cap, need, sizeof *j->spans)) goto oom;
         size_t cap2 = j->cap_spans;
-        if (lens_grow((void **)&j->span_review, &cap2, need, sizeof *j->span_review)) goto oom;
+        if (lens__grow((void **)&j->span_review, &cap2, need, sizeof *j->span_review)) goto oom;
         size_t cap3 = j->cap_spans;
-        if (lens_grow((void **)&j->sent_text, &cap3, need, sizeof *j->sent_text)) goto oom;
+        if (lens__grow((void **)&j->sent_text, &cap3, need, sizeof *j->sent_text)) goto oom;
         size_t cap4 = j->cap_spans;
-        if (lens_grow((void **)&j->sent_len, &cap4, need, sizeof *j->sent_len)) goto oom;
+        if (lens__grow((void **)&j->sent_len, &cap4, need, sizeof *j->sent_len)) goto oom;
         j->cap_spans = cap < cap2 ? cap : cap2;
         const char *text = c->buf + c->text[i];
-        size_t n = lens_sentences_split(text, c->text_len[i], 3, j->spans + j->n_spans, MAX_SENTENCES);
+        size_t n = lens__sentences_split(text, c->text_len[i], 3, j->spans + j->n_spans, MAX_SENTENCES);
         if (n > MAX_SENTENCES) n = MAX_SENTENCES; /* the rest of a very long review is not quoted */
         for (size_t k = 0; k < n; k++) {
             size_t s = j->n_spans + k;
@@ -193,10 +193,10 @@ static int summarize_chunk(job *j, chunk *c, lens_error *err)
         }
         j->n_spans += n;
     }
-    if (lens_grow((void **)&j->sent_emb, &j->cap_sent_emb, j->n_spans * (size_t)j->dim, sizeof *j->sent_emb)) goto oom;
-    double t1 = lens_clock_mono();
+    if (lens__grow((void **)&j->sent_emb, &j->cap_sent_emb, j->n_spans * (size_t)j->dim, sizeof *j->sent_emb)) goto oom;
+    double t1 = lens__clock_mono();
     int rc = lens_encoder_embed(j->enc, j->sent_text, j->sent_len, j->n_spans, j->sent_emb, &j->st->tokens, err);
-    double t2 = lens_clock_mono();
+    double t2 = lens__clock_mono();
     j->st->seconds_read += t1 - t0; /* splitting is part of reading */
     j->st->seconds_embed += t2 - t1;
     if (rc) return rc;
@@ -215,7 +215,7 @@ static int summarize_chunk(job *j, chunk *c, lens_error *err)
         }
     }
     j->st->sentences += j->n_spans;
-    j->st->seconds_summarize += lens_clock_mono() - t2;
+    j->st->seconds_summarize += lens__clock_mono() - t2;
     return LENS_OK;
 oom:
     return lens_error_set(err, LENS_ENOMEM, "summaries: out of memory");
@@ -248,9 +248,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
 {
     if (!c->n) return LENS_OK;
     for (int i = 0; i < c->n; i++) c->texts[i] = c->buf + c->text[i];
-    double t0 = lens_clock_mono();
+    double t0 = lens__clock_mono();
     int rc = lens_encoder_embed(j->enc, c->texts, c->text_len, (size_t)c->n, j->emb, &j->st->tokens, err);
-    double t1 = lens_clock_mono();
+    double t1 = lens__clock_mono();
     j->st->seconds_embed += t1 - t0;
     if (rc) return rc;
     for (int i = 0; i < c->n; i++) {
@@ -261,7 +261,7 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
         const char *id = c->buf + c->id[i];
         const char *sent = c->up[i] ? "positive" : "negative";
         keep_sample(ag, k ? j->picks[0] : app->n_themes, c->buf + c->text[i], c->text_len[i], id, c->up[i]);
-        if (j->map_emb && (rc = lens_map_add(j, c->app[i], k ? j->picks[0] : app->n_themes, c->up[i], id,
+        if (j->map_emb && (rc = lens__map_add(j, c->app[i], k ? j->picks[0] : app->n_themes, c->up[i], id,
                                              c->buf + c->text[i], c->text_len[i], e, err)))
             return rc;
         c->n_themes[i] = k ? k : 1;
@@ -292,7 +292,7 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
         }
     }
     j->st->analyzed += (uint64_t)c->n;
-    j->st->seconds_assign += lens_clock_mono() - t1;
+    j->st->seconds_assign += lens__clock_mono() - t1;
     if (j->o->quotes > 0 && (rc = summarize_chunk(j, c, err))) return rc;
     c->n = 0;
     c->len = 0;
@@ -308,7 +308,7 @@ static void note_unknown(job *j, const char *app_id, size_t n)
             return;
         }
     /* the count is informative; running out of memory here loses only it */
-    if (lens_grow((void **)&j->unknown, &j->cap_unknown, (size_t)j->n_unknown + 1, sizeof *j->unknown)) return;
+    if (lens__grow((void **)&j->unknown, &j->cap_unknown, (size_t)j->n_unknown + 1, sizeof *j->unknown)) return;
     unknown_app *u = &j->unknown[j->n_unknown++];
     snprintf(u->id, sizeof u->id, "%.*s", (int)n, app_id);
     u->rows = 1;
@@ -325,7 +325,7 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
     const char *lang = j->o->language && *j->o->language ? j->o->language : NULL;
     int vader = !rc && (j->o->sentiment == LENS_SENTIMENT_VADER || cols[C_VOTED] < 0);
     if (vader) rc = need_vader(j, err);
-    double t0 = lens_clock_mono();
+    double t0 = lens__clock_mono();
     j->file_index = index;
     j->file_rows = 0;
     while (!rc && j->file_rows < skip) {
@@ -405,17 +405,17 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
         c->up[k] = up;
         c->n++;
         if (c->n == j->chunk_rows) {
-            j->st->seconds_read += lens_clock_mono() - t0;
+            j->st->seconds_read += lens__clock_mono() - t0;
             rc = flush_chunk(j, c, err);
-            if (!rc) rc = lens_ckpt_commit(j, err);
-            t0 = lens_clock_mono();
+            if (!rc) rc = lens__ckpt_commit(j, err);
+            t0 = lens__clock_mono();
             if (j->o->progress)
                 j->o->progress(j->o->ctx, j->st->rows,
                                total_bytes ? (double)(j->done_bytes + lens_table_offset(t)) / total_bytes : -1);
             if (!rc && j->o->stop && *j->o->stop) rc = lens_error_set(err, LENS_ECANCEL, "stopped by request");
         }
     }
-    j->st->seconds_read += lens_clock_mono() - t0;
+    j->st->seconds_read += lens__clock_mono() - t0;
     if (t && !rc) {
         j->done_bytes += lens_table_size(t);
         j->file_index = index + 1;
@@ -443,7 +443,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     int rc = c ? LENS_OK : lens_error_set(err, LENS_ENOMEM, "out of memory");
     if (!rc) rc = expand_inputs(o, &inputs, err);
     if (!rc) rc = lens_themes_load(&j.themes, o->themes, err);
-    if (!rc) rc = lens_mkdirs(o->out_dir, err);
+    if (!rc) rc = lens__mkdirs(o->out_dir, err);
     if (!rc && !o->loaded) rc = lens_model_open(&model, o->model, &mo, err);
     const lens_model *m = o->loaded ? o->loaded : model;
     if (!rc) rc = lens_pool_new(&pool, o->threads, err);
@@ -474,8 +474,8 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
         if (o->top_k > 8) rc = lens_error_set(err, LENS_EINVAL, "--top-k is at most 8");
         if (!ok) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
-    if (!rc) rc = lens_ckpt_open(&j, inputs.paths, inputs.n, err);
-    if (!rc && o->map) rc = lens_map_open(&j, err);
+    if (!rc) rc = lens__ckpt_open(&j, inputs.paths, inputs.n, err);
+    if (!rc && o->map) rc = lens__map_open(&j, err);
     uint64_t total_bytes = 0;
     for (int i = 0; i < inputs.n; i++) {
         struct stat sb;
@@ -489,32 +489,32 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     for (int i = j.file_index; !rc && i < inputs.n; i++, skip = 0)
         rc = read_file(&j, i, inputs.paths[i], c, skip, total_bytes, err);
     if (!rc) rc = flush_chunk(&j, c, err);
-    if (!rc) rc = lens_ckpt_commit(&j, err); /* a kill while writing reports resumes here */
+    if (!rc) rc = lens__ckpt_commit(&j, err); /* a kill while writing reports resumes here */
     if (!rc && o->progress) o->progress(o->ctx, st->rows, 1.0);
-    double t0 = lens_clock_mono();
+    double t0 = lens__clock_mono();
     if (j.assign && fclose(j.assign) != 0 && !rc)
         rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", j.assign_tmp, strerror(errno));
     j.assign = NULL;
-    if (!rc && o->map) rc = lens_map_finish(&j, err);
-    if (!rc && o->quotes > 0) rc = lens_write_summaries(&j, o->out_dir, err);
-    if (!rc) rc = lens_write_reports(&j, o->out_dir, err);
-    if (!rc) rc = lens_write_html(&j, o->out_dir, err);
+    if (!rc && o->map) rc = lens__map_finish(&j, err);
+    if (!rc && o->quotes > 0) rc = lens__write_summaries(&j, o->out_dir, err);
+    if (!rc) rc = lens__write_reports(&j, o->out_dir, err);
+    if (!rc) rc = lens__write_html(&j, o->out_dir, err);
     /* Every output is written and synced: now they go in place, so a
      * failure before here (a full disk) leaves the earlier outputs as they
      * were. assignments.csv is linked, not renamed: assignments.csv.tmp
      * stays whole until the checkpoint is gone, so a kill from here on can
      * still resume; and the checkpoint goes only after every output's name
      * is synced too, so a power loss cannot take both. */
-    if (!rc) rc = lens_link_replace(j.assign_tmp, assign_path, err);
+    if (!rc) rc = lens__link_replace(j.assign_tmp, assign_path, err);
     for (int i = 0; i < j.n_outs; i++) {
-        if (!rc) rc = lens_afile_commit(j.outs[i], err);
-        else lens_afile_abort(j.outs[i]);
+        if (!rc) rc = lens__afile_commit(j.outs[i], err);
+        else lens__afile_abort(j.outs[i]);
     }
     j.n_outs = 0;
-    lens_map_free(&j);
-    int closed = lens_ckpt_close(&j, rc == 0, err);
+    lens__map_free(&j);
+    int closed = lens__ckpt_close(&j, rc == 0, err);
     if (!rc && !(rc = closed)) unlink(j.assign_tmp); /* a checkpoint that stays keeps what it counts on */
-    st->seconds_write = lens_clock_mono() - t0;
+    st->seconds_write = lens__clock_mono() - t0;
     st->unknown_apps = j.n_unknown;
     for (int a = 0; j.agg && a < j.themes->n_apps; a++) {
         for (int t = 0; j.agg[a].sum && t < (j.themes->apps[a].n_themes + 1) * 2; t++) lens_summary_free(j.agg[a].sum[t]);

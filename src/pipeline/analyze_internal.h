@@ -46,7 +46,7 @@ typedef struct {
     uint8_t *up;
     char **id, **text;
     float *xy; /* [n][2] */
-} lens_map_points;
+} lens__map_points;
 
 typedef struct {
     const lens_analyze_opts *o;
@@ -64,13 +64,13 @@ typedef struct {
     char ckpt_dir[4200], assign_tmp[4300];
     uint64_t assign_len;
     int journal, resumed, created, commits;
-    lens_wbuf record;
+    lens__wbuf record;
     /* --map */
     FILE *map_emb, *map_meta;
     uint64_t map_emb_len, map_meta_len;
-    lens_map_points map;
+    lens__map_points map;
     /* outputs written and synced, put in place together at the end */
-    lens_afile *outs[8];
+    lens__afile *outs[8];
     int n_outs;
     app_agg *agg;
     unknown_app *unknown;
@@ -79,7 +79,7 @@ typedef struct {
     FILE *assign;
     float *emb, *sims;
     /* sentences of a chunk, for the summaries */
-    lens_span *spans;
+    lens__span *spans;
     size_t n_spans, cap_spans;
     int *span_review;
     const char **sent_text;
@@ -94,27 +94,27 @@ typedef struct {
  * is one for it (j->resumed) and opens assignments.csv.tmp; commit records a
  * finished chunk; close(finished) removes the checkpoint (an error only when
  * finished and it cannot). */
-int lens_ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err);
-int lens_ckpt_commit(job *j, lens_error *err);
-int lens_ckpt_close(job *j, int finished, lens_error *err);
+int lens__ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err);
+int lens__ckpt_commit(job *j, lens_error *err);
+int lens__ckpt_close(job *j, int finished, lens_error *err);
 
 /* map.c: --map */
-int lens_map_open(job *j, lens_error *err);
-int lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e,
+int lens__map_open(job *j, lens_error *err);
+int lens__map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e,
                  lens_error *err);
-int lens_map_sync(job *j, lens_error *err);
-int lens_map_finish(job *j, lens_error *err);
-void lens_map_html(job *j, FILE *f, int app);
-void lens_map_free(job *j);
-extern const char *lens_map_script;
+int lens__map_sync(job *j, lens_error *err);
+int lens__map_finish(job *j, lens_error *err);
+void lens__map_html(job *j, FILE *f, int app);
+void lens__map_free(job *j);
+extern const char *lens__map_script;
 
 /* report.c: each output is finished (synced, still a temporary) and kept
- * in j->outs by lens_output_ready; analyze puts them all in place when every
+ * in j->outs by lens__output_ready; analyze puts them all in place when every
  * one is ready, so a failure leaves the earlier set of outputs whole */
-int lens_output_ready(job *j, lens_afile *af, lens_error *err);
-int lens_write_reports(job *j, const char *dir, lens_error *err);
-int lens_write_summaries(job *j, const char *dir, lens_error *err);
+int lens__output_ready(job *j, lens__afile *af, lens_error *err);
+int lens__write_reports(job *j, const char *dir, lens_error *err);
+int lens__write_summaries(job *j, const char *dir, lens_error *err);
 /* report_html.c */
-int lens_write_html(job *j, const char *dir, lens_error *err);
+int lens__write_html(job *j, const char *dir, lens_error *err);
 
 #endif

@@ -26,7 +26,7 @@
 #define MAGIC_REC 0x504b434cu /* "LCKP" */
 #define MAX_RECORD (1ull << 32)
 
-static void manifest_file(lens_wbuf *b, const char *what, const char *path)
+static void manifest_file(lens__wbuf *b, const char *what, const char *path)
 {
     struct stat st;
     char line[4400];
@@ -35,17 +35,17 @@ static void manifest_file(lens_wbuf *b, const char *what, const char *path)
                  (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
     else
         snprintf(line, sizeof line, "%s %s missing\n", what, path);
-    lens_wbuf_put(b, line, strlen(line));
+    lens__wbuf_put(b, line, strlen(line));
 }
 
 /* Everything that decides the outputs; a checkpoint of another job is not
  * resumed. */
-static void build_manifest(job *j, char *const *inputs, int n_inputs, lens_wbuf *b)
+static void build_manifest(job *j, char *const *inputs, int n_inputs, lens__wbuf *b)
 {
     const lens_analyze_opts *o = j->o;
     char line[4400];
     snprintf(line, sizeof line, "lens analyze checkpoint 2\nchunk %d\n", j->chunk_rows);
-    lens_wbuf_put(b, line, strlen(line));
+    lens__wbuf_put(b, line, strlen(line));
     for (int i = 0; i < n_inputs; i++) manifest_file(b, "input", inputs[i]);
     manifest_file(b, "themes", o->themes);
     snprintf(line, sizeof line, "%s/model.safetensors", lens_model_path(j->model));
@@ -54,13 +54,13 @@ static void build_manifest(job *j, char *const *inputs, int n_inputs, lens_wbuf 
              "quotes %d\nsentiment %d\nmap %d\n",
              lens_model_path(j->model), lens_precision_name(lens_model_precision(j->model)), lens_model_kernel(j->model),
              o->language ? o->language : "(all)", (double)j->min_sim, o->top_k, o->quotes, (int)o->sentiment, o->map);
-    lens_wbuf_put(b, line, strlen(line));
+    lens__wbuf_put(b, line, strlen(line));
     snprintf(line, sizeof line, "vader %s\n", o->vader_lexicon ? o->vader_lexicon : "(none)");
-    lens_wbuf_put(b, line, strlen(line));
+    lens__wbuf_put(b, line, strlen(line));
     const char *cols[] = {o->col_app, o->col_text, o->col_voted, o->col_language, o->col_name, o->col_id};
     for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
         snprintf(line, sizeof line, "column %zu %s\n", c, cols[c] ? cols[c] : "(auto)");
-        lens_wbuf_put(b, line, strlen(line));
+        lens__wbuf_put(b, line, strlen(line));
     }
 }
 
@@ -104,47 +104,47 @@ static int summary_at(job *j, int app, int slot, lens_summary **out, lens_error 
 
 /* ---------------------------------------------------------------- records */
 
-static void put_record(job *j, lens_wbuf *b)
+static void put_record(job *j, lens__wbuf *b)
 {
     const lens_analyze_stats *st = j->st;
-    lens_wbuf_u32(b, (uint32_t)j->file_index);
-    lens_wbuf_u64(b, j->file_rows);
-    lens_wbuf_u64(b, j->done_bytes);
-    lens_wbuf_u64(b, j->assign_len);
-    lens_wbuf_u64(b, j->map_emb_len);
-    lens_wbuf_u64(b, j->map_meta_len);
-    lens_wbuf_put(b, st, sizeof *st);
+    lens__wbuf_u32(b, (uint32_t)j->file_index);
+    lens__wbuf_u64(b, j->file_rows);
+    lens__wbuf_u64(b, j->done_bytes);
+    lens__wbuf_u64(b, j->assign_len);
+    lens__wbuf_u64(b, j->map_emb_len);
+    lens__wbuf_u64(b, j->map_meta_len);
+    lens__wbuf_put(b, st, sizeof *st);
     const lens_themes *th = j->themes;
     for (int a = 0; a < th->n_apps; a++)
-        lens_wbuf_put(b, j->agg[a].theme, ((size_t)th->apps[a].n_themes + 1) * sizeof(counts));
-    lens_wbuf_u32(b, (uint32_t)j->n_unknown);
-    lens_wbuf_put(b, j->unknown, (size_t)j->n_unknown * sizeof *j->unknown);
+        lens__wbuf_put(b, j->agg[a].theme, ((size_t)th->apps[a].n_themes + 1) * sizeof(counts));
+    lens__wbuf_u32(b, (uint32_t)j->n_unknown);
+    lens__wbuf_put(b, j->unknown, (size_t)j->n_unknown * sizeof *j->unknown);
 
     /* names and samples are set once; write the ones not written yet */
     size_t at = b->len;
     uint32_t n = 0;
-    lens_wbuf_u32(b, 0);
+    lens__wbuf_u32(b, 0);
     for (int a = 0; a < th->n_apps; a++) {
         app_agg *ag = &j->agg[a];
         if (!ag->name || ag->name_saved) continue;
-        lens_wbuf_u32(b, (uint32_t)a);
-        lens_wbuf_str(b, ag->name);
+        lens__wbuf_u32(b, (uint32_t)a);
+        lens__wbuf_str(b, ag->name);
         ag->name_saved = 1;
         n++;
     }
     if (!b->oom) memcpy(b->p + at, &n, sizeof n);
     at = b->len;
     n = 0;
-    lens_wbuf_u32(b, 0);
+    lens__wbuf_u32(b, 0);
     for (int a = 0; a < th->n_apps; a++) {
         app_agg *ag = &j->agg[a];
         for (int s = 0; s < (th->apps[a].n_themes + 1) * SAMPLES; s++) {
             if (!ag->sample[s] || ag->sample_saved[s]) continue;
-            lens_wbuf_u32(b, (uint32_t)a);
-            lens_wbuf_u32(b, (uint32_t)s);
-            lens_wbuf_str(b, ag->sample[s]);
-            lens_wbuf_str(b, ag->sample_id[s]);
-            lens_wbuf_u32(b, (uint32_t)ag->sample_up[s]);
+            lens__wbuf_u32(b, (uint32_t)a);
+            lens__wbuf_u32(b, (uint32_t)s);
+            lens__wbuf_str(b, ag->sample[s]);
+            lens__wbuf_str(b, ag->sample_id[s]);
+            lens__wbuf_u32(b, (uint32_t)ag->sample_up[s]);
             ag->sample_saved[s] = 1;
             n++;
         }
@@ -152,42 +152,42 @@ static void put_record(job *j, lens_wbuf *b)
     if (!b->oom) memcpy(b->p + at, &n, sizeof n);
     at = b->len;
     n = 0;
-    lens_wbuf_u32(b, 0);
+    lens__wbuf_u32(b, 0);
     for (int a = 0; a < th->n_apps; a++)
         for (int s = 0; s < (th->apps[a].n_themes + 1) * 2; s++) {
             lens_summary *sum = j->agg[a].sum[s];
-            if (!sum || !lens_summary_dirty(sum)) continue;
-            lens_wbuf_u32(b, (uint32_t)a);
-            lens_wbuf_u32(b, (uint32_t)s);
-            lens_summary_save(sum, b);
+            if (!sum || !lens__summary_dirty(sum)) continue;
+            lens__wbuf_u32(b, (uint32_t)a);
+            lens__wbuf_u32(b, (uint32_t)s);
+            lens__summary_save(sum, b);
             n++;
         }
     if (!b->oom) memcpy(b->p + at, &n, sizeof n);
 }
 
-static int apply_record(job *j, lens_rbuf *r, lens_error *err)
+static int apply_record(job *j, lens__rbuf *r, lens_error *err)
 {
     const lens_themes *th = j->themes;
-    j->file_index = (int)lens_rbuf_u32(r);
-    j->file_rows = lens_rbuf_u64(r);
-    j->done_bytes = lens_rbuf_u64(r);
-    j->assign_len = lens_rbuf_u64(r);
-    j->map_emb_len = lens_rbuf_u64(r);
-    j->map_meta_len = lens_rbuf_u64(r);
-    lens_rbuf_get(r, j->st, sizeof *j->st);
+    j->file_index = (int)lens__rbuf_u32(r);
+    j->file_rows = lens__rbuf_u64(r);
+    j->done_bytes = lens__rbuf_u64(r);
+    j->assign_len = lens__rbuf_u64(r);
+    j->map_emb_len = lens__rbuf_u64(r);
+    j->map_meta_len = lens__rbuf_u64(r);
+    lens__rbuf_get(r, j->st, sizeof *j->st);
     for (int a = 0; a < th->n_apps; a++)
-        lens_rbuf_get(r, j->agg[a].theme, ((size_t)th->apps[a].n_themes + 1) * sizeof(counts));
-    uint32_t n = lens_rbuf_u32(r);
+        lens__rbuf_get(r, j->agg[a].theme, ((size_t)th->apps[a].n_themes + 1) * sizeof(counts));
+    uint32_t n = lens__rbuf_u32(r);
     if (r->bad || n > (r->len - r->at) / sizeof *j->unknown) goto bad;
-    if (lens_grow((void **)&j->unknown, &j->cap_unknown, n, sizeof *j->unknown))
+    if (lens__grow((void **)&j->unknown, &j->cap_unknown, n, sizeof *j->unknown))
         return lens_error_set(err, LENS_ENOMEM, "checkpoint: out of memory");
     j->n_unknown = (int)n;
-    lens_rbuf_get(r, j->unknown, (size_t)n * sizeof *j->unknown);
+    lens__rbuf_get(r, j->unknown, (size_t)n * sizeof *j->unknown);
 
-    n = lens_rbuf_u32(r);
+    n = lens__rbuf_u32(r);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        uint32_t a = lens_rbuf_u32(r);
-        char *name = lens_rbuf_str(r);
+        uint32_t a = lens__rbuf_u32(r);
+        char *name = lens__rbuf_str(r);
         if (r->bad || a >= (uint32_t)th->n_apps || !name) {
             free(name);
             goto bad;
@@ -196,11 +196,11 @@ static int apply_record(job *j, lens_rbuf *r, lens_error *err)
         j->agg[a].name = name;
         j->agg[a].name_saved = 1;
     }
-    n = lens_rbuf_u32(r);
+    n = lens__rbuf_u32(r);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        uint32_t a = lens_rbuf_u32(r), s = lens_rbuf_u32(r);
-        char *text = lens_rbuf_str(r), *id = lens_rbuf_str(r);
-        uint32_t up = lens_rbuf_u32(r);
+        uint32_t a = lens__rbuf_u32(r), s = lens__rbuf_u32(r);
+        char *text = lens__rbuf_str(r), *id = lens__rbuf_str(r);
+        uint32_t up = lens__rbuf_u32(r);
         if (r->bad || a >= (uint32_t)th->n_apps || s >= (uint32_t)(th->apps[a].n_themes + 1) * SAMPLES || !text || !id) {
             free(text);
             free(id);
@@ -214,13 +214,13 @@ static int apply_record(job *j, lens_rbuf *r, lens_error *err)
         ag->sample_up[s] = (int8_t)up;
         ag->sample_saved[s] = 1;
     }
-    n = lens_rbuf_u32(r);
+    n = lens__rbuf_u32(r);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        uint32_t a = lens_rbuf_u32(r), s = lens_rbuf_u32(r);
+        uint32_t a = lens__rbuf_u32(r), s = lens__rbuf_u32(r);
         if (r->bad || a >= (uint32_t)th->n_apps || s >= (uint32_t)(th->apps[a].n_themes + 1) * 2) goto bad;
         lens_summary *sum;
         int rc = summary_at(j, (int)a, (int)s, &sum, err);
-        if (!rc) rc = lens_summary_load(sum, r, err);
+        if (!rc) rc = lens__summary_load(sum, r, err);
         if (rc) return rc;
     }
     if (r->bad || r->at != r->len) goto bad;
@@ -247,8 +247,8 @@ static int reembed_flush(reembed *re, lens_error *err)
     size_t at = 0;
     for (int g = 0; !rc && g < re->n_group; g++) {
         const char *const *w;
-        size_t n = lens_summary_waiting(re->group[g], &w);
-        lens_summary_set_waiting(re->group[g], re->emb + at * re->j->dim);
+        size_t n = lens__summary_waiting(re->group[g], &w);
+        lens__summary_set_waiting(re->group[g], re->emb + at * re->j->dim);
         at += n;
     }
     re->n_group = 0;
@@ -263,7 +263,7 @@ static int reembed_waiting(job *j, lens_error *err)
     for (int a = 0; a < th->n_apps; a++)
         for (int s = 0; s < (th->apps[a].n_themes + 1) * 2; s++) {
             const char *const *w;
-            size_t n = j->agg[a].sum[s] ? lens_summary_waiting(j->agg[a].sum[s], &w) : 0;
+            size_t n = j->agg[a].sum[s] ? lens__summary_waiting(j->agg[a].sum[s], &w) : 0;
             if (n > most) most = n;
         }
     reembed re = {.j = j, .cap = most};
@@ -276,7 +276,7 @@ static int reembed_waiting(job *j, lens_error *err)
         for (int s = 0; !rc && s < (th->apps[a].n_themes + 1) * 2; s++) {
             lens_summary *sum = j->agg[a].sum[s];
             const char *const *w;
-            size_t n = sum ? lens_summary_waiting(sum, &w) : 0;
+            size_t n = sum ? lens__summary_waiting(sum, &w) : 0;
             if (!n) continue;
             if (re.n_texts + n > re.cap && (rc = reembed_flush(&re, err))) break;
             for (size_t i = 0; i < n; i++) {
@@ -296,7 +296,7 @@ static int reembed_waiting(job *j, lens_error *err)
 
 /* Reads the journal: 1 when the job was restored, 0 when there is nothing to
  * resume (no journal, another job's, or no complete record). */
-static int restore(job *j, const char *path, const lens_wbuf *manifest, lens_error *err)
+static int restore(job *j, const char *path, const lens__wbuf *manifest, lens_error *err)
 {
     int fd = open(path, O_RDWR);
     if (fd < 0) return 0;
@@ -326,12 +326,12 @@ static int restore(job *j, const char *path, const lens_wbuf *manifest, lens_err
         }
         payload = p;
         if (read_all(fd, payload, len) || read_all(fd, want, 32)) break;
-        lens_sha256 h;
-        lens_sha256_init(&h);
-        lens_sha256_update(&h, payload, len);
-        lens_sha256_final(&h, sum);
+        lens__sha256 h;
+        lens__sha256_init(&h);
+        lens__sha256_update(&h, payload, len);
+        lens__sha256_final(&h, sum);
         if (memcmp(sum, want, 32)) break; /* torn by a kill: the chunk is done again */
-        lens_rbuf r = {.p = payload, .len = len};
+        lens__rbuf r = {.p = payload, .len = len};
         if ((rc = apply_record(j, &r, err))) {
             lens_error_wrap(err, "checkpoint %s, record %d", path, records + 1);
             break;
@@ -347,14 +347,14 @@ static int restore(job *j, const char *path, const lens_wbuf *manifest, lens_err
     return records > 0;
 }
 
-int lens_ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err)
+int lens__ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err)
 {
     const lens_analyze_opts *o = j->o;
     snprintf(j->ckpt_dir, sizeof j->ckpt_dir, "%s/.lens-checkpoint", o->out_dir);
     snprintf(j->assign_tmp, sizeof j->assign_tmp, "%s/assignments.csv.tmp", o->out_dir);
     char path[4400];
     snprintf(path, sizeof path, "%s/journal", j->ckpt_dir);
-    lens_wbuf manifest = {0};
+    lens__wbuf manifest = {0};
     build_manifest(j, inputs, n_inputs, &manifest);
     if (manifest.oom) return lens_error_set(err, LENS_ENOMEM, "checkpoint: out of memory");
     int rc = 0, resumed = 0;
@@ -375,7 +375,7 @@ int lens_ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err)
         j->resumed = 1;
     } else if (!rc) {
         /* a fresh start: nothing of an earlier journal may survive */
-        if ((rc = lens_rmtree(j->ckpt_dir, err)) == 0 && (rc = lens_mkdirs(j->ckpt_dir, err)) == 0) {
+        if ((rc = lens__rmtree(j->ckpt_dir, err)) == 0 && (rc = lens__mkdirs(j->ckpt_dir, err)) == 0) {
             if (!(j->assign = fopen(j->assign_tmp, "wb")))
                 rc = lens_error_set(err, LENS_EIO, "%s: %s", j->assign_tmp, strerror(errno));
             else
@@ -392,38 +392,38 @@ int lens_ckpt_open(job *j, char *const *inputs, int n_inputs, lens_error *err)
     }
     if (!rc && j->journal < 0 && (j->journal = open(path, O_WRONLY | O_APPEND)) < 0)
         rc = lens_error_set(err, LENS_EIO, "%s: %s", path, strerror(errno));
-    lens_wbuf_free(&manifest);
+    lens__wbuf_free(&manifest);
     return rc;
 }
 
-int lens_ckpt_commit(job *j, lens_error *err)
+int lens__ckpt_commit(job *j, lens_error *err)
 {
     if (fflush(j->assign) || fdatasync(fileno(j->assign)))
         return lens_error_set(err, LENS_EIO, "%s: %s", j->assign_tmp, strerror(errno));
     j->assign_len = (uint64_t)ftello(j->assign);
-    if (j->map_emb && lens_map_sync(j, err)) return err->code;
-    lens_wbuf *b = &j->record;
+    if (j->map_emb && lens__map_sync(j, err)) return err->code;
+    lens__wbuf *b = &j->record;
     b->len = 0;
     uint64_t zero = 0;
-    lens_wbuf_u32(b, MAGIC_REC);
-    lens_wbuf_u64(b, zero); /* payload length, patched below */
+    lens__wbuf_u32(b, MAGIC_REC);
+    lens__wbuf_u64(b, zero); /* payload length, patched below */
     put_record(j, b);
     if (b->oom) return lens_error_set(err, LENS_ENOMEM, "checkpoint: out of memory");
     uint64_t len = b->len - 12;
     memcpy(b->p + 4, &len, sizeof len);
     unsigned char sum[32];
-    lens_sha256 h;
-    lens_sha256_init(&h);
-    lens_sha256_update(&h, b->p + 12, len);
-    lens_sha256_final(&h, sum);
-    lens_wbuf_put(b, sum, sizeof sum);
+    lens__sha256 h;
+    lens__sha256_init(&h);
+    lens__sha256_update(&h, b->p + 12, len);
+    lens__sha256_final(&h, sum);
+    lens__wbuf_put(b, sum, sizeof sum);
     if (b->oom) return lens_error_set(err, LENS_ENOMEM, "checkpoint: out of memory");
     /* the first record of a new checkpoint: the names of the files it
      * counts on (journal, map.*, assignments.csv.tmp) must survive a power
      * loss as well as their data */
     if (j->created && !j->commits) {
-        int rc = lens_fsync_path(j->ckpt_dir, err);
-        if (!rc) rc = lens_fsync_path(j->o->out_dir, err);
+        int rc = lens__fsync_path(j->ckpt_dir, err);
+        if (!rc) rc = lens__fsync_path(j->o->out_dir, err);
         if (rc) return rc;
     }
     if (write_all(j->journal, b->p, b->len) || fdatasync(j->journal))
@@ -432,16 +432,16 @@ int lens_ckpt_commit(job *j, lens_error *err)
     return LENS_OK;
 }
 
-int lens_ckpt_close(job *j, int finished, lens_error *err)
+int lens__ckpt_close(job *j, int finished, lens_error *err)
 {
     if (j->journal >= 0) close(j->journal);
     j->journal = -1;
-    lens_wbuf_free(&j->record);
+    lens__wbuf_free(&j->record);
     /* a run that failed before its first chunk leaves nothing to resume */
     int rc = LENS_OK;
     if (j->ckpt_dir[0] && (finished || (j->created && !j->commits))) {
         lens_error e;
-        rc = lens_rmtree(j->ckpt_dir, finished ? err : &e);
+        rc = lens__rmtree(j->ckpt_dir, finished ? err : &e);
         if (!finished) unlink(j->assign_tmp);
     }
     return finished ? rc : LENS_OK;

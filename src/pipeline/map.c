@@ -31,7 +31,7 @@ static void paths(const job *j, char *emb, char *meta, size_t cap)
     snprintf(meta, cap, "%s/map.meta", j->ckpt_dir);
 }
 
-int lens_map_open(job *j, lens_error *err)
+int lens__map_open(job *j, lens_error *err)
 {
     char emb[4400], meta[4400];
     paths(j, emb, meta, sizeof emb);
@@ -50,7 +50,7 @@ int lens_map_open(job *j, lens_error *err)
     return LENS_OK;
 }
 
-int lens_map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e,
+int lens__map_add(job *j, int app, int theme, int up, const char *id, const char *text, size_t len, const float *e,
                  lens_error *err)
 {
     size_t n = len < SNIPPET ? len : SNIPPET;
@@ -74,7 +74,7 @@ static int sync_one(FILE *f, const char *dir, const char *name, lens_error *err)
     return LENS_OK;
 }
 
-int lens_map_sync(job *j, lens_error *err)
+int lens__map_sync(job *j, lens_error *err)
 {
     int rc = sync_one(j->map_emb, j->ckpt_dir, "map.f32", err);
     if (!rc) rc = sync_one(j->map_meta, j->ckpt_dir, "map.meta", err);
@@ -91,7 +91,7 @@ static int load_meta(job *j, lens_error *err)
     paths(j, emb, meta, sizeof emb);
     FILE *f = fopen(meta, "rb");
     if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", meta, strerror(errno));
-    lens_map_points *m = &j->map;
+    lens__map_points *m = &j->map;
     size_t n = m->n;
     m->app = malloc((n ? n : 1) * sizeof *m->app);
     m->theme = malloc((n ? n : 1) * sizeof *m->theme);
@@ -124,9 +124,9 @@ static int load_meta(job *j, lens_error *err)
     return rc;
 }
 
-int lens_map_finish(job *j, lens_error *err)
+int lens__map_finish(job *j, lens_error *err)
 {
-    /* lens_ckpt_commit synced both just before: nothing is left to write */
+    /* lens__ckpt_commit synced both just before: nothing is left to write */
     int bad = fclose(j->map_emb) != 0;
     bad |= fclose(j->map_meta) != 0;
     j->map_emb = j->map_meta = NULL;
@@ -154,9 +154,9 @@ int lens_map_finish(job *j, lens_error *err)
     /* map.csv: every review, in the order of assignments.csv */
     char path[4300];
     snprintf(path, sizeof path, "%s/map.csv", j->o->out_dir);
-    lens_afile *af;
-    if ((rc = lens_afile_open(&af, path, err))) return rc;
-    FILE *f = lens_afile_stream(af);
+    lens__afile *af;
+    if ((rc = lens__afile_open(&af, path, err))) return rc;
+    FILE *f = lens__afile_stream(af);
     fputs("review_id,app_id,theme,sentiment,x,y\n", f);
     for (size_t i = 0; i < n; i++) {
         const lens_app_themes *app = &j->themes->apps[j->map.app[i]];
@@ -165,10 +165,10 @@ int lens_map_finish(job *j, lens_error *err)
         lens_csv_write_field(f, lens_themes_name(app, (int)j->map.theme[i]));
         fprintf(f, ",%s,%.5f,%.5f\n", j->map.up[i] ? "positive" : "negative", j->map.xy[2 * i], j->map.xy[2 * i + 1]);
     }
-    return lens_output_ready(j, af, err);
+    return lens__output_ready(j, af, err);
 }
 
-void lens_map_free(job *j)
+void lens__map_free(job *j)
 {
     if (j->map_emb) fclose(j->map_emb);
     if (j->map_meta) fclose(j->map_meta);
@@ -187,9 +187,9 @@ void lens_map_free(job *j)
 
 /* ---------------------------------------------------------------- report.html */
 
-void lens_map_html(job *j, FILE *f, int a)
+void lens__map_html(job *j, FILE *f, int a)
 {
-    const lens_map_points *m = &j->map;
+    const lens__map_points *m = &j->map;
     if (!m->xy) return;
     size_t count = 0;
     for (size_t i = 0; i < m->n; i++) count += (int)m->app[i] == a;
@@ -218,7 +218,7 @@ void lens_map_html(job *j, FILE *f, int a)
 
 /* Draws every canvas.map from its data; hovering finds the nearest point
  * through a grid of cells. */
-const char *lens_map_script =
+const char *lens__map_script =
     "<script>(function(){var C=['#4e79a7','#f28e2b','#59a14f','#e15759','#76b7b2','#edc948','#b07aa1','#ff9da7',"
     "'#9c755f','#2f5bd3','#8cd17d','#d37295','#a0cbe8','#ffbe7d','#86bcb6','#f1ce63'];"
     "document.querySelectorAll('figure.map').forEach(function(fig){var cv=fig.querySelector('canvas'),"

@@ -23,7 +23,7 @@ static void report(const lens_project_opts *o, const char *phase, size_t rows, d
 }
 
 /* Embeds every text of the input: x[n][dim], ids (NUL-ended, in row order) when id_field is set. */
-static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *dim, lens_wbuf *ids, lens_error *err)
+static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *dim, lens__wbuf *ids, lens_error *err)
 {
     lens_reader *rd = NULL;
     lens_model *own = NULL;
@@ -47,7 +47,7 @@ static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *di
         int r = 0;
         while (k < CHUNK && (r = lens_reader_next(rd, &t, &len, &id, err)) == 1) {
             free(batch[k]);
-            if (o->texts.id_field) lens_wbuf_put(ids, id, strlen(id) + 1);
+            if (o->texts.id_field) lens__wbuf_put(ids, id, strlen(id) + 1);
             if (!(batch[k] = strndup(t, len)) || ids->oom) {
                 r = lens_error_set(err, LENS_ENOMEM, "out of memory");
                 break;
@@ -59,7 +59,7 @@ static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *di
             break;
         }
         if (k) {
-            if (lens_grow((void **)x, &cap, *n + k, (size_t)*dim * sizeof **x)) {
+            if (lens__grow((void **)x, &cap, *n + k, (size_t)*dim * sizeof **x)) {
                 rc = lens_error_set(err, LENS_ENOMEM, "out of memory for %zu embeddings", *n + k);
                 break;
             }
@@ -110,7 +110,7 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
     float *x = NULL, *y = NULL;
     size_t n = 0, cols = 0;
     int dim = 0, rc, texts = !ends_with(o->input, ".npy");
-    lens_wbuf ids = {0};
+    lens__wbuf ids = {0};
     if (!texts) {
         rc = lens_npy_read_f32(o->input, &x, &n, &cols, err);
         if (!rc && (cols == 0 || cols > 1 << 20))
@@ -131,10 +131,10 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
     uo.stop = o->stop;
     if (!uo.threads) uo.threads = o->threads;
     if (!rc) rc = lens_umap_run(x, n, dim, &uo, y, err);
-    lens_afile *af = NULL;
-    if (!rc) rc = lens_afile_open(&af, o->output, err);
+    lens__afile *af = NULL;
+    if (!rc) rc = lens__afile_open(&af, o->output, err);
     if (!rc) {
-        FILE *f = lens_afile_stream(af);
+        FILE *f = lens__afile_stream(af);
         fputs(nc == 3 ? "id,x,y,z\n" : "id,x,y\n", f);
         const char *id = (const char *)ids.p;
         for (size_t i = 0; i < n; i++, id += id ? strlen(id) + 1 : 0) {
@@ -143,13 +143,13 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
             for (int c = 0; c < nc; c++) fprintf(f, ",%.7g", y[i * nc + c]);
             fputc('\n', f);
         }
-        rc = lens_afile_commit(af, err);
+        rc = lens__afile_commit(af, err);
     }
     st->rows = n;
     st->fitted = uc.fit;
     st->dim = dim;
     free(x);
     free(y);
-    lens_wbuf_free(&ids);
+    lens__wbuf_free(&ids);
     return rc;
 }

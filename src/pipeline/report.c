@@ -1,5 +1,5 @@
 /* The analyze job's outputs: report.csv, report.json, summaries.csv and
- * report.html, each written whole or not at all (lens_afile). */
+ * report.html, each written whole or not at all (lens__afile). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,27 +8,27 @@
 #include "base/fs.h"
 #include "analyze_internal.h"
 
-int lens_output_ready(job *j, lens_afile *af, lens_error *err)
+int lens__output_ready(job *j, lens__afile *af, lens_error *err)
 {
-    int rc = lens_afile_finish(af, err);
+    int rc = lens__afile_finish(af, err);
     if (!rc && j->n_outs == (int)(sizeof j->outs / sizeof *j->outs))
         rc = lens_error_set(err, LENS_EINVAL, "analyze: too many outputs");
     if (rc) {
-        lens_afile_abort(af);
+        lens__afile_abort(af);
         return rc;
     }
     j->outs[j->n_outs++] = af;
     return LENS_OK;
 }
 
-int lens_write_reports(job *j, const char *dir, lens_error *err)
+int lens__write_reports(job *j, const char *dir, lens_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/report.csv", dir);
-    lens_afile *af;
-    int rc = lens_afile_open(&af, path, err);
+    lens__afile *af;
+    int rc = lens__afile_open(&af, path, err);
     if (rc) return rc;
-    FILE *f = lens_afile_stream(af);
+    FILE *f = lens__afile_stream(af);
     fputs("steam_appid,app_name,Theme,#Reviews,Positive,Negative,LikeRatio,DislikeRatio,MeanSimilarity\n", f);
     for (int a = 0; a < j->themes->n_apps; a++) {
         const lens_app_themes *app = &j->themes->apps[a];
@@ -46,11 +46,11 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
             else fputs("\n", f);
         }
     }
-    if ((rc = lens_output_ready(j, af, err))) return rc;
+    if ((rc = lens__output_ready(j, af, err))) return rc;
 
     snprintf(path, sizeof path, "%s/report.json", dir);
-    if ((rc = lens_afile_open(&af, path, err))) return rc;
-    f = lens_afile_stream(af);
+    if ((rc = lens__afile_open(&af, path, err))) return rc;
+    f = lens__afile_stream(af);
     const lens_analyze_stats *s = j->st;
     fprintf(f, "{\n  \"model\": ");
     lens_json_str(f, j->o->model);
@@ -111,17 +111,17 @@ int lens_write_reports(job *j, const char *dir, lens_error *err)
         fputs("]}", f);
     }
     fputs("\n  ]\n}\n", f);
-    return lens_output_ready(j, af, err);
+    return lens__output_ready(j, af, err);
 }
 
-int lens_write_summaries(job *j, const char *dir, lens_error *err)
+int lens__write_summaries(job *j, const char *dir, lens_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/summaries.csv", dir);
-    lens_afile *af;
-    int rc = lens_afile_open(&af, path, err);
+    lens__afile *af;
+    int rc = lens__afile_open(&af, path, err);
     if (rc) return rc;
-    FILE *f = lens_afile_stream(af);
+    FILE *f = lens__afile_stream(af);
     fputs("steam_appid,app_name,Theme,sentiment,rank,quote,review_id,reviews,sentences,similarity\n", f);
     for (int a = 0; a < j->themes->n_apps; a++) {
         const lens_app_themes *app = &j->themes->apps[a];
@@ -132,7 +132,7 @@ int lens_write_summaries(job *j, const char *dir, lens_error *err)
                 const lens_quote *q;
                 int n;
                 if ((rc = lens_summary_finish(s, &q, &n, err))) {
-                    lens_afile_abort(af);
+                    lens__afile_abort(af);
                     return rc;
                 }
                 for (int r = 0; r < n; r++) {
@@ -149,6 +149,6 @@ int lens_write_summaries(job *j, const char *dir, lens_error *err)
                 }
             }
     }
-    return lens_output_ready(j, af, err);
+    return lens__output_ready(j, af, err);
 }
 

@@ -74,14 +74,14 @@ static int quotes(FILE *f, job *j, int a, int t, int up, lens_error *err)
     return LENS_OK;
 }
 
-int lens_write_html(job *j, const char *dir, lens_error *err)
+int lens__write_html(job *j, const char *dir, lens_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/report.html", dir);
-    lens_afile *af;
-    int rc = lens_afile_open(&af, path, err);
+    lens__afile *af;
+    int rc = lens__afile_open(&af, path, err);
     if (rc) return rc;
-    FILE *f = lens_afile_stream(af);
+    FILE *f = lens__afile_stream(af);
     const lens_analyze_stats *st = j->st;
     fprintf(f, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -130,14 +130,14 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
                     100.0 * c->positive / c->reviews, 100.0 * c->negative / c->reviews);
         }
         fputs("</table>\n", f);
-        lens_map_html(j, f, a);
+        lens__map_html(j, f, a);
         for (int t = 0; t <= app->n_themes; t++) {
             if (!ag->theme[t].reviews) continue;
             fputs("<details class=\"theme-detail\"><summary>", f);
             esc(f, lens_themes_name(app, t));
             fputs("</summary><div class=\"quotes\">", f);
             if ((rc = quotes(f, j, a, t, 1, err)) || (rc = quotes(f, j, a, t, 0, err))) {
-                lens_afile_abort(af);
+                lens__afile_abort(af);
                 return rc;
             }
             fputs("</div><h4>Sample reviews</h4>", f);
@@ -158,7 +158,7 @@ int lens_write_html(job *j, const char *dir, lens_error *err)
                 (unsigned long long)st->unknown_app, j->n_unknown);
     }
     fputs("</main>", f);
-    if (j->map.xy) fputs(lens_map_script, f);
+    if (j->map.xy) fputs(lens__map_script, f);
     fputs("</body></html>\n", f);
-    return lens_output_ready(j, af, err);
+    return lens__output_ready(j, af, err);
 }

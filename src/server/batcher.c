@@ -16,14 +16,14 @@
 #include "base/clock.h"
 #include "server_internal.h"
 
-typedef lens_breq breq;
+typedef lens__breq breq;
 
-struct lens_batcher {
+struct lens__batcher {
     lens_encoder *enc;
     int dim, max_batch;
     double max_wait_ms;
     size_t queue, queued;
-    lens_metrics *metrics;
+    lens__metrics *metrics;
     pthread_mutex_t mu;
     pthread_cond_t work;
     breq *head, *tail;
@@ -41,7 +41,7 @@ struct lens_batcher {
 
 /* Answers the requests whose rows are all in (the encoder finishes texts in
  * order) with rc; rows < done are final. */
-static void answer(lens_batcher *b, size_t done, int rc, const char *msg)
+static void answer(lens__batcher *b, size_t done, int rc, const char *msg)
 {
     while (b->cur && (rc || b->cur_row + b->cur->n <= done)) {
         breq *r = b->cur, *next = r->next; /* r belongs to its requester once done() runs */
@@ -56,11 +56,11 @@ static void answer(lens_batcher *b, size_t done, int rc, const char *msg)
  * first requests when their pass is done, not when the last one is. */
 static void on_rows(void *ctx, size_t done) { answer(ctx, done, LENS_OK, NULL); }
 
-static int reserve(lens_batcher *b, size_t n)
+static int reserve(lens__batcher *b, size_t n)
 {
     size_t cap = b->cap, cap2 = b->cap, cap3 = b->cap;
-    if (lens_grow((void **)&b->texts, &cap, n, sizeof *b->texts) || lens_grow((void **)&b->lens, &cap2, n, sizeof *b->lens) ||
-        lens_grow((void **)&b->emb, &cap3, n, (size_t)b->dim * sizeof *b->emb))
+    if (lens__grow((void **)&b->texts, &cap, n, sizeof *b->texts) || lens__grow((void **)&b->lens, &cap2, n, sizeof *b->lens) ||
+        lens__grow((void **)&b->emb, &cap3, n, (size_t)b->dim * sizeof *b->emb))
         return -1;
     b->cap = cap;
     return 0;
@@ -68,13 +68,13 @@ static int reserve(lens_batcher *b, size_t n)
 
 static void *batch_thread(void *arg)
 {
-    lens_batcher *b = arg;
+    lens__batcher *b = arg;
     pthread_mutex_lock(&b->mu);
     for (;;) {
         while (!b->head && !b->stop) pthread_cond_wait(&b->work, &b->mu);
         if (!b->head) break; /* stopping, nothing left */
         if (b->max_wait_ms > 0 && !b->stop) {
-            struct timespec ts = lens_clock_deadline(b->max_wait_ms * 1e-3);
+            struct timespec ts = lens__clock_deadline(b->max_wait_ms * 1e-3);
             while (b->queued < (size_t)b->max_batch && !b->stop)
                 if (pthread_cond_timedwait(&b->work, &b->mu, &ts) == ETIMEDOUT) break;
         }
@@ -93,7 +93,7 @@ static void *batch_thread(void *arg)
 
         lens_error err = {0};
         uint64_t tokens = 0;
-        double t0 = lens_clock_mono();
+        double t0 = lens__clock_mono();
         int rc = reserve(b, n) ? lens_error_set(&err, LENS_ENOMEM, "batch: out of memory") : LENS_OK;
         size_t at = 0;
         for (breq *r = first; !rc && r; r = r->next) {
@@ -104,7 +104,7 @@ static void *batch_thread(void *arg)
         b->cur = first;
         b->cur_row = 0;
         if (!rc) rc = lens_encoder_embed(b->enc, b->texts, b->lens, n, b->emb, &tokens, &err);
-        if (!rc && b->metrics) lens_metrics_batch(b->metrics, n, tokens, lens_clock_mono() - t0);
+        if (!rc && b->metrics) lens__metrics_batch(b->metrics, n, tokens, lens__clock_mono() - t0);
         answer(b, n, rc, rc ? err.msg : NULL); /* all answered on success already */
         pthread_mutex_lock(&b->mu);
     }
@@ -112,12 +112,12 @@ static void *batch_thread(void *arg)
     return NULL;
 }
 
-int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_batch, int batch_tokens,
-                     double max_wait_ms, int queue, struct lens_metrics *m, lens_error *err)
+int lens__batcher_new(lens__batcher **out, lens_encoder *enc, int dim, int max_batch, int batch_tokens,
+                     double max_wait_ms, int queue, struct lens__metrics *m, lens_error *err)
 {
     (void)batch_tokens; /* the encoder splits a batch by its own token budget */
     *out = NULL;
-    lens_batcher *b = calloc(1, sizeof *b);
+    lens__batcher *b = calloc(1, sizeof *b);
     if (!b) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     b->enc = enc;
     b->dim = dim;
@@ -136,8 +136,8 @@ int lens_batcher_new(lens_batcher **out, lens_encoder *enc, int dim, int max_bat
     return LENS_OK;
 }
 
-int lens_batcher_submit(lens_batcher *b, lens_breq *r, const char *const *texts, const size_t *lens, size_t n,
-                        float *out, lens_batch_done_fn done, void *ctx, lens_error *err)
+int lens__batcher_submit(lens__batcher *b, lens__breq *r, const char *const *texts, const size_t *lens, size_t n,
+                        float *out, lens__batch_done_fn done, void *ctx, lens_error *err)
 {
     *r = (breq){.texts = texts, .lens = lens, .n = n, .out = out, .done = done, .ctx = ctx};
     pthread_mutex_lock(&b->mu);
@@ -154,7 +154,7 @@ int lens_batcher_submit(lens_batcher *b, lens_breq *r, const char *const *texts,
     return LENS_OK;
 }
 
-/* lens_batcher_embed: a submit that waits for its own done() */
+/* lens__batcher_embed: a submit that waits for its own done() */
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -173,7 +173,7 @@ static void wake(void *ctx, int rc, const char *msg)
     pthread_mutex_unlock(&w->mu);
 }
 
-int lens_batcher_embed(lens_batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
+int lens__batcher_embed(lens__batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
                        lens_error *err)
 {
     if (!n) return LENS_OK;
@@ -181,7 +181,7 @@ int lens_batcher_embed(lens_batcher *b, const char *const *texts, const size_t *
     waiter w = {.finished = 0};
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
-    int rc = lens_batcher_submit(b, &r, texts, lens, n, out, wake, &w, err);
+    int rc = lens__batcher_submit(b, &r, texts, lens, n, out, wake, &w, err);
     pthread_mutex_lock(&w.mu);
     while (!rc && !w.finished) pthread_cond_wait(&w.cv, &w.mu);
     pthread_mutex_unlock(&w.mu);
@@ -191,17 +191,17 @@ int lens_batcher_embed(lens_batcher *b, const char *const *texts, const size_t *
     return rc;
 }
 
-int lens_batcher_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err)
+int lens__batcher_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err)
 {
     size_t *lens = malloc((n ? n : 1) * sizeof *lens);
     if (!lens) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) lens[i] = strlen(texts[i]);
-    int rc = lens_batcher_embed(ctx, texts, lens, n, out, err);
+    int rc = lens__batcher_embed(ctx, texts, lens, n, out, err);
     free(lens);
     return rc;
 }
 
-size_t lens_batcher_depth(lens_batcher *b)
+size_t lens__batcher_depth(lens__batcher *b)
 {
     pthread_mutex_lock(&b->mu);
     size_t n = b->queued;
@@ -209,7 +209,7 @@ size_t lens_batcher_depth(lens_batcher *b)
     return n;
 }
 
-void lens_batcher_free(lens_batcher *b)
+void lens__batcher_free(lens__batcher *b)
 {
     if (!b) return;
     pthread_mutex_lock(&b->mu);

@@ -15,7 +15,7 @@ typedef struct entry {
     struct entry *prev, *next, *chain;
 } entry;
 
-struct lens_cache {
+struct lens__cache {
     pthread_mutex_t mu;
     int capacity, dim, n;
     entry **table;
@@ -23,10 +23,10 @@ struct lens_cache {
     entry head; /* head.next: most recent; head.prev: least */
 };
 
-lens_cache *lens_cache_new(int capacity, int dim)
+lens__cache *lens__cache_new(int capacity, int dim)
 {
     if (capacity <= 0) return NULL;
-    lens_cache *c = calloc(1, sizeof *c);
+    lens__cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->capacity = capacity;
     c->dim = dim;
@@ -42,7 +42,7 @@ lens_cache *lens_cache_new(int capacity, int dim)
     return c;
 }
 
-void lens_cache_free(lens_cache *c)
+void lens__cache_free(lens__cache *c)
 {
     if (!c) return;
     for (entry *e = c->head.next; e != &c->head;) {
@@ -63,7 +63,7 @@ static void unlink_lru(entry *e)
     e->next->prev = e->prev;
 }
 
-static void push_front(lens_cache *c, entry *e)
+static void push_front(lens__cache *c, entry *e)
 {
     e->next = c->head.next;
     e->prev = &c->head;
@@ -71,17 +71,17 @@ static void push_front(lens_cache *c, entry *e)
     c->head.next = e;
 }
 
-static entry **slot(lens_cache *c, uint64_t h, const char *text, size_t len)
+static entry **slot(lens__cache *c, uint64_t h, const char *text, size_t len)
 {
     entry **p = &c->table[h & (c->buckets - 1)];
     while (*p && !((*p)->hash == h && (*p)->len == len && !memcmp((*p)->text, text, len))) p = &(*p)->chain;
     return p;
 }
 
-int lens_cache_get(lens_cache *c, const char *text, size_t len, float *out)
+int lens__cache_get(lens__cache *c, const char *text, size_t len, float *out)
 {
     if (!c) return 0;
-    uint64_t h = lens_hash_bytes(LENS_HASH_INIT, text, len);
+    uint64_t h = lens__hash_bytes(LENS__HASH_INIT, text, len);
     pthread_mutex_lock(&c->mu);
     entry *e = *slot(c, h, text, len);
     if (e) {
@@ -93,10 +93,10 @@ int lens_cache_get(lens_cache *c, const char *text, size_t len, float *out)
     return e != NULL;
 }
 
-void lens_cache_put(lens_cache *c, const char *text, size_t len, const float *emb)
+void lens__cache_put(lens__cache *c, const char *text, size_t len, const float *emb)
 {
     if (!c) return;
-    uint64_t h = lens_hash_bytes(LENS_HASH_INIT, text, len);
+    uint64_t h = lens__hash_bytes(LENS__HASH_INIT, text, len);
     pthread_mutex_lock(&c->mu);
     entry **p = slot(c, h, text, len);
     if (*p) {

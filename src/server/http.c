@@ -19,7 +19,7 @@
 #include "base/fs.h"
 #include "server_internal.h"
 
-int lens_http_status(int code)
+int lens__http_status(int code)
 {
     switch (code) {
     case LENS_EINVAL: case LENS_EFORMAT: return 400;
@@ -30,7 +30,7 @@ int lens_http_status(int code)
     }
 }
 
-enum MHD_Result lens_reply(struct MHD_Connection *c, lens_req *r, int status, const char *type, char *body, size_t len)
+enum MHD_Result lens__reply(struct MHD_Connection *c, lens__req *r, int status, const char *type, char *body, size_t len)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -46,7 +46,7 @@ enum MHD_Result lens_reply(struct MHD_Connection *c, lens_req *r, int status, co
     return ret;
 }
 
-enum MHD_Result lens_reply_json(struct MHD_Connection *c, lens_req *r, int status, json_t *o)
+enum MHD_Result lens__reply_json(struct MHD_Connection *c, lens__req *r, int status, json_t *o)
 {
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
     json_decref(o);
@@ -58,7 +58,7 @@ enum MHD_Result lens_reply_json(struct MHD_Connection *c, lens_req *r, int statu
         return MHD_NO;
     }
     body[n] = '\n';
-    return lens_reply(c, r, status, "application/json", body, n + 1);
+    return lens__reply(c, r, status, "application/json", body, n + 1);
 }
 
 /* Makes s valid UTF-8 in place, as jansson requires (json_pack fails, and
@@ -87,7 +87,7 @@ static void utf8_sanitize(char *s)
     }
 }
 
-enum MHD_Result lens_reply_error(struct MHD_Connection *c, lens_req *r, int status, const char *fmt, ...)
+enum MHD_Result lens__reply_error(struct MHD_Connection *c, lens__req *r, int status, const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
@@ -95,24 +95,24 @@ enum MHD_Result lens_reply_error(struct MHD_Connection *c, lens_req *r, int stat
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     utf8_sanitize(msg);
-    return lens_reply_json(c, r, status, json_pack("{s{siss}}", "error", "status", status, "message", msg));
+    return lens__reply_json(c, r, status, json_pack("{s{siss}}", "error", "status", status, "message", msg));
 }
 
-json_t *lens_req_json(struct MHD_Connection *c, lens_req *r)
+json_t *lens__req_json(struct MHD_Connection *c, lens__req *r)
 {
     if (r->too_big) {
-        lens_reply_error(c, r, 413, "request body is larger than the limit (--max-body)");
+        lens__reply_error(c, r, 413, "request body is larger than the limit (--max-body)");
         return NULL;
     }
     json_error_t je;
     json_t *o = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &je);
     if (!o) {
-        lens_reply_error(c, r, 400, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        lens__reply_error(c, r, 400, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
         return NULL;
     }
     if (!json_is_object(o)) {
         json_decref(o);
-        lens_reply_error(c, r, 400, "the body must be a JSON object");
+        lens__reply_error(c, r, 400, "the body must be a JSON object");
         return NULL;
     }
     return o;
@@ -128,7 +128,7 @@ static void suspend_conn(lens_server *s, struct MHD_Connection *c)
     MHD_suspend_connection(c);
 }
 
-void lens_suspend(lens_server *s, lens_req *r) { suspend_conn(s, r->conn); }
+void lens__suspend(lens_server *s, lens__req *r) { suspend_conn(s, r->conn); }
 
 static void resume_conn(lens_server *s, struct MHD_Connection *c)
 {
@@ -138,12 +138,12 @@ static void resume_conn(lens_server *s, struct MHD_Connection *c)
     pthread_mutex_unlock(&s->susp_mu);
 }
 
-void lens_resume(lens_server *s, lens_req *r)
+void lens__resume(lens_server *s, lens__req *r)
 {
     resume_conn(s, r->conn); /* r may be gone once the connection runs again */
 }
 
-void lens_sse_park(lens_server *s, lens_parked *p, struct MHD_Connection *c)
+void lens__sse_park(lens_server *s, lens__parked *p, struct MHD_Connection *c)
 {
     suspend_conn(s, c);
     pthread_mutex_lock(&s->susp_mu);
@@ -161,13 +161,13 @@ static void *ticker_main(void *arg)
     lens_server *s = arg;
     pthread_mutex_lock(&s->susp_mu);
     while (!s->ticker_stop) {
-        struct timespec ts = lens_clock_deadline(0.1);
+        struct timespec ts = lens__clock_deadline(0.1);
         pthread_cond_timedwait(&s->susp_cv, &s->susp_mu, &ts);
-        lens_parked *p = s->parked;
+        lens__parked *p = s->parked;
         s->parked = NULL;
         pthread_mutex_unlock(&s->susp_mu);
         while (p) {
-            lens_parked *next = p->next; /* p is the stream's again after the resume */
+            lens__parked *next = p->next; /* p is the stream's again after the resume */
             resume_conn(s, p->conn);
             p = next;
         }
@@ -203,14 +203,14 @@ static const char *const web_files[][2] = {
     {"/style.css", "style.css"}, {"/openapi.json", "openapi.json"},
 };
 
-static enum MHD_Result serve_file(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *url)
+static enum MHD_Result serve_file(lens_server *s, struct MHD_Connection *c, lens__req *r, const char *url)
 {
     for (size_t i = 0; i < sizeof web_files / sizeof *web_files; i++) {
         if (strcmp(url, web_files[i][0])) continue;
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", s->web_dir, web_files[i][1]);
         FILE *f = fopen(path, "rb");
-        if (!f) return lens_reply_error(c, r, 500, "UI file %s is missing", web_files[i][1]);
+        if (!f) return lens__reply_error(c, r, 500, "UI file %s is missing", web_files[i][1]);
         char *buf = NULL;
         size_t len = 0, cap = 0;
         for (;;) {
@@ -229,9 +229,9 @@ static enum MHD_Result serve_file(lens_server *s, struct MHD_Connection *c, lens
         const char *type = strstr(n, ".html") ? "text/html; charset=utf-8"
                          : strstr(n, ".js") ? (strstr(n, ".json") ? "application/json" : "text/javascript")
                          : "text/css";
-        return lens_reply(c, r, 200, type, buf, len);
+        return lens__reply(c, r, 200, type, buf, len);
     }
-    return lens_reply_error(c, r, 404, "no such page: %s", url);
+    return lens__reply_error(c, r, 404, "no such page: %s", url);
 }
 
 static int authorized(lens_server *s, struct MHD_Connection *c)
@@ -251,30 +251,30 @@ static int authorized(lens_server *s, struct MHD_Connection *c)
     return diff == 0;
 }
 
-static enum MHD_Result dispatch(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *url,
+static enum MHD_Result dispatch(lens_server *s, struct MHD_Connection *c, lens__req *r, const char *url,
                                 const char *method)
 {
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
     switch (r->route) {
     case R_HEALTH:
-        return lens_reply_json(c, r, 200, json_pack("{sssssi}", "status", "ok", "model", s->model_name, "dim", s->dim));
+        return lens__reply_json(c, r, 200, json_pack("{sssssi}", "status", "ok", "model", s->model_name, "dim", s->dim));
     case R_METRICS: {
         if (!get) break;
         uint64_t counts[LENS_JOB_N_STATES];
         lens_jobs_counts(s->jobs, counts);
-        char *text = lens_metrics_render(s->metrics, lens_batcher_depth(s->batcher), counts);
-        if (!text) return lens_reply_error(c, r, 503, "out of memory");
-        return lens_reply(c, r, 200, "text/plain; version=0.0.4", text, strlen(text));
+        char *text = lens__metrics_render(s->metrics, lens__batcher_depth(s->batcher), counts);
+        if (!text) return lens__reply_error(c, r, 503, "out of memory");
+        return lens__reply(c, r, 200, "text/plain; version=0.0.4", text, strlen(text));
     }
-    case R_EMBED: if (post) return lens_route_embed(s, c, r); break;
-    case R_SENTIMENT: if (post) return lens_route_sentiment(s, c, r); break;
-    case R_ASSIGN: if (post) return lens_route_assign(s, c, r); break;
-    case R_JOBS_CREATE: return lens_route_jobs_create(s, c, r);
+    case R_EMBED: if (post) return lens__route_embed(s, c, r); break;
+    case R_SENTIMENT: if (post) return lens__route_sentiment(s, c, r); break;
+    case R_ASSIGN: if (post) return lens__route_assign(s, c, r); break;
+    case R_JOBS_CREATE: return lens__route_jobs_create(s, c, r);
     case R_UI: if (get) return serve_file(s, c, r, url); break;
-    case R_OTHER: return lens_reply_error(c, r, 404, "no route %s %s (see /openapi.json)", method, url);
-    default: return lens_route_jobs(s, c, r, method, url);
+    case R_OTHER: return lens__reply_error(c, r, 404, "no route %s %s (see /openapi.json)", method, url);
+    default: return lens__route_jobs(s, c, r, method, url);
     }
-    return lens_reply_error(c, r, 405, "%s is not allowed on %s", method, url);
+    return lens__reply_error(c, r, 405, "%s is not allowed on %s", method, url);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -283,16 +283,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     (void)version;
     lens_server *s = cls;
-    lens_req *r = *con_cls;
+    lens__req *r = *con_cls;
     if (!r) {
         if (!(r = calloc(1, sizeof *r))) return MHD_NO;
-        r->t0 = lens_clock_mono();
+        r->t0 = lens__clock_mono();
         r->route = route_of(method, url);
         r->conn = c;
         *con_cls = r;
         if (r->route != R_UI && r->route != R_HEALTH && !authorized(s, c)) {
             r->too_big = -1; /* answered: ignore the body */
-            return lens_reply_error(c, r, 401, "missing or wrong bearer token (Authorization: Bearer ...)");
+            return lens__reply_error(c, r, 401, "missing or wrong bearer token (Authorization: Bearer ...)");
         }
         return MHD_YES;
     }
@@ -303,16 +303,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (r->route == R_JOBS_CREATE && r->upload) return lens_jobs_upload(s, c, r, upload_data, n);
+        if (r->route == R_JOBS_CREATE && r->upload) return lens__jobs_upload(s, c, r, upload_data, n);
         if (r->route == R_JOBS_CREATE) {
             const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-            if (ct && !strncasecmp(ct, "multipart/form-data", 19)) return lens_jobs_upload(s, c, r, upload_data, n);
+            if (ct && !strncasecmp(ct, "multipart/form-data", 19)) return lens__jobs_upload(s, c, r, upload_data, n);
         }
         if (r->too_big || r->len + n > s->o.max_body) {
             r->too_big = 1;
             return MHD_YES;
         }
-        if (lens_grow((void **)&r->body, &r->cap, r->len + n + 1, 1)) return MHD_NO;
+        if (lens__grow((void **)&r->body, &r->cap, r->len + n + 1, 1)) return MHD_NO;
         memcpy(r->body + r->len, upload_data, n);
         r->len += n;
         r->body[r->len] = '\0';
@@ -326,10 +326,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     (void)c;
     (void)toe;
     lens_server *s = cls;
-    lens_req *r = *con_cls;
+    lens__req *r = *con_cls;
     if (!r) return;
-    lens_metrics_request(s->metrics, r->route, r->status ? r->status : 500, lens_clock_mono() - r->t0);
-    lens_upload_free(r);
+    lens__metrics_request(s->metrics, r->route, r->status ? r->status : 500, lens__clock_mono() - r->t0);
+    lens__upload_free(r);
     if (r->state_free) r->state_free(r->state);
     free(r->body);
     free(r);
@@ -372,22 +372,22 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
         rc = lens_error_set(err, LENS_ENOTFOUND, "--data-root %s: %s", o->data_root, strerror(errno));
     lens_model_opts mo = {.precision = o->precision};
     s->model_name = o->model;
-    if (!rc) rc = lens_mkdirs(o->data_dir, err);
+    if (!rc) rc = lens__mkdirs(o->data_dir, err);
     if (!rc) rc = lens_model_open(&s->model, o->model, &mo, err);
     if (!rc) rc = lens_pool_new(&s->pool, o->threads, err);
     if (!rc) rc = lens_encoder_new(&s->enc, s->model, s->pool, o->batch_tokens, err);
     if (!rc) {
         s->dim = lens_model_dim(s->model);
-        s->metrics = lens_metrics_new();
-        s->cache = lens_cache_new(o->cache, s->dim);
+        s->metrics = lens__metrics_new();
+        s->cache = lens__cache_new(o->cache, s->dim);
         if (!s->metrics) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
-    if (!rc) rc = lens_batcher_new(&s->batcher, s->enc, s->dim, o->max_batch, o->batch_tokens, o->max_wait_ms,
+    if (!rc) rc = lens__batcher_new(&s->batcher, s->enc, s->dim, o->max_batch, o->batch_tokens, o->max_wait_ms,
                                    o->queue, s->metrics, err);
     if (!rc && o->vader_lexicon) rc = lens_vader_open(&s->vader, o->vader_lexicon, err);
     if (!rc && o->themes && *o->themes) {
         rc = lens_themes_load(&s->themes, o->themes, err);
-        if (!rc) rc = lens_themes_embed_with(s->themes, s->dim, lens_batcher_fn, s->batcher, err);
+        if (!rc) rc = lens_themes_embed_with(s->themes, s->dim, lens__batcher_fn, s->batcher, err);
     }
     if (!rc) {
         lens_jobs_opts jo = {.data_dir = o->data_dir, .max_running = o->max_jobs, .max_attempts = o->job_attempts,
@@ -451,10 +451,10 @@ void lens_server_close(lens_server *s)
         pthread_mutex_unlock(&s->susp_mu);
         pthread_join(s->ticker, NULL);
     }
-    lens_batcher_free(s->batcher);
+    lens__batcher_free(s->batcher);
     lens_jobs_close(s->jobs);
-    lens_cache_free(s->cache);
-    lens_metrics_free(s->metrics);
+    lens__cache_free(s->cache);
+    lens__metrics_free(s->metrics);
     lens_vader_close(s->vader);
     lens_themes_free(s->themes);
     lens_encoder_free(s->enc);

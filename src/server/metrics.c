@@ -14,7 +14,7 @@ enum { N_LAT = sizeof lat_bounds / sizeof *lat_bounds };
 static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 enum { N_BATCH = sizeof batch_bounds / sizeof *batch_bounds };
 
-struct lens_metrics {
+struct lens__metrics {
     pthread_mutex_t mu;
     uint64_t requests[N_ROUTES][6]; /* by status class 1xx..5xx (index 1..5) */
     uint64_t lat[N_ROUTES][N_LAT + 1];
@@ -26,21 +26,21 @@ struct lens_metrics {
     uint64_t cache_hits, cache_misses;
 };
 
-lens_metrics *lens_metrics_new(void)
+lens__metrics *lens__metrics_new(void)
 {
-    lens_metrics *m = calloc(1, sizeof *m);
+    lens__metrics *m = calloc(1, sizeof *m);
     if (m) pthread_mutex_init(&m->mu, NULL);
     return m;
 }
 
-void lens_metrics_free(lens_metrics *m)
+void lens__metrics_free(lens__metrics *m)
 {
     if (!m) return;
     pthread_mutex_destroy(&m->mu);
     free(m);
 }
 
-void lens_metrics_request(lens_metrics *m, int route, int status, double seconds)
+void lens__metrics_request(lens__metrics *m, int route, int status, double seconds)
 {
     if (route < 0 || route >= N_ROUTES) route = R_OTHER;
     int cls = status / 100;
@@ -55,7 +55,7 @@ void lens_metrics_request(lens_metrics *m, int route, int status, double seconds
     pthread_mutex_unlock(&m->mu);
 }
 
-void lens_metrics_batch(lens_metrics *m, size_t texts, size_t tokens, double seconds)
+void lens__metrics_batch(lens__metrics *m, size_t texts, size_t tokens, double seconds)
 {
     pthread_mutex_lock(&m->mu);
     int b = 0;
@@ -68,7 +68,7 @@ void lens_metrics_batch(lens_metrics *m, size_t texts, size_t tokens, double sec
     pthread_mutex_unlock(&m->mu);
 }
 
-void lens_metrics_cache(lens_metrics *m, uint64_t hits, uint64_t misses)
+void lens__metrics_cache(lens__metrics *m, uint64_t hits, uint64_t misses)
 {
     pthread_mutex_lock(&m->mu);
     m->cache_hits += hits;
@@ -76,7 +76,7 @@ void lens_metrics_cache(lens_metrics *m, uint64_t hits, uint64_t misses)
     pthread_mutex_unlock(&m->mu);
 }
 
-char *lens_metrics_render(lens_metrics *m, size_t queue_depth, const uint64_t jobs[LENS_JOB_N_STATES])
+char *lens__metrics_render(lens__metrics *m, size_t queue_depth, const uint64_t jobs[LENS_JOB_N_STATES])
 {
     char *buf = NULL;
     size_t len = 0;

@@ -20,11 +20,11 @@ static void texts_free(texts *t)
 
 /* Checks that body has only the allowed fields and a "texts" array of
  * strings; replies 4xx and returns NULL when not. */
-static json_t *parse_texts(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *const *allowed,
+static json_t *parse_texts(lens_server *s, struct MHD_Connection *c, lens__req *r, const char *const *allowed,
                            texts *t)
 {
     memset(t, 0, sizeof *t);
-    json_t *o = lens_req_json(c, r);
+    json_t *o = lens__req_json(c, r);
     if (!o) return NULL;
     const char *key;
     json_t *v;
@@ -32,20 +32,20 @@ static json_t *parse_texts(lens_server *s, struct MHD_Connection *c, lens_req *r
         int ok = !strcmp(key, "texts");
         for (int i = 0; allowed && allowed[i]; i++) ok |= !strcmp(key, allowed[i]);
         if (!ok) {
-            lens_reply_error(c, r, 400, "unknown field '%s'", key);
+            lens__reply_error(c, r, 400, "unknown field '%s'", key);
             json_decref(o);
             return NULL;
         }
     }
     json_t *arr = json_object_get(o, "texts");
     if (!json_is_array(arr)) {
-        lens_reply_error(c, r, 400, "'texts' must be an array of strings");
+        lens__reply_error(c, r, 400, "'texts' must be an array of strings");
         json_decref(o);
         return NULL;
     }
     t->n = json_array_size(arr);
     if (t->n > (size_t)s->o.queue) {
-        lens_reply_error(c, r, 413, "%zu texts in one request; at most %d", t->n, s->o.queue);
+        lens__reply_error(c, r, 413, "%zu texts in one request; at most %d", t->n, s->o.queue);
         json_decref(o);
         return NULL;
     }
@@ -54,13 +54,13 @@ static json_t *parse_texts(lens_server *s, struct MHD_Connection *c, lens_req *r
     if (!t->texts || !t->lens) {
         texts_free(t);
         json_decref(o);
-        lens_reply_error(c, r, 503, "out of memory");
+        lens__reply_error(c, r, 503, "out of memory");
         return NULL;
     }
     for (size_t i = 0; i < t->n; i++) {
         json_t *e = json_array_get(arr, i);
         if (!json_is_string(e)) {
-            lens_reply_error(c, r, 400, "texts[%zu] is not a string", i);
+            lens__reply_error(c, r, 400, "texts[%zu] is not a string", i);
             texts_free(t);
             json_decref(o);
             return NULL;
@@ -71,9 +71,9 @@ static json_t *parse_texts(lens_server *s, struct MHD_Connection *c, lens_req *r
     return o;
 }
 
-static enum MHD_Result reply_lens_error(struct MHD_Connection *c, lens_req *r, const lens_error *err)
+static enum MHD_Result reply_lens_error(struct MHD_Connection *c, lens__req *r, const lens_error *err)
 {
-    return lens_reply_error(c, r, lens_http_status(err->code), "%s", err->msg);
+    return lens__reply_error(c, r, lens__http_status(err->code), "%s", err->msg);
 }
 
 /* ------------------------------------------------ embedding, asynchronously
@@ -85,7 +85,7 @@ static enum MHD_Result reply_lens_error(struct MHD_Connection *c, lens_req *r, c
  * waits for a forward pass. */
 typedef struct {
     lens_server *s;
-    lens_req *r;
+    lens__req *r;
     json_t *o;
     texts t;
     float *e;              /* [t.n][dim]: the request's embeddings */
@@ -95,7 +95,7 @@ typedef struct {
     const char **mt;       /* the batcher's texts: extra, then misses */
     size_t *ml;
     float *me;             /* the batcher's rows: [n_extra] extra, then the misses */
-    lens_breq breq;
+    lens__breq breq;
     int waiting; /* suspended for the batcher: the next call writes the reply */
     int rc;
     char err[512];
@@ -127,7 +127,7 @@ static void batch_done(void *ctx, int rc, const char *msg)
     infer *q = ctx;
     q->rc = rc;
     if (msg) snprintf(q->err, sizeof q->err, "%s", msg);
-    lens_resume(q->s, q->r); /* last: q belongs to the connection's thread after this */
+    lens__resume(q->s, q->r); /* last: q belongs to the connection's thread after this */
 }
 
 /* Starts embedding q->extra and q->t: 1 when the connection is suspended
@@ -148,20 +148,20 @@ static int embed_begin(infer *q, lens_error *err)
         q->ml[m] = strlen(q->extra[i]);
     }
     for (size_t i = 0; i < n; i++)
-        if (!lens_cache_get(s->cache, q->t.texts[i], q->t.lens[i], q->e + i * dim)) {
+        if (!lens__cache_get(s->cache, q->t.texts[i], q->t.lens[i], q->e + i * dim)) {
             q->miss[q->n_miss++] = i;
             q->mt[m] = q->t.texts[i];
             q->ml[m++] = q->t.lens[i];
         }
-    if (s->cache) lens_metrics_cache(s->metrics, n - q->n_miss, q->n_miss);
+    if (s->cache) lens__metrics_cache(s->metrics, n - q->n_miss, q->n_miss);
     if (!m) return 0;
     if (s->stopping) return lens_error_set(err, LENS_ENOMEM, "the server is stopping"), -1;
     q->me = malloc(m * dim * sizeof *q->me);
     if (!q->me) return lens_error_set(err, LENS_ENOMEM, "out of memory"), -1;
     /* suspended before the batch thread can resume it */
     q->waiting = 1;
-    lens_suspend(s, q->r);
-    if (lens_batcher_submit(s->batcher, &q->breq, q->mt, q->ml, m, q->me, batch_done, q, err)) {
+    lens__suspend(s, q->r);
+    if (lens__batcher_submit(s->batcher, &q->breq, q->mt, q->ml, m, q->me, batch_done, q, err)) {
         batch_done(q, err->code, err->msg); /* the resumed call replies, as it would after a batch */
         *err = (lens_error){0};
     }
@@ -177,7 +177,7 @@ static int embed_finish(infer *q, lens_error *err)
     for (size_t k = 0; k < q->n_miss; k++) {
         const float *v = q->me + (q->n_extra + k) * dim;
         memcpy(q->e + q->miss[k] * dim, v, dim * sizeof *v);
-        lens_cache_put(q->s->cache, q->t.texts[q->miss[k]], q->t.lens[q->miss[k]], v);
+        lens__cache_put(q->s->cache, q->t.texts[q->miss[k]], q->t.lens[q->miss[k]], v);
     }
     return LENS_OK;
 }
@@ -190,7 +190,7 @@ static enum MHD_Result reply_embeddings(struct MHD_Connection *c, infer *q)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return lens_reply_error(c, q->r, 503, "out of memory");
+    if (!f) return lens__reply_error(c, q->r, 503, "out of memory");
     fputs("{\"model\":", f);
     json_t *jname = json_string(s->model_name);
     char *name = jname ? json_dumps(jname, JSON_ENCODE_ANY) : NULL;
@@ -208,16 +208,16 @@ static enum MHD_Result reply_embeddings(struct MHD_Connection *c, infer *q)
      * as a write error, and the text is then cut short */
     if (ferror(f) | fclose(f)) {
         free(buf);
-        return lens_reply_error(c, q->r, 503, "out of memory");
+        return lens__reply_error(c, q->r, 503, "out of memory");
     }
-    return lens_reply(c, q->r, 200, "application/json", buf, len);
+    return lens__reply(c, q->r, 200, "application/json", buf, len);
 }
 
-static infer *infer_new(lens_server *s, struct MHD_Connection *c, lens_req *r)
+static infer *infer_new(lens_server *s, struct MHD_Connection *c, lens__req *r)
 {
     infer *q = calloc(1, sizeof *q);
     if (!q) {
-        lens_reply_error(c, r, 503, "out of memory");
+        lens__reply_error(c, r, 503, "out of memory");
         return NULL;
     }
     q->s = s;
@@ -227,7 +227,7 @@ static infer *infer_new(lens_server *s, struct MHD_Connection *c, lens_req *r)
     return q;
 }
 
-enum MHD_Result lens_route_embed(lens_server *s, struct MHD_Connection *c, lens_req *r)
+enum MHD_Result lens__route_embed(lens_server *s, struct MHD_Connection *c, lens__req *r)
 {
     infer *q = r->state;
     lens_error err = {0};
@@ -245,7 +245,7 @@ enum MHD_Result lens_route_embed(lens_server *s, struct MHD_Connection *c, lens_
     return reply_embeddings(c, q);
 }
 
-enum MHD_Result lens_route_sentiment(lens_server *s, struct MHD_Connection *c, lens_req *r)
+enum MHD_Result lens__route_sentiment(lens_server *s, struct MHD_Connection *c, lens__req *r)
 {
     texts t;
     json_t *o = parse_texts(s, c, r, NULL, &t);
@@ -253,7 +253,7 @@ enum MHD_Result lens_route_sentiment(lens_server *s, struct MHD_Connection *c, l
     if (!s->vader) {
         texts_free(&t);
         json_decref(o);
-        return lens_reply_error(c, r, 503, "VADER is not loaded (--vader-lexicon)");
+        return lens__reply_error(c, r, 503, "VADER is not loaded (--vader-lexicon)");
     }
     lens_vader_scratch *sc = lens_vader_scratch_new();
     json_t *arr = json_array();
@@ -272,7 +272,7 @@ enum MHD_Result lens_route_sentiment(lens_server *s, struct MHD_Connection *c, l
         json_decref(arr);
         return reply_lens_error(c, r, &err);
     }
-    return lens_reply_json(c, r, 200, json_pack("{ssso}", "model", "vader-3.3.2", "sentiment", arr));
+    return lens__reply_json(c, r, 200, json_pack("{ssso}", "model", "vader-3.3.2", "sentiment", arr));
 }
 
 /* lens_themes_embed_with's embed function for inline themes: their
@@ -295,7 +295,7 @@ static enum MHD_Result reply_assignments(struct MHD_Connection *c, infer *q)
     if (!sims || !picks) {
         free(sims);
         free(picks);
-        return lens_reply_error(c, q->r, 503, "out of memory");
+        return lens__reply_error(c, q->r, 503, "out of memory");
     }
     json_t *arr = json_array();
     for (size_t i = 0; i < q->t.n; i++) {
@@ -311,7 +311,7 @@ static enum MHD_Result reply_assignments(struct MHD_Connection *c, infer *q)
     }
     free(sims);
     free(picks);
-    return lens_reply_json(c, q->r, 200,
+    return lens__reply_json(c, q->r, 200,
                            json_pack("{sssosiso}", "model", s->model_name, "min_similarity",
                                      q->min_sim < -1 ? json_null() : json_real(q->min_sim), "top_k", q->top_k,
                                      "assignments", arr));
@@ -320,7 +320,7 @@ static enum MHD_Result reply_assignments(struct MHD_Connection *c, infer *q)
 /* First call: checks the request and starts embedding (inline themes'
  * keywords with the texts). 1 when it has replied (errors) or suspended,
  * with *ret set; 0 when the cache had everything and the route goes on. */
-static int assign_begin(lens_server *s, struct MHD_Connection *c, lens_req *r, infer *q, enum MHD_Result *ret)
+static int assign_begin(lens_server *s, struct MHD_Connection *c, lens__req *r, infer *q, enum MHD_Result *ret)
 {
 #define REPLY(x) return (*ret = (x)), 1
     *ret = MHD_YES;
@@ -333,17 +333,17 @@ static int assign_begin(lens_server *s, struct MHD_Connection *c, lens_req *r, i
     q->top_k = 1;
     q->min_sim = -2;
     if (tk && (!json_is_integer(tk) || json_integer_value(tk) < 1 || json_integer_value(tk) > 8))
-        REPLY(lens_reply_error(c, r, 400, "'top_k' must be an integer in 1..8"));
+        REPLY(lens__reply_error(c, r, 400, "'top_k' must be an integer in 1..8"));
     if (tk) q->top_k = (int)json_integer_value(tk);
     if (!ms || (json_is_string(ms) && !strcmp(json_string_value(ms), "auto"))) {
         if (!lens_model_min_similarity(s->model, &q->min_sim)) q->min_sim = -2;
     } else if (json_is_number(ms) && json_number_value(ms) >= -1 && json_number_value(ms) <= 1) {
         q->min_sim = (float)json_number_value(ms);
     } else if (!(json_is_string(ms) && !strcmp(json_string_value(ms), "off"))) {
-        REPLY(lens_reply_error(c, r, 400, "'min_similarity' must be a number in -1..1, \"auto\" or \"off\""));
+        REPLY(lens__reply_error(c, r, 400, "'min_similarity' must be a number in -1..1, \"auto\" or \"off\""));
     }
     if (!!app_id == !!th)
-        REPLY(lens_reply_error(c, r, 400, "give either 'app_id' (themes the server loaded) or 'themes' "
+        REPLY(lens__reply_error(c, r, 400, "give either 'app_id' (themes the server loaded) or 'themes' "
                                            "({\"theme\": [\"keyword\", ...]})"));
     if (app_id) {
         const char *id = json_is_string(app_id) ? json_string_value(app_id) : NULL;
@@ -353,7 +353,7 @@ static int assign_begin(lens_server *s, struct MHD_Connection *c, lens_req *r, i
             id = num;
         }
         if (!id || !s->themes || !(q->app = lens_themes_find(s->themes, id)))
-            REPLY(lens_reply_error(c, r, 404, "no themes for app_id %s%s", id ? id : "(not a string)",
+            REPLY(lens__reply_error(c, r, 404, "no themes for app_id %s%s", id ? id : "(not a string)",
                                     s->themes ? "" : " (the server has no --themes)"));
     } else {
         /* inline: the steamLens format for one app, parsed by the same parser */
@@ -367,7 +367,7 @@ static int assign_begin(lens_server *s, struct MHD_Connection *c, lens_req *r, i
         const lens_app_themes *a = &q->inline_themes->apps[0];
         for (int i = 0; i < a->n_themes; i++) q->n_extra += (size_t)a->themes[i].n_keywords;
         if (!(q->extra = malloc((q->n_extra ? q->n_extra : 1) * sizeof *q->extra)))
-            REPLY(lens_reply_error(c, r, 503, "out of memory"));
+            REPLY(lens__reply_error(c, r, 503, "out of memory"));
         size_t n = 0; /* lens_themes_embed_with's order */
         for (int i = 0; i < a->n_themes; i++)
             for (int k = 0; k < a->themes[i].n_keywords; k++) q->extra[n++] = a->themes[i].keywords[k];
@@ -379,7 +379,7 @@ static int assign_begin(lens_server *s, struct MHD_Connection *c, lens_req *r, i
 #undef REPLY
 }
 
-enum MHD_Result lens_route_assign(lens_server *s, struct MHD_Connection *c, lens_req *r)
+enum MHD_Result lens__route_assign(lens_server *s, struct MHD_Connection *c, lens__req *r)
 {
     infer *q = r->state;
     lens_error err = {0};

@@ -153,7 +153,7 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
-void lens_upload_free(lens_req *r)
+void lens__upload_free(lens__req *r)
 {
     upload *u = r->upload;
     if (!u) return;
@@ -166,7 +166,7 @@ void lens_upload_free(lens_req *r)
     r->upload = NULL;
 }
 
-enum MHD_Result lens_jobs_upload(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *data, size_t size)
+enum MHD_Result lens__jobs_upload(lens_server *s, struct MHD_Connection *c, lens__req *r, const char *data, size_t size)
 {
     upload *u = r->upload;
     if (!u) {
@@ -217,20 +217,20 @@ static void hide_job_dir(char *msg, const char *id)
     }
 }
 
-static enum MHD_Result submit(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *id, const char *kind,
+static enum MHD_Result submit(lens_server *s, struct MHD_Connection *c, lens__req *r, const char *id, const char *kind,
                               json_t *params)
 {
     lens_error err = {0};
-    if (lens_jobs_submit_obj(s->jobs, id, kind, params, &err)) {
+    if (lens__jobs_submit_obj(s->jobs, id, kind, params, &err)) {
         hide_job_dir(err.msg, id);
         lens_jobs_discard(s->jobs, id);
-        int st = lens_http_status(err.code); /* a store that cannot take the job: 5xx */
-        return lens_reply_error(c, r, st >= 500 ? st : 400, "%s", err.msg);
+        int st = lens__http_status(err.code); /* a store that cannot take the job: 5xx */
+        return lens__reply_error(c, r, st >= 500 ? st : 400, "%s", err.msg);
     }
-    return lens_reply_json(c, r, 202, json_pack("{ssss}", "id", id, "state", "queued"));
+    return lens__reply_json(c, r, 202, json_pack("{ssss}", "id", id, "state", "queued"));
 }
 
-enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c, lens_req *r)
+enum MHD_Result lens__route_jobs_create(lens_server *s, struct MHD_Connection *c, lens__req *r)
 {
     upload *u = r->upload;
     if (u) {
@@ -247,14 +247,14 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
         if (!u->status && project && json_array_size(u->inputs) != 1)
             upload_fail(u, 400, "a project job takes one file (.npy or texts)%s", "");
         if (!u->status && !project && stat(u->themes_path, &st)) upload_fail(u, 400, "no themes.json (form field 'themes')%s", "");
-        if (u->status) return lens_reply_error(c, r, u->status, "%s", u->msg);
+        if (u->status) return lens__reply_error(c, r, u->status, "%s", u->msg);
         /* the files' names too, before the job that counts on them is saved */
         char job_dir[4400];
-        lens_dirname(u->input_dir, job_dir, sizeof job_dir);
+        lens__dirname(u->input_dir, job_dir, sizeof job_dir);
         lens_error err = {0};
-        if (lens_fsync_path(u->input_dir, &err) || lens_fsync_path(job_dir, &err)) {
+        if (lens__fsync_path(u->input_dir, &err) || lens__fsync_path(job_dir, &err)) {
             hide_job_dir(err.msg, u->id);
-            return lens_reply_error(c, r, 500, "%s", err.msg);
+            return lens__reply_error(c, r, 500, "%s", err.msg);
         }
         json_t *params = json_object();
         if (u->options) {
@@ -263,13 +263,13 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
             if (!json_is_object(opt)) {
                 json_decref(opt);
                 json_decref(params);
-                return lens_reply_error(c, r, 400, "form field 'options' must be a JSON object (%s)", je.text);
+                return lens__reply_error(c, r, 400, "form field 'options' must be a JSON object (%s)", je.text);
             }
             json_object_update(params, opt);
             json_decref(opt);
             if (json_object_get(params, "inputs") || json_object_get(params, "themes") || json_object_get(params, "input")) {
                 json_decref(params);
-                return lens_reply_error(c, r, 400, "'options' cannot name input files: upload them");
+                return lens__reply_error(c, r, 400, "'options' cannot name input files: upload them");
             }
         }
         if (project) {
@@ -287,20 +287,20 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
         json_decref(params);
         return ret;
     }
-    json_t *o = lens_req_json(c, r);
+    json_t *o = lens__req_json(c, r);
     if (!o) return MHD_YES;
     enum MHD_Result ret = MHD_YES;
     json_t *kind = json_object_get(o, "kind");
     char kn[16];
     snprintf(kn, sizeof kn, "%s", !kind ? "analyze" : json_is_string(kind) ? json_string_value(kind) : "");
     if (strcmp(kn, "analyze") && strcmp(kn, "project")) {
-        ret = lens_reply_error(c, r, 400, "'kind' must be \"analyze\" or \"project\"");
+        ret = lens__reply_error(c, r, 400, "'kind' must be \"analyze\" or \"project\"");
         goto out;
     }
     int project = !strcmp(kn, "project");
     json_object_del(o, "kind");
     if (!s->data_root[0]) {
-        ret = lens_reply_error(c, r, 400, "this server takes no file paths (start it with --data-root); upload the "
+        ret = lens__reply_error(c, r, 400, "this server takes no file paths (start it with --data-root); upload the "
                                           "files as multipart/form-data instead");
         goto out;
     }
@@ -309,7 +309,7 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
     if (project) {
         const char *p = json_string_value(json_object_get(o, "input"));
         if (!p || !under_root(s, p, real)) {
-            ret = lens_reply_error(c, r, 400, "input '%s' is not a file under the data root", p ? p : "(missing)");
+            ret = lens__reply_error(c, r, 400, "input '%s' is not a file under the data root", p ? p : "(missing)");
             goto out;
         }
         json_object_set_new(o, "input", json_string(real));
@@ -317,19 +317,19 @@ enum MHD_Result lens_route_jobs_create(lens_server *s, struct MHD_Connection *c,
     }
     json_t *in = json_object_get(o, "inputs"), *th = json_object_get(o, "themes");
     if (!json_is_array(in) || !json_is_string(th)) {
-        ret = lens_reply_error(c, r, 400, "'inputs' (array of paths) and 'themes' (path) are required");
+        ret = lens__reply_error(c, r, 400, "'inputs' (array of paths) and 'themes' (path) are required");
         goto out;
     }
     for (size_t i = 0; i < json_array_size(in); i++) {
         const char *p = json_string_value(json_array_get(in, i));
         if (!p || !under_root(s, p, real)) {
-            ret = lens_reply_error(c, r, 400, "input '%s' is not a file under the data root", p ? p : "(not a string)");
+            ret = lens__reply_error(c, r, 400, "input '%s' is not a file under the data root", p ? p : "(not a string)");
             goto out;
         }
         json_array_set_new(in, i, json_string(real));
     }
     if (!under_root(s, json_string_value(th), real)) {
-        ret = lens_reply_error(c, r, 400, "themes '%s' is not a file under the data root", json_string_value(th));
+        ret = lens__reply_error(c, r, 400, "themes '%s' is not a file under the data root", json_string_value(th));
         goto out;
     }
     json_object_set_new(o, "themes", json_string(real));
@@ -337,7 +337,7 @@ submit:;
     char id[33], dir[4300];
     lens_error err = {0};
     if (lens_jobs_prepare(s->jobs, id, dir, sizeof dir, &err)) {
-        ret = lens_reply_error(c, r, 500, "%s", err.msg);
+        ret = lens__reply_error(c, r, 500, "%s", err.msg);
         goto out;
     }
     ret = submit(s, c, r, id, kn, o);
@@ -349,7 +349,7 @@ out:
 /* ---------------------------------------------------------------- events */
 
 typedef struct sse {
-    lens_parked park; /* while there is no news */
+    lens__parked park; /* while there is no news */
     lens_server *s;
     struct MHD_Connection *conn;
     char id[33];
@@ -373,19 +373,19 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *out, size_t max)
         e->buf = NULL;
         e->len = e->off = 0;
         uint64_t v = lens_jobs_wait(e->s->jobs, e->id, e->ver, 0);
-        double now = lens_clock_mono();
+        double now = lens__clock_mono();
         if (v == 0) {
             e->buf = strdup("event: deleted\ndata: {}\n\n");
             e->done = 1;
         } else if (v == e->ver) {
             if (now - e->last < 1.0) {
-                lens_sse_park(e->s, &e->park, e->conn);
+                lens__sse_park(e->s, &e->park, e->conn);
                 return 0;
             }
             e->buf = strdup(": keep-alive\n\n"); /* a comment, so proxies keep the stream open */
         } else {
             e->ver = v;
-            json_t *j = lens_jobs_get_obj(e->s->jobs, e->id);
+            json_t *j = lens__jobs_get_obj(e->s->jobs, e->id);
             char *d = j ? json_dumps(j, JSON_COMPACT) : NULL;
             const char *state = j ? json_string_value(json_object_get(j, "state")) : "";
             e->done = !strcmp(state, "succeeded") || !strcmp(state, "failed") || !strcmp(state, "cancelled");
@@ -420,56 +420,56 @@ static int valid_id(const char *id, size_t n)
     return 1;
 }
 
-enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_req *r, const char *method,
+enum MHD_Result lens__route_jobs(lens_server *s, struct MHD_Connection *c, lens__req *r, const char *method,
                                 const char *path)
 {
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     lens_error err = {0};
     if (r->route == R_JOBS_LIST) {
-        if (!get) return lens_reply_error(c, r, 405, "%s is not allowed on /v1/jobs", method);
+        if (!get) return lens__reply_error(c, r, 405, "%s is not allowed on /v1/jobs", method);
         const char *st = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
         const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
         const char *off = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offset");
         int state = st ? lens_job_state_parse(st) : -1;
         if (st && state < 0)
-            return lens_reply_error(c, r, 400, "state must be queued, running, paused, succeeded, failed or cancelled");
+            return lens__reply_error(c, r, 400, "state must be queued, running, paused, succeeded, failed or cancelled");
         char *end;
         long limit = lim ? strtol(lim, &end, 10) : 50, offset = off ? strtol(off, &end, 10) : 0;
         if (limit < 1 || limit > 1000 || offset < 0)
-            return lens_reply_error(c, r, 400, "limit must be 1..1000 and offset >= 0");
-        return lens_reply_json(c, r, 200, lens_jobs_list_obj(s->jobs, state, (int)limit, (int)offset));
+            return lens__reply_error(c, r, 400, "limit must be 1..1000 and offset >= 0");
+        return lens__reply_json(c, r, 200, lens__jobs_list_obj(s->jobs, state, (int)limit, (int)offset));
     }
     const char *id = path + strlen("/v1/jobs/");
     const char *rest = strchr(id, '/');
     size_t id_len = rest ? (size_t)(rest - id) : strlen(id);
-    if (!valid_id(id, id_len)) return lens_reply_error(c, r, 404, "no job %.*s", (int)(id_len < 64 ? id_len : 64), id);
+    if (!valid_id(id, id_len)) return lens__reply_error(c, r, 404, "no job %.*s", (int)(id_len < 64 ? id_len : 64), id);
     char jid[33];
     memcpy(jid, id, 32);
     jid[32] = '\0';
     if (!rest) {
         if (get) {
-            json_t *j = lens_jobs_get_obj(s->jobs, jid);
-            return j ? lens_reply_json(c, r, 200, j) : lens_reply_error(c, r, 404, "no job %s", jid);
+            json_t *j = lens__jobs_get_obj(s->jobs, jid);
+            return j ? lens__reply_json(c, r, 200, j) : lens__reply_error(c, r, 404, "no job %s", jid);
         }
         if (!strcmp(method, "DELETE")) {
-            if (lens_jobs_delete(s->jobs, jid, &err)) return lens_reply_error(c, r, lens_http_status(err.code), "%s", err.msg);
-            return lens_reply_json(c, r, 200, json_pack("{sssb}", "id", jid, "deleted", 1));
+            if (lens_jobs_delete(s->jobs, jid, &err)) return lens__reply_error(c, r, lens__http_status(err.code), "%s", err.msg);
+            return lens__reply_json(c, r, 200, json_pack("{sssb}", "id", jid, "deleted", 1));
         }
-        return lens_reply_error(c, r, 405, "%s is not allowed on a job", method);
+        return lens__reply_error(c, r, 405, "%s is not allowed on a job", method);
     }
     if (!strcmp(rest, "/cancel") || !strcmp(rest, "/pause") || !strcmp(rest, "/resume")) {
-        if (strcmp(method, "POST")) return lens_reply_error(c, r, 405, "use POST for %s", rest + 1);
+        if (strcmp(method, "POST")) return lens__reply_error(c, r, 405, "use POST for %s", rest + 1);
         int rc = rest[1] == 'c' ? lens_jobs_cancel(s->jobs, jid, &err)
                : rest[1] == 'p' ? lens_jobs_pause(s->jobs, jid, &err)
                                 : lens_jobs_resume(s->jobs, jid, &err);
-        if (rc) return lens_reply_error(c, r, rc == LENS_EINVAL ? 409 : lens_http_status(rc), "%s", err.msg);
-        json_t *j = lens_jobs_get_obj(s->jobs, jid);
-        return j ? lens_reply_json(c, r, 202, j) : lens_reply_error(c, r, 404, "no job %s", jid);
+        if (rc) return lens__reply_error(c, r, rc == LENS_EINVAL ? 409 : lens__http_status(rc), "%s", err.msg);
+        json_t *j = lens__jobs_get_obj(s->jobs, jid);
+        return j ? lens__reply_json(c, r, 202, j) : lens__reply_error(c, r, 404, "no job %s", jid);
     }
     if (!strcmp(rest, "/events")) {
-        if (!get) return lens_reply_error(c, r, 405, "use GET for events");
-        json_t *j = lens_jobs_get_obj(s->jobs, jid);
-        if (!j) return lens_reply_error(c, r, 404, "no job %s", jid);
+        if (!get) return lens__reply_error(c, r, 405, "use GET for events");
+        json_t *j = lens__jobs_get_obj(s->jobs, jid);
+        if (!j) return lens__reply_error(c, r, 404, "no job %s", jid);
         json_decref(j);
         sse *e = calloc(1, sizeof *e);
         if (!e) return MHD_NO;
@@ -489,15 +489,15 @@ enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_r
         return ret;
     }
     if (!strncmp(rest, "/results/", 9)) {
-        if (!get) return lens_reply_error(c, r, 405, "use GET for results");
+        if (!get) return lens__reply_error(c, r, 405, "use GET for results");
         char file[4400];
         if (lens_jobs_result(s->jobs, jid, rest + 9, file, sizeof file, &err))
-            return lens_reply_error(c, r, 404, "%s", err.msg);
+            return lens__reply_error(c, r, 404, "%s", err.msg);
         int fd = open(file, O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (fd < 0 || fstat(fd, &st)) {
             if (fd >= 0) close(fd);
-            return lens_reply_error(c, r, 404, "job %s has no %s", jid, rest + 9);
+            return lens__reply_error(c, r, 404, "job %s has no %s", jid, rest + 9);
         }
         struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
         if (!resp) {
@@ -513,5 +513,5 @@ enum MHD_Result lens_route_jobs(lens_server *s, struct MHD_Connection *c, lens_r
         MHD_destroy_response(resp);
         return ret;
     }
-    return lens_reply_error(c, r, 404, "no route %s %s", method, path);
+    return lens__reply_error(c, r, 404, "no route %s %s", method, path);
 }

@@ -3,7 +3,7 @@
 
 #include "unicode.h"
 
-size_t lens_bert_normalize(const lens_bert_norm *o, const unsigned char *s, size_t len, uint32_t *a, uint32_t *b,
+size_t lens__bert_normalize(const lens__bert_norm *o, const unsigned char *s, size_t len, uint32_t *a, uint32_t *b,
                            uint32_t **out)
 {
     size_t na = 0;
@@ -13,13 +13,13 @@ size_t lens_bert_normalize(const lens_bert_norm *o, const unsigned char *s, size
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         if (s[i] < 0x80) cp = s[i++];
-        else i += lens_utf8_decode(s + i, len - i, &cp);
+        else i += lens__utf8_decode(s + i, len - i, &cp);
         if (o->clean_text) {
-            if (cp == 0 || cp == 0xFFFD || lens_uc_is_control(cp, o->drop_unassigned)) continue;
-            if (lens_uc_is_whitespace(cp)) cp = ' ';
+            if (cp == 0 || cp == 0xFFFD || lens__uc_is_control(cp, o->drop_unassigned)) continue;
+            if (lens__uc_is_whitespace(cp)) cp = ' ';
         }
         if (cp >= 0x80) ascii = 0;
-        if (o->handle_cjk && cp >= 0x3400 && lens_uc_is_cjk(cp)) {
+        if (o->handle_cjk && cp >= 0x3400 && lens__uc_is_cjk(cp)) {
             a[na++] = ' ';
             a[na++] = cp;
             a[na++] = ' ';
@@ -41,7 +41,7 @@ size_t lens_bert_normalize(const lens_bert_norm *o, const unsigned char *s, size
                     b[nb++] = 'i';
                     b[nb++] = 0x307;
                 } else {
-                    b[nb++] = lens_uc_lower(a[i]);
+                    b[nb++] = lens__uc_lower(a[i]);
                 }
             }
             uint32_t *tmp = a;
@@ -56,15 +56,15 @@ size_t lens_bert_normalize(const lens_bert_norm *o, const unsigned char *s, size
         size_t nb = 0;
         for (size_t i = 0; i < na; i++) {
             uint32_t d[32];
-            int k = a[i] < 0xC0 ? (d[0] = a[i], 1) : lens_uc_nfd_char(a[i], d, 32);
+            int k = a[i] < 0xC0 ? (d[0] = a[i], 1) : lens__uc_nfd_char(a[i], d, 32);
             for (int j = 0; j < k; j++) b[nb++] = d[j];
         }
         /* canonical ordering: stable sort runs of nonzero combining class */
         for (size_t i = 1; i < nb; i++) {
-            int cc = lens_uc_combining_class(b[i]);
+            int cc = lens__uc_combining_class(b[i]);
             if (!cc) continue;
             for (size_t j = i; j > 0; j--) {
-                int pc = lens_uc_combining_class(b[j - 1]);
+                int pc = lens__uc_combining_class(b[j - 1]);
                 if (!pc || pc <= cc) break;
                 uint32_t tmp = b[j];
                 b[j] = b[j - 1];
@@ -73,7 +73,7 @@ size_t lens_bert_normalize(const lens_bert_norm *o, const unsigned char *s, size
         }
         na = 0;
         for (size_t i = 0; i < nb; i++)
-            if (!lens_uc_is_mn(b[i])) a[na++] = b[i];
+            if (!lens__uc_is_mn(b[i])) a[na++] = b[i];
     }
     *out = a;
     return na;

@@ -4,15 +4,15 @@
 
 #include <stddef.h>
 
-typedef struct lens_span {
+typedef struct lens__span {
     size_t start, len;
-} lens_span;
+} lens__span;
 
 /* Splits text into sentences: a run of . ! ? (or an ellipsis) followed by
  * whitespace ends one, and so does a line break. Spans are trimmed; those
  * with fewer than min_letters letters or digits are dropped (":)", "10/10"
  * survive only if long enough). Writes at most cap spans; returns how many
  * there are in all. */
-size_t lens_sentences_split(const char *text, size_t len, size_t min_letters, lens_span *spans, size_t cap);
+size_t lens__sentences_split(const char *text, size_t len, size_t min_letters, lens__span *spans, size_t cap);
 
 #endif

@@ -23,7 +23,7 @@ typedef struct {
 } added_token;
 
 struct lens_tokenizer {
-    lens_vocab vocab;
+    lens__vocab vocab;
     int lowercase, strip_accents, handle_cjk, clean_text;
     int drop_unassigned; /* HF tokenizers (Rust) treat Cn as control */
     char prefix[16];     /* continuing-subword prefix, "##" */
@@ -63,15 +63,15 @@ static int grow_ab(lens_tok_work *w, size_t need)
 {
     if (need <= w->ab_cap) return 0;
     size_t cap = w->ab_cap, cap2 = w->ab_cap;
-    if (lens_grow((void **)&w->a, &cap, need, sizeof *w->a)) return -1;
-    if (lens_grow((void **)&w->b, &cap2, need, sizeof *w->b)) return -1;
+    if (lens__grow((void **)&w->a, &cap, need, sizeof *w->a)) return -1;
+    if (lens__grow((void **)&w->b, &cap2, need, sizeof *w->b)) return -1;
     w->ab_cap = cap < cap2 ? cap : cap2;
     return 0;
 }
 
 static int push_id(lens_tok_work *w, int32_t id)
 {
-    if (lens_grow((void **)&w->ids, &w->ids_cap, w->n_ids + 1, sizeof *w->ids)) return -1;
+    if (lens__grow((void **)&w->ids, &w->ids_cap, w->n_ids + 1, sizeof *w->ids)) return -1;
     w->ids[w->n_ids++] = id;
     return 0;
 }
@@ -83,14 +83,14 @@ static int wordpiece(const lens_tokenizer *t, lens_tok_work *w, const uint32_t *
 {
     if (n > t->max_word_chars) return push_id(w, t->unk_id);
     size_t wcap = w->word_cap, ocap = w->word_cap;
-    if (lens_grow((void **)&w->word, &wcap, 4 * n + 4, 1) ||
-        lens_grow((void **)&w->offs, &ocap, n + 1, sizeof *w->offs))
+    if (lens__grow((void **)&w->word, &wcap, 4 * n + 4, 1) ||
+        lens__grow((void **)&w->offs, &ocap, n + 1, sizeof *w->offs))
         return -1;
     w->word_cap = wcap < ocap ? wcap : ocap;
     size_t nb = 0;
     for (size_t i = 0; i < n; i++) {
         w->offs[i] = (uint32_t)nb;
-        nb += lens_utf8_encode(cps[i], w->word + nb);
+        nb += lens__utf8_encode(cps[i], w->word + nb);
     }
     w->offs[n] = (uint32_t)nb;
 
@@ -101,7 +101,7 @@ static int wordpiece(const lens_tokenizer *t, lens_tok_work *w, const uint32_t *
         for (; end > start; end--) {
             const char *pre = start ? t->prefix : NULL;
             size_t plen = start ? t->prefix_len : 0;
-            id = lens_vocab_find(&t->vocab, pre, plen, w->word + w->offs[start],
+            id = lens__vocab_find(&t->vocab, pre, plen, w->word + w->offs[start],
                                  w->offs[end] - w->offs[start]);
             if (id >= 0) break;
         }
@@ -120,16 +120,16 @@ static int encode_segment(const lens_tokenizer *t, lens_tok_work *w, const unsig
                           size_t len)
 {
     if (len == 0) return 0;
-    if (grow_ab(w, lens_bert_norm_cap(len))) return -1;
-    lens_bert_norm o = {.clean_text = t->clean_text, .drop_unassigned = t->drop_unassigned,
+    if (grow_ab(w, lens__bert_norm_cap(len))) return -1;
+    lens__bert_norm o = {.clean_text = t->clean_text, .drop_unassigned = t->drop_unassigned,
                         .handle_cjk = t->handle_cjk, .lowercase = t->lowercase, .strip_accents = t->strip_accents};
     uint32_t *a;
-    size_t na = lens_bert_normalize(&o, s, len, w->a, w->b, &a);
+    size_t na = lens__bert_normalize(&o, s, len, w->a, w->b, &a);
 
     /* 4. split on whitespace and punctuation, WordPiece each piece */
     size_t start = 0;
     for (size_t i = 0; i <= na; i++) {
-        int brk = (i == na) || a[i] == ' ' || lens_uc_is_punct(a[i]);
+        int brk = (i == na) || a[i] == ' ' || lens__uc_is_punct(a[i]);
         if (!brk) continue;
         if (i > start && wordpiece(t, w, a + start, i - start)) return -1;
         if (i < na && a[i] != ' ' && wordpiece(t, w, a + i, 1)) return -1;
@@ -200,7 +200,7 @@ int32_t lens_tokenizer_pad_id(const lens_tokenizer *t) { return t->pad_id; }
 
 int32_t lens_tokenizer_token_id(const lens_tokenizer *t, const char *token)
 {
-    return lens_vocab_find(&t->vocab, NULL, 0, token, strlen(token));
+    return lens__vocab_find(&t->vocab, NULL, 0, token, strlen(token));
 }
 
 const char *lens_tokenizer_token(const lens_tokenizer *t, int32_t id)
@@ -211,7 +211,7 @@ const char *lens_tokenizer_token(const lens_tokenizer *t, int32_t id)
 void lens_tokenizer_close(lens_tokenizer *t)
 {
     if (!t) return;
-    lens_vocab_free(&t->vocab);
+    lens__vocab_free(&t->vocab);
     for (int i = 0; i < t->n_added; i++) free(t->added[i].text);
     free(t);
 }
@@ -307,14 +307,14 @@ static int load_vocab_txt(lens_tokenizer *t, const char *path, lens_error *err)
     int32_t n = 0;
     for (size_t i = 0; i < size; i++) n += data[i] == '\n';
     if (size && data[size - 1] != '\n') n++;
-    if ((rc = lens_vocab_init(&t->vocab, n, err))) goto out;
+    if ((rc = lens__vocab_init(&t->vocab, n, err))) goto out;
     char *p = data, *end = data + size;
     for (int32_t id = 0; p < end; id++) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
         size_t tl = l;
         if (tl && p[tl - 1] == '\r') tl--;
-        if ((rc = lens_vocab_add(&t->vocab, p, tl, id, err))) {
+        if ((rc = lens__vocab_add(&t->vocab, p, tl, id, err))) {
             lens_error_wrap(err, "%s:%d", path, (int)id + 1);
             goto out;
         }
@@ -411,9 +411,9 @@ static int load_tokenizer_json(lens_tokenizer *t, const char *path, lens_error *
         }
         if (json_integer_value(val) > max_id) max_id = (int32_t)json_integer_value(val);
     }
-    if ((rc = lens_vocab_init(&t->vocab, max_id + 1, err))) goto out;
+    if ((rc = lens__vocab_init(&t->vocab, max_id + 1, err))) goto out;
     json_object_foreach(vocab, key, val) {
-        if ((rc = lens_vocab_add(&t->vocab, key, strlen(key), (int32_t)json_integer_value(val),
+        if ((rc = lens__vocab_add(&t->vocab, key, strlen(key), (int32_t)json_integer_value(val),
                                  err))) {
             lens_error_wrap(err, "%s", path);
             goto out;
@@ -469,7 +469,7 @@ int lens_tokenizer_open(lens_tokenizer **out, const char *path, lens_error *err)
     set_defaults(t);
     int rc;
     char buf[4096];
-    if (lens_is_dir(path)) {
+    if (lens__is_dir(path)) {
         snprintf(buf, sizeof buf, "%s/tokenizer.json", path);
         if (exists(buf)) {
             rc = load_tokenizer_json(t, buf, err);

@@ -2,7 +2,7 @@
 
 #include <utf8proc.h>
 
-int lens_uc_is_control(uint32_t cp, int drop_unassigned)
+int lens__uc_is_control(uint32_t cp, int drop_unassigned)
 {
     if (cp == '\t' || cp == '\n' || cp == '\r') return 0;
     if (cp < 0x20 || cp == 0x7f) return 1;
@@ -17,7 +17,7 @@ int lens_uc_is_control(uint32_t cp, int drop_unassigned)
     }
 }
 
-int lens_uc_is_whitespace(uint32_t cp)
+int lens__uc_is_whitespace(uint32_t cp)
 {
     if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r') return 1;
     if (cp < 0x80) return 0;
@@ -25,7 +25,7 @@ int lens_uc_is_whitespace(uint32_t cp)
     return utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_ZS;
 }
 
-int lens_uc_is_punct(uint32_t cp)
+int lens__uc_is_punct(uint32_t cp)
 {
     if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
         (cp >= 123 && cp <= 126))
@@ -43,7 +43,7 @@ int lens_uc_is_punct(uint32_t cp)
     }
 }
 
-int lens_uc_is_cjk(uint32_t cp)
+int lens__uc_is_cjk(uint32_t cp)
 {
     return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
            (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
@@ -51,23 +51,23 @@ int lens_uc_is_cjk(uint32_t cp)
            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
-int lens_uc_is_mn(uint32_t cp)
+int lens__uc_is_mn(uint32_t cp)
 {
     return cp >= 0x300 && utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_MN;
 }
 
-int lens_uc_combining_class(uint32_t cp)
+int lens__uc_combining_class(uint32_t cp)
 {
     return utf8proc_get_property((utf8proc_int32_t)cp)->combining_class;
 }
 
-uint32_t lens_uc_lower(uint32_t cp)
+uint32_t lens__uc_lower(uint32_t cp)
 {
     if (cp < 0x80) return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
     return (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
 }
 
-int lens_uc_nfd_char(uint32_t cp, uint32_t *dst, int cap)
+int lens__uc_nfd_char(uint32_t cp, uint32_t *dst, int cap)
 {
     int bound = 0;
     utf8proc_ssize_t n = utf8proc_decompose_char((utf8proc_int32_t)cp, (utf8proc_int32_t *)dst,
@@ -79,7 +79,7 @@ int lens_uc_nfd_char(uint32_t cp, uint32_t *dst, int cap)
     return (int)n;
 }
 
-size_t lens_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t lens__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned c = s[0];
     if (c < 0x80) {
@@ -102,7 +102,7 @@ size_t lens_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-size_t lens_utf8_encode(uint32_t cp, char *o)
+size_t lens__utf8_encode(uint32_t cp, char *o)
 {
     if (cp < 0x80) { o[0] = (char)cp; return 1; }
     if (cp < 0x800) {

@@ -7,29 +7,29 @@
 #include <stdint.h>
 
 /* Cc, Cf, Co, Cs (and Cn when drop_unassigned) except \t \n \r. */
-int lens_uc_is_control(uint32_t cp, int drop_unassigned);
+int lens__uc_is_control(uint32_t cp, int drop_unassigned);
 /* \t \n \r, Zs, U+2028, U+2029. */
-int lens_uc_is_whitespace(uint32_t cp);
+int lens__uc_is_whitespace(uint32_t cp);
 /* ASCII punctuation ranges or any Unicode P* category. */
-int lens_uc_is_punct(uint32_t cp);
+int lens__uc_is_punct(uint32_t cp);
 /* The CJK ideograph blocks exactly as HF tokenizers (Rust) lists them,
  * including its 0x2B920 lower bound where BERT's Python code says 0x2B820. */
-int lens_uc_is_cjk(uint32_t cp);
+int lens__uc_is_cjk(uint32_t cp);
 /* Nonspacing mark (Mn): what accent stripping removes after NFD. */
-int lens_uc_is_mn(uint32_t cp);
+int lens__uc_is_mn(uint32_t cp);
 /* Per-character lowercase as HF tokenizers applies it: no Final_Sigma
  * context (Σ is always σ). The one multi-character mapping, U+0130, is the
  * caller's (it becomes i + U+0307). */
-uint32_t lens_uc_lower(uint32_t cp);
+uint32_t lens__uc_lower(uint32_t cp);
 /* Canonical decomposition of cp into dst (cap >= 32); returns the count. */
-int lens_uc_nfd_char(uint32_t cp, uint32_t *dst, int cap);
-int lens_uc_combining_class(uint32_t cp);
+int lens__uc_nfd_char(uint32_t cp, uint32_t *dst, int cap);
+int lens__uc_combining_class(uint32_t cp);
 
 /* Decodes one UTF-8 sequence at s[0..n); invalid input yields U+FFFD and
  * consumes one byte (a real U+FFFD takes three, so 1 byte consumed and
  * U+FFFD means a bad byte). Returns the number of bytes consumed (>= 1). */
-size_t lens_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+size_t lens__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Writes cp as UTF-8 into out (>= 4 bytes); returns the byte count. */
-size_t lens_utf8_encode(uint32_t cp, char *out);
+size_t lens__utf8_encode(uint32_t cp, char *out);
 
 #endif

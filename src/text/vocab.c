@@ -5,7 +5,7 @@
 
 #include "base/hash.h"
 
-int lens_vocab_init(lens_vocab *v, int32_t n_ids, lens_error *err)
+int lens__vocab_init(lens__vocab *v, int32_t n_ids, lens_error *err)
 {
     memset(v, 0, sizeof *v);
     if (n_ids <= 0 || n_ids > (1 << 24))
@@ -16,7 +16,7 @@ int lens_vocab_init(lens_vocab *v, int32_t n_ids, lens_error *err)
     v->lens = calloc((size_t)n_ids, sizeof *v->lens);
     v->slots = malloc(n_slots * sizeof *v->slots);
     if (!v->tokens || !v->lens || !v->slots) {
-        lens_vocab_free(v);
+        lens__vocab_free(v);
         return lens_error_set(err, LENS_ENOMEM, "vocabulary: out of memory");
     }
     memset(v->slots, 0xff, n_slots * sizeof *v->slots);
@@ -25,7 +25,7 @@ int lens_vocab_init(lens_vocab *v, int32_t n_ids, lens_error *err)
     return LENS_OK;
 }
 
-void lens_vocab_free(lens_vocab *v)
+void lens__vocab_free(lens__vocab *v)
 {
     if (v->tokens)
         for (int32_t i = 0; i < v->n_ids; i++) free(v->tokens[i]);
@@ -35,7 +35,7 @@ void lens_vocab_free(lens_vocab *v)
     memset(v, 0, sizeof *v);
 }
 
-static int32_t probe(const lens_vocab *v, uint32_t h, const char *prefix, size_t plen,
+static int32_t probe(const lens__vocab *v, uint32_t h, const char *prefix, size_t plen,
                      const char *s, size_t len, uint32_t *slot_out)
 {
     for (uint32_t i = h & v->mask;; i = (i + 1) & v->mask) {
@@ -51,15 +51,15 @@ static int32_t probe(const lens_vocab *v, uint32_t h, const char *prefix, size_t
     }
 }
 
-int32_t lens_vocab_find(const lens_vocab *v, const char *prefix, size_t plen, const char *s,
+int32_t lens__vocab_find(const lens__vocab *v, const char *prefix, size_t plen, const char *s,
                         size_t len)
 {
     if (plen + len > v->max_token_len) return -1;
-    uint32_t h = lens_hash_fold32(lens_hash_bytes(lens_hash_bytes(LENS_HASH_INIT, prefix, plen), s, len));
+    uint32_t h = lens__hash_fold32(lens__hash_bytes(lens__hash_bytes(LENS__HASH_INIT, prefix, plen), s, len));
     return probe(v, h, prefix ? prefix : "", plen, s, len, NULL);
 }
 
-int lens_vocab_add(lens_vocab *v, const char *tok, size_t len, int32_t id, lens_error *err)
+int lens__vocab_add(lens__vocab *v, const char *tok, size_t len, int32_t id, lens_error *err)
 {
     if (id < 0 || id >= v->n_ids)
         return lens_error_set(err, LENS_EFORMAT, "token id %d out of range 0..%d", (int)id,
@@ -71,7 +71,7 @@ int lens_vocab_add(lens_vocab *v, const char *tok, size_t len, int32_t id, lens_
     uint32_t slot;
     size_t saved = v->max_token_len;
     v->max_token_len = (size_t)-1; /* let probe compare any length */
-    int32_t existing = probe(v, lens_hash_fold32(lens_hash_bytes(LENS_HASH_INIT, tok, len)), "", 0, tok, len, &slot);
+    int32_t existing = probe(v, lens__hash_fold32(lens__hash_bytes(LENS__HASH_INIT, tok, len)), "", 0, tok, len, &slot);
     v->max_token_len = saved;
     char *copy = malloc(len + 1);
     if (!copy) return lens_error_set(err, LENS_ENOMEM, "vocabulary: out of memory");

@@ -10,24 +10,24 @@
 #include <stdint.h>
 
 /* Caller-owned work buffer, reused across texts: after warm-up a split does
- * not allocate. Zero-initialise (or lens_words_init) before first use. */
-typedef struct lens_words {
+ * not allocate. Zero-initialise (or lens__words_init) before first use. */
+typedef struct lens__words {
     size_t n;          /* words of the last split */
     char *buf;         /* word i is buf + off[i], len[i] bytes, NUL-terminated */
     uint32_t *off, *len;
     size_t buf_cap, words_cap;
     uint32_t *a, *b;   /* code point scratch */
     size_t cp_cap;
-} lens_words;
+} lens__words;
 
-void lens_words_init(lens_words *w);
-void lens_words_free(lens_words *w);
+void lens__words_init(lens__words *w);
+void lens__words_free(lens__words *w);
 
 /* Splits text[0..len) (UTF-8; invalid bytes are dropped) into w. Returns 0,
  * or -1 when out of memory. */
-int lens_words_split(lens_words *w, const char *text, size_t len);
+int lens__words_split(lens__words *w, const char *text, size_t len);
 
-static inline const char *lens_words_at(const lens_words *w, size_t i, size_t *len)
+static inline const char *lens__words_at(const lens__words *w, size_t i, size_t *len)
 {
     *len = w->len[i];
     return w->buf + w->off[i];

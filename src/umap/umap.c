@@ -80,9 +80,9 @@ static int resolve_opts(const lens_umap_opts *in, lens_umap_opts *o, lens_error 
 void lens_umap_free(lens_umap *u)
 {
     if (!u) return;
-    umap_index_free(&u->ix);
-    for (int t = 0; t < SEARCH_TREES; t++) umap_tree_free(&u->trees[t]);
-    umap_space_free(&u->s);
+    lens__umap_index_free(&u->ix);
+    for (int t = 0; t < SEARCH_TREES; t++) lens__umap_tree_free(&u->trees[t]);
+    lens__umap_space_free(&u->s);
     free(u->emb);
     if (u->own_pool) lens_pool_free(u->pool);
     free(u);
@@ -115,8 +115,8 @@ int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens
     umap_knn knn = {0};
     umap_graph g = {0};
     int nc = o.n_components;
-    if ((ret = umap_space_alloc(&u->s, n, dim, o.metric, err))) goto fail;
-    for (size_t i = 0; i < n; i++) umap_space_set(&u->s, i, x + i * (size_t)dim);
+    if ((ret = lens__umap_space_alloc(&u->s, n, dim, o.metric, err))) goto fail;
+    for (size_t i = 0; i < n; i++) lens__umap_space_set(&u->s, i, x + i * (size_t)dim);
     u->emb = calloc(n * (size_t)nc, sizeof *u->emb);
     if (!u->emb) {
         ret = lens_error_set(err, LENS_ENOMEM, "umap: out of memory");
@@ -133,9 +133,9 @@ int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens
     u->exact = n <= EXACT_MAX;
     if (pr.fn) pr.fn(pr.ctx, 0, 1, "knn");
     if (u->exact) {
-        ret = umap_knn_exact(&u->s, u->k, u->pool, &knn, err);
+        ret = lens__umap_knn_exact(&u->s, u->k, u->pool, &knn, err);
     } else {
-        ret = umap_knn_descent(&u->s, u->k, umap_stream(o.seed, 10, 0, 0), u->pool, &pr, &knn, u->trees,
+        ret = lens__umap_knn_descent(&u->s, u->k, umap_stream(o.seed, 10, 0, 0), u->pool, &pr, &knn, u->trees,
                                SEARCH_TREES, err);
     }
     if (ret) goto fail;
@@ -144,28 +144,28 @@ int lens_umap_fit(lens_umap **out, const float *x, size_t n, int dim, const lens
         goto fail_knn;
     }
     if (pr.fn) pr.fn(pr.ctx, 0, 1, "graph");
-    if ((ret = umap_fuzzy_graph(&knn, &g, err))) goto fail_knn;
-    if (!u->exact && (ret = umap_index_build(&u->ix, &u->s, &knn, u->trees, SEARCH_TREES, err))) goto fail_knn;
-    umap_knn_free(&knn);
+    if ((ret = lens__umap_fuzzy_graph(&knn, &g, err))) goto fail_knn;
+    if (!u->exact && (ret = lens__umap_index_build(&u->ix, &u->s, &knn, u->trees, SEARCH_TREES, err))) goto fail_knn;
+    lens__umap_knn_free(&knn);
     if (pr.fn) pr.fn(pr.ctx, 0, 1, "init");
     lens_error e2 = {0};
-    if (umap_spectral_init(&g, &u->s, nc, o.seed, u->pool, u->emb, &e2) != LENS_OK) {
+    if (lens__umap_spectral_init(&g, &u->s, nc, o.seed, u->pool, u->emb, &e2) != LENS_OK) {
         if (e2.code == LENS_ENOMEM) {
             *err = e2;
             ret = e2.code;
             goto fail_graph;
         }
-        umap_random_init(n, nc, o.seed, u->emb); /* the eigen-solver failed */
+        lens__umap_random_init(n, nc, o.seed, u->emb); /* the eigen-solver failed */
     }
     umap_layout_params lp = {u->a, u->b, 1.0f, 1.0f, 5, n_epochs, nc, umap_stream(o.seed, 11, 0, 0)};
-    if ((ret = umap_layout_fit(&g, &lp, u->emb, u->pool, &pr, err))) goto fail_graph;
-    umap_graph_free(&g);
+    if ((ret = lens__umap_layout_fit(&g, &lp, u->emb, u->pool, &pr, err))) goto fail_graph;
+    lens__umap_graph_free(&g);
     *out = u;
     return LENS_OK;
 fail_graph:
-    umap_graph_free(&g);
+    lens__umap_graph_free(&g);
 fail_knn:
-    umap_knn_free(&knn);
+    lens__umap_knn_free(&knn);
 fail:
     lens_umap_free(u);
     return ret;
@@ -200,13 +200,13 @@ static int transform_rows(lens_umap *u, const float *x, size_t n, size_t first, 
             goto out;
         }
         size_t m = n - c0 < chunk ? n - c0 : chunk;
-        if ((ret = umap_space_alloc(&q, m, u->s.dim, u->o.metric, err))) goto out;
-        for (size_t i = 0; i < m; i++) umap_space_set(&q, i, x + (c0 + i) * (size_t)u->s.dim);
-        ret = u->exact ? umap_knn_exact_query(&u->s, &q, k, u->pool, &nn, err)
-                       : umap_index_query(&u->ix, &q, k, SEARCH_EPSILON, u->pool, &nn, err);
+        if ((ret = lens__umap_space_alloc(&q, m, u->s.dim, u->o.metric, err))) goto out;
+        for (size_t i = 0; i < m; i++) lens__umap_space_set(&q, i, x + (c0 + i) * (size_t)u->s.dim);
+        ret = u->exact ? lens__umap_knn_exact_query(&u->s, &q, k, u->pool, &nn, err)
+                       : lens__umap_index_query(&u->ix, &q, k, SEARCH_EPSILON, u->pool, &nn, err);
         if (ret) goto out;
         /* memberships with local connectivity 0 (umap-learn's transform) */
-        umap_smooth_knn(nn.dist, m, nn.k, 0.0f, sigma, rho);
+        lens__umap_smooth_knn(nn.dist, m, nn.k, 0.0f, sigma, rho);
         for (size_t i = 0; i < m; i++) {
             float *o = out + (c0 + i) * nc, tot = 0;
             for (int d = 0; d < nc; d++) o[d] = 0;
@@ -223,15 +223,15 @@ static int transform_rows(lens_umap *u, const float *x, size_t n, size_t first, 
                 for (int d = 0; d < nc; d++) o[d] += w[i * nn.k + e] / tot * u->emb[(size_t)j * nc + d];
             }
         }
-        ret = umap_layout_transform(nn.idx, w, m, nn.k, u->emb, u->s.n, &lp, first + c0, ids ? ids + c0 : NULL,
+        ret = lens__umap_layout_transform(nn.idx, w, m, nn.k, u->emb, u->s.n, &lp, first + c0, ids ? ids + c0 : NULL,
                                     out + c0 * nc, u->pool, &pr, err);
-        umap_knn_free(&nn);
-        umap_space_free(&q);
+        lens__umap_knn_free(&nn);
+        lens__umap_space_free(&q);
         if (ret) goto out;
     }
 out:
-    umap_knn_free(&nn);
-    umap_space_free(&q);
+    lens__umap_knn_free(&nn);
+    lens__umap_space_free(&q);
     free(sigma);
     free(rho);
     free(w);

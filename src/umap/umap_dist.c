@@ -1,6 +1,6 @@
 /* UMAP: points in a padded, aligned layout and the dot-product kernels that
  * every distance goes through (generic here; AVX-512 in umap_dist_avx512.c,
- * chosen by lens_cpu_simd()). */
+ * chosen by lens__cpu_simd()). */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "base/cpu.h"
 #include "umap_internal.h"
 
-int umap_space_alloc(umap_space *s, size_t n, int dim, int metric, lens_error *err)
+int lens__umap_space_alloc(umap_space *s, size_t n, int dim, int metric, lens_error *err)
 {
     memset(s, 0, sizeof *s);
     s->n = n;
@@ -23,13 +23,13 @@ int umap_space_alloc(umap_space *s, size_t n, int dim, int metric, lens_error *e
     if (metric == LENS_UMAP_EUCLIDEAN) s->sqn = malloc((n ? n : 1) * sizeof *s->sqn);
     else s->zero = malloc(n ? n : 1);
     if (!s->x || (metric == LENS_UMAP_EUCLIDEAN ? !s->sqn : !s->zero)) {
-        umap_space_free(s);
+        lens__umap_space_free(s);
         return lens_error_set(err, LENS_ENOMEM, "umap: out of memory for %zu x %d points", n, dim);
     }
     return LENS_OK;
 }
 
-void umap_space_set(umap_space *s, size_t i, const float *row)
+void lens__umap_space_set(umap_space *s, size_t i, const float *row)
 {
     float *dst = s->x + i * (size_t)s->dp;
     double ss = 0;
@@ -50,7 +50,7 @@ void umap_space_set(umap_space *s, size_t i, const float *row)
     }
 }
 
-void umap_space_free(umap_space *s)
+void lens__umap_space_free(umap_space *s)
 {
     free(s->x);
     free(s->sqn);
@@ -58,7 +58,7 @@ void umap_space_free(umap_space *s)
     memset(s, 0, sizeof *s);
 }
 
-float umap_final_dist(int metric, float rank)
+float lens__umap_final_dist(int metric, float rank)
 {
     return metric == LENS_UMAP_EUCLIDEAN ? sqrtf(rank) : rank;
 }
@@ -76,7 +76,7 @@ static inline v4f ld4(const float *p)
 
 static inline float hsum4(v4f v) { return (v[0] + v[2]) + (v[1] + v[3]); }
 
-float umap_dot_generic(const float *a, const float *b, int dp)
+float lens__umap_dot_generic(const float *a, const float *b, int dp)
 {
     v4f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     for (int d = 0; d < dp; d += 16) {
@@ -88,7 +88,7 @@ float umap_dot_generic(const float *a, const float *b, int dp)
     return hsum4((s0 + s1) + (s2 + s3));
 }
 
-void umap_dots_generic(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
+void lens__umap_dots_generic(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
 {
     for (int i0 = 0; i0 < na; i0 += 4) {
         const float *pa[4];
@@ -113,27 +113,27 @@ void umap_dots_generic(const float *const *a, int na, const float *const *b, int
     }
 }
 
-void umap_dots1_generic(const float *a, const float *const *b, int nb, int dp, float *out)
+void lens__umap_dots1_generic(const float *a, const float *const *b, int nb, int dp, float *out)
 {
-    for (int j = 0; j < nb; j++) out[j] = umap_dot_generic(a, b[j], dp);
+    for (int j = 0; j < nb; j++) out[j] = lens__umap_dot_generic(a, b[j], dp);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-void umap_dots(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
+void lens__umap_dots(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
 {
     if (na <= 0 || nb <= 0) return;
-    if (lens_cpu_simd() >= LENS_SIMD_AVX512) umap_dots_avx512(a, na, b, nb, dp, out, ldo);
-    else umap_dots_generic(a, na, b, nb, dp, out, ldo);
+    if (lens__cpu_simd() >= LENS__SIMD_AVX512) lens__umap_dots_avx512(a, na, b, nb, dp, out, ldo);
+    else lens__umap_dots_generic(a, na, b, nb, dp, out, ldo);
 }
 
-void umap_dots1(const float *a, const float *const *b, int nb, int dp, float *out)
+void lens__umap_dots1(const float *a, const float *const *b, int nb, int dp, float *out)
 {
-    if (lens_cpu_simd() >= LENS_SIMD_AVX512) umap_dots1_avx512(a, b, nb, dp, out);
-    else umap_dots1_generic(a, b, nb, dp, out);
+    if (lens__cpu_simd() >= LENS__SIMD_AVX512) lens__umap_dots1_avx512(a, b, nb, dp, out);
+    else lens__umap_dots1_generic(a, b, nb, dp, out);
 }
 
-float umap_dot(const float *a, const float *b, int dp)
+float lens__umap_dot(const float *a, const float *b, int dp)
 {
-    return lens_cpu_simd() >= LENS_SIMD_AVX512 ? umap_dot_avx512(a, b, dp) : umap_dot_generic(a, b, dp);
+    return lens__cpu_simd() >= LENS__SIMD_AVX512 ? lens__umap_dot_avx512(a, b, dp) : lens__umap_dot_generic(a, b, dp);
 }

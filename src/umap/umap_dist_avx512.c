@@ -1,5 +1,5 @@
 /* UMAP: AVX-512 dot-product kernels, compiled for AVX-512 (see
- * CMakeLists.txt) and called only when lens_cpu_simd() says the CPU has it.
+ * CMakeLists.txt) and called only when lens__cpu_simd() says the CPU has it.
  * A 4 x 4 block of rows keeps 16 accumulators in registers; the 16
  * horizontal sums are done together by a transposing shuffle tree. */
 #include <immintrin.h>
@@ -24,7 +24,7 @@ static inline __m512 hsum16(const __m512 v[16])
                          _mm512_shuffle_ps(y0, y1, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
-float umap_dot_avx512(const float *a, const float *b, int dp)
+float lens__umap_dot_avx512(const float *a, const float *b, int dp)
 {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     int d = 0;
@@ -36,7 +36,7 @@ float umap_dot_avx512(const float *a, const float *b, int dp)
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-void umap_dots1_avx512(const float *a, const float *const *b, int nb, int dp, float *out)
+void lens__umap_dots1_avx512(const float *a, const float *const *b, int nb, int dp, float *out)
 {
     int j = 0;
     for (; j + 4 <= nb; j += 4) {
@@ -54,10 +54,10 @@ void umap_dots1_avx512(const float *a, const float *const *b, int nb, int dp, fl
         out[j + 2] = _mm512_reduce_add_ps(s2);
         out[j + 3] = _mm512_reduce_add_ps(s3);
     }
-    for (; j < nb; j++) out[j] = umap_dot_avx512(a, b[j], dp);
+    for (; j < nb; j++) out[j] = lens__umap_dot_avx512(a, b[j], dp);
 }
 
-void umap_dots_avx512(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
+void lens__umap_dots_avx512(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo)
 {
     for (int i0 = 0; i0 < na; i0 += 4) {
         const float *a0 = a[i0], *a1 = a[i0 + 1 < na ? i0 + 1 : na - 1];

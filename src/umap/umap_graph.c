@@ -11,7 +11,7 @@
 #define SMOOTH_K_TOLERANCE 1e-5
 #define MIN_K_DIST_SCALE 1e-3
 
-void umap_graph_free(umap_graph *g)
+void lens__umap_graph_free(umap_graph *g)
 {
     free(g->row);
     free(g->col);
@@ -19,7 +19,7 @@ void umap_graph_free(umap_graph *g)
     memset(g, 0, sizeof *g);
 }
 
-void umap_smooth_knn(const float *dist, size_t n, int k, float local_connectivity, float *sigma, float *rho)
+void lens__umap_smooth_knn(const float *dist, size_t n, int k, float local_connectivity, float *sigma, float *rho)
 {
     double target = log2((double)k), mean_all = 0;
     size_t cnt_all = 0;
@@ -99,7 +99,7 @@ static void sort_row(int32_t *c, float *w, int64_t n)
     }
 }
 
-int umap_fuzzy_graph(const umap_knn *g, umap_graph *out, lens_error *err)
+int lens__umap_fuzzy_graph(const umap_knn *g, umap_graph *out, lens_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t n = g->n;
@@ -110,7 +110,7 @@ int umap_fuzzy_graph(const umap_knn *g, umap_graph *out, lens_error *err)
     float *pw = malloc(n * (size_t)k * sizeof *pw), *tw = malloc(n * (size_t)k * sizeof *tw);
     fill = malloc((n + 1) * sizeof *fill);
     if (!sigma || !rho || !prow || !trow || !pcol || !tcol || !pw || !tw || !fill) goto oom;
-    umap_smooth_knn(g->dist, n, k, 1.0f, sigma, rho);
+    lens__umap_smooth_knn(g->dist, n, k, 1.0f, sigma, rho);
     /* P: memberships, rows sorted by column */
     size_t nnz = 0;
     for (size_t i = 0; i < n; i++) {
@@ -172,6 +172,6 @@ int umap_fuzzy_graph(const umap_knn *g, umap_graph *out, lens_error *err)
     return LENS_OK;
 oom:
     free(sigma); free(rho); free(prow); free(trow); free(pcol); free(tcol); free(pw); free(tw); free(fill);
-    umap_graph_free(out);
+    lens__umap_graph_free(out);
     return lens_error_set(err, LENS_ENOMEM, "umap: out of memory for the fuzzy graph of %zu points", n);
 }

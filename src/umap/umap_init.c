@@ -18,7 +18,7 @@
 #define LANCZOS_STEPS 96
 #define SPMV_BLOCK 4096
 
-void umap_random_init(size_t n, int dim, uint64_t seed, float *out)
+void lens__umap_random_init(size_t n, int dim, uint64_t seed, float *out)
 {
     umap_rng r = {umap_stream(seed, 20, 0, 0)};
     for (size_t i = 0; i < n * (size_t)dim; i++) out[i] = umap_unif(&r) * 20.0f - 10.0f;
@@ -271,7 +271,7 @@ static int meta_layout(const umap_space *s, const int32_t *label, size_t n, int 
     return 0;
 }
 
-int umap_spectral_init(const umap_graph *g, const umap_space *s, int dim, uint64_t seed, lens_pool *pool, float *out,
+int lens__umap_spectral_init(const umap_graph *g, const umap_space *s, int dim, uint64_t seed, lens_pool *pool, float *out,
                        lens_error *err)
 {
     size_t n = g->n;

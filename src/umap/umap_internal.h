@@ -58,10 +58,10 @@ typedef struct umap_space {
     unsigned char *zero;  /* all-zero rows (cosine) */
 } umap_space;
 
-int umap_space_alloc(umap_space *s, size_t n, int dim, int metric, lens_error *err);
+int lens__umap_space_alloc(umap_space *s, size_t n, int dim, int metric, lens_error *err);
 /* Copies row i (dim floats) in, normalising it for cosine. */
-void umap_space_set(umap_space *s, size_t i, const float *row);
-void umap_space_free(umap_space *s);
+void lens__umap_space_set(umap_space *s, size_t i, const float *row);
+void lens__umap_space_free(umap_space *s);
 static inline const float *umap_row(const umap_space *s, size_t i) { return s->x + i * (size_t)s->dp; }
 
 /* Ranking distance from a dot product: squared euclidean, or 1 - cos (two
@@ -77,20 +77,20 @@ static inline float umap_rank_dist(const umap_space *a, size_t i, const umap_spa
     return d > 0 ? d : 0;
 }
 /* The metric's distance from a ranking distance. */
-float umap_final_dist(int metric, float rank);
+float lens__umap_final_dist(int metric, float rank);
 
 /* dot kernels: out[i * ldo + j] = <a[i], b[j]> over dp floats (dp % 16 == 0) */
-void umap_dots(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo);
-float umap_dot(const float *a, const float *b, int dp);
+void lens__umap_dots(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo);
+float lens__umap_dot(const float *a, const float *b, int dp);
 /* out[j] = <a, b[j]> for j < nb: one row against many, 4 at a time */
-void umap_dots1(const float *a, const float *const *b, int nb, int dp, float *out);
-void umap_dots1_generic(const float *a, const float *const *b, int nb, int dp, float *out);
-void umap_dots1_avx512(const float *a, const float *const *b, int nb, int dp, float *out);
+void lens__umap_dots1(const float *a, const float *const *b, int nb, int dp, float *out);
+void lens__umap_dots1_generic(const float *a, const float *const *b, int nb, int dp, float *out);
+void lens__umap_dots1_avx512(const float *a, const float *const *b, int nb, int dp, float *out);
 /* generic and AVX-512 versions (the latter only after a CPUID check) */
-void umap_dots_generic(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo);
-float umap_dot_generic(const float *a, const float *b, int dp);
-void umap_dots_avx512(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo);
-float umap_dot_avx512(const float *a, const float *b, int dp);
+void lens__umap_dots_generic(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo);
+float lens__umap_dot_generic(const float *a, const float *b, int dp);
+void lens__umap_dots_avx512(const float *const *a, int na, const float *const *b, int nb, int dp, float *out, int ldo);
+float lens__umap_dot_avx512(const float *a, const float *b, int dp);
 
 /* ---- k nearest neighbours ------------------------------------------------ */
 
@@ -103,17 +103,17 @@ typedef struct umap_knn {
     float *dist;
 } umap_knn;
 
-void umap_knn_free(umap_knn *g);
+void lens__umap_knn_free(umap_knn *g);
 
 /* A max-heap of k (distance, index, new-flag) entries per point. */
-int umap_heap_push(float *d, int32_t *ix, uint8_t *fl, int k, float dist, int32_t j, uint8_t flag);
+int lens__umap_heap_push(float *d, int32_t *ix, uint8_t *fl, int k, float dist, int32_t j, uint8_t flag);
 /* Sorts one heap ascending in place. */
-void umap_heap_sort(float *d, int32_t *ix, int k);
+void lens__umap_heap_sort(float *d, int32_t *ix, int k);
 
 /* Exact kNN of every point of s among s (blocked dot products). */
-int umap_knn_exact(const umap_space *s, int k, lens_pool *pool, umap_knn *out, lens_error *err);
+int lens__umap_knn_exact(const umap_space *s, int k, lens_pool *pool, umap_knn *out, lens_error *err);
 /* Exact kNN of q's rows among s's rows (no self). */
-int umap_knn_exact_query(const umap_space *s, const umap_space *q, int k, lens_pool *pool, umap_knn *out,
+int lens__umap_knn_exact_query(const umap_space *s, const umap_space *q, int k, lens_pool *pool, umap_knn *out,
                          lens_error *err);
 
 /* Random-projection trees: leaves of at most leaf_size points. */
@@ -131,10 +131,10 @@ typedef struct umap_tree {
     int n_hyp;
 } umap_tree;
 
-int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_hyperplanes, umap_tree *t);
-void umap_tree_free(umap_tree *t);
+int lens__umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_hyperplanes, umap_tree *t);
+void lens__umap_tree_free(umap_tree *t);
 /* The leaf a query row falls in: *start, *end index t->perm. */
-void umap_tree_leaf(const umap_tree *t, const float *row, int dp, int32_t *start, int32_t *end);
+void lens__umap_tree_leaf(const umap_tree *t, const float *row, int dp, int32_t *start, int32_t *end);
 
 typedef struct umap_progress {
     lens_umap_progress_fn fn;
@@ -146,7 +146,7 @@ static inline int umap_stopped(const umap_progress *p) { return p->stop && *p->s
 
 /* NN-descent initialised by an RP forest; keeps the first search_trees trees
  * (with hyperplanes) in *forest for later queries. */
-int umap_knn_descent(const umap_space *s, int k, uint64_t seed, lens_pool *pool, const umap_progress *pr,
+int lens__umap_knn_descent(const umap_space *s, int k, uint64_t seed, lens_pool *pool, const umap_progress *pr,
                      umap_knn *out, umap_tree *forest, int search_trees, lens_error *err);
 
 /* Graph search of new points among the fitted ones. */
@@ -158,10 +158,10 @@ typedef struct umap_index {
     int32_t *col;
 } umap_index;
 
-int umap_index_build(umap_index *ix, const umap_space *s, const umap_knn *g, const umap_tree *trees, int n_trees,
+int lens__umap_index_build(umap_index *ix, const umap_space *s, const umap_knn *g, const umap_tree *trees, int n_trees,
                      lens_error *err);
-void umap_index_free(umap_index *ix);
-int umap_index_query(const umap_index *ix, const umap_space *q, int k, float epsilon, lens_pool *pool,
+void lens__umap_index_free(umap_index *ix);
+int lens__umap_index_query(const umap_index *ix, const umap_space *q, int k, float epsilon, lens_pool *pool,
                      umap_knn *out, lens_error *err);
 
 /* ---- fuzzy simplicial set ----------------------------------------------- */
@@ -173,7 +173,7 @@ typedef struct umap_graph {
     float *w;
 } umap_graph;
 
-void umap_graph_free(umap_graph *g);
+void lens__umap_graph_free(umap_graph *g);
 /* sigma and rho of each point (skipping column 0 like the reference); the
  * floor of sigma uses the mean of all rows' distances when rho is 0, or the
  * row's own mean when local_connectivity is 0 (transform). */
@@ -181,19 +181,19 @@ static inline float umap_membership(float d, float rho, float sigma)
 {
     return (d - rho <= 0 || sigma == 0) ? 1.0f : expf(-((d - rho) / sigma));
 }
-void umap_smooth_knn(const float *dist, size_t n, int k, float local_connectivity, float *sigma, float *rho);
+void lens__umap_smooth_knn(const float *dist, size_t n, int k, float local_connectivity, float *sigma, float *rho);
 /* Membership strengths, fuzzy union (set_op_mix_ratio 1), symmetric CSR
  * with sorted columns and no zero weights. */
-int umap_fuzzy_graph(const umap_knn *g, umap_graph *out, lens_error *err);
+int lens__umap_fuzzy_graph(const umap_knn *g, umap_graph *out, lens_error *err);
 
 /* ---- initialisation ------------------------------------------------------ */
 
 /* Spectral layout of each connected component placed by a layout of the
  * components' centroids; coordinates scaled to [0, 10]. Returns LENS_OK, or
  * an error when the eigen-solver failed (the caller falls back to random). */
-int umap_spectral_init(const umap_graph *g, const umap_space *s, int dim, uint64_t seed, lens_pool *pool,
+int lens__umap_spectral_init(const umap_graph *g, const umap_space *s, int dim, uint64_t seed, lens_pool *pool,
                        float *out, lens_error *err);
-void umap_random_init(size_t n, int dim, uint64_t seed, float *out);
+void lens__umap_random_init(size_t n, int dim, uint64_t seed, float *out);
 
 /* ---- layout -------------------------------------------------------------- */
 
@@ -208,12 +208,12 @@ typedef struct umap_layout_params {
 } umap_layout_params;
 
 /* SGD over the symmetric graph; emb[n * dim] is updated in place. */
-int umap_layout_fit(const umap_graph *g, const umap_layout_params *p, float *emb, lens_pool *pool,
+int lens__umap_layout_fit(const umap_graph *g, const umap_layout_params *p, float *emb, lens_pool *pool,
                     const umap_progress *pr, lens_error *err);
 /* SGD of m new points (their edges: k fitted neighbours and weights each,
  * index -1 for none) against the fixed fitted embedding fit[n_fit * dim].
  * Point i's random stream is numbered ids[i], or first + i without ids. */
-int umap_layout_transform(const int32_t *nbr, const float *w, size_t m, int k, const float *fit, size_t n_fit,
+int lens__umap_layout_transform(const int32_t *nbr, const float *w, size_t m, int k, const float *fit, size_t n_fit,
                           const umap_layout_params *p, size_t first, const size_t *ids, float *emb, lens_pool *pool,
                           const umap_progress *pr, lens_error *err);
 

@@ -7,14 +7,14 @@
 
 #include "umap_internal.h"
 
-void umap_knn_free(umap_knn *g)
+void lens__umap_knn_free(umap_knn *g)
 {
     free(g->idx);
     free(g->dist);
     memset(g, 0, sizeof *g);
 }
 
-int umap_heap_push(float *d, int32_t *ix, uint8_t *fl, int k, float dist, int32_t j, uint8_t flag)
+int lens__umap_heap_push(float *d, int32_t *ix, uint8_t *fl, int k, float dist, int32_t j, uint8_t flag)
 {
     if (!(dist < d[0])) return 0;
     for (int t = 0; t < k; t++)
@@ -37,7 +37,7 @@ int umap_heap_push(float *d, int32_t *ix, uint8_t *fl, int k, float dist, int32_
     return 1;
 }
 
-void umap_heap_sort(float *d, int32_t *ix, int k)
+void lens__umap_heap_sort(float *d, int32_t *ix, int k)
 {
     for (int i = 1; i < k; i++) {
         float x = d[i];
@@ -86,7 +86,7 @@ static void exact_task(void *arg, int task, int thread)
     for (size_t j0 = 0; j0 < s->n; j0 += DB) {
         size_t nb = s->n - j0 < DB ? s->n - j0 : DB;
         for (size_t j = 0; j < nb; j++) pb[j] = umap_row(s, j0 + j);
-        umap_dots(pa, (int)nq, pb, (int)nb, s->dp, tile, DB);
+        lens__umap_dots(pa, (int)nq, pb, (int)nb, s->dp, tile, DB);
         for (size_t i = 0; i < nq; i++) {
             float *d = hd + i * c->k + off;
             int32_t *ix = hi + i * c->k + off;
@@ -94,19 +94,19 @@ static void exact_task(void *arg, int task, int thread)
             for (size_t j = 0; j < nb; j++) {
                 if (c->self && j0 + j == q0 + i) continue;
                 float dist = umap_rank_dist(q, q0 + i, s, j0 + j, row[j]);
-                if (dist < d[0]) umap_heap_push(d, ix, NULL, kh, dist, (int32_t)(j0 + j), 0);
+                if (dist < d[0]) lens__umap_heap_push(d, ix, NULL, kh, dist, (int32_t)(j0 + j), 0);
             }
         }
     }
     for (size_t i = 0; i < nq; i++) {
         float *d = hd + i * c->k;
         int32_t *ix = hi + i * c->k;
-        umap_heap_sort(d + off, ix + off, kh);
+        lens__umap_heap_sort(d + off, ix + off, kh);
         if (c->self) {
             d[0] = 0;
             ix[0] = (int32_t)(q0 + i);
         }
-        for (int t = 0; t < c->k; t++) d[t] = ix[t] < 0 ? INFINITY : umap_final_dist(s->metric, d[t]);
+        for (int t = 0; t < c->k; t++) d[t] = ix[t] < 0 ? INFINITY : lens__umap_final_dist(s->metric, d[t]);
     }
 }
 
@@ -122,7 +122,7 @@ static int exact_run(const umap_space *s, const umap_space *q, int k, int self, 
     exact_ctx c = {s, q, k, self, out, malloc((size_t)threads * QB * DB * sizeof(float))};
     if (!out->idx || !out->dist || !c.tiles) {
         free(c.tiles);
-        umap_knn_free(out);
+        lens__umap_knn_free(out);
         return lens_error_set(err, LENS_ENOMEM, "umap: out of memory for exact kNN");
     }
     lens_pool_run(pool, (int)((q->n + QB - 1) / QB), exact_task, &c);
@@ -130,12 +130,12 @@ static int exact_run(const umap_space *s, const umap_space *q, int k, int self, 
     return LENS_OK;
 }
 
-int umap_knn_exact(const umap_space *s, int k, lens_pool *pool, umap_knn *out, lens_error *err)
+int lens__umap_knn_exact(const umap_space *s, int k, lens_pool *pool, umap_knn *out, lens_error *err)
 {
     return exact_run(s, s, k, 1, pool, out, err);
 }
 
-int umap_knn_exact_query(const umap_space *s, const umap_space *q, int k, lens_pool *pool, umap_knn *out,
+int lens__umap_knn_exact_query(const umap_space *s, const umap_space *q, int k, lens_pool *pool, umap_knn *out,
                          lens_error *err)
 {
     return exact_run(s, q, k, 0, pool, out, err);

@@ -150,18 +150,18 @@ static void fit_task(void *arg, int task, int thread)
     size_t n = c->g->n, r0 = (size_t)task * ROW_BLOCK, r1 = r0 + ROW_BLOCK < n ? r0 + ROW_BLOCK : n;
     uint32_t rng[SGD_ROWS][8];
     sgd_seed(rng[0], umap_stream(c->p->seed, 30, (uint64_t)c->epoch, (uint64_t)task));
-    lens_simd simd = lens_cpu_simd();
-    if (simd >= LENS_SIMD_AVX512) {
+    lens__simd simd = lens__cpu_simd();
+    if (simd >= LENS__SIMD_AVX512) {
         sgd_seed(rng[1], umap_stream(c->p->seed, 31, (uint64_t)c->epoch, (uint64_t)task));
-        umap_fit_block_avx512(c, r0, r1, rng);
-    } else if (simd >= LENS_SIMD_AVX2) {
-        umap_fit_block_avx2(c, r0, r1, rng);
+        lens__umap_fit_block_avx512(c, r0, r1, rng);
+    } else if (simd >= LENS__SIMD_AVX2) {
+        lens__umap_fit_block_avx2(c, r0, r1, rng);
     } else {
-        umap_fit_block_generic(c, r0, r1, rng);
+        lens__umap_fit_block_generic(c, r0, r1, rng);
     }
 }
 
-int umap_layout_fit(const umap_graph *g, const umap_layout_params *p, float *emb, lens_pool *pool,
+int lens__umap_layout_fit(const umap_graph *g, const umap_layout_params *p, float *emb, lens_pool *pool,
                     const umap_progress *pr, lens_error *err)
 {
     size_t n = g->n, nnz = (size_t)g->row[n];
@@ -216,13 +216,13 @@ static void tr_task(void *arg, int task, int thread)
 {
     umap_tr_ctx *c = arg;
     size_t i0 = (size_t)task * TR_BLOCK, i1 = i0 + TR_BLOCK < c->m ? i0 + TR_BLOCK : c->m;
-    lens_simd simd = lens_cpu_simd();
-    if (simd >= LENS_SIMD_AVX512) umap_tr_block_avx512(c, i0, i1);
-    else if (simd >= LENS_SIMD_AVX2) umap_tr_block_avx2(c, i0, i1);
-    else umap_tr_block_generic(c, i0, i1);
+    lens__simd simd = lens__cpu_simd();
+    if (simd >= LENS__SIMD_AVX512) lens__umap_tr_block_avx512(c, i0, i1);
+    else if (simd >= LENS__SIMD_AVX2) lens__umap_tr_block_avx2(c, i0, i1);
+    else lens__umap_tr_block_generic(c, i0, i1);
 }
 
-int umap_layout_transform(const int32_t *nbr, const float *w, size_t m, int k, const float *fit, size_t n_fit,
+int lens__umap_layout_transform(const int32_t *nbr, const float *w, size_t m, int k, const float *fit, size_t n_fit,
                           const umap_layout_params *p, size_t first, const size_t *ids, float *emb, lens_pool *pool,
                           const umap_progress *pr, lens_error *err)
 {

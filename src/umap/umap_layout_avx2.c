@@ -1,5 +1,5 @@
 /* UMAP: the SGD edge kernel in AVX2 + FMA (see umap_sgd.h), compiled for
- * AVX2 (see CMakeLists.txt) and called only when lens_cpu_simd() says the
+ * AVX2 (see CMakeLists.txt) and called only when lens__cpu_simd() says the
  * CPU has it. */
 #include <immintrin.h>
 

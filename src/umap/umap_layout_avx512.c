@@ -4,7 +4,7 @@
  * epoch, so pairing them changes nothing but speed: one edge is a chain of
  * dependent steps (gather, pow, gradient) the CPU cannot overlap much, and
  * a 16-lane vector carries two chains for the price of one. Compiled for
- * AVX-512 (see CMakeLists.txt) and called only when lens_cpu_simd() says
+ * AVX-512 (see CMakeLists.txt) and called only when lens__cpu_simd() says
  * the CPU has it. */
 #include <immintrin.h>
 #include <math.h>
@@ -170,7 +170,7 @@ static inline __attribute__((always_inline)) void fit_pairs(umap_fit_ctx *c, siz
     }
 }
 
-void umap_fit_block_avx512(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8])
+void lens__umap_fit_block_avx512(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8])
 {
     if (c->p->dim == 2) fit_pairs(c, r0, r1, rng, 2);
     else fit_pairs(c, r0, r1, rng, 3);
@@ -211,7 +211,7 @@ static inline __attribute__((always_inline)) void tr_pairs(umap_tr_ctx *c, size_
     }
 }
 
-void umap_tr_block_avx512(umap_tr_ctx *c, size_t i0, size_t i1)
+void lens__umap_tr_block_avx512(umap_tr_ctx *c, size_t i0, size_t i1)
 {
     if (c->p->dim == 2) tr_pairs(c, i0, i1, 2);
     else tr_pairs(c, i0, i1, 3);

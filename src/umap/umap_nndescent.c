@@ -55,7 +55,7 @@ typedef struct {
 
 static int ubuf_add(ubuf *b, int32_t p, int32_t q, float d)
 {
-    if (lens_grow((void **)&b->u, &b->cap, b->n + 1, sizeof *b->u)) return -1;
+    if (lens__grow((void **)&b->u, &b->cap, b->n + 1, sizeof *b->u)) return -1;
     b->u[b->n++] = (update){p, q, d};
     return 0;
 }
@@ -71,7 +71,7 @@ static void range_of(size_t n, int parts, int r, size_t *lo, size_t *hi)
 static void tree_task(void *arg, int task, int thread)
 {
     nnd *c = arg;
-    if (umap_tree_build(c->s, c->leaf_size, umap_stream(c->seed, 1, (uint64_t)task, 0), task < c->search_trees,
+    if (lens__umap_tree_build(c->s, c->leaf_size, umap_stream(c->seed, 1, (uint64_t)task, 0), task < c->search_trees,
                         &c->trees[task]))
         c->fail = 1;
 }
@@ -95,13 +95,13 @@ static void leaf_task(void *arg, int task, int thread)
         const int32_t *ids = t->perm + node->a;
         if (m < 2) continue;
         for (int i = 0; i < m; i++) pa[i] = umap_row(c->s, (size_t)ids[i]);
-        umap_dots(pa, m, pa, m, c->s->dp, tile, m);
+        lens__umap_dots(pa, m, pa, m, c->s->dp, tile, m);
         for (int i = 0; i < m; i++)
             for (int j = i + 1; j < m; j++) {
                 int32_t p = ids[i], q = ids[j];
                 float d = umap_rank_dist(c->s, (size_t)p, c->s, (size_t)q, tile[i * m + j]);
-                umap_heap_push(c->hd + (size_t)p * K, c->hi + (size_t)p * K, c->hf + (size_t)p * K, K, d, q, 1);
-                umap_heap_push(c->hd + (size_t)q * K, c->hi + (size_t)q * K, c->hf + (size_t)q * K, K, d, p, 1);
+                lens__umap_heap_push(c->hd + (size_t)p * K, c->hi + (size_t)p * K, c->hf + (size_t)p * K, K, d, q, 1);
+                lens__umap_heap_push(c->hd + (size_t)q * K, c->hi + (size_t)q * K, c->hf + (size_t)q * K, K, d, p, 1);
             }
     }
 }
@@ -119,8 +119,8 @@ static void fill_task(void *arg, int task, int thread)
         for (int tries = 0; tries < 4 * K && ix[0] < 0; tries++) {
             size_t j = umap_below(&r, (uint32_t)n);
             if (j == i) continue;
-            float d = umap_rank_dist(c->s, i, c->s, j, umap_dot(umap_row(c->s, i), umap_row(c->s, j), c->s->dp));
-            umap_heap_push(c->hd + i * K, ix, c->hf + i * K, K, d, (int32_t)j, 1);
+            float d = umap_rank_dist(c->s, i, c->s, j, lens__umap_dot(umap_row(c->s, i), umap_row(c->s, j), c->s->dp));
+            lens__umap_heap_push(c->hd + i * K, ix, c->hf + i * K, K, d, (int32_t)j, 1);
         }
     }
 }
@@ -158,8 +158,8 @@ static void cand_task(void *arg, int task, int thread)
             float pr = pair_priority(seed, c->iter, (int32_t)i, j);
             float *P = fl[e] ? c->np : c->op;
             int32_t *C = fl[e] ? c->nc : c->oc;
-            if (own_i) umap_heap_push(P + i * MC, C + i * MC, NULL, MC, pr, j, 0);
-            if (own_j) umap_heap_push(P + (size_t)j * MC, C + (size_t)j * MC, NULL, MC, pr, (int32_t)i, 0);
+            if (own_i) lens__umap_heap_push(P + i * MC, C + i * MC, NULL, MC, pr, j, 0);
+            if (own_j) lens__umap_heap_push(P + (size_t)j * MC, C + (size_t)j * MC, NULL, MC, pr, (int32_t)i, 0);
         }
     }
 }
@@ -208,7 +208,7 @@ static void join_task(void *arg, int task, int thread)
             if (c->oc[i * MC + m] >= 0) ids[nn + no++] = c->oc[i * MC + m];
         int tot = nn + no;
         for (int t = 0; t < tot; t++) pr[t] = umap_row(c->s, (size_t)ids[t]);
-        umap_dots(pr, nn, pr, tot, dp, tile, tot);
+        lens__umap_dots(pr, nn, pr, tot, dp, tile, tot);
         for (int a = 0; a < nn; a++) {
             int32_t p = ids[a];
             float tp = c->hd[(size_t)p * K];
@@ -235,17 +235,17 @@ static void apply_task(void *arg, int task, int thread)
         for (size_t e = 0; e < b->n; e++) {
             const update *u = &b->u[e];
             if ((size_t)u->p >= lo && (size_t)u->p < hi)
-                count += umap_heap_push(c->hd + (size_t)u->p * K, c->hi + (size_t)u->p * K, c->hf + (size_t)u->p * K, K,
+                count += lens__umap_heap_push(c->hd + (size_t)u->p * K, c->hi + (size_t)u->p * K, c->hf + (size_t)u->p * K, K,
                                         u->d, u->q, 1);
             if ((size_t)u->q >= lo && (size_t)u->q < hi)
-                count += umap_heap_push(c->hd + (size_t)u->q * K, c->hi + (size_t)u->q * K, c->hf + (size_t)u->q * K, K,
+                count += lens__umap_heap_push(c->hd + (size_t)u->q * K, c->hi + (size_t)u->q * K, c->hf + (size_t)u->q * K, K,
                                         u->d, u->p, 1);
         }
     }
     c->applied[task] += count;
 }
 
-int umap_knn_descent(const umap_space *s, int k, uint64_t seed, lens_pool *pool, const umap_progress *pr,
+int lens__umap_knn_descent(const umap_space *s, int k, uint64_t seed, lens_pool *pool, const umap_progress *pr,
                      umap_knn *out, umap_tree *forest, int search_trees, lens_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -345,12 +345,12 @@ int umap_knn_descent(const umap_space *s, int k, uint64_t seed, lens_pool *pool,
     for (size_t i = 0; i < n; i++) {
         float *d = c.hd + i * k;
         int32_t *ix = c.hi + i * k;
-        umap_heap_sort(d, ix, k);
+        lens__umap_heap_sort(d, ix, k);
         out->idx[i * k] = (int32_t)i;
         out->dist[i * k] = 0;
         for (int e = 1; e < k; e++) {
             out->idx[i * k + e] = ix[e - 1];
-            out->dist[i * k + e] = ix[e - 1] < 0 ? INFINITY : umap_final_dist(s->metric, d[e - 1]);
+            out->dist[i * k + e] = ix[e - 1] < 0 ? INFINITY : lens__umap_final_dist(s->metric, d[e - 1]);
         }
     }
     if (forest)
@@ -359,9 +359,9 @@ int umap_knn_descent(const umap_space *s, int k, uint64_t seed, lens_pool *pool,
             memset(&c.trees[t], 0, sizeof c.trees[t]);
         }
 out:
-    if (ret) umap_knn_free(out);
+    if (ret) lens__umap_knn_free(out);
     if (c.trees)
-        for (int t = 0; t < c.n_trees; t++) umap_tree_free(&c.trees[t]);
+        for (int t = 0; t < c.n_trees; t++) lens__umap_tree_free(&c.trees[t]);
     free(c.trees);
     if (c.scratch)
         for (int t = 0; t < threads; t++) free(c.scratch[t]);

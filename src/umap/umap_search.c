@@ -17,14 +17,14 @@
  * (1 + epsilon) prunes nothing and the search would visit most points */
 #define MAX_EVALS_PER_K 32
 
-void umap_index_free(umap_index *ix)
+void lens__umap_index_free(umap_index *ix)
 {
     free(ix->row);
     free(ix->col);
     memset(ix, 0, sizeof *ix);
 }
 
-int umap_index_build(umap_index *ix, const umap_space *s, const umap_knn *g, const umap_tree *trees, int n_trees,
+int lens__umap_index_build(umap_index *ix, const umap_space *s, const umap_knn *g, const umap_tree *trees, int n_trees,
                      lens_error *err)
 {
     memset(ix, 0, sizeof *ix);
@@ -109,7 +109,7 @@ oom:
     free(rsrc);
     free(rd);
     free(fill);
-    umap_index_free(ix);
+    lens__umap_index_free(ix);
     return lens_error_set(err, LENS_ENOMEM, "umap: out of memory for the search graph");
 }
 
@@ -132,7 +132,7 @@ typedef struct {
 
 static int cand_push(qscratch *q, size_t *n, float d, int32_t i)
 {
-    if (lens_grow((void **)&q->heap, &q->cap, *n + 1, sizeof *q->heap)) return -1;
+    if (lens__grow((void **)&q->heap, &q->cap, *n + 1, sizeof *q->heap)) return -1;
     size_t p = (*n)++;
     while (p > 0) {
         size_t up = (p - 1) / 2;
@@ -197,13 +197,13 @@ static void query_task(void *arg, int task, int thread)
         /* seeds: the leaves of the kept trees, then random points */
         for (int t = 0; t < ix->n_trees; t++) {
             int32_t a, b;
-            umap_tree_leaf(&ix->trees[t], row, dp, &a, &b);
+            lens__umap_tree_leaf(&ix->trees[t], row, dp, &a, &b);
             for (int32_t u = a; u < b; u++) {
                 int32_t j = ix->trees[t].perm[u];
                 if (sc->stamp[j] == gen) continue;
                 sc->stamp[j] = gen;
-                float d = umap_rank_dist(q, qi, s, (size_t)j, umap_dot(row, umap_row(s, (size_t)j), dp));
-                umap_heap_push(rd, ri, NULL, k, d, j, 0);
+                float d = umap_rank_dist(q, qi, s, (size_t)j, lens__umap_dot(row, umap_row(s, (size_t)j), dp));
+                lens__umap_heap_push(rd, ri, NULL, k, d, j, 0);
                 if (cand_push(sc, &nh, d, j)) c->fail = 1;
             }
         }
@@ -220,8 +220,8 @@ static void query_task(void *arg, int task, int thread)
             int32_t j = (int32_t)umap_below(&r, (uint32_t)s->n);
             if (sc->stamp[j] == gen) continue;
             sc->stamp[j] = gen;
-            float d = umap_rank_dist(q, qi, s, (size_t)j, umap_dot(row, umap_row(s, (size_t)j), dp));
-            umap_heap_push(rd, ri, NULL, k, d, j, 0);
+            float d = umap_rank_dist(q, qi, s, (size_t)j, lens__umap_dot(row, umap_row(s, (size_t)j), dp));
+            lens__umap_heap_push(rd, ri, NULL, k, d, j, 0);
             if (cand_push(sc, &nh, d, j)) c->fail = 1;
         }
         float bound = rd[0] * c->scale;
@@ -245,20 +245,20 @@ static void query_task(void *arg, int task, int thread)
                 __builtin_prefetch(rp + 64);
                 sc->rows[t] = (const float *)rp;
             }
-            umap_dots1(row, sc->rows, nj, dp, sc->dots);
+            lens__umap_dots1(row, sc->rows, nj, dp, sc->dots);
             for (int t = 0; t < nj; t++) {
                 int32_t j = sc->todo[t];
                 float d = umap_rank_dist(q, qi, s, (size_t)j, sc->dots[t]);
                 if (d < bound) {
                     if (cand_push(sc, &nh, d, j)) c->fail = 1;
-                    if (umap_heap_push(rd, ri, NULL, k, d, j, 0)) bound = rd[0] * c->scale;
+                    if (lens__umap_heap_push(rd, ri, NULL, k, d, j, 0)) bound = rd[0] * c->scale;
                 }
             }
         }
-        umap_heap_sort(rd, ri, k);
+        lens__umap_heap_sort(rd, ri, k);
         for (int t = 0; t < k; t++) {
             c->out->idx[qi * k + t] = ri[t];
-            c->out->dist[qi * k + t] = ri[t] < 0 ? INFINITY : umap_final_dist(s->metric, rd[t]);
+            c->out->dist[qi * k + t] = ri[t] < 0 ? INFINITY : lens__umap_final_dist(s->metric, rd[t]);
         }
     }
 }
@@ -271,7 +271,7 @@ static int max_degree(const umap_index *ix)
     return (int)m;
 }
 
-int umap_index_query(const umap_index *ix, const umap_space *q, int k, float epsilon, lens_pool *pool,
+int lens__umap_index_query(const umap_index *ix, const umap_space *q, int k, float epsilon, lens_pool *pool,
                      umap_knn *out, lens_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -300,7 +300,7 @@ int umap_index_query(const umap_index *ix, const umap_space *q, int k, float eps
     goto done;
 oom:
     ret = lens_error_set(err, LENS_ENOMEM, "umap: out of memory for the neighbour search");
-    umap_knn_free(out);
+    lens__umap_knn_free(out);
 done:
     if (c.scr)
         for (int t = 0; t < threads; t++) {

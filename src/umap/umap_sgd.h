@@ -96,13 +96,13 @@ static inline __attribute__((always_inline)) void sgd_tr_start(const umap_tr_ctx
 }
 
 /* Rows [r0, r1) of a fit epoch; rows [i0, i1) of a transform. */
-void umap_fit_block_generic(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8]);
-void umap_fit_block_avx2(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8]);
-void umap_tr_block_generic(umap_tr_ctx *c, size_t i0, size_t i1);
-void umap_tr_block_avx2(umap_tr_ctx *c, size_t i0, size_t i1);
+void lens__umap_fit_block_generic(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8]);
+void lens__umap_fit_block_avx2(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8]);
+void lens__umap_tr_block_generic(umap_tr_ctx *c, size_t i0, size_t i1);
+void lens__umap_tr_block_avx2(umap_tr_ctx *c, size_t i0, size_t i1);
 /* two rows (points) per 16-lane vector: umap_layout_avx512.c */
-void umap_fit_block_avx512(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8]);
-void umap_tr_block_avx512(umap_tr_ctx *c, size_t i0, size_t i1);
+void lens__umap_fit_block_avx512(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8]);
+void lens__umap_tr_block_avx512(umap_tr_ctx *c, size_t i0, size_t i1);
 
 #endif
 
@@ -180,13 +180,13 @@ static inline __attribute__((always_inline)) void SGD_CAT(tr_rows, SGD_SUFFIX)(u
     }
 }
 
-void SGD_CAT(umap_fit_block, SGD_SUFFIX)(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8])
+void SGD_CAT(lens__umap_fit_block, SGD_SUFFIX)(umap_fit_ctx *c, size_t r0, size_t r1, uint32_t rng[SGD_ROWS][8])
 {
     if (c->p->dim == 2) SGD_CAT(fit_rows, SGD_SUFFIX)(c, r0, r1, rng, 2);
     else SGD_CAT(fit_rows, SGD_SUFFIX)(c, r0, r1, rng, 3);
 }
 
-void SGD_CAT(umap_tr_block, SGD_SUFFIX)(umap_tr_ctx *c, size_t i0, size_t i1)
+void SGD_CAT(lens__umap_tr_block, SGD_SUFFIX)(umap_tr_ctx *c, size_t i0, size_t i1)
 {
     if (c->p->dim == 2) SGD_CAT(tr_rows, SGD_SUFFIX)(c, i0, i1, 2);
     else SGD_CAT(tr_rows, SGD_SUFFIX)(c, i0, i1, 3);

@@ -11,7 +11,7 @@
 
 #define MARGIN_EPS 1e-8f
 
-void umap_tree_free(umap_tree *t)
+void lens__umap_tree_free(umap_tree *t)
 {
     free(t->nodes);
     free(t->perm);
@@ -24,7 +24,7 @@ typedef struct {
     int32_t node, lo, hi;
 } span;
 
-int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_hyperplanes, umap_tree *t)
+int lens__umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_hyperplanes, umap_tree *t)
 {
     memset(t, 0, sizeof *t);
     size_t n = s->n;
@@ -39,7 +39,7 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
     int sp = 0;
     if (!t->perm || !scratch || !side || !tmp) goto oom;
     for (size_t i = 0; i < n; i++) t->perm[i] = (int32_t)i;
-    if (lens_grow((void **)&t->nodes, &node_cap, 1, sizeof *t->nodes) || lens_grow((void **)&stack, &stack_cap, 1, sizeof *stack))
+    if (lens__grow((void **)&t->nodes, &node_cap, 1, sizeof *t->nodes) || lens__grow((void **)&stack, &stack_cap, 1, sizeof *stack))
         goto oom;
     t->n_nodes = 1;
     stack[sp++] = (span){0, 0, (int32_t)n};
@@ -57,8 +57,8 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
         const float *xp = umap_row(s, (size_t)t->perm[p]), *xq = umap_row(s, (size_t)t->perm[q]);
         float *h = scratch;
         if (keep_hyperplanes) {
-            if (lens_grow((void **)&t->hyp, &hyp_cap, (size_t)(t->n_hyp + 1) * dp, sizeof *t->hyp) ||
-                lens_grow((void **)&t->off, &off_cap, (size_t)t->n_hyp + 1, sizeof *t->off))
+            if (lens__grow((void **)&t->hyp, &hyp_cap, (size_t)(t->n_hyp + 1) * dp, sizeof *t->hyp) ||
+                lens__grow((void **)&t->off, &off_cap, (size_t)t->n_hyp + 1, sizeof *t->off))
                 goto oom;
             h = t->hyp + (size_t)t->n_hyp * dp;
         }
@@ -69,7 +69,7 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
         }
         int32_t nl = 0;
         for (int32_t i = lo; i < hi; i++) {
-            float mg = umap_dot(h, umap_row(s, (size_t)t->perm[i]), dp) + (float)off;
+            float mg = lens__umap_dot(h, umap_row(s, (size_t)t->perm[i]), dp) + (float)off;
             uint8_t sd = mg > MARGIN_EPS ? 0 : mg < -MARGIN_EPS ? 1 : (uint8_t)(umap_next(&rng) >> 63);
             side[i - lo] = sd;
             nl += sd == 0;
@@ -89,8 +89,8 @@ int umap_tree_build(const umap_space *s, int leaf_size, uint64_t seed, int keep_
         int32_t a = 0, b = nl;
         for (int32_t i = 0; i < m; i++) tmp[side[i] ? b++ : a++] = t->perm[lo + i];
         memcpy(t->perm + lo, tmp, (size_t)m * sizeof *tmp);
-        if (lens_grow((void **)&t->nodes, &node_cap, (size_t)t->n_nodes + 2, sizeof *t->nodes) ||
-            lens_grow((void **)&stack, &stack_cap, (size_t)sp + 2, sizeof *stack))
+        if (lens__grow((void **)&t->nodes, &node_cap, (size_t)t->n_nodes + 2, sizeof *t->nodes) ||
+            lens__grow((void **)&stack, &stack_cap, (size_t)sp + 2, sizeof *stack))
             goto oom;
         node = &t->nodes[sp_.node];
         int32_t left = t->n_nodes, right = t->n_nodes + 1;
@@ -113,15 +113,15 @@ oom:
     free(side);
     free(tmp);
     free(stack);
-    umap_tree_free(t);
+    lens__umap_tree_free(t);
     return LENS_ENOMEM;
 }
 
-void umap_tree_leaf(const umap_tree *t, const float *row, int dp, int32_t *start, int32_t *end)
+void lens__umap_tree_leaf(const umap_tree *t, const float *row, int dp, int32_t *start, int32_t *end)
 {
     const umap_tree_node *node = &t->nodes[0];
     while (node->hyp >= 0) {
-        float mg = umap_dot(t->hyp + (size_t)node->hyp * dp, row, dp) + t->off[node->hyp];
+        float mg = lens__umap_dot(t->hyp + (size_t)node->hyp * dp, row, dp) + t->off[node->hyp];
         node = &t->nodes[mg >= -MARGIN_EPS ? node->a : node->b];
     }
     *start = node->a;

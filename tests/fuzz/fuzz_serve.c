@@ -330,7 +330,7 @@ static int send_all(int fd, const char *p, size_t n)
 static int read_some(int fd, buf *rep, double deadline)
 {
     for (;;) {
-        int ms = (int)((deadline - lens_clock_mono()) * 1e3);
+        int ms = (int)((deadline - lens__clock_mono()) * 1e3);
         if (ms <= 0) return -1;
         int r = wait_fd(fd, POLLIN, ms);
         if (r == 0) return -1;
@@ -458,7 +458,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * once: libmicrohttpd drops a request with a body when the client
      * half-closes before it is answered): an incomplete request is then
      * answered or its connection closed, within 15 s. */
-    double t0 = lens_clock_mono();
+    double t0 = lens__clock_mono();
     int half_closed = 0, closed = 0;
     for (;;) {
         /* skip interim 1xx replies */

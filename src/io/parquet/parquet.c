@@ -154,9 +154,9 @@ static int open_common(lens_parquet *p, lens_error *err)
     p->data_end = p->size - 8 - flen;
     if (!(p->footer = malloc(flen))) return lens_error_set(err, LENS_ENOMEM, "%s: out of memory for the footer", p->path);
     if (read_at(p, p->data_end, p->footer, flen, err)) return err->code;
-    lens_thrift t;
-    lens_thrift_init(&t, p->footer, flen);
-    if (pq_parse_file_meta(&t, &p->meta))
+    lens__thrift t;
+    lens__thrift_init(&t, p->footer, flen);
+    if (lens__pq_parse_file_meta(&t, &p->meta))
         return lens_error_set(err, t.err && strstr(t.err, "not supported") ? LENS_EUNSUP : LENS_EFORMAT,
                               "%s: corrupt footer: %s at byte %zu of %u", p->path, t.err, t.err_at, flen);
     return build_schema(p, err);
@@ -218,10 +218,10 @@ static void free_selection(lens_parquet *p)
 {
     for (int i = 0; i < p->n_sel; i++) {
         pq_col *c = &p->sel[i];
-        pq_mem_free(p, &c->valid);
-        pq_mem_free(p, &c->values);
-        pq_mem_free(p, &c->offsets);
-        pq_mem_free(p, &c->data);
+        lens__pq_mem_free(p, &c->valid);
+        lens__pq_mem_free(p, &c->values);
+        lens__pq_mem_free(p, &c->offsets);
+        lens__pq_mem_free(p, &c->data);
     }
     free(p->sel);
     p->sel = NULL;
@@ -237,7 +237,7 @@ void lens_parquet_close(lens_parquet *p)
     for (int i = 0; i < p->n_cols; i++) free((char *)p->cols[i].name);
     free(p->cols);
     free(p->col_leaf);
-    pq_meta_free(&p->meta);
+    lens__pq_meta_free(&p->meta);
     free(p->footer);
     free(p->path);
     free(p);
@@ -314,7 +314,7 @@ int lens_parquet_read_row_group(lens_parquet *p, int rg, lens_error *err)
         return lens_error_set(err, LENS_EINVAL, "%s: no row group %d (the file has %u)", p->path, rg, p->meta.n_rgs);
     p->rg = -1;
     for (int i = 0; i < p->n_sel; i++) {
-        int rc = pq_read_chunk(p, rg, &p->sel[i], err);
+        int rc = lens__pq_read_chunk(p, rg, &p->sel[i], err);
         if (rc) return rc;
     }
     p->rg = rg;

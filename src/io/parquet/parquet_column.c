@@ -35,7 +35,7 @@ static int fail(chunk_ctx *x, int code, const char *fmt, ...)
                           x->name, (unsigned long long)x->at, what);
 }
 
-void pq_mem_free(lens_parquet *p, pq_mem *m)
+void lens__pq_mem_free(lens_parquet *p, pq_mem *m)
 {
     free(m->p);
     p->used -= m->cap;
@@ -83,12 +83,12 @@ static int decode_levels(chunk_ctx *x, const uint8_t *d, size_t dn, int enc, siz
         return 0;
     }
     if (enc != PQ_ENC_RLE)
-        return fail(x, LENS_EUNSUP, "definition levels in encoding %s are not supported", pq_encoding_name(enc));
+        return fail(x, LENS_EUNSUP, "definition levels in encoding %s are not supported", lens__pq_encoding_name(enc));
     if (reserve(x, &x->idx, mul(nv, 4), 1, "definition levels")) return x->err->code;
     uint32_t *lv = x->idx.p;
     pq_rle r;
-    pq_rle_init(&r, d, dn, 1);
-    if (pq_rle_get(&r, lv, nv)) return fail(x, LENS_EFORMAT, "definition levels truncated or corrupt");
+    lens__pq_rle_init(&r, d, dn, 1);
+    if (lens__pq_rle_get(&r, lv, nv)) return fail(x, LENS_EFORMAT, "definition levels truncated or corrupt");
     for (size_t i = 0; i < nv; i++) {
         if (lv[i] > 1) return fail(x, LENS_EFORMAT, "definition level %u over the maximum 1", lv[i]);
         k += valid[i] = (uint8_t)lv[i];
@@ -107,9 +107,9 @@ static int indices(chunk_ctx *x, const uint8_t *d, size_t dn, size_t nn)
     if (dn < 1) return fail(x, LENS_EFORMAT, "dictionary indices truncated");
     if (d[0] > 32) return fail(x, LENS_EFORMAT, "dictionary index bit width %d over 32", d[0]);
     pq_rle r;
-    pq_rle_init(&r, d + 1, dn - 1, d[0]);
+    lens__pq_rle_init(&r, d + 1, dn - 1, d[0]);
     uint32_t *ix = x->idx.p;
-    if (pq_rle_get(&r, ix, nn)) return fail(x, LENS_EFORMAT, "dictionary indices truncated or corrupt");
+    if (lens__pq_rle_get(&r, ix, nn)) return fail(x, LENS_EFORMAT, "dictionary indices truncated or corrupt");
     for (size_t i = 0; i < nn; i++)
         if (ix[i] >= (uint64_t)x->dict_n)
             return fail(x, LENS_EFORMAT, "dictionary index %u out of range (dictionary holds %lld values)", ix[i],
@@ -146,7 +146,7 @@ static int decode_fixed(chunk_ctx *x, int enc, const uint8_t *d, size_t dn, size
             }
         } else {
             if (dn / (size_t)w < nn)
-                return fail(x, LENS_EFORMAT, "%zu %s values need more than the page's %zu bytes", nn, pq_type_name(ph), dn);
+                return fail(x, LENS_EFORMAT, "%zu %s values need more than the page's %zu bytes", nn, lens__pq_type_name(ph), dn);
             memcpy(dst, d, nn * (size_t)w);
         }
         return 0;
@@ -169,8 +169,8 @@ static int decode_fixed(chunk_ctx *x, int enc, const uint8_t *d, size_t dn, size
         if (reserve(x, &x->idx, mul(nn, 4), 1, "RLE booleans")) return x->err->code;
         uint32_t *b = x->idx.p;
         pq_rle r;
-        pq_rle_init(&r, d + 4, le32(d), 1);
-        if (pq_rle_get(&r, b, nn)) return fail(x, LENS_EFORMAT, "RLE booleans truncated or corrupt");
+        lens__pq_rle_init(&r, d + 4, le32(d), 1);
+        if (lens__pq_rle_get(&r, b, nn)) return fail(x, LENS_EFORMAT, "RLE booleans truncated or corrupt");
         for (size_t i = 0; i < nn; i++) dst[i] = b[i] != 0;
         return 0;
     }
@@ -180,7 +180,7 @@ static int decode_fixed(chunk_ctx *x, int enc, const uint8_t *d, size_t dn, size
         int64_t *t = x->tmp.p;
         size_t used;
         const char *why;
-        if (pq_delta_decode(d, dn, t, nn, &used, &why)) return fail(x, LENS_EFORMAT, "%s", why);
+        if (lens__pq_delta_decode(d, dn, t, nn, &used, &why)) return fail(x, LENS_EFORMAT, "%s", why);
         if (ph == LENS_PARQUET_INT64) memcpy(dst, t, nn * 8);
         else
             for (size_t i = 0; i < nn; i++) {
@@ -197,7 +197,7 @@ static int decode_fixed(chunk_ctx *x, int enc, const uint8_t *d, size_t dn, size
         return 0;
     default: break;
     }
-    return fail(x, LENS_EUNSUP, "encoding %s (%d) is not supported for %s", pq_encoding_name(enc), enc, pq_type_name(ph));
+    return fail(x, LENS_EUNSUP, "encoding %s (%d) is not supported for %s", lens__pq_encoding_name(enc), enc, lens__pq_type_name(ph));
 }
 
 /* ------------------------------------------------------------ byte arrays */
@@ -264,7 +264,7 @@ static int decode_bytes(chunk_ctx *x, int enc, const uint8_t *d, size_t dn, size
         int64_t *lens = x->tmp.p;
         size_t used;
         const char *why;
-        if (pq_delta_decode(d, dn, lens, nn, &used, &why)) return fail(x, LENS_EFORMAT, "lengths: %s", why);
+        if (lens__pq_delta_decode(d, dn, lens, nn, &used, &why)) return fail(x, LENS_EFORMAT, "lengths: %s", why);
         size_t left = dn - used, total = 0;
         for (size_t i = 0; i < nn; i++) {
             if (lens[i] < 0 || (uint64_t)lens[i] > left - total)
@@ -282,8 +282,8 @@ static int decode_bytes(chunk_ctx *x, int enc, const uint8_t *d, size_t dn, size
         int64_t *pre = x->tmp.p, *suf = pre + nn;
         size_t u1, u2;
         const char *why;
-        if (pq_delta_decode(d, dn, pre, nn, &u1, &why)) return fail(x, LENS_EFORMAT, "prefix lengths: %s", why);
-        if (pq_delta_decode(d + u1, dn - u1, suf, nn, &u2, &why)) return fail(x, LENS_EFORMAT, "suffix lengths: %s", why);
+        if (lens__pq_delta_decode(d, dn, pre, nn, &u1, &why)) return fail(x, LENS_EFORMAT, "prefix lengths: %s", why);
+        if (lens__pq_delta_decode(d + u1, dn - u1, suf, nn, &u2, &why)) return fail(x, LENS_EFORMAT, "suffix lengths: %s", why);
         const uint8_t *s = d + u1 + u2;
         size_t left = dn - u1 - u2, stotal = 0, total = 0, prev = 0;
         for (size_t i = 0; i < nn; i++) {
@@ -324,8 +324,8 @@ static int decode_bytes(chunk_ctx *x, int enc, const uint8_t *d, size_t dn, size
     }
     default:
     unsupported:
-        return fail(x, LENS_EUNSUP, "encoding %s (%d) is not supported for %s", pq_encoding_name(enc), enc,
-                    pq_type_name(c->physical));
+        return fail(x, LENS_EUNSUP, "encoding %s (%d) is not supported for %s", lens__pq_encoding_name(enc), enc,
+                    lens__pq_type_name(c->physical));
     }
     c->data_len = nn ? (size_t)ends[nn - 1] : c->data_len;
     return 0;
@@ -338,7 +338,7 @@ static int dictionary_page(chunk_ctx *x, const pq_page_header *h, const uint8_t 
     pq_col *c = x->c;
     if (x->dict_n >= 0) return fail(x, LENS_EFORMAT, "second dictionary page in one column chunk");
     if (h->encoding != PQ_ENC_PLAIN && h->encoding != PQ_ENC_PLAIN_DICTIONARY)
-        return fail(x, LENS_EUNSUP, "dictionary page in encoding %s", pq_encoding_name(h->encoding));
+        return fail(x, LENS_EUNSUP, "dictionary page in encoding %s", lens__pq_encoding_name(h->encoding));
     if (h->num_values < 0) return fail(x, LENS_EFORMAT, "dictionary page with %d values", h->num_values);
     size_t n = (size_t)h->num_values;
     if (c->physical == LENS_PARQUET_BYTE_ARRAY || c->physical == LENS_PARQUET_FIXED_LEN_BYTE_ARRAY) {
@@ -402,10 +402,10 @@ static int inflate_part(chunk_ctx *x, int codec, const uint8_t *src, size_t n, s
     }
     /* the declared size is checked, and capped by the memory limit, before anything is allocated */
     char why[200];
-    int rc = pq_decompress_precheck(codec, src, n, declared, why, sizeof why);
+    int rc = lens__pq_decompress_precheck(codec, src, n, declared, why, sizeof why);
     if (rc) return fail(x, rc, "%s", why);
     if (reserve(x, &x->page, declared, 1, "decompressed page")) return x->err->code;
-    rc = pq_decompress(codec, src, n, x->page.p, declared, why, sizeof why);
+    rc = lens__pq_decompress(codec, src, n, x->page.p, declared, why, sizeof why);
     if (rc) return fail(x, rc, "%s", why);
     *out = x->page.p;
     return 0;
@@ -500,12 +500,12 @@ static int walk_pages(chunk_ctx *x, const uint8_t *buf, size_t len, uint64_t sta
         x->at = start + pos;
         if (pos >= len)
             return fail(x, LENS_EFORMAT, "column chunk ends after %lld of its %lld values", (long long)done, (long long)rows);
-        lens_thrift t;
-        lens_thrift_init(&t, buf + pos, len - pos);
+        lens__thrift t;
+        lens__thrift_init(&t, buf + pos, len - pos);
         pq_page_header h;
-        if (pq_parse_page_header(&t, &h))
+        if (lens__pq_parse_page_header(&t, &h))
             return fail(x, LENS_EFORMAT, "corrupt page header (%s at byte %zu of it)", t.err, t.err_at);
-        pos += lens_thrift_pos(&t);
+        pos += lens__thrift_pos(&t);
         if ((size_t)h.compressed > len - pos)
             return fail(x, LENS_EFORMAT, "page of %d bytes runs past the end of its column chunk (%zu bytes left)",
                         h.compressed, len - pos);
@@ -531,19 +531,19 @@ static int walk_pages(chunk_ctx *x, const uint8_t *buf, size_t len, uint64_t sta
     return 0;
 }
 
-int pq_read_chunk(lens_parquet *p, int rg, pq_col *c, lens_error *err)
+int lens__pq_read_chunk(lens_parquet *p, int rg, pq_col *c, lens_error *err)
 {
     const pq_row_group *g = &p->meta.rgs[rg];
     const pq_chunk_meta *m = &g->cols[c->leaf];
     chunk_ctx x = {.p = p, .c = c, .rg = rg, .codec = m->codec, .name = p->cols[c->field].name, .dict_n = -1, .err = err};
     if (!m->has_meta) return fail(&x, LENS_EFORMAT, "column chunk has no metadata");
     if (m->type != c->physical)
-        return fail(&x, LENS_EFORMAT, "column chunk of type %s, schema says %s", pq_type_name(m->type),
-                    pq_type_name(c->physical));
+        return fail(&x, LENS_EFORMAT, "column chunk of type %s, schema says %s", lens__pq_type_name(m->type),
+                    lens__pq_type_name(c->physical));
     if (m->codec != PQ_CODEC_UNCOMPRESSED && m->codec != PQ_CODEC_SNAPPY && m->codec != PQ_CODEC_GZIP &&
         m->codec != PQ_CODEC_ZSTD)
         return fail(&x, LENS_EUNSUP, "compression codec %s (%d) is not supported (UNCOMPRESSED, SNAPPY, GZIP and ZSTD are)",
-                    pq_codec_name(m->codec), m->codec);
+                    lens__pq_codec_name(m->codec), m->codec);
     /* the chunk starts at its dictionary page when there is one */
     int64_t start = m->data_page_offset;
     if (m->dict_page_offset >= 4 && m->dict_page_offset < start) start = m->dict_page_offset;
@@ -558,6 +558,6 @@ int pq_read_chunk(lens_parquet *p, int rg, pq_col *c, lens_error *err)
     if (!rc) rc = walk_pages(&x, buf, (size_t)m->total_compressed, (uint64_t)start, g->num_rows);
     if (!rc && c->max_def && c->n) c->has_nulls = memchr(c->valid.p, 0, (size_t)c->n) != NULL;
     pq_mem *scratch[] = {&x.chunk, &x.page, &x.idx, &x.tmp, &x.dict_vals, &x.dict_off, &x.dict_data};
-    for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++) pq_mem_free(p, scratch[i]);
+    for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++) lens__pq_mem_free(p, scratch[i]);
     return rc;
 }

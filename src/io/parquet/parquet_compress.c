@@ -43,7 +43,7 @@ static int gunzip(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, ch
     return LENS_EFORMAT;
 }
 
-int pq_decompress_precheck(int codec, const uint8_t *src, size_t n, size_t declared, char *why, size_t cap)
+int lens__pq_decompress_precheck(int codec, const uint8_t *src, size_t n, size_t declared, char *why, size_t cap)
 {
     if (codec == PQ_CODEC_SNAPPY) {
         size_t len;
@@ -62,7 +62,7 @@ int pq_decompress_precheck(int codec, const uint8_t *src, size_t n, size_t decla
     return 0;
 }
 
-int pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, char *why, size_t cap)
+int lens__pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, char *why, size_t cap)
 {
     switch (codec) {
     case PQ_CODEC_UNCOMPRESSED:
@@ -106,7 +106,7 @@ int pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t 
     }
     default:
         snprintf(why, cap, "compression codec %s (%d) is not supported (UNCOMPRESSED, SNAPPY, GZIP and ZSTD are)",
-                 pq_codec_name(codec), codec);
+                 lens__pq_codec_name(codec), codec);
         return LENS_EUNSUP;
     }
 }

@@ -41,7 +41,7 @@ static inline uint64_t get_bits(const uint8_t *p, uint64_t bit, int bw)
 
 /* ---------------------------------------------------------------- hybrid */
 
-void pq_rle_init(pq_rle *r, const uint8_t *p, size_t n, int bw)
+void lens__pq_rle_init(pq_rle *r, const uint8_t *p, size_t n, int bw)
 {
     memset(r, 0, sizeof *r);
     r->p = p;
@@ -81,7 +81,7 @@ static int next_run(pq_rle *r)
     return 0;
 }
 
-int pq_rle_get(pq_rle *r, uint32_t *out, size_t n)
+int lens__pq_rle_get(pq_rle *r, uint32_t *out, size_t n)
 {
     while (n) {
         if (r->rle_left) {
@@ -124,7 +124,7 @@ static int delta_header_read(const uint8_t **p, const uint8_t *end, delta_header
     return 0;
 }
 
-int pq_delta_decode(const uint8_t *p, size_t n, int64_t *out, size_t count, size_t *used, const char **why)
+int lens__pq_delta_decode(const uint8_t *p, size_t n, int64_t *out, size_t count, size_t *used, const char **why)
 {
     const uint8_t *q = p, *end = p + n;
     delta_header h;

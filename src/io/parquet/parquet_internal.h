@@ -65,20 +65,20 @@ typedef struct {
     int is_compressed;
 } pq_page_header;
 
-/* parquet_meta.c: 0 or -1 with t->err set. Frees with pq_meta_free. */
-int pq_parse_file_meta(lens_thrift *t, pq_file_meta *m);
-void pq_meta_free(pq_file_meta *m);
-int pq_parse_page_header(lens_thrift *t, pq_page_header *h);
-const char *pq_codec_name(int codec);
-const char *pq_encoding_name(int enc);
-const char *pq_type_name(int type);
+/* parquet_meta.c: 0 or -1 with t->err set. Frees with lens__pq_meta_free. */
+int lens__pq_parse_file_meta(lens__thrift *t, pq_file_meta *m);
+void lens__pq_meta_free(pq_file_meta *m);
+int lens__pq_parse_page_header(lens__thrift *t, pq_page_header *h);
+const char *lens__pq_codec_name(int codec);
+const char *lens__pq_encoding_name(int enc);
+const char *lens__pq_type_name(int type);
 
 /* parquet_compress.c: decompresses exactly dst_len bytes; any other size is
  * an error. Returns 0, or LENS_EUNSUP / LENS_EFORMAT with why filled. */
-int pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, char *why, size_t why_cap);
+int lens__pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, char *why, size_t why_cap);
 /* Where the stream itself states its output size (snappy, zstd), checks it
  * against the declared size before anything is allocated. */
-int pq_decompress_precheck(int codec, const uint8_t *src, size_t n, size_t declared, char *why, size_t why_cap);
+int lens__pq_decompress_precheck(int codec, const uint8_t *src, size_t n, size_t declared, char *why, size_t why_cap);
 
 /* parquet_encodings.c ---------------------------------------------------- */
 
@@ -91,13 +91,13 @@ typedef struct {
     uint64_t bp_bit, bp_left;
 } pq_rle;
 
-void pq_rle_init(pq_rle *r, const uint8_t *p, size_t n, int bw);
+void lens__pq_rle_init(pq_rle *r, const uint8_t *p, size_t n, int bw);
 /* n values into out; -1 when the data runs out or is malformed. */
-int pq_rle_get(pq_rle *r, uint32_t *out, size_t n);
+int lens__pq_rle_get(pq_rle *r, uint32_t *out, size_t n);
 
 /* DELTA_BINARY_PACKED: count values into out (64-bit wrapping arithmetic);
  * *used gets the bytes consumed. -1 with *why on bad input. */
-int pq_delta_decode(const uint8_t *p, size_t n, int64_t *out, size_t count, size_t *used, const char **why);
+int lens__pq_delta_decode(const uint8_t *p, size_t n, int64_t *out, size_t count, size_t *used, const char **why);
 
 #endif
 
@@ -135,6 +135,6 @@ struct lens_parquet {
     size_t limit, used;
 };
 
-void pq_mem_free(lens_parquet *p, pq_mem *m);
+void lens__pq_mem_free(lens_parquet *p, pq_mem *m);
 /* Decodes column chunk c of row group rg into c's buffers. */
-int pq_read_chunk(lens_parquet *p, int rg, pq_col *c, lens_error *err);
+int lens__pq_read_chunk(lens_parquet *p, int rg, pq_col *c, lens_error *err);
