@@ -8,22 +8,24 @@ JOBS ?= $(shell nproc)
 all: build
 
 # The package bootstrap runs once (and again when bootstrap.sh changes or after
-# make clean), not on every build.
+# make clean), not on every build; and whenever configuring fails, as it does
+# when a library has gone missing since.
 BOOTSTRAPPED := build/.bootstrapped
 $(BOOTSTRAPPED): scripts/bootstrap.sh
 	@scripts/bootstrap.sh
 	@mkdir -p build && touch $@
+configure = cmake -S . -B $(1) $(2) >/dev/null 2>&1 || { scripts/bootstrap.sh && cmake -S . -B $(1) $(2) >/dev/null; }
 
 build: $(BOOTSTRAPPED)
-	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@$(call configure,build,-DCMAKE_BUILD_TYPE=Release)
 	@cmake --build build -j$(JOBS)
 
 asan: $(BOOTSTRAPPED)
-	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLENS_SANITIZE=ON >/dev/null
+	@$(call configure,build-asan,-DCMAKE_BUILD_TYPE=Debug -DLENS_SANITIZE=ON)
 	@cmake --build build-asan -j$(JOBS)
 
 tsan: $(BOOTSTRAPPED)
-	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLENS_TSAN=ON >/dev/null
+	@$(call configure,build-tsan,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLENS_TSAN=ON)
 	@cmake --build build-tsan -j$(JOBS)
 
 demo: build
