@@ -30,6 +30,10 @@ start() { local name=$1; shift; start_serve "$name" --data-dir "$work/$name-data
 # 1,500 real reviews of the five themed games (as tests/test_analyze.sh cuts them)
 steam_sample "$work/reviews.csv" 0 || { echo "cannot cut the reviews" >&2; exit 1; }
 
+# and their embeddings, for a project job
+"$LENS" embed --model "$ROOT/models/steam-static" "$work/reviews.csv" -o "$work/points.npy" 2>/dev/null ||
+    { echo "cannot embed the reviews" >&2; exit 1; }
+
 browser=$ROOT/tests/browser
 [[ -d $browser/node_modules/playwright-core ]] || (cd "$browser" && npm ci --silent --no-audit --no-fund)
 

@@ -32,6 +32,9 @@
   }
 
   const basename = (p) => String(p || '').split('/').pop();
+  // the input files of a job: analyze jobs have "inputs", project jobs "input"
+  const jobFiles = (params) => (params && (params.inputs || (params.input ? [params.input] : []))) || [];
+  const MAP_POINTS = 100000; // at most this many points drawn per map, as report.html
   const short = (id) => String(id).slice(0, 8);
   const num = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '—');
 
@@ -273,7 +276,7 @@
   function renderJobs(data) {
     // redraw only on a change, so a periodic refresh keeps keyboard focus
     const key = JSON.stringify([data.total, current && current.id, (data.jobs || []).map((j) =>
-      [j.id, j.state, j.progress && j.progress.percent, (j.params && j.params.inputs || []).length])]);
+      [j.id, j.state, j.progress && j.progress.percent, jobFiles(j.params).length])]);
     if (key === listKey) return;
     listKey = key;
     const tbody = $('jobs-table').tBodies[0];
@@ -284,7 +287,7 @@
         j.state = current.job.state;
         j.progress = current.job.progress;
       }
-      const files = ((j.params && j.params.inputs) || []).map(basename).join(', ');
+      const files = jobFiles(j.params).map(basename).join(', ');
       const tr = el('tr', { 'data-id': j.id, class: current && current.id === j.id ? 'selected' : '' },
         el('td', {}, el('button', { type: 'button', class: 'linkish', 'aria-label': `Open job ${j.id}`,
           onclick: () => selectJob(j.id) }, el('code', { text: short(j.id) }))),
@@ -422,8 +425,10 @@
     const pct = typeof p.percent === 'number' ? p.percent : 0;
     $('job-progress').value = pct;
     $('job-percent').textContent = fmtPct(pct);
-    $('job-processed').textContent = p.total ? `${num(p.processed)} / ${num(p.total)} reviews` :
-      p.processed ? `${num(p.processed)} reviews` : 'no reviews read yet';
+    const unit = job.kind === 'project' ? 'points' : 'reviews';
+    $('job-processed').textContent = p.total ? `${num(p.processed)} / ${num(p.total)} ${unit}` :
+      p.processed ? `${num(p.processed)} ${unit}` : `no ${unit} read yet`;
+    $('phases').hidden = job.kind === 'project'; // the phases are the analysis's
     $('job-chunk').textContent = p.chunks ? `· chunk ${p.chunk} of ${p.chunks}` : '';
     let eta = '';
     if (job.state === 'running') eta = job.eta_seconds === null || job.eta_seconds === undefined
@@ -459,8 +464,9 @@
     dl.replaceChildren();
     const add = (k, v) => { dl.append(el('dt', { text: k }), el('dd', { text: v })); };
     const params = job.params || {};
-    add('Files', (params.inputs || []).map(basename).join(', ') || '—');
-    const opts = Object.entries(params).filter(([k]) => k !== 'inputs' && k !== 'themes')
+    add('Kind', job.kind || 'analyze');
+    add('Files', jobFiles(params).map(basename).join(', ') || '—');
+    const opts = Object.entries(params).filter(([k]) => k !== 'inputs' && k !== 'input' && k !== 'themes')
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
     add('Options', opts || 'defaults');
     add('Created', fmtTime(job.created));
@@ -504,6 +510,7 @@
     $('results-summary').textContent = 'Loading the results…';
     $('games').replaceChildren();
     $('game').hidden = true;
+    if (job.kind === 'project') { loadProjection(job); return; }
     let report, quotes = [], samples = new Map();
     try {
       report = await api('GET', `/v1/jobs/${id}/results/report.json`);
@@ -525,8 +532,54 @@
       if (!byTheme.has(k)) byTheme.set(k, { positive: [], negative: [] });
       (q.sentiment === 'negative' ? byTheme.get(k).negative : byTheme.get(k).positive).push(q);
     }
-    current.results = { report, quotes: byTheme, samples };
+    // the maps: report.html carries each game's points (with their texts)
+    const maps = new Map();
+    if (has('map.csv')) {
+      const html = await apiText(`/v1/jobs/${id}/results/report.html`).catch(() => '');
+      if (!current || current.id !== id) return;
+      const doc = new DOMParser().parseFromString(html, 'text/html');
+      for (const sec of doc.querySelectorAll('section.game[data-app]')) {
+        const d = sec.querySelector('figure.map .mapdata');
+        if (d) try { maps.set(sec.dataset.app, JSON.parse(d.textContent)); } catch (e) { /* not drawn */ }
+      }
+    }
+    current.results = { report, quotes: byTheme, samples, maps };
     renderResults(report);
+  }
+
+  // a project job: its projection.csv as a map of points (id as the label)
+  async function loadProjection(job) {
+    const id = job.id;
+    let rows;
+    try {
+      rows = parseCSV(await apiText(`/v1/jobs/${id}/results/projection.csv`));
+    } catch (x) {
+      if (current && current.id === id) $('results-summary').textContent = `Could not load projection.csv: ${x.message}`;
+      return;
+    }
+    if (!current || current.id !== id) return;
+    const step = Math.ceil(rows.length / MAP_POINTS) || 1;
+    const points = [];
+    for (let i = 0; i < rows.length; i += step) points.push([Number(rows[i].x), Number(rows[i].y), 0, null, rows[i].id]);
+    const input = basename(jobFiles(job.params)[0]);
+    const dims = rows.length && 'z' in rows[0] ? 3 : 2;
+    $('results-summary').textContent = `${num(rows.length)} points projected to ${dims} dimensions` +
+      (dims === 3 ? ' (the map shows x and y)' : '');
+    $('game').hidden = false;
+    $('game-title').textContent = `Projection of ${input}`;
+    $('game-totals').textContent = '';
+    $('themes-box').hidden = true;
+    $('theme-detail').hidden = true;
+    showMap('Map of the points', { classes: ['points'], grey: -1, points },
+      `${num(rows.length)} points${step > 1 ? `; every ${step}th is drawn` : ''}. Hover a point to see its id.`);
+  }
+
+  function showMap(title, data, caption) {
+    $('map-panel').hidden = !data;
+    if (!data) return;
+    $('map-title').textContent = title;
+    $('map-caption').textContent = caption;
+    window.lensMap.draw($('map-fig'), data);
   }
 
   function renderResults(report) {
@@ -569,11 +622,11 @@
       top = Math.max(top, t.reviews);
     }
     $('game-totals').textContent = `${num(total)} reviews · ${total ? (100 * pos / total).toFixed(1) : 0}% positive`;
-    // with "map", report.html draws each game's map: show the game's section of it
-    const job = current && current.job;
-    const hasMap = job && (job.results || []).includes('map.csv');
-    $('map-panel').hidden = !hasMap;
-    if (hasMap) $('map-frame').src = withToken(`/v1/jobs/${current.id}/results/report.html`) + `#app-${app.app_id}`;
+    $('themes-box').hidden = false;
+    $('theme-detail').hidden = false;
+    const map = current.results.maps.get(app.app_id);
+    showMap('Map of the reviews', map, map ? `${num(map.points.length)} reviews (UMAP of their embeddings; ` +
+      'nearby reviews say similar things). Hover a point to read it.' : '');
     const tbody = $('themes-table').tBodies[0];
     tbody.replaceChildren();
     for (const t of app.themes) {
@@ -642,8 +695,13 @@
     for (const a of ['pause', 'resume', 'cancel', 'delete']) $(`btn-${a}`).addEventListener('click', () => control(a));
     loadJobs();
     setInterval(() => { if (document.visibilityState !== 'hidden') loadJobs(); }, LIST_EVERY_MS);
-    const m = /^#job=([0-9a-f]{32})$/.exec(location.hash);
-    if (m) selectJob(m[1]);
+    // #job=ID opens a job, at load and when the address changes
+    const fromHash = () => {
+      const m = /^#job=([0-9a-f]{32})$/.exec(location.hash);
+      if (m) selectJob(m[1]);
+    };
+    window.addEventListener('hashchange', fromHash);
+    fromHash();
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);

@@ -106,7 +106,8 @@ int lens__map_sync(job *j, lens_error *err);
 int lens__map_finish(job *j, lens_error *err);
 void lens__map_html(job *j, FILE *f, int app);
 void lens__map_free(job *j);
-extern const char *lens__map_script;
+/* web/map.js (cmake/embed.cmake), which draws the maps of report.html */
+extern const char lens__map_js[];
 
 /* report.c: each output is finished (synced, still a temporary) and kept
  * in j->outs by lens__output_ready; analyze puts them all in place when every

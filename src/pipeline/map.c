@@ -199,13 +199,13 @@ void lens__map_html(job *j, FILE *f, int a)
     fprintf(f, "<figure class=\"map\"><canvas class=\"map\" width=\"760\" height=\"460\" data-map=\"%s\"></canvas>"
                "<figcaption>Map of %zu reviews (UMAP of their embeddings; nearby reviews say similar things)%s. "
                "Hover a point to read it.</figcaption><div class=\"maptip\" hidden></div>"
-               "<script type=\"application/json\" class=\"mapdata\">{\"themes\":[", app->app_id, count,
+               "<script type=\"application/json\" class=\"mapdata\">{\"classes\":[", app->app_id, count,
             step > 1 ? "; a sample is drawn" : "");
     for (int t = 0; t <= app->n_themes; t++) {
         if (t) fputc(',', f);
         lens_json_str_in_html(f, lens_themes_name(app, t));
     }
-    fputs("],\"points\":[", f);
+    fprintf(f, "],\"grey\":%d,\"points\":[", app->n_themes); /* the last, "unassigned" */
     size_t k = 0, w = 0;
     for (size_t i = 0; i < m->n; i++) {
         if ((int)m->app[i] != a || k++ % step) continue;
@@ -216,34 +216,3 @@ void lens__map_html(job *j, FILE *f, int a)
     fputs("]}</script></figure>\n", f);
 }
 
-/* Draws every canvas.map from its data; hovering finds the nearest point
- * through a grid of cells. */
-const char *lens__map_script =
-    "<script>(function(){var C=['#4e79a7','#f28e2b','#59a14f','#e15759','#76b7b2','#edc948','#b07aa1','#ff9da7',"
-    "'#9c755f','#2f5bd3','#8cd17d','#d37295','#a0cbe8','#ffbe7d','#86bcb6','#f1ce63'];"
-    "document.querySelectorAll('figure.map').forEach(function(fig){var cv=fig.querySelector('canvas'),"
-    "tip=fig.querySelector('.maptip'),d=JSON.parse(fig.querySelector('.mapdata').textContent),P=d.points,"
-    "ctx=cv.getContext('2d'),W=cv.width,H=cv.height;"
-    /* the view spans the middle 99% of points; the few outliers sit on its edge */
-    "function q(a,f){return a[Math.min(a.length-1,Math.floor(f*(a.length-1)+0.5))];}"
-    "var X=P.map(function(p){return p[0];}).sort(function(a,b){return a-b;}),"
-    "Y=P.map(function(p){return p[1];}).sort(function(a,b){return a-b;}),"
-    "x0=q(X,0.005),x1=q(X,0.995),y0=q(Y,0.005),y1=q(Y,0.995);cv.dataset.view=[x0,x1,y0,y1].join(',');"
-    "var sx=(W-20)/((x1-x0)||1),sy=(H-20)/((y1-y0)||1),G={},cell=8;"
-    "function cl(v,a,b){return v<a?a:v>b?b:v;}"
-    "function px(p){return[10+(cl(p[0],x0,x1)-x0)*sx,10+(y1-cl(p[1],y0,y1))*sy];}"
-    "function col(t){return t==d.themes.length-1?'#b7bcc6':C[t%C.length];}"
-    "ctx.globalAlpha=0.75;P.forEach(function(p,i){var q=px(p);ctx.fillStyle=col(p[2]);ctx.fillRect(q[0]-1.5,q[1]-1.5,3,3);"
-    "var k=Math.floor(q[0]/cell)+','+Math.floor(q[1]/cell);(G[k]=G[k]||[]).push(i);});"
-    "var lg=document.createElement('p');lg.className='legend';d.themes.forEach(function(n,t){var s=document.createElement('span');"
-    "s.innerHTML='<i style=\"background:'+col(t)+'\"></i>';s.appendChild(document.createTextNode(n));lg.appendChild(s);});"
-    "fig.insertBefore(lg,fig.querySelector('figcaption'));"
-    "cv.addEventListener('mousemove',function(e){var r=cv.getBoundingClientRect(),mx=(e.clientX-r.left)*W/r.width,"
-    "my=(e.clientY-r.top)*H/r.height,best=-1,bd=64,cx=Math.floor(mx/cell),cy=Math.floor(my/cell);"
-    "for(var a=cx-1;a<=cx+1;a++)for(var b=cy-1;b<=cy+1;b++)(G[a+','+b]||[]).forEach(function(i){var q=px(P[i]),"
-    "dd=(q[0]-mx)*(q[0]-mx)+(q[1]-my)*(q[1]-my);if(dd<bd){bd=dd;best=i;}});"
-    "if(best<0){tip.hidden=true;return;}var p=P[best];tip.hidden=false;tip.textContent='';"
-    "var h=document.createElement('b');h.textContent=d.themes[p[2]]+' · '+(p[3]?'positive':'negative');"
-    "tip.appendChild(h);tip.appendChild(document.createTextNode(' '+p[4]));tip.style.left=(e.clientX-r.left+12)+'px';"
-    "tip.style.top=(e.clientY-r.top+12)+'px';});cv.addEventListener('mouseleave',function(){tip.hidden=true;});});})();"
-    "</script>\n";

@@ -158,7 +158,11 @@ int lens__write_html(job *j, const char *dir, lens_error *err)
                 (unsigned long long)st->unknown_app, j->n_unknown);
     }
     fputs("</main>", f);
-    if (j->map.xy) fputs(lens__map_script, f);
+    if (j->map.xy) { /* web/map.js draws the maps */
+        fputs("<script>", f);
+        fputs(lens__map_js, f);
+        fputs("lensMap.drawAll(document);</script>\n", f);
+    }
     fputs("</body></html>\n", f);
     return lens__output_ready(j, af, err);
 }

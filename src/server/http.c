@@ -200,7 +200,7 @@ static int route_of(const char *method, const char *url)
 
 static const char *const web_files[][2] = {
     {"/", "index.html"},     {"/index.html", "index.html"}, {"/app.js", "app.js"},
-    {"/style.css", "style.css"}, {"/openapi.json", "openapi.json"},
+    {"/style.css", "style.css"}, {"/openapi.json", "openapi.json"}, {"/map.js", "map.js"},
 };
 
 static enum MHD_Result serve_file(lens_server *s, struct MHD_Connection *c, lens__req *r, const char *url)

@@ -63,7 +63,7 @@ try {
     const near = data.points.filter((q) => text.includes(q[4].trim().slice(0, 40)));
     check(near.length > 0, `app ${app}: tooltip "${text.slice(0, 80)}" shows a review of the map`);
     const head = await tip.locator('b').innerText();
-    check(data.themes.some((t) => head.startsWith(t + ' · ')) && /· (positive|negative)$/.test(head),
+    check(data.classes.some((t) => head.startsWith(t + ' · ')) && /· (positive|negative)$/.test(head),
           `app ${app}: tooltip heading "${head}" names a theme and a sentiment`);
     check(here.length >= 1, 'first point found');
   }

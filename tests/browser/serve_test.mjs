@@ -9,7 +9,14 @@
 //      for, sample reviews, download links that work; the state filter;
 //  (3) a bad themes.json shows the server's error message on the page;
 //  (2) on a slow model: pause (stays paused), resume, cancel, delete, while
-//      a second page without EventSource follows the same job by polling.
+//      a second page without EventSource follows the same job by polling;
+//  (4) maps drawn in the page itself: a job with "map" shows each game's
+//      points (as many as map.csv has) with a tooltip per point, and a
+//      project job shows its projection.csv as a map, not report.json;
+//  (5) layout: the map checkbox sits on its label's line, the jobs table's
+//      headers do not touch, the token field shows its whole placeholder,
+//      the icon is inline (no /favicon.ico request), and at 420 px wide the
+//      page does not scroll sideways.
 // usage: node serve_test.mjs FAST_URL TOKEN SLOW_URL WORK_DIR THEMES.json
 // WORK_DIR holds reviews.csv; screenshots are written there.
 import fs from 'node:fs';
@@ -71,9 +78,9 @@ const t0 = Date.now();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
   const page = await ctx.newPage();
-  const external = [], errors = [];
+  const external = [], errors = [], asked = [];
   const watch = (p, base) => {
-    p.on('request', (r) => { if (!r.url().startsWith(base + '/')) external.push(r.url()); });
+    p.on('request', (r) => { asked.push(r.url()); if (!r.url().startsWith(base + '/') && !r.url().startsWith('data:')) external.push(r.url()); });
     p.on('pageerror', (e) => errors.push(String(e)));
     p.on('dialog', (d) => d.accept());
   };
@@ -205,13 +212,120 @@ try {
     'clicking report.csv downloads it');
   await page.screenshot({ path: path.join(WORK, 'ui-results.png'), fullPage: true });
 
+  // ---------------------------------------------------------------- (4) maps
+  step('a map in the page');
+  await page.setInputFiles('#files', REVIEWS);
+  await page.setInputFiles('#themes', THEMES);
+  if (!(await page.locator('#opt-map').isVisible())) await page.click('details.options > summary');
+  await page.check('#opt-map');
+  await page.click('#submit');
+  await page.waitForFunction((old) => document.getElementById('job-id').textContent.trim() !== old, id, { timeout: 15000 })
+    .catch(() => {});
+  check(await waitState(page, 'succeeded', 60000), `map job succeeded (${await text(page, '#job-state')})`);
+  const mid = (await text(page, '#job-id')).trim();
+  const mapCsv = parseCSV((await api(FAST, `/v1/jobs/${mid}/results/map.csv`)).text);
+  check(mapCsv.length > 1000, `map.csv has ${mapCsv.length} rows`);
+  await page.waitForSelector('#games button', { timeout: 15000 });
+  check(await page.locator('iframe').count() === 0, 'no iframe: the map is drawn in the page');
+  for (const app of report.apps.slice(0, 2)) {
+    await page.click(`#games button[data-app="${app.app_id}"]`);
+    const fig = page.locator('#map-fig');
+    check(await page.locator('#map-panel').isVisible(), `${app.name}: map shown`);
+    const want = mapCsv.filter((r) => r.app_id === app.app_id).length;
+    const caption = await text(page, '#map-caption');
+    check(caption.startsWith(`${want.toLocaleString('en-US')} reviews`), `${app.name}: caption [${caption}] for ${want} points`);
+    const inked = await fig.locator('canvas').evaluate((cv) => {
+      const px = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+      let n = 0;
+      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) n++;
+      return n;
+    });
+    check(inked > Math.min(want, 200), `${app.name}: ${inked} painted pixels for ${want} points`);
+    const legend = await fig.locator('.legend span').allInnerTexts();
+    check(legend.length === app.themes.length && legend.includes('unassigned') === app.themes.some((t) => t.theme === 'unassigned'),
+      `${app.name}: legend ${legend.length} entries`);
+    // hover every 40th pixel along the middle line until a tooltip shows
+    await fig.scrollIntoViewIfNeeded();
+    const box = await fig.locator('canvas').boundingBox();
+    let tipText = '';
+    for (let y = box.y + 10; y < box.y + box.height - 10 && !tipText; y += 6) {
+      for (let x = box.x + 10; x < box.x + box.width - 10 && !tipText; x += 6) {
+        await page.mouse.move(x, y);
+        if (await fig.locator('.maptip').isVisible()) tipText = await fig.locator('.maptip b').innerText();
+      }
+    }
+    check(/ · (positive|negative)$/.test(tipText) && app.themes.some((t) => tipText.startsWith(t.theme + ' · ')),
+      `${app.name}: hovering a point names its theme and sentiment: [${tipText}]`);
+  }
+  await page.screenshot({ path: path.join(WORK, 'ui-map.png'), fullPage: true });
+
+  step('a project job');
+  const npy = path.join(WORK, 'points.npy');
+  const form = new FormData();
+  form.append('kind', 'project');
+  form.append('files', new Blob([fs.readFileSync(npy)]), 'points.npy');
+  form.append('options', JSON.stringify({ neighbors: 10 }));
+  const pj = JSON.parse((await api(FAST, '/v1/jobs', { method: 'POST', body: form })).text);
+  check(/^[0-9a-f]{32}$/.test(pj.id || ''), `project job created: ${JSON.stringify(pj)}`);
+  await page.goto(`${FAST}/#job=${pj.id}`);
+  check(await waitState(page, 'succeeded', 60000), `project job succeeded (${await text(page, '#job-state')})`);
+  await page.waitForSelector('#map-panel:not([hidden])', { timeout: 15000 }).catch(() => {});
+  const proj = parseCSV((await api(FAST, `/v1/jobs/${pj.id}/results/projection.csv`)).text);
+  const psum = await text(page, '#results-summary');
+  check(psum.startsWith(`${proj.length.toLocaleString('en-US')} points projected`), `project summary: [${psum}]`);
+  check(!psum.includes('report.json') && !(await page.content()).includes('Could not load'), 'no report.json asked for');
+  check(await page.locator('#map-panel').isVisible() && (await text(page, '#map-caption')).includes('points'),
+    'projection drawn as a map');
+  const filesShown = await page.locator('#job-meta dt:text-is("Files") + dd').innerText();
+  check(filesShown === 'points.npy', `project job's file by name: [${filesShown}]`);
+  check(await text(page, '#job-processed') === `${proj.length.toLocaleString('en-US')} / ${proj.length.toLocaleString('en-US')} points`,
+    `project progress in points: ${await text(page, '#job-processed')}`);
+  await page.screenshot({ path: path.join(WORK, 'ui-project.png'), fullPage: true });
+
+  // ---------------------------------------------------------------- (5) layout
+  step('layout');
+  if (!(await page.locator('#opt-map').isVisible())) await page.click('details.options > summary');
+  const cb = await page.locator('#opt-map').boundingBox(), lb = await page.locator('label[for="opt-map"]').boundingBox();
+  check(Math.abs((cb.y + cb.height / 2) - (lb.y + lb.height / 2)) < 4 && lb.x > cb.x + cb.width - 1,
+    `map checkbox on its label's line: box ${JSON.stringify(cb)} label ${JSON.stringify(lb)}`);
+  const gaps = await page.evaluate(() => {
+    const ths = [...document.querySelectorAll('#jobs-table thead th')];
+    const r = ths.map((th) => { const g = document.createRange(); g.selectNodeContents(th); return g.getBoundingClientRect(); });
+    return r.slice(1).map((b, i) => b.left - r[i].right);
+  });
+  check(gaps.every((g) => g >= 6), `jobs table headers apart: gaps ${gaps.map((g) => g.toFixed(1))} px`);
+  const fits = await page.evaluate(() => {
+    const i = document.getElementById('token'), cs = getComputedStyle(i);
+    const c = document.createElement('canvas').getContext('2d');
+    c.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const room = i.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    return [c.measureText(i.placeholder).width, room];
+  });
+  check(fits[0] <= fits[1], `token placeholder ${fits[0].toFixed(0)} px fits in ${fits[1].toFixed(0)} px`);
+  check((await page.locator('link[rel="icon"]').getAttribute('href') || '').startsWith('data:'), 'inline icon');
+  check(!asked.some((u) => u.includes('favicon')), `no favicon request: ${asked.filter((u) => u.includes('favicon'))}`);
+  const narrow = await ctx.newPage();
+  watch(narrow, FAST);
+  await narrow.setViewportSize({ width: 420, height: 900 });
+  for (const j of [mid, pj.id]) {
+    await narrow.goto(`${FAST}/#job=${j}`);
+    await waitState(narrow, 'succeeded', 15000);
+    await narrow.waitForSelector('#map-panel:not([hidden])', { timeout: 15000 }).catch(() => {});
+    const w = await narrow.evaluate(() => document.documentElement.scrollWidth);
+    check(w <= 420, `at 420 px the page is ${w} px wide (job ${j.slice(0, 8)})`);
+  }
+  await narrow.screenshot({ path: path.join(WORK, 'ui-420.png'), fullPage: true });
+  await narrow.close();
+
   step('state filter');
   await page.selectOption('#state-filter', 'running');
   check(await page.waitForFunction(() => !document.querySelector('#jobs-table tbody tr'), null, { timeout: 5000 })
     .then(() => true, () => false), 'no running jobs listed');
   await page.selectOption('#state-filter', 'succeeded');
   await page.waitForSelector(`#jobs-table tr[data-id="${id}"]`, { timeout: 5000 }).catch(() => {});
-  check(await page.locator('#jobs-table tbody tr').count() === 1, 'the succeeded job listed');
+  const succeeded = (await apiJSON(FAST, '/v1/jobs?state=succeeded')).total;
+  check(succeeded === 3 && await page.locator('#jobs-table tbody tr').count() === succeeded,
+    `the ${succeeded} succeeded jobs listed`);
   await page.selectOption('#state-filter', '');
 
   // ---------------------------------------------------------------- (3) errors

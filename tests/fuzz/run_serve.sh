@@ -33,6 +33,9 @@ pkgs="jansson libcurl libutf8proc libzstd sqlite3 libmicrohttpd snappy zlib"
 # the library's sources: every module's folder under src/ (CMakeLists.txt's
 # lens_module globs), all but the binary's src/cli
 mapfile -t src < <(find src -name '*.c' -not -path 'src/cli/*' | sort)
+# and what CMakeLists.txt generates: web/map.js as a C string
+cmake -DIN="$root/web/map.js" -DOUT="$work/map_js.c" -DNAME=lens__map_js -P cmake/embed.cmake
+src+=("$work/map_js.c")
 # per-file COMPILE_OPTIONS (the SIMD kernels' -m flags, -O3 loops)
 declare -A opts
 while IFS=$'\t' read -r f o; do opts[$f]=$o; done < <(awk 'BEGIN { RS = ")" }
@@ -54,7 +57,8 @@ mk=$work/Makefile.new
         o=obj/${s//\//_}
         o=${o%.c}.o
         objs+=("$o")
-        printf '%s: %s\n\tclang $(CFLAGS) -fsanitize=fuzzer-no-link %s -MMD -MP -c $< -o $@\n' "$o" "$root/$s" "${opts[$s]:-}"
+        [[ $s == /* ]] && in=$s || in=$root/$s
+        printf '%s: %s\n\tclang $(CFLAGS) -fsanitize=fuzzer-no-link %s -MMD -MP -c $< -o $@\n' "$o" "$in" "${opts[$s]:-}"
     done
     printf 'obj/fuzz_serve.o: %s\n\tclang $(CFLAGS) -fsanitize=fuzzer -MMD -MP -c $< -o $@\n' "$root/tests/fuzz/fuzz_serve.c"
     printf 'fuzz_serve: obj/fuzz_serve.o %s\n\tclang -fsanitize=fuzzer,address,undefined $^ %s -lpthread -lm -lmvec -o $@\n' \
