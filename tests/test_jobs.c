@@ -1,7 +1,8 @@
 /* The job service through its public API alone, linked against liblens.so:
  * params and descriptions cross it as JSON text (no jansson in lens/jobs.h).
  * A projection job over a generated .npy runs to its result; bad params,
- * an unknown kind and an unknown id are refused with the right codes.
+ * an unknown kind and an unknown id are refused with the right codes; the
+ * state machine answers every state x action as documented.
  * usage: test_jobs */
 #include <jansson.h>
 #include <stdlib.h>
@@ -22,11 +23,40 @@ static void state_of(lens_jobs *j, const char *id, char *out, size_t cap)
     free(text);
 }
 
+/* every state x action, as lens/jobs.h and the OpenAPI document it */
+static void state_machine(void)
+{
+    static const char *const want[][4] = {
+        /* state        cancel        pause      resume */
+        {"queued", "cancelled", "paused", "queued"},
+        {"running", "cancelling", "pausing", "running"},
+        {"pausing", "cancelling", "pausing", "-"},
+        {"paused", "cancelled", "paused", "queued"},
+        {"cancelling", "cancelling", "-", "-"},
+        {"cancelled", "cancelled", "-", "-"},
+        {"succeeded", "-", "-", "-"},
+        {"failed", "-", "-", "-"},
+    };
+    static const char *const actions[3] = {"cancel", "pause", "resume"};
+    CHECK(sizeof want / sizeof *want == LENS_JOB_N_STATES, "states: %d", (int)LENS_JOB_N_STATES);
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        int from = lens_job_state_parse(want[i][0]);
+        CHECK(from >= 0 && !strcmp(lens_job_state_name((lens_job_state)from), want[i][0]), "state %s", want[i][0]);
+        for (int a = 0; a < 3; a++) {
+            int to = lens_job_transition((lens_job_state)from, actions[a]);
+            const char *got = to < 0 ? "-" : lens_job_state_name((lens_job_state)to);
+            CHECK(!strcmp(got, want[i][a + 1]), "%s on %s: %s, want %s", actions[a], want[i][0], got, want[i][a + 1]);
+        }
+    }
+    CHECK(lens_job_transition(LENS_JOB_QUEUED, "restart") == -1, "unknown action");
+}
+
 int main(void)
 {
     char dir[] = "/tmp/lens-test-jobs-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     lens_error err;
+    state_machine();
 
     /* 300 points in two clusters, 8-D */
     char npy[256];

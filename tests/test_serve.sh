@@ -198,11 +198,22 @@ for i in $(seq 1 24); do curl -s -o /dev/null -D "$work/h$i" -w '%{http_code}\n'
 wait "${cp[@]}"
 check "queue full: some 503 with Retry-After" grep -qi '^retry-after: 1' $(grep -l ' 503' "$work"/h*)
 check "...and the rest 200" test "$(grep -cv '^\(200\|503\)$' "$work/codes")" = 0
-curl -s -XPOST "$url/v1/jobs/$a/pause" > /dev/null
+# the state machine (lens_job_transition): 202 for a change, 200 when the job
+# already is there, 409 when its state does not allow it
+ctl() { # ID ACTION -> "HTTP-CODE STATE"
+    local out; out=$(curl -s -w '\n%{http_code}' -XPOST "$url/v1/jobs/$1/$2")
+    echo "${out##*$'\n'} $(echo "${out%$'\n'*}" | $PY -c 'import json,sys; j=json.load(sys.stdin); print(j.get("state") or j["error"]["message"])')"
+}
+check "resume a running job: 200, running" test "$(ctl "$a" resume)" = "200 running"
+check "pause a running job: 202, pausing" test "$(ctl "$a" pause)" = "202 pausing"
+check "...GET says pausing" test "$(curl -s "$url/v1/jobs/$a" | json_field '["state"]')" = pausing
+check "...pause again: 200" test "$(ctl "$a" pause)" = "200 pausing"
+r=$(ctl "$a" resume); check "...resume while pausing: 409" test "${r%% *}" = 409
 check "pause" wait_state "$a" paused 60
+check "pause a paused job: 200" test "$(ctl "$a" pause)" = "200 paused"
 p1=$(curl -s "$url/v1/jobs/$a" | json_field '["progress"]["processed"]'); sleep 1.5
 check "paused stays put" test "$(curl -s "$url/v1/jobs/$a" | json_field '["progress"]["processed"]')" = "$p1"
-curl -s -XPOST "$url/v1/jobs/$a/resume" > /dev/null
+r=$(ctl "$a" resume); check "resume a paused job: 202" test "${r%% *}" = 202
 check "resume" wait_state "$a" running 30
 for _ in $(seq 1 600); do [[ $(chunk_of "$a") -ge 5 ]] && break; sleep 0.1; done
 # a job whose input vanishes fails after its retries, with the reason
@@ -210,9 +221,13 @@ cp "$work/root/reviews.csv" "$work/root/gone.csv"
 b=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["gone.csv"], "themes": "steamlens_game_themes.json"}' | json_field '["id"]')
 rm "$work/root/gone.csv"
 c=$(job)
-curl -s -XPOST "$url/v1/jobs/$c/cancel" > /dev/null
-check "cancel a queued job" wait_state "$c" cancelled 10
+check "pause a queued job: 202, paused" test "$(ctl "$c" pause)" = "202 paused"
+check "resume it: 202, queued" test "$(ctl "$c" resume)" = "202 queued"
+check "resume a queued job: 200" test "$(ctl "$c" resume)" = "200 queued"
+check "cancel a queued job: 202, cancelled" test "$(ctl "$c" cancel)" = "202 cancelled"
+check "cancel a cancelled job: 200" test "$(ctl "$c" cancel)" = "200 cancelled"
 expect_http "pause a cancelled job" 409 "cannot pause job" -XPOST "$url/v1/jobs/$c/pause"
+expect_http "resume a cancelled job" 409 "cannot resume job" -XPOST "$url/v1/jobs/$c/resume"
 # SIGKILL the server mid-job; the restarted server resumes it from its checkpoint
 kill -9 $pid; wait $pid 2>/dev/null
 start slow2 "${SLOW[@]}" --data-dir "$work/d4" --data-root "$work/root" --job-attempts 2 --batch-tokens 256
@@ -238,6 +253,14 @@ for i in range(16):
     one = np.array(json.load(open("%s/m%d.out" % (d, i)))["embeddings"][0], dtype=np.float32)
     assert np.array_equal(one, ref[i]), i
 PY
+# cancel wins: a running job asked to cancel is cancelling until its next
+# chunk; resume and pause do not undo it
+d=$(job)
+check "another job runs" wait_state "$d" running 120
+check "cancel a running job: 202, cancelling" test "$(ctl "$d" cancel)" = "202 cancelling"
+r=$(ctl "$d" resume); check "...resume while cancelling: 409" test "${r%% *}" = 409
+r=$(ctl "$d" pause); check "...pause while cancelling: 409" test "${r%% *}" = 409
+check "...then cancelled" wait_state "$d" cancelled 60
 check "missing input: failed after 2 attempts" wait_state "$b" failed 60
 curl -s "$url/v1/jobs/$b" > "$work/b.json"
 check "...with the reason" $PY -c "

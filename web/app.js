@@ -447,7 +447,7 @@
     const running = job.state === 'running', queued = job.state === 'queued';
     $('btn-pause').disabled = !(running || queued);
     $('btn-resume').disabled = job.state !== 'paused';
-    $('btn-cancel').disabled = FINISHED.has(job.state);
+    $('btn-cancel').disabled = FINISHED.has(job.state) || job.state === 'cancelling';
     $('btn-delete').disabled = false;
     renderMeta(job);
     updateListRow(job);

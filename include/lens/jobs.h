@@ -38,12 +38,30 @@ typedef enum {
     LENS_JOB_SUCCEEDED,
     LENS_JOB_FAILED,
     LENS_JOB_CANCELLED,
+    LENS_JOB_PAUSING,    /* running, asked to pause: paused at its next check point */
+    LENS_JOB_CANCELLING, /* running, asked to cancel: cancelled at its next check point */
     LENS_JOB_N_STATES
 } lens_job_state;
 
 LENS_API const char *lens_job_state_name(lens_job_state s);
 /* -1 when name is not a state */
 LENS_API int lens_job_state_parse(const char *name);
+
+/* The job state machine, the one rule every request follows: the state a
+ * job in state from goes to when asked to action ("pause", "resume",
+ * "cancel"); from itself when it is already there (the request changes
+ * nothing and succeeds); -1 when the state does not allow it.
+ *   queued:     pause -> paused,  cancel -> cancelled,  resume: stays
+ *   running:    pause -> pausing, cancel -> cancelling, resume: stays
+ *   pausing:    cancel -> cancelling, pause: stays, resume: refused
+ *   paused:     resume -> queued, cancel -> cancelled,  pause: stays
+ *   cancelling: cancel: stays, pause and resume refused (a pending cancel
+ *               is never undone)
+ *   cancelled:  cancel: stays, the rest refused
+ *   succeeded, failed: everything refused
+ * The worker moves pausing to paused and cancelling to cancelled at the
+ * job's next check point (between chunks). */
+LENS_API int lens_job_transition(lens_job_state from, const char *action);
 
 typedef struct lens_jobs lens_jobs;
 
@@ -88,7 +106,7 @@ LENS_API char *lens_jobs_get(lens_jobs *j, const char *id);
 LENS_API char *lens_jobs_list(lens_jobs *j, int state, int limit, int offset);
 
 /* LENS_ENOTFOUND for an unknown id, LENS_EINVAL when the state does not
- * allow it (the message says why). Submit, cancel, pause, resume and delete
+ * allow it (lens_job_transition; the message says why). Submit, cancel, pause, resume and delete
  * fail (LENS_EIO, the job as it was) when jobs.db cannot take the change. */
 LENS_API int lens_jobs_cancel(lens_jobs *j, const char *id, lens_error *err);
 LENS_API int lens_jobs_pause(lens_jobs *j, const char *id, lens_error *err);

@@ -17,8 +17,8 @@
 #include "jobs_json.h"
 
 static const job_kind *const kinds[] = {&lens__job_kind_analyze, &lens__job_kind_project};
-static const char *const state_names[LENS_JOB_N_STATES] = {"queued", "running", "paused",
-                                                          "succeeded", "failed", "cancelled"};
+static const char *const state_names[LENS_JOB_N_STATES] = {"queued",    "running", "paused",  "succeeded",
+                                                          "failed",    "cancelled", "pausing", "cancelling"};
 static const char *const result_files[] = {"report.html", "report.csv", "report.json", "summaries.csv",
                                            "assignments.csv", "map.csv", "projection.csv"};
 
@@ -34,6 +34,44 @@ int lens_job_state_parse(const char *name)
 static int finished_state(lens_job_state s)
 {
     return s == LENS_JOB_SUCCEEDED || s == LENS_JOB_FAILED || s == LENS_JOB_CANCELLED;
+}
+
+/* a worker has it: running, or stopping at its next check point */
+static int active_state(lens_job_state s)
+{
+    return s == LENS_JOB_RUNNING || s == LENS_JOB_PAUSING || s == LENS_JOB_CANCELLING;
+}
+
+/* ---------------------------------------------------------------- the state machine */
+
+enum { ACT_CANCEL, ACT_PAUSE, ACT_RESUME, N_ACTIONS };
+static const char *const action_names[N_ACTIONS] = {"cancel", "pause", "resume"};
+#define NO (-1)
+/* state x action -> new state (the same state: nothing to do), NO: 409 */
+static const int transitions[LENS_JOB_N_STATES][N_ACTIONS] = {
+    /*                       cancel               pause              resume */
+    [LENS_JOB_QUEUED] = {LENS_JOB_CANCELLED, LENS_JOB_PAUSED, LENS_JOB_QUEUED},
+    [LENS_JOB_RUNNING] = {LENS_JOB_CANCELLING, LENS_JOB_PAUSING, LENS_JOB_RUNNING},
+    [LENS_JOB_PAUSING] = {LENS_JOB_CANCELLING, LENS_JOB_PAUSING, NO},
+    [LENS_JOB_PAUSED] = {LENS_JOB_CANCELLED, LENS_JOB_PAUSED, LENS_JOB_QUEUED},
+    [LENS_JOB_CANCELLING] = {LENS_JOB_CANCELLING, NO, NO},
+    [LENS_JOB_CANCELLED] = {LENS_JOB_CANCELLED, NO, NO},
+    [LENS_JOB_SUCCEEDED] = {NO, NO, NO},
+    [LENS_JOB_FAILED] = {NO, NO, NO},
+};
+
+static int action_parse(const char *name)
+{
+    for (int i = 0; name && i < N_ACTIONS; i++)
+        if (!strcmp(name, action_names[i])) return i;
+    return -1;
+}
+
+int lens_job_transition(lens_job_state from, const char *action)
+{
+    int a = action_parse(action);
+    if (a < 0 || (unsigned)from >= LENS_JOB_N_STATES) return -1;
+    return transitions[from][a];
 }
 
 static job_entry *find(lens_jobs *j, const char *id)
@@ -278,12 +316,12 @@ static void *worker(void *arg)
             e->eta = 0;
             e->error[0] = '\0';
             e->finished = lens__clock_wall();
+        } else if (e->stop_reason == STOP_CANCEL || e->stop_reason == STOP_DELETE) {
+            /* asked to cancel: cancelled, whatever else went wrong meanwhile */
+            e->state = LENS_JOB_CANCELLED;
+            e->finished = lens__clock_wall();
         } else if (rc == LENS_ECANCEL && e->stop_reason != STOP_NONE) {
-            switch (e->stop_reason) {
-            case STOP_PAUSE: e->state = LENS_JOB_PAUSED; break;
-            case STOP_SHUTDOWN: e->state = LENS_JOB_QUEUED; break;
-            default: e->state = LENS_JOB_CANCELLED; e->finished = lens__clock_wall(); break;
-            }
+            e->state = e->stop_reason == STOP_PAUSE ? LENS_JOB_PAUSED : LENS_JOB_QUEUED;
         } else {
             /* tried again from its checkpoint after a growing delay */
             e->attempts++;
@@ -292,7 +330,8 @@ static void *worker(void *arg)
                 e->state = LENS_JOB_FAILED;
                 e->finished = lens__clock_wall();
             } else {
-                e->state = LENS_JOB_QUEUED;
+                /* a pause asked for meanwhile holds it */
+                e->state = e->stop_reason == STOP_PAUSE ? LENS_JOB_PAUSED : LENS_JOB_QUEUED;
                 e->not_before = lens__clock_wall() + j->o.retry_base_s * pow(2, e->attempts - 1);
             }
         }
@@ -330,11 +369,17 @@ int lens_jobs_open(lens_jobs **out, const lens_jobs_opts *o, lens_error *err)
     }
     /* jobs a dead process was running go on from their checkpoints; a store
      * that cannot take that is no store to run on */
-    for (int i = 0; i < j->n && !rc; i++)
-        if (j->jobs[i]->state == LENS_JOB_RUNNING) {
-            j->jobs[i]->state = LENS_JOB_QUEUED;
-            rc = commit(j, j->jobs[i], err);
-        }
+    for (int i = 0; i < j->n && !rc; i++) {
+        job_entry *e = j->jobs[i];
+        if (!active_state(e->state)) continue;
+        /* a pause or cancel the dead process was carrying out is done: the job stopped */
+        if (e->state == LENS_JOB_PAUSING) e->state = LENS_JOB_PAUSED;
+        else if (e->state == LENS_JOB_CANCELLING) {
+            e->state = LENS_JOB_CANCELLED;
+            e->finished = lens__clock_wall();
+        } else e->state = LENS_JOB_QUEUED;
+        rc = commit(j, e, err);
+    }
     if (rc) {
         lens_jobs_close(j);
         return rc;
@@ -356,7 +401,7 @@ void lens_jobs_close(lens_jobs *j)
     pthread_mutex_lock(&j->mu);
     j->closing = 1;
     for (int i = 0; i < j->n; i++)
-        if (j->jobs[i]->state == LENS_JOB_RUNNING) {
+        if (j->jobs[i]->state == LENS_JOB_RUNNING) { /* pausing and cancelling ones keep their reason */
             j->jobs[i]->stop_reason = STOP_SHUTDOWN;
             atomic_store(&j->jobs[i]->stop, 1);
         }
@@ -516,55 +561,58 @@ char *lens_jobs_list(lens_jobs *j, int state, int limit, int offset)
     return dump(lens__jobs_list_obj(j, state, limit, offset));
 }
 
-/* what: 0 cancel, 1 pause, 2 resume */
-static int control(lens_jobs *j, const char *id, int what, lens_error *err)
+/* Applies the state machine's action to job id; *changed: 0 when the job
+ * was already there (nothing done). */
+int lens__jobs_control(lens_jobs *j, const char *id, const char *action, int *changed, lens_error *err)
 {
-    static const char *verbs[] = {"cancel", "pause", "resume"};
+    int what = action_parse(action);
+    if (changed) *changed = 0;
+    if (what < 0) return lens_error_set(err, LENS_EINVAL, "unknown action '%s'", action ? action : "");
     pthread_mutex_lock(&j->mu);
     job_entry *e = find(j, id);
-    int rc = LENS_OK;
-    /* what a change to a job that is not running touches, to undo it when
-     * jobs.db cannot take it */
-    lens_job_state state = e ? e->state : LENS_JOB_QUEUED;
-    double finished = e ? e->finished : 0, not_before = e ? e->not_before : 0;
     if (!e) {
-        rc = lens_error_set(err, LENS_ENOTFOUND, "no job %s", id);
-    } else if (what == 0 && !finished_state(e->state)) {
-        if (e->state == LENS_JOB_RUNNING) {
-            e->stop_reason = STOP_CANCEL; /* the worker sets the state at the job's next chunk */
-            atomic_store(&e->stop, 1);
-        } else {
-            e->state = LENS_JOB_CANCELLED;
-            e->finished = lens__clock_wall();
-            rc = commit(j, e, err);
-        }
-    } else if (what == 1 && (e->state == LENS_JOB_RUNNING || e->state == LENS_JOB_QUEUED)) {
-        if (e->state == LENS_JOB_RUNNING) {
-            e->stop_reason = STOP_PAUSE;
-            atomic_store(&e->stop, 1);
-        } else {
-            e->state = LENS_JOB_PAUSED;
-            rc = commit(j, e, err);
-        }
-    } else if (what == 2 && e->state == LENS_JOB_PAUSED) {
-        e->state = LENS_JOB_QUEUED;
-        e->not_before = 0;
-        if (!(rc = commit(j, e, err))) pthread_cond_signal(&j->wake);
-    } else if (!(what == 2 && (e->state == LENS_JOB_QUEUED || e->state == LENS_JOB_RUNNING))) {
-        rc = lens_error_set(err, LENS_EINVAL, "cannot %s job %s: it is %s", verbs[what], id, lens_job_state_name(e->state));
+        pthread_mutex_unlock(&j->mu);
+        return lens_error_set(err, LENS_ENOTFOUND, "no job %s", id);
     }
-    if (rc == LENS_EIO || rc == LENS_ENOMEM) {
-        e->state = state;
-        e->finished = finished;
-        e->not_before = not_before;
+    int to = transitions[e->state][what], rc = LENS_OK;
+    if (to == NO) {
+        rc = lens_error_set(err, LENS_EINVAL, "cannot %s job %s: it is %s%s", action_names[what], id,
+                            lens_job_state_name(e->state),
+                            e->state == LENS_JOB_PAUSING ? " (resume it once it is paused)"
+                            : e->state == LENS_JOB_CANCELLING ? " (a cancel is under way)" : "");
+    } else if (to != (int)e->state) {
+        if (changed) *changed = 1;
+        if (active_state(e->state)) {
+            /* the worker sees the flag at the job's next check point and moves
+             * the job on by stop_reason; the change stands even when jobs.db
+             * cannot take it yet (touch writes it again) */
+            e->state = (lens_job_state)to;
+            e->stop_reason = to == LENS_JOB_PAUSING ? STOP_PAUSE : STOP_CANCEL;
+            atomic_store(&e->stop, 1);
+            touch(j, e);
+        } else {
+            /* undone when jobs.db cannot take it */
+            lens_job_state state = e->state;
+            double finished = e->finished, not_before = e->not_before;
+            e->state = (lens_job_state)to;
+            if (to == LENS_JOB_CANCELLED) e->finished = lens__clock_wall();
+            if (to == LENS_JOB_QUEUED) e->not_before = 0;
+            if ((rc = commit(j, e, err))) {
+                e->state = state;
+                e->finished = finished;
+                e->not_before = not_before;
+            } else if (to == LENS_JOB_QUEUED) {
+                pthread_cond_signal(&j->wake);
+            }
+        }
     }
     pthread_mutex_unlock(&j->mu);
     return rc;
 }
 
-int lens_jobs_cancel(lens_jobs *j, const char *id, lens_error *err) { return control(j, id, 0, err); }
-int lens_jobs_pause(lens_jobs *j, const char *id, lens_error *err) { return control(j, id, 1, err); }
-int lens_jobs_resume(lens_jobs *j, const char *id, lens_error *err) { return control(j, id, 2, err); }
+int lens_jobs_cancel(lens_jobs *j, const char *id, lens_error *err) { return lens__jobs_control(j, id, "cancel", NULL, err); }
+int lens_jobs_pause(lens_jobs *j, const char *id, lens_error *err) { return lens__jobs_control(j, id, "pause", NULL, err); }
+int lens_jobs_resume(lens_jobs *j, const char *id, lens_error *err) { return lens__jobs_control(j, id, "resume", NULL, err); }
 
 int lens_jobs_delete(lens_jobs *j, const char *id, lens_error *err)
 {
@@ -574,10 +622,10 @@ int lens_jobs_delete(lens_jobs *j, const char *id, lens_error *err)
         pthread_mutex_unlock(&j->mu);
         return lens_error_set(err, LENS_ENOTFOUND, "no job %s", id);
     }
-    if (e->state == LENS_JOB_RUNNING) {
+    if (active_state(e->state)) {
         e->stop_reason = STOP_DELETE;
         atomic_store(&e->stop, 1);
-        while (find(j, id) == e && e->state == LENS_JOB_RUNNING) pthread_cond_wait(&j->changed, &j->mu);
+        while (find(j, id) == e && active_state(e->state)) pthread_cond_wait(&j->changed, &j->mu);
     }
     int rc = find(j, id) == e ? remove_entry(j, e, err) : LENS_OK;
     pthread_mutex_unlock(&j->mu);

@@ -432,7 +432,8 @@ enum MHD_Result lens__route_jobs(lens_server *s, struct MHD_Connection *c, lens_
         const char *off = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offset");
         int state = st ? lens_job_state_parse(st) : -1;
         if (st && state < 0)
-            return lens__reply_error(c, r, 400, "state must be queued, running, paused, succeeded, failed or cancelled");
+            return lens__reply_error(c, r, 400, "state must be queued, running, pausing, paused, cancelling, succeeded, "
+                                                "failed or cancelled");
         char *end;
         long limit = lim ? strtol(lim, &end, 10) : 50, offset = off ? strtol(off, &end, 10) : 0;
         if (limit < 1 || limit > 1000 || offset < 0)
@@ -459,12 +460,12 @@ enum MHD_Result lens__route_jobs(lens_server *s, struct MHD_Connection *c, lens_
     }
     if (!strcmp(rest, "/cancel") || !strcmp(rest, "/pause") || !strcmp(rest, "/resume")) {
         if (strcmp(method, "POST")) return lens__reply_error(c, r, 405, "use POST for %s", rest + 1);
-        int rc = rest[1] == 'c' ? lens_jobs_cancel(s->jobs, jid, &err)
-               : rest[1] == 'p' ? lens_jobs_pause(s->jobs, jid, &err)
-                                : lens_jobs_resume(s->jobs, jid, &err);
+        /* lens_job_transition: 202 when the job changes state, 200 when it
+         * already was there, 409 when its state does not allow it */
+        int changed = 0, rc = lens__jobs_control(s->jobs, jid, rest + 1, &changed, &err);
         if (rc) return lens__reply_error(c, r, rc == LENS_EINVAL ? 409 : lens__http_status(rc), "%s", err.msg);
         json_t *j = lens__jobs_get_obj(s->jobs, jid);
-        return j ? lens__reply_json(c, r, 202, j) : lens__reply_error(c, r, 404, "no job %s", jid);
+        return j ? lens__reply_json(c, r, changed ? 202 : 200, j) : lens__reply_error(c, r, 404, "no job %s", jid);
     }
     if (!strcmp(rest, "/events")) {
         if (!get) return lens__reply_error(c, r, 405, "use GET for events");
