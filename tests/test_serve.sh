@@ -101,8 +101,8 @@ expect_http "job unknown option" 400 "unknown field 'topk'" -XPOST "$url/v1/jobs
 printf '{"10": {"a": ["x", 5]}}' > "$work/badthemes.json"
 expect_http "upload with bad themes" 400 "\"message\":\"themes.json:1:20" -F files=@"$work/reviews.csv" -F themes=@"$work/badthemes.json" "$url/v1/jobs"
 expect_http "upload without files" 400 "no input files" -F themes=@"$THEMES" "$url/v1/jobs"
-expect_http "upload with a bad file name" 400 "file name" -F "files=@$work/reviews.csv;filename=../x.csv" -F themes=@"$THEMES" "$url/v1/jobs"
-
+expect_http "upload with no name before the extension" 400 "file name" -F "files=@$work/reviews.csv;filename=.csv" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "upload of a file that is no review file" 400 "file name" -F "files=@$work/reviews.csv;filename=x.exe" -F themes=@"$THEMES" "$url/v1/jobs"
 # ---------------------------------------------------------------- jobs
 "$LENS" analyze --themes "$THEMES" --model "$STATIC" --top-k 2 -o "$work/cli" "$work/reviews.csv" 2>/dev/null
 id=$(curl -s -F files=@"$work/reviews.csv" -F themes=@"$THEMES" -F 'options={"top_k": 2}' "$url/v1/jobs" | json_field '["id"]')
@@ -161,6 +161,75 @@ expect_http "project job unknown option" 400 "unknown field 'neighbours'" -F kin
 mj=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "map": true}' | json_field '["id"]')
 check "analyze job with a map" wait_state "$mj" succeeded 60
 check "...serves map.csv" test "$(curl -s "$url/v1/jobs/$mj/results/map.csv" | wc -l)" = "$(curl -s "$url/v1/jobs/$mj/results/assignments.csv" | wc -l)"
+# names are cleaned, not refused: a browser's "steam reviews (1).csv", twice
+nj=$(curl -s -F "files=@$work/reviews.csv;filename=steam reviews (1).csv" -F "files=@$work/reviews.csv;filename=steam reviews [1].csv" \
+    -F "files=@$work/reviews.csv;filename=C:\\Users\\me\\r.csv" -F themes=@"$THEMES" "$url/v1/jobs" | json_field '["id"]')
+check "upload names cleaned and kept apart" test "$(curl -s "$url/v1/jobs/$nj" | json_field '["params"]["inputs"]')" = \
+    "['steam_reviews__1_.csv', 'steam_reviews__1_-2.csv', 'r.csv']"
+# bad review files are refused at upload, naming the file and why (not
+# queued to fail after retries)
+: > "$work/empty.csv"
+printf 'a,b\n1,2\n' > "$work/nocol.csv"
+printf '{"app_id": 1, "review": "x"\n' > "$work/broken.jsonl"
+printf 'not zstd' > "$work/fake.csv.zst"
+printf 'not parquet' > "$work/fake.parquet"
+printf 'hello\nworld\n' > "$work/plain.txt"
+expect_http "upload: empty file" 400 "empty.csv: empty file" -F files=@"$work/empty.csv" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "upload: no review column, named by its field" 400 "nocol.csv: no app id column (steam_appid or app_id); name it with 'app_column'" \
+    -F files=@"$work/nocol.csv" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "upload: broken JSONL" 400 "broken.jsonl:1" -F files=@"$work/broken.jsonl" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "upload: fake .zst" 400 "fake.csv.zst:1: zstd" -F files=@"$work/fake.csv.zst" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "upload: fake .parquet" 400 "fake.parquet: " -F files=@"$work/fake.parquet" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "upload: a .txt of texts" 400 "plain.txt: no app id column" -F files=@"$work/plain.txt" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "column option: a missing column" 400 "no column 'body' ('text_column')" -F files=@"$work/reviews.csv" \
+    -F themes=@"$THEMES" -F 'options={"text_column": "body"}' "$url/v1/jobs"
+# the column options of lens analyze, as job params
+$PY - "$work/reviews.csv" "$work/root/renamed.csv" <<'PY'
+import csv, sys
+csv.field_size_limit(1 << 30)
+r = csv.reader(open(sys.argv[1], newline="", encoding="utf-8")); w = csv.writer(open(sys.argv[2], "w", newline="", encoding="utf-8"))
+h = next(r); w.writerow(["game" if c == "app_id" else "body" if c == "review" else c for c in h]); w.writerows(r)
+PY
+cj=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["renamed.csv"], "themes": "steamlens_game_themes.json", "app_column": "game", "text_column": "body"}' | json_field '["id"]')
+check "job with column options succeeds" wait_state "$cj" succeeded 60
+check "...with the same report" cmp -s <(curl -s "$url/v1/jobs/$cj/results/report.csv") <("$LENS" analyze --themes "$THEMES" --model "$STATIC" -o "$work/cli-cols" "$work/reviews.csv" 2>/dev/null && cat "$work/cli-cols/report.csv")
+# more refusals, as JSON
+expect_http "unknown language" 400 "Steam review language (arabic, " -XPOST "$url/v1/jobs" \
+    -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "language": "klingon"}'
+expect_http "duplicate option keys in a form" 400 "duplicate object key" -F files=@"$work/reviews.csv" -F themes=@"$THEMES" \
+    -F 'options={"top_k": 1, "top_k": 2}' "$url/v1/jobs"
+expect_http "a form field twice" 400 "form field 'kind' given twice" -F kind=analyze -F kind=project -F files=@"$work/reviews.csv" \
+    -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "a project job with themes" 400 "a project job takes no themes" -F kind=project -F files=@"$work/texts.jsonl" \
+    -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "offset not a number" 400 "offset an integer" "$url/v1/jobs?offset=abc"
+expect_http "limit not a number" 400 "limit must be an integer" "$url/v1/jobs?limit=5x"
+expect_http "negative offset" 400 "offset an integer" "$url/v1/jobs?offset=-1"
+expect_http "URI too long: JSON 414" 414 "request URI longer" "$url/v1/jobs?state=$(head -c 9000 /dev/zero | tr '\0' a)"
+expect_http "headers too large: JSON 431" 431 "request headers larger" -H "X-Big: $(head -c 17000 /dev/zero | tr '\0' a)" "$url/healthz"
+# --data-root: a symlink in an input directory leading out of the root is
+# refused by name; the outside text is nowhere
+mkdir -p "$work/root/d1" "$work/outside"
+cp "$work/reviews.csv" "$work/root/d1/a.csv"
+printf 'app_id,review,voted_up\n391540,SECRET OUTSIDE TEXT about the music,1\n' > "$work/outside/x.csv"
+ln -s "$work/outside/x.csv" "$work/root/d1/b.csv"
+expect_http "a symlink out of the root, in an input directory" 400 "d1/b.csv: refused: it leads outside the data root" \
+    -XPOST "$url/v1/jobs" -d '{"inputs": ["d1"], "themes": "steamlens_game_themes.json"}'
+ln -s ../reviews.csv "$work/root/d1/c.csv" # inside: followed
+rm "$work/root/d1/b.csv"
+dj=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["d1"], "themes": "steamlens_game_themes.json"}' | json_field '["id"]')
+check "a symlink staying inside the root is followed" wait_state "$dj" succeeded 60
+check "...and the path job shows paths relative to the root" test "$(curl -s "$url/v1/jobs/$dj" | json_field '["params"]["inputs"]')" = "['d1']"
+
+# no absolute server path in what clients get: job descriptions, errors,
+# health, reports (the model by name)
+curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "text_column": "x"}' > "$work/err.json"
+check "errors name files relative to the root" grep -q '"reviews.csv: no column' "$work/err.json"
+check "healthz names the model, not its path" test "$(curl -s "$url/healthz" | json_field '["model"]')" = steam-static
+for f in report.json report.html; do curl -s "$url/v1/jobs/$id2/results/$f" > "$work/leak.$f"; done
+curl -s "$url/v1/jobs?limit=1000" > "$work/leak.jobs"
+check "no server path in jobs, errors or reports" test "$(cat "$work"/leak.* "$work/err.json" | grep -c -e "$work" -e "$ROOT")" = 0
+check "...nor the outside file's text" test "$(cat "$work"/leak.* | grep -c SECRET)" = 0
 curl -s -XDELETE "$url/v1/jobs/$id2" > /dev/null
 check "delete removes the job and its files" test ! -e "$work/d1/jobs/$id2" -a "$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/jobs/$id2")" = 404
 kill $pid; wait $pid 2>/dev/null
@@ -172,6 +241,7 @@ LENS_TOKEN=s3cret LENS_JOB_TTL=1 start tok --model "$STATIC" --data-dir "$work/d
 check "no token: 401" test "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$url/v1/embed" -d '{"texts":["a"]}')" = 401
 check "token: 200" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' -XPOST "$url/v1/embed" -d '{"texts":["a"]}')" = 200
 check "healthz needs no token" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")" = 200
+check "...and shows no server path" test "$(curl -s "$url/healthz" | grep -c "$ROOT")" = 0
 AUTH=(-H 'Authorization: Bearer s3cret')
 tj=$(curl -s "${AUTH[@]}" -F files=@"$work/reviews.csv" -F themes=@"$THEMES" "$url/v1/jobs" | json_field '["id"]')
 for _ in $(seq 1 100); do [[ $(curl -s "${AUTH[@]}" "$url/v1/jobs/$tj" | json_field '.get("state")') == succeeded ]] && break; sleep 0.1; done
@@ -204,11 +274,15 @@ ctl() { # ID ACTION -> "HTTP-CODE STATE"
     local out; out=$(curl -s -w '\n%{http_code}' -XPOST "$url/v1/jobs/$1/$2")
     echo "${out##*$'\n'} $(echo "${out%$'\n'*}" | $PY -c 'import json,sys; j=json.load(sys.stdin); print(j.get("state") or j["error"]["message"])')"
 }
+# codes ID ACTION...: the HTTP codes of the actions, sent back to back on one
+# connection (within a millisecond: before the job's next chunk)
+codes() {
+    local id=$1 args=(); shift
+    for a in "$@"; do args+=(-s -o /dev/null -w '%{http_code} ' -XPOST "$url/v1/jobs/$id/$a" --next); done
+    curl "${args[@]}" -s -o /dev/null "$url/healthz"
+}
 check "resume a running job: 200, running" test "$(ctl "$a" resume)" = "200 running"
-check "pause a running job: 202, pausing" test "$(ctl "$a" pause)" = "202 pausing"
-check "...GET says pausing" test "$(curl -s "$url/v1/jobs/$a" | json_field '["state"]')" = pausing
-check "...pause again: 200" test "$(ctl "$a" pause)" = "200 pausing"
-r=$(ctl "$a" resume); check "...resume while pausing: 409" test "${r%% *}" = 409
+check "pause a running job: 202; pause, resume while pausing: 200, 409" test "$(codes "$a" pause pause resume)" = "202 200 409 "
 check "pause" wait_state "$a" paused 60
 check "pause a paused job: 200" test "$(ctl "$a" pause)" = "200 paused"
 p1=$(curl -s "$url/v1/jobs/$a" | json_field '["progress"]["processed"]'); sleep 1.5
@@ -220,6 +294,13 @@ for _ in $(seq 1 600); do [[ $(chunk_of "$a") -ge 5 ]] && break; sleep 0.1; done
 cp "$work/root/reviews.csv" "$work/root/gone.csv"
 b=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["gone.csv"], "themes": "steamlens_game_themes.json"}' | json_field '["id"]')
 rm "$work/root/gone.csv"
+# a file checked at submission and swapped for a symlink out of the root
+# before the job runs is refused when the job opens it, at once (no retry)
+cp "$work/root/reviews.csv" "$work/root/swap.csv"
+e=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["swap.csv"], "themes": "steamlens_game_themes.json"}' | json_field '["id"]')
+check "a job queued behind a running one pauses" test "$(ctl "$e" pause)" = "202 paused"
+rm "$work/root/swap.csv"; ln -s "$work/outside/x.csv" "$work/root/swap.csv"
+check "...resumes" test "$(ctl "$e" resume)" = "202 queued"
 c=$(job)
 check "pause a queued job: 202, paused" test "$(ctl "$c" pause)" = "202 paused"
 check "resume it: 202, queued" test "$(ctl "$c" resume)" = "202 queued"
@@ -253,13 +334,16 @@ for i in range(16):
     one = np.array(json.load(open("%s/m%d.out" % (d, i)))["embeddings"][0], dtype=np.float32)
     assert np.array_equal(one, ref[i]), i
 PY
+check "the swapped file is refused when opened, at once" wait_state "$e" failed 120
+curl -s "$url/v1/jobs/$e" > "$work/e.json"
+check "...naming it, in one attempt" $PY -c "
+import json; j = json.load(open('$work/e.json')); assert j['attempts'] == 1 and 'swap.csv: refused: it leads outside the data root' in j['error'] and 'results' not in j, j"
 # cancel wins: a running job asked to cancel is cancelling until its next
 # chunk; resume and pause do not undo it
 d=$(job)
 check "another job runs" wait_state "$d" running 120
-check "cancel a running job: 202, cancelling" test "$(ctl "$d" cancel)" = "202 cancelling"
-r=$(ctl "$d" resume); check "...resume while cancelling: 409" test "${r%% *}" = 409
-r=$(ctl "$d" pause); check "...pause while cancelling: 409" test "${r%% *}" = 409
+check "cancel a running job: 202; cancel, resume, pause while cancelling: 200, 409, 409" \
+    test "$(codes "$d" cancel cancel resume pause)" = "202 200 409 409 "
 check "...then cancelled" wait_state "$d" cancelled 60
 check "missing input: failed after 2 attempts" wait_state "$b" failed 60
 curl -s "$url/v1/jobs/$b" > "$work/b.json"

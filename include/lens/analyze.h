@@ -62,6 +62,9 @@ typedef struct lens_analyze_opts {
     void *ctx;
     atomic_int *stop;          /* set non-zero (any thread, or a signal handler) to stop after the
                                   current chunk (LENS_ECANCEL) */
+    const char *root;          /* optional: every input must lie under this directory when it is
+                                  opened; a symlink leading out is refused (the job service's
+                                  --data-root). NULL: any path */
 } lens_analyze_opts;
 
 typedef struct lens_analyze_stats {
@@ -75,6 +78,11 @@ typedef struct lens_analyze_stats {
 } lens_analyze_stats;
 
 LENS_API int lens_analyze_run(const lens_analyze_opts *opts, lens_analyze_stats *stats, lens_error *err);
+/* What lens_analyze_run would refuse in the inputs, found before it runs:
+ * every input (directories expanded) opens, has the columns the options
+ * need and a first review that parses. Reads headers and first records
+ * only; the themes and the model are not looked at. */
+LENS_API int lens_analyze_check(const lens_analyze_opts *opts, lens_error *err);
 
 #ifdef __cplusplus
 }

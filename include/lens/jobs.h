@@ -75,6 +75,11 @@ typedef struct lens_jobs_opts {
     const lens_model *model;  /* the model analyze jobs share */
     const char *model_name;   /* how reports name it */
     const char *vader_lexicon;
+    /* optional: the directory job params may name files under (lens serve
+     * --data-root). Jobs open their inputs confined to it (or to their own
+     * input/ for uploads): a symlink leading out is refused when the file is
+     * opened. Descriptions and errors show paths relative to it. */
+    const char *data_root;
     /* what goes wrong in the background, one line each: a change jobs.db
      * cannot take (kept in memory and written again until it lands), files
      * a removed job leaves; NULL: "lens: jobs: ..." on stderr */

@@ -29,6 +29,8 @@ typedef struct lens_project_opts {
     void (*progress)(void *ctx, const char *phase, size_t rows, double fraction);
     void *ctx;
     atomic_int *stop;          /* set non-zero (any thread): LENS_ECANCEL at the next chunk or epoch */
+    const char *root;          /* optional: input must lie under this directory when it is opened
+                                  (symlinks leading out are refused); NULL: any path */
 } lens_project_opts;
 
 typedef struct lens_project_stats {

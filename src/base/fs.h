@@ -41,6 +41,17 @@ int lens__link_replace(const char *src, const char *dst, lens_error *err);
  * failure dir is as it was and stage is left for the caller to remove. */
 int lens__replace_dir(const char *stage, const char *dir, lens_error *err);
 
+/* open(path, flags) confined to the directory root: path is relative to
+ * root or absolute under it, and neither it nor a symlink on its way may
+ * lead outside root (symlinks that stay inside are followed). The check is
+ * the open itself (openat2 RESOLVE_BENEATH; where that is missing, the
+ * opened file's real path), so a file swapped for a symlink after an
+ * earlier check is refused too. Only regular files and directories open.
+ * root NULL: a plain open. Returns the fd, or a negative LENS_E* code with
+ * err naming path: LENS_EINVAL "...: refused: it leads outside the data
+ * root", LENS_ENOTFOUND, LENS_EIO. */
+int lens__open_beneath(const char *root, const char *path, int flags, lens_error *err);
+
 /* fsync of a file or directory by path (the parent after creating, renaming
  * or removing an entry in it). */
 int lens__fsync_path(const char *path, lens_error *err);

@@ -58,7 +58,7 @@ int lens__csv_next(lens__csv *c, lens_error *err)
     size_t quote_line = 0;
     for (;; ch = next_char(c)) {
         if (ch == -2)
-            return lens_error_set(err, LENS_EIO, "%s:%zu: %s", c->path, c->next_line,
+            return lens_error_set(err, lens__stream_error_code(c->s), "%s:%zu: %s", c->path, c->next_line,
                                   lens__stream_error(c->s));
         if (in_quotes) {
             if (ch == -1)

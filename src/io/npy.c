@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "base/fs.h"
+#include "io_internal.h"
 #include "lens/io.h"
 
 #define HEADER_BYTES 128 /* magic + version + len + dict, padded; room for any n */
@@ -91,9 +94,20 @@ void lens_npy_abort(lens_npy_writer *w)
 
 int lens_npy_read_f32(const char *path, float **data, size_t *rows, size_t *cols, lens_error *err)
 {
+    return lens__npy_read_f32_in(NULL, path, data, rows, cols, err);
+}
+
+int lens__npy_read_f32_in(const char *root, const char *path, float **data, size_t *rows, size_t *cols,
+                          lens_error *err)
+{
     *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return lens_error_set(err, LENS_EIO, "%s: %s", path, strerror(errno));
+    int fd = lens__open_beneath(root, path, O_RDONLY, err);
+    if (fd < 0) return fd;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return lens_error_set(err, LENS_EIO, "%s: %s", path, strerror(errno));
+    }
     unsigned char pre[10];
     char hdr[4096];
     int rc = LENS_OK;

@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <zstd.h>
+
+#include "base/fs.h"
 
 #define CHUNK (1 << 16)
 
@@ -27,14 +31,24 @@ static int ends_with(const char *s, const char *x)
 
 int lens__stream_open(lens__stream **out, const char *path, lens_error *err)
 {
+    return lens__stream_open_in(out, NULL, path, err);
+}
+
+int lens__stream_open_in(lens__stream **out, const char *root, const char *path, lens_error *err)
+{
     *out = NULL;
     lens__stream *s = calloc(1, sizeof *s);
     if (!s) return lens_error_set(err, LENS_ENOMEM, "%s: out of memory", path);
-    s->f = fopen(path, "rb");
-    if (!s->f) {
-        int e = errno;
+    int fd = lens__open_beneath(root, path, O_RDONLY, err);
+    if (fd < 0) {
         free(s);
-        return lens_error_set(err, e == ENOENT ? LENS_ENOTFOUND : LENS_EIO, "%s: %s", path, strerror(e));
+        return fd;
+    }
+    if (!(s->f = fdopen(fd, "rb"))) {
+        int e = errno;
+        close(fd);
+        free(s);
+        return lens_error_set(err, LENS_EIO, "%s: %s", path, strerror(e));
     }
     struct stat st;
     if (fstat(fileno(s->f), &st) == 0) {
@@ -67,6 +81,7 @@ void lens__stream_close(lens__stream *s)
 }
 
 const char *lens__stream_error(const lens__stream *s) { return s->error; }
+int lens__stream_error_code(const lens__stream *s) { return strncmp(s->error, "zstd:", 5) ? LENS_EIO : LENS_EFORMAT; }
 /* Plain files: the exact position of the next byte, so progress moves
  * smoothly; zstd: compressed bytes read so far (the input position of the
  * decompressed bytes is not known finer than that). */

@@ -10,6 +10,7 @@
 #include "csv.h"
 #include "lens/io.h"
 #include "lens/parquet.h"
+#include "io_internal.h"
 #include "stream.h"
 
 typedef enum { FMT_TXT, FMT_JSONL, FMT_CSV, FMT_PARQUET } fmt;
@@ -53,7 +54,8 @@ static int read_line(lens_table *t, lens_error *err)
     if (ch == -1) return 0;
     for (;; ch = lens__stream_getc(t->s)) {
         if (ch == -2)
-            return lens_error_set(err, LENS_EIO, "%s:%zu: %s", t->path, t->line_no + 1, lens__stream_error(t->s));
+            return lens_error_set(err, lens__stream_error_code(t->s), "%s:%zu: %s", t->path, t->line_no + 1,
+                                  lens__stream_error(t->s));
         if (ch == -1 || ch == '\n') break;
         if (lens__grow((void **)&t->line, &t->line_cap, t->line_len + 2, 1))
             return lens_error_set(err, LENS_ENOMEM, "%s:%zu: out of memory", t->path, t->line_no + 1);
@@ -75,6 +77,11 @@ static long header_index(const lens__csv *c, const char *name)
 
 int lens_table_open(lens_table **out, const char *path, lens_error *err)
 {
+    return lens__table_open_in(out, NULL, path, err);
+}
+
+int lens__table_open_in(lens_table **out, const char *root, const char *path, lens_error *err)
+{
     *out = NULL;
     lens_table *t = calloc(1, sizeof *t);
     if (!t || !(t->path = strdup(path))) {
@@ -87,7 +94,7 @@ int lens_table_open(lens_table **out, const char *path, lens_error *err)
     if (ends_with(path, ".parquet")) {
         t->format = FMT_PARQUET;
         t->pq_rg = -1;
-        int rc = lens_parquet_open(&t->pq, path, err);
+        int rc = lens__parquet_open_in(&t->pq, root, path, err);
         if (rc) {
             lens_table_close(t);
             return rc;
@@ -102,7 +109,7 @@ int lens_table_open(lens_table **out, const char *path, lens_error *err)
         lens_table_close(t);
         return lens_error_set(err, LENS_EINVAL, "%s: unknown input type; use .txt, .jsonl or .csv (optionally .zst) or .parquet", path);
     }
-    int rc = lens__stream_open(&t->s, path, err);
+    int rc = lens__stream_open_in(&t->s, root, path, err);
     if (!rc && t->format == FMT_CSV) {
         lens__csv_init(&t->csv, t->s, t->path);
         rc = lens__csv_next(&t->csv, err);
@@ -304,10 +311,16 @@ struct lens_reader {
 
 int lens_reader_open(lens_reader **out, const char *path, const lens_reader_opts *o, lens_error *err)
 {
+    return lens__reader_open_in(out, NULL, path, o, err);
+}
+
+int lens__reader_open_in(lens_reader **out, const char *root, const char *path, const lens_reader_opts *o,
+                         lens_error *err)
+{
     *out = NULL;
     lens_reader *r = calloc(1, sizeof *r);
     if (!r) return lens_error_set(err, LENS_ENOMEM, "out of memory");
-    int rc = lens_table_open(&r->t, path, err);
+    int rc = lens__table_open_in(&r->t, root, path, err);
     if (rc) {
         free(r);
         return rc;

@@ -2,6 +2,7 @@
  * few worker threads (see lens/jobs.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -221,6 +222,84 @@ int lens__job_number(json_t *params, const char *name, double lo, double hi, int
     return LENS_OK;
 }
 
+/* ---------------------------------------------------------------- paths */
+
+const char *lens__job_root(const lens_jobs *j, const char *dir, const char *path)
+{
+    size_t n = strlen(dir);
+    if (path && !strncmp(path, dir, n) && path[n] == '/') return dir;
+    return j->data_root[0] ? j->data_root : NULL;
+}
+
+/* removes every occurrence of what from s */
+static void cut(char *s, const char *what)
+{
+    size_t n = strlen(what);
+    for (char *m; n && (m = strstr(s, what));) memmove(m, m + n, strlen(m + n) + 1);
+}
+
+/* replaces every occurrence of what in s (capacity cap) by with */
+static void swap_text(char *s, size_t cap, const char *what, const char *with)
+{
+    size_t n = strlen(what), w = strlen(with);
+    for (char *m = strstr(s, what); m; m = strstr(m + w, what)) {
+        size_t rest = strlen(m + n);
+        if ((size_t)(m - s) + w + rest + 1 > cap) return;
+        memmove(m + w, m + n, rest + 1);
+        memcpy(m, with, w);
+    }
+}
+
+void lens__job_clean_msg(const lens_jobs *j, const char *id, char *msg, size_t cap)
+{
+    /* the job's own files by name: "/any/prefix/jobs/ID/input/x.csv" -> "x.csv" */
+    char marker[64];
+    snprintf(marker, sizeof marker, "/jobs/%s/", id);
+    for (char *m; (m = strstr(msg, marker));) {
+        char *start = m, *end = m + strlen(marker);
+        while (start > msg && start[-1] != ' ' && start[-1] != '\'' && start[-1] != '"') start--;
+        if (!strncmp(end, "input/", 6)) end += 6;
+        memmove(start, end, strlen(end) + 1);
+    }
+    if (j->data_root[0]) {
+        char root[4200];
+        snprintf(root, sizeof root, "%s/", j->data_root);
+        cut(msg, root);
+        cut(msg, j->data_root); /* the root itself */
+    }
+    static const char *const flags[][2] = {
+        {"--app-column", "'app_column'"},       {"--text-column", "'text_column'"},
+        {"--voted-column", "'voted_column'"},   {"--language-column", "'language_column'"},
+        {"--name-column", "'name_column'"},     {"--id-column", "'id_column'"},
+        {"--sentiment vader", "'sentiment': \"vader\""}, {"--top-k", "'top_k'"},
+        {"--chunk", "'chunk'"},
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) swap_text(msg, cap, flags[i][0], flags[i][1]);
+}
+
+/* a path as clients see it: relative to the job's directory or the data root */
+static json_t *shown_path(const lens_jobs *j, const char *id, json_t *v)
+{
+    if (!json_is_string(v)) return json_incref(v);
+    char p[4400];
+    snprintf(p, sizeof p, "%s", json_string_value(v));
+    lens__job_clean_msg(j, id, p, sizeof p);
+    return json_string(p);
+}
+
+static json_t *shown_params(const lens_jobs *j, const job_entry *e)
+{
+    json_t *p = json_deep_copy(e->params);
+    static const char *const single[] = {"themes", "input"};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(p, single[i]);
+        if (v) json_object_set_new(p, single[i], shown_path(j, e->id, v));
+    }
+    json_t *in = json_object_get(p, "inputs");
+    for (size_t i = 0; i < json_array_size(in); i++) json_array_set_new(in, i, shown_path(j, e->id, json_array_get(in, i)));
+    return p;
+}
+
 /* ---------------------------------------------------------------- workers */
 
 void lens__job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES])
@@ -323,10 +402,13 @@ static void *worker(void *arg)
         } else if (rc == LENS_ECANCEL && e->stop_reason != STOP_NONE) {
             e->state = e->stop_reason == STOP_PAUSE ? LENS_JOB_PAUSED : LENS_JOB_QUEUED;
         } else {
-            /* tried again from its checkpoint after a growing delay */
+            /* tried again from its checkpoint after a growing delay, unless
+             * trying again cannot help: bad input or options */
+            int permanent = rc == LENS_EINVAL || rc == LENS_EFORMAT || rc == LENS_EUNSUP;
             e->attempts++;
+            lens__job_clean_msg(j, e->id, err.msg, sizeof err.msg);
             snprintf(e->error, sizeof e->error, "%s", err.msg);
-            if (e->attempts >= j->o.max_attempts) {
+            if (permanent || e->attempts >= j->o.max_attempts) {
                 e->state = LENS_JOB_FAILED;
                 e->finished = lens__clock_wall();
             } else {
@@ -355,6 +437,12 @@ int lens_jobs_open(lens_jobs **out, const lens_jobs_opts *o, lens_error *err)
     if (j->o.retry_base_s <= 0) j->o.retry_base_s = 2;
     if (j->o.expire_s == 0) j->o.expire_s = 7 * 86400.0;
     snprintf(j->data_dir, sizeof j->data_dir, "%s", o->data_dir);
+    if (o->data_root && *o->data_root && !realpath(o->data_root, j->data_root)) {
+        int e = errno;
+        free(j);
+        return lens_error_set(err, LENS_ENOTFOUND, "data root %s: %s", o->data_root, strerror(e));
+    }
+    j->o.data_root = j->data_root[0] ? j->data_root : NULL;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->wake, NULL);
     pthread_cond_init(&j->changed, NULL);
@@ -455,7 +543,10 @@ int lens__jobs_submit_obj(lens_jobs *j, const char *id, const char *kind, json_t
     char dir[4200];
     job_dir(j, id, dir, sizeof dir);
     int rc = k->check(j, params, dir, err);
-    if (rc) return rc;
+    if (rc) {
+        lens__job_clean_msg(j, id, err->msg, sizeof err->msg);
+        return rc;
+    }
     job_entry *e = calloc(1, sizeof *e);
     if (!e) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     snprintf(e->id, sizeof e->id, "%s", id);
@@ -496,7 +587,7 @@ static json_t *describe(lens_jobs *j, const job_entry *e)
                           e->state == LENS_JOB_RUNNING && e->eta >= 0 ? json_real(round(e->eta * 10) / 10) : json_null(),
                           "created", time_or_null(e->created), "started", time_or_null(e->started), "finished",
                           time_or_null(e->finished), "phases", ph, "attempts", e->attempts, "error",
-                          e->error[0] ? json_string(e->error) : json_null(), "params", json_deep_copy(e->params));
+                          e->error[0] ? json_string(e->error) : json_null(), "params", shown_params(j, e));
     if (e->state == LENS_JOB_QUEUED && e->not_before > lens__clock_wall())
         json_object_set_new(o, "retry_at", json_real(floor(e->not_before)));
     if (e->state == LENS_JOB_SUCCEEDED) {

@@ -34,6 +34,7 @@ typedef struct job_entry {
 struct lens_jobs {
     lens_jobs_opts o;
     char data_dir[4096];
+    char data_root[4096]; /* realpath of o.data_root; "" without one */
     sqlite3 *db;
     pthread_mutex_t mu;
     pthread_cond_t wake;    /* workers: a job may be ready */
@@ -70,6 +71,13 @@ extern const job_kind lens__job_kind_analyze, lens__job_kind_project;
 int lens__job_fields(json_t *params, const char *kind, const char *const *fields, lens_error *err);
 /* *out = params[name] when present: a number (an integer if integer) in lo..hi */
 int lens__job_number(json_t *params, const char *name, double lo, double hi, int integer, double *out, lens_error *err);
+
+/* jobs.c: the directory job dir's inputs are confined to: dir itself when
+ * path (an input) lies in it (an upload), else the data root (NULL: none) */
+const char *lens__job_root(const lens_jobs *j, const char *dir, const char *path);
+/* jobs.c: msg without server paths (the job's directory, the data root)
+ * and naming the service's fields instead of the CLI's flags */
+void lens__job_clean_msg(const lens_jobs *j, const char *id, char *msg, size_t cap);
 
 /* jobs.c: progress from a running job (any thread) */
 void lens__job_progress(job_run *r, uint64_t processed, double fraction, uint64_t chunk_rows, const double phases[PHASES]);

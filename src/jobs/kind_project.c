@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/fs.h"
+#include "io/io_internal.h"
 #include "jobs_internal.h"
 #include "lens/project.h"
 
@@ -59,7 +60,21 @@ static int parse(json_t *p, lens_project_opts *o, lens_error *err)
 static int check(lens_jobs *j, json_t *params, const char *job_dir, lens_error *err)
 {
     lens_project_opts o = {0};
-    return parse(params, &o, err);
+    int rc = parse(params, &o, err);
+    if (rc || (strlen(o.input) > 4 && !strcmp(o.input + strlen(o.input) - 4, ".npy"))) return rc;
+    /* texts the job could never read are the caller's error, found now:
+     * opened as the job will open them, up to the first text */
+    lens_reader *rd = NULL;
+    const char *text, *id;
+    size_t len;
+    rc = lens__reader_open_in(&rd, lens__job_root(j, job_dir, o.input), o.input, &o.texts, err);
+    if (!rc) {
+        int r = lens_reader_next(rd, &text, &len, &id, err);
+        if (r == 0) rc = lens_error_set(err, LENS_EFORMAT, "%s: no texts in it", o.input);
+        else if (r < 0) rc = r;
+    }
+    lens_reader_close(rd);
+    return rc;
 }
 
 static void on_progress(void *ctx, const char *phase, size_t rows, double fraction)
@@ -85,6 +100,7 @@ static int run(job_run *r, lens_error *err)
     o.threads = j->o.threads;
     o.progress = on_progress;
     o.ctx = r;
+    o.root = lens__job_root(j, r->dir, o.input);
     o.stop = &r->e->stop;
     lens_project_stats st;
     rc = lens_project_run(&o, &st, err);

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "base/clock.h"
 #include "base/fs.h"
 #include "analyze_internal.h"
+#include "io/io_internal.h"
 #include "lens/io.h"
 
 #define CHUNK 2048
@@ -57,7 +59,14 @@ static int expand_inputs(const lens_analyze_opts *o, path_list *l, lens_error *e
             if (push_path(l, in)) return lens_error_set(err, LENS_ENOMEM, "out of memory");
             continue;
         }
-        DIR *d = opendir(in);
+        DIR *d = NULL;
+        if (o->root) { /* the directory itself must not lead out of the root either */
+            int fd = lens__open_beneath(o->root, in, O_RDONLY | O_DIRECTORY, err);
+            if (fd < 0) return fd;
+            if (!(d = fdopendir(fd))) close(fd);
+        } else {
+            d = opendir(in);
+        }
         if (!d) return lens_error_set(err, LENS_EIO, "input %s: %s", in, strerror(errno));
         int first = l->n;
         struct dirent *e;
@@ -65,7 +74,20 @@ static int expand_inputs(const lens_analyze_opts *o, path_list *l, lens_error *e
             if (e->d_name[0] == '.' || !has_input_ext(e->d_name)) continue;
             char p[4096];
             snprintf(p, sizeof p, "%s/%s", in, e->d_name);
-            if (lens__is_file(p) && push_path(l, p)) {
+            if (o->root) { /* a file in it must not lead out: refused, by name */
+                int fd = lens__open_beneath(o->root, p, O_RDONLY, err);
+                struct stat sb;
+                int reg = fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode);
+                if (fd >= 0) close(fd);
+                else if (fd != LENS_ENOTFOUND) { /* ENOTFOUND: a dangling link, skipped as before */
+                    closedir(d);
+                    return fd;
+                }
+                if (!reg) continue;
+            } else if (!lens__is_file(p)) {
+                continue;
+            }
+            if (push_path(l, p)) {
                 closedir(d);
                 return lens_error_set(err, LENS_ENOMEM, "out of memory");
             }
@@ -320,7 +342,7 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
 {
     lens_table *t = NULL;
     int cols[N_COLS];
-    int rc = lens_table_open(&t, path, err);
+    int rc = lens__table_open_in(&t, j->o->root, path, err);
     if (!rc) rc = detect_columns(t, j->o, cols, err);
     const char *lang = j->o->language && *j->o->language ? j->o->language : NULL;
     int vader = !rc && (j->o->sentiment == LENS_SENTIMENT_VADER || cols[C_VOTED] < 0);
@@ -427,8 +449,47 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
 
 /* ---------------------------------------------------------------- run */
 
+/* The reports name the model, not where it lies on this machine: a
+ * directory's last component, a cached name as it is. */
+static void model_label(const char *model, char *out, size_t cap)
+{
+    const char *m = model ? model : "";
+    size_t n = strlen(m);
+    while (n > 1 && m[n - 1] == '/') n--;
+    size_t b = n;
+    while (b > 0 && m[b - 1] != '/') b--;
+    snprintf(out, cap, "%.*s", (int)(n - b), m + b);
+}
+
+int lens_analyze_check(const lens_analyze_opts *o, lens_error *err)
+{
+    path_list inputs = {0};
+    int rc = expand_inputs(o, &inputs, err);
+    for (int i = 0; !rc && i < inputs.n; i++) {
+        lens_table *t = NULL;
+        int cols[N_COLS];
+        rc = lens__table_open_in(&t, o->root, inputs.paths[i], err);
+        if (!rc) rc = detect_columns(t, o, cols, err);
+        if (!rc) {
+            int r = lens_table_next(t, err);
+            if (r == 0) rc = lens_error_set(err, LENS_EFORMAT, "%s: no reviews in it", inputs.paths[i]);
+            else if (r < 0) rc = r;
+        }
+        lens_table_close(t);
+    }
+    for (int i = 0; i < inputs.n; i++) free(inputs.paths[i]);
+    free(inputs.paths);
+    return rc;
+}
+
 int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_error *err)
 {
+    const char *model_arg = o->model; /* what to open */
+    char label[256];
+    lens_analyze_opts named = *o;
+    model_label(o->model, label, sizeof label);
+    named.model = label;
+    o = &named;
     memset(st, 0, sizeof *st);
     if (o->top_k < 1) return lens_error_set(err, LENS_EINVAL, "--top-k must be at least 1");
     if (o->chunk < 0 || o->chunk > CHUNK) return lens_error_set(err, LENS_EINVAL, "--chunk must be 1..%d", CHUNK);
@@ -444,7 +505,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     if (!rc) rc = expand_inputs(o, &inputs, err);
     if (!rc) rc = lens_themes_load(&j.themes, o->themes, err);
     if (!rc) rc = lens__mkdirs(o->out_dir, err);
-    if (!rc && !o->loaded) rc = lens_model_open(&model, o->model, &mo, err);
+    if (!rc && !o->loaded) rc = lens_model_open(&model, model_arg, &mo, err);
     const lens_model *m = o->loaded ? o->loaded : model;
     if (!rc) rc = lens_pool_new(&pool, o->threads, err);
     if (!rc) rc = lens_encoder_new(&j.enc, m, pool, o->batch_tokens, err);

@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/fs.h"
+#include "io/io_internal.h"
 #include "lens/escape.h"
 
 #define CHUNK 2048 /* texts per encoder call */
@@ -34,7 +35,7 @@ static int embed_texts(const lens_project_opts *o, float **x, size_t *n, int *di
     char **batch = calloc(CHUNK, sizeof *batch);
     size_t *lens = calloc(CHUNK, sizeof *lens), cap = 0;
     int rc = batch && lens ? LENS_OK : lens_error_set(err, LENS_ENOMEM, "out of memory");
-    if (!rc) rc = lens_reader_open(&rd, o->input, &o->texts, err);
+    if (!rc) rc = lens__reader_open_in(&rd, o->root, o->input, &o->texts, err);
     if (!rc && !m && !(rc = lens_model_open(&own, o->model, &mo, err))) m = own;
     if (!rc) rc = lens_pool_new(&pool, o->threads, err);
     if (!rc) rc = lens_encoder_new(&enc, m, pool, 4096, err);
@@ -112,7 +113,7 @@ int lens_project_run(const lens_project_opts *o, lens_project_stats *st, lens_er
     int dim = 0, rc, texts = !ends_with(o->input, ".npy");
     lens__wbuf ids = {0};
     if (!texts) {
-        rc = lens_npy_read_f32(o->input, &x, &n, &cols, err);
+        rc = lens__npy_read_f32_in(o->root, o->input, &x, &n, &cols, err);
         if (!rc && (cols == 0 || cols > 1 << 20))
             rc = lens_error_set(err, LENS_EFORMAT, "%s: %zu columns: need a matrix of embeddings [n, dim]", o->input, cols);
         dim = (int)cols;

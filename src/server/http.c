@@ -277,6 +277,17 @@ static enum MHD_Result dispatch(lens_server *s, struct MHD_Connection *c, lens__
     return lens__reply_error(c, r, 405, "%s is not allowed on %s", method, url);
 }
 
+/* Request heads past these get JSON 414/431 from us; libmicrohttpd answers
+ * only heads beyond its connection memory (MHD_MEM), with an HTML page. */
+enum { URI_MAX = 8192, HEADERS_MAX = 16384, MHD_MEM = 256 * 1024 };
+
+static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += (key ? strlen(key) : 0) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -290,6 +301,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->route = route_of(method, url);
         r->conn = c;
         *con_cls = r;
+        size_t uri = strlen(url), head = 0;
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_len, &uri);
+        MHD_get_connection_values(c, MHD_HEADER_KIND, add_len, &head);
+        if (uri > URI_MAX || head > HEADERS_MAX) {
+            r->too_big = -1;
+            return uri > URI_MAX ? lens__reply_error(c, r, 414, "request URI longer than %d bytes", URI_MAX)
+                                 : lens__reply_error(c, r, 431, "request headers larger than %d bytes", HEADERS_MAX);
+        }
         if (r->route != R_UI && r->route != R_HEALTH && !authorized(s, c)) {
             r->too_big = -1; /* answered: ignore the body */
             return lens__reply_error(c, r, 401, "missing or wrong bearer token (Authorization: Bearer ...)");
@@ -371,7 +390,12 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
     if (!rc && o->data_root && *o->data_root && !realpath(o->data_root, s->data_root))
         rc = lens_error_set(err, LENS_ENOTFOUND, "--data-root %s: %s", o->data_root, strerror(errno));
     lens_model_opts mo = {.precision = o->precision};
-    s->model_name = o->model;
+    /* clients see the model's name (a directory's last component), not where it lies */
+    size_t mn = strlen(o->model), mb;
+    while (mn > 1 && o->model[mn - 1] == '/') mn--;
+    for (mb = mn; mb > 0 && o->model[mb - 1] != '/'; mb--) {}
+    snprintf(s->model_label, sizeof s->model_label, "%.*s", (int)(mn - mb), o->model + mb);
+    s->model_name = s->model_label;
     if (!rc) rc = lens__mkdirs(o->data_dir, err);
     if (!rc) rc = lens_model_open(&s->model, o->model, &mo, err);
     if (!rc) rc = lens_pool_new(&s->pool, o->threads, err);
@@ -392,7 +416,8 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
     if (!rc) {
         lens_jobs_opts jo = {.data_dir = o->data_dir, .max_running = o->max_jobs, .max_attempts = o->job_attempts,
                              .expire_s = o->job_ttl_s, .threads = o->threads, .model = s->model,
-                             .model_name = o->model, .vader_lexicon = o->vader_lexicon};
+                             .model_name = o->model, .vader_lexicon = o->vader_lexicon,
+                             .data_root = s->data_root[0] ? s->data_root : NULL};
         rc = lens_jobs_open(&s->jobs, &jo, err);
     }
     if (!rc) {
@@ -414,7 +439,7 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
                                 (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
                                 MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
                                 s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned)120, MHD_OPTION_END);
+                                (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MHD_MEM, MHD_OPTION_END);
         if (!s->d) rc = lens_error_set(err, LENS_EIO, "cannot listen on %s:%d (in use?)", o->host, o->port);
     }
     if (rc) {

@@ -28,6 +28,7 @@ typedef struct upload {
     FILE *f;         /* the file being written */
     char part[256];  /* its name, as the client gave it */
     size_t total;
+    int has_themes, has_kind; /* parts seen */
     int status;      /* 0, or the 4xx to answer */
     char msg[600];
 } upload;
@@ -54,26 +55,40 @@ static void close_part(upload *u)
     }
 }
 
-static int safe_name(const char *n)
+/* length of n's review-file extension (".csv.zst" ...), 0 without one */
+static size_t review_ext(const char *n)
 {
-    if (!n || !*n || n[0] == '.' || strlen(n) > 200) return 0;
-    for (const char *p = n; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-              *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
-static int review_ext(const char *n)
-{
-    static const char *ext[] = {".csv", ".jsonl", ".ndjson", ".csv.zst", ".jsonl.zst", ".ndjson.zst", ".parquet",
-                                ".txt", ".txt.zst", ".npy"};
+    static const char *ext[] = {".csv.zst", ".jsonl.zst", ".ndjson.zst", ".txt.zst", ".csv", ".jsonl", ".ndjson",
+                                ".parquet", ".txt", ".npy"};
     size_t len = strlen(n);
     for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
         size_t m = strlen(ext[i]);
-        if (len > m && !strcmp(n + len - m, ext[i])) return 1;
+        if (len > m && !strcmp(n + len - m, ext[i])) return m;
     }
     return 0;
+}
+
+/* The name an uploaded file is kept under: the client's base name with
+ * every byte but [A-Za-z0-9._-] replaced by '_' ("steam reviews (1).csv"
+ * -> "steam_reviews__1_.csv"), no leading dot, at most 120 bytes before
+ * the extension. 0 when nothing is left of it or its extension is not a
+ * review file's. */
+static int clean_name(const char *given, char *out, size_t cap)
+{
+    const char *b = given ? given : "";
+    for (const char *p = b; *p; p++)
+        if (*p == '/' || *p == '\\') b = p + 1; /* browsers may send a path */
+    size_t n = strlen(b), ext = review_ext(b);
+    if (!ext || n - ext == 0 || cap < 128 + ext) return 0;
+    size_t stem = n - ext < 120 ? n - ext : 120, k = 0;
+    for (size_t i = 0; i < stem; i++) {
+        char c = b[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+                 (c == '.' && i > 0);
+        out[k++] = ok ? c : '_';
+    }
+    memcpy(out + k, b + n - ext, ext + 1);
+    return strspn(out, "_.-") < k; /* a name, not only filler */
 }
 
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
@@ -92,6 +107,10 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
     u->total += size;
     if (u->total > u->s->o.max_upload) {
         upload_fail(u, 413, "upload larger than the limit (--max-upload)%s", "");
+        return MHD_YES;
+    }
+    if (off == 0 && ((!strcmp(key, "kind") && u->has_kind++) || (!strcmp(key, "options") && u->options))) {
+        upload_fail(u, 400, "form field '%s' given twice", key);
         return MHD_YES;
     }
     if (!strcmp(key, "kind")) {
@@ -121,23 +140,36 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *
         close_part(u);
         if (u->status) return MHD_YES;
         char path[4600];
+        char name[256];
         if (is_themes) {
-            snprintf(path, sizeof path, "%s", u->themes_path);
-        } else {
-            if (!safe_name(filename) || !review_ext(filename)) {
-                upload_fail(u, 400, "file name '%s' must be letters, digits, '.', '_', '-' and end in .csv, .jsonl, "
-                                    ".ndjson, .txt (optionally .zst), .parquet or .npy", filename ? filename : "");
+            if (u->has_themes++) {
+                upload_fail(u, 400, "form field 'themes' given twice%s", "");
                 return MHD_YES;
             }
-            snprintf(path, sizeof path, "%s/%s", u->input_dir, filename);
-            for (size_t i = 0; i < json_array_size(u->inputs); i++)
-                if (!strcmp(json_string_value(json_array_get(u->inputs, i)), path)) {
-                    upload_fail(u, 400, "file '%s' uploaded twice", filename);
-                    return MHD_YES;
-                }
+            snprintf(path, sizeof path, "%s", u->themes_path);
+            snprintf(name, sizeof name, "themes.json");
+        } else {
+            if (!clean_name(filename, name, sizeof name)) {
+                char shown[200];
+                snprintf(shown, sizeof shown, "%s", filename ? filename : "");
+                upload_fail(u, 400, "file name '%s' must have a name and end in .csv, .jsonl, .ndjson, .txt "
+                                    "(optionally .zst), .parquet or .npy", shown);
+                return MHD_YES;
+            }
+            /* two uploads cleaned to one name: the later gets -2, -3, ... before its extension */
+            size_t ext = review_ext(name), stem = strlen(name) - ext;
+            char base[256];
+            snprintf(base, sizeof base, "%s", name);
+            for (int k = 2, taken = 1; taken; k++) {
+                snprintf(path, sizeof path, "%s/%s", u->input_dir, name);
+                taken = 0;
+                for (size_t i = 0; i < json_array_size(u->inputs); i++)
+                    taken |= !strcmp(json_string_value(json_array_get(u->inputs, i)), path);
+                if (taken) snprintf(name, sizeof name, "%.*s-%d%s", (int)stem, base, k, base + stem);
+            }
             json_array_append_new(u->inputs, json_string(path));
         }
-        snprintf(u->part, sizeof u->part, "%s", is_themes ? "themes.json" : filename);
+        snprintf(u->part, sizeof u->part, "%s", name);
         if (!(u->f = fopen(path, "wb"))) {
             char msg[400];
             snprintf(msg, sizeof msg, "%s: %s", u->part, strerror(errno));
@@ -247,6 +279,9 @@ enum MHD_Result lens__route_jobs_create(lens_server *s, struct MHD_Connection *c
         if (!u->status && project && json_array_size(u->inputs) != 1)
             upload_fail(u, 400, "a project job takes one file (.npy or texts)%s", "");
         if (!u->status && !project && stat(u->themes_path, &st)) upload_fail(u, 400, "no themes.json (form field 'themes')%s", "");
+        if (!u->status && project && u->has_themes)
+            upload_fail(u, 400, "a project job takes no themes (form field 'themes'): it maps the file's texts or "
+                                "embeddings%s", "");
         if (u->status) return lens__reply_error(c, r, u->status, "%s", u->msg);
         /* the files' names too, before the job that counts on them is saved */
         char job_dir[4400];
@@ -259,7 +294,7 @@ enum MHD_Result lens__route_jobs_create(lens_server *s, struct MHD_Connection *c
         json_t *params = json_object();
         if (u->options) {
             json_error_t je;
-            json_t *opt = json_loads(u->options, 0, &je);
+            json_t *opt = json_loads(u->options, JSON_REJECT_DUPLICATES, &je);
             if (!json_is_object(opt)) {
                 json_decref(opt);
                 json_decref(params);
@@ -434,10 +469,12 @@ enum MHD_Result lens__route_jobs(lens_server *s, struct MHD_Connection *c, lens_
         if (st && state < 0)
             return lens__reply_error(c, r, 400, "state must be queued, running, pausing, paused, cancelling, succeeded, "
                                                 "failed or cancelled");
-        char *end;
-        long limit = lim ? strtol(lim, &end, 10) : 50, offset = off ? strtol(off, &end, 10) : 0;
-        if (limit < 1 || limit > 1000 || offset < 0)
-            return lens__reply_error(c, r, 400, "limit must be 1..1000 and offset >= 0");
+        char *end_l = NULL, *end_o = NULL;
+        errno = 0;
+        long limit = lim ? strtol(lim, &end_l, 10) : 50, offset = off ? strtol(off, &end_o, 10) : 0;
+        if (limit < 1 || limit > 1000 || offset < 0 || offset > INT_MAX || errno || (lim && (end_l == lim || *end_l)) ||
+            (off && (end_o == off || *end_o)))
+            return lens__reply_error(c, r, 400, "limit must be an integer in 1..1000 and offset an integer >= 0");
         return lens__reply_json(c, r, 200, lens__jobs_list_obj(s->jobs, state, (int)limit, (int)offset));
     }
     const char *id = path + strlen("/v1/jobs/");

@@ -74,7 +74,8 @@ struct lens_server {
     struct MHD_Daemon *d;
     int port;
     lens_model *model;
-    const char *model_name;
+    const char *model_name; /* model_label: the model's name, never its path on this machine */
+    char model_label[256];
     lens_pool *pool;
     lens_encoder *enc;
     int dim;

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fs.h"
+#include "io/io_internal.h"
 #include "parquet_internal.h"
 
 #define DEFAULT_LIMIT ((size_t)2 << 30)
@@ -179,12 +181,17 @@ static int alloc_handle(lens_parquet **out, const char *path, lens_error *err)
 
 int lens_parquet_open(lens_parquet **out, const char *path, lens_error *err)
 {
+    return lens__parquet_open_in(out, NULL, path, err);
+}
+
+int lens__parquet_open_in(lens_parquet **out, const char *root, const char *path, lens_error *err)
+{
     lens_parquet *p;
     if (alloc_handle(&p, path, err)) return err->code;
     struct stat st;
     int rc = 0;
-    if ((p->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        rc = lens_error_set(err, errno == ENOENT ? LENS_ENOTFOUND : LENS_EIO, "%s: %s", path, strerror(errno));
+    if ((p->fd = lens__open_beneath(root, path, O_RDONLY, err)) < 0)
+        rc = p->fd;
     else if (fstat(p->fd, &st) != 0 || !S_ISREG(st.st_mode))
         rc = lens_error_set(err, LENS_EIO, "%s: not a regular file", path);
     else {
