@@ -1,8 +1,11 @@
 /* Durable writes (src/base/fs.h): a file or directory is replaced whole or
  * not at all. Failures are provoked for real: a file-size limit (RLIMIT_FSIZE,
- * EFBIG as on a full disk), a missing directory, a taken temporary name. */
+ * EFBIG as on a full disk), a missing directory, a taken temporary name.
+ * Confined opens (lens__open_beneath) follow symlinks inside the root and
+ * refuse every way out. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -176,6 +179,37 @@ static void test_replace_dir(void)
           "a missing stage: %s", err.msg);
 }
 
+/* lens__open_beneath: symlinks that stay inside the root are followed,
+ * anything leading out is refused, by the open itself */
+static void test_beneath(void)
+{
+    lens_error err;
+    CHECK(lens__mkdirs(at("root/d"), &err) == 0 && lens__mkdirs(at("out"), &err) == 0, "%s", err.msg);
+    put(at("root/d/a.csv"), "A");
+    put(at("out/secret.csv"), "S");
+    CHECK(symlink("a.csv", at("root/d/rel.csv")) == 0 && symlink(at("root/d/a.csv"), at("root/d/abs.csv")) == 0 &&
+              symlink(at("out/secret.csv"), at("root/d/esc.csv")) == 0 && symlink("../../out", at("root/d/outdir")) == 0,
+          "symlinks");
+    const char *root = at("root");
+    const char *ok[] = {"d/a.csv", "d/rel.csv", "d/abs.csv", at("root/d/a.csv")};
+    for (int i = 0; i < 4; i++) {
+        int fd = lens__open_beneath(root, ok[i], O_RDONLY, &err);
+        char c = 0;
+        CHECK(fd >= 0 && read(fd, &c, 1) == 1 && c == 'A', "%s: %s", ok[i], fd < 0 ? err.msg : "wrong file");
+        if (fd >= 0) close(fd);
+    }
+    const char *bad[] = {"d/esc.csv", "d/outdir/secret.csv", "../out/secret.csv", at("out/secret.csv")};
+    for (int i = 0; i < 4; i++) {
+        int fd = lens__open_beneath(root, bad[i], O_RDONLY, &err);
+        CHECK(fd == LENS_EINVAL && strstr(err.msg, "outside the data root"), "%s: fd %d %s", bad[i], fd, err.msg);
+        if (fd >= 0) close(fd);
+    }
+    CHECK(lens__open_beneath(root, "d/none.csv", O_RDONLY, &err) == LENS_ENOTFOUND, "missing: %s", err.msg);
+    int fd = lens__open_beneath(NULL, at("out/secret.csv"), O_RDONLY, &err); /* no root: a plain open */
+    CHECK(fd >= 0, "no root: %s", err.msg);
+    if (fd >= 0) close(fd);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/lens_test_fs_XXXXXX");
@@ -184,6 +218,7 @@ int main(void)
     test_full();
     test_link();
     test_replace_dir();
+    test_beneath();
     lens_error err;
     lens__rmtree(dir, &err);
     TEST_DONE();
