@@ -8,12 +8,16 @@
  * take effect at the job's next chunk; a paused job resumes from its
  * checkpoint. A job that fails is tried again, from its checkpoint, after
  * retry_base_s, then twice that, ... until max_attempts, then it fails with
- * the reason. When the process dies, the jobs it was running are queued
+ * the reason; a failure trying again cannot mend (bad input or options:
+ * LENS_EINVAL, LENS_EFORMAT, LENS_EUNSUP) fails it at once. When the process dies, the jobs it was running are queued
  * again at the next lens_jobs_open and resume from their checkpoints.
  *
  * Kinds: "analyze" (lens analyze; params: {"inputs": [paths], "themes":
  * path, and optional "language", "min_similarity", "top_k", "quotes",
- * "sentiment", "chunk", "map"}) and "project" (lens project; params: {"input":
+ * "sentiment", "chunk", "map", and the input's column names "app_column",
+ * "text_column", "voted_column", "language_column", "name_column",
+ * "id_column"}; submit reads each input's header and first review and
+ * refuses what the job could not read) and "project" (lens project; params: {"input":
  * path, and optional "neighbors", "min_dist", "spread", "metric",
  * "components", "epochs", "seed", "fit_size", "field", "column", "id"}).
  * Params and job descriptions cross this API as JSON text; the strings it

@@ -71,8 +71,8 @@ static size_t review_ext(const char *n)
 /* The name an uploaded file is kept under: the client's base name with
  * every byte but [A-Za-z0-9._-] replaced by '_' ("steam reviews (1).csv"
  * -> "steam_reviews__1_.csv"), no leading dot, at most 120 bytes before
- * the extension. 0 when nothing is left of it or its extension is not a
- * review file's. */
+ * the extension. 0 when it is only dots and spaces before the extension or
+ * its extension is not a review file's. */
 static int clean_name(const char *given, char *out, size_t cap)
 {
     const char *b = given ? given : "";
@@ -88,7 +88,9 @@ static int clean_name(const char *given, char *out, size_t cap)
         out[k++] = ok ? c : '_';
     }
     memcpy(out + k, b + n - ext, ext + 1);
-    return strspn(out, "_.-") < k; /* a name, not only filler */
+    size_t filler = 0; /* dots and spaces are no name ("..csv", " .csv") */
+    while (filler < stem && (b[filler] == '.' || b[filler] == ' ')) filler++;
+    return filler < stem;
 }
 
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
