@@ -126,6 +126,24 @@ for a in asg: by[a["review_id"]].append(a)
 assert all(len(v) == 2 and [x["rank"] for x in v] == ["1", "2"] and float(v[0]["similarity"]) >= float(v[1]["similarity"])
            and v[0]["theme"] != v[1]["theme"] for v in by.values())
 PY
+# per game: its reviews once each (report.json "reviews", report.html's totals),
+# though its themes count 2 assignments per review
+check "top-k 2: per-game reviews are the input rows" $PY - "$work/k2" "$work/reviews.csv" "$THEMES" <<'PY'
+import collections, csv, json, re, sys
+d, themes = sys.argv[1], json.load(open(sys.argv[3]))
+rows = [r for r in csv.DictReader(open(sys.argv[2], newline="", encoding="utf-8"))
+        if r["language"] == "english" and r["app_id"] in themes and r["review"].strip()]
+want = collections.Counter(r["app_id"] for r in rows)
+pos = collections.Counter(r["app_id"] for r in rows if r["voted_up"] == "1")
+apps = json.load(open(d + "/report.json"))["apps"]
+assert {a["app_id"]: a["reviews"] for a in apps} == dict(want), apps
+for a in apps:
+    assert a["positive"] == pos[a["app_id"]] and a["positive"] + a["negative"] == a["reviews"], a
+    assert sum(t["reviews"] for t in a["themes"]) == 2 * a["reviews"], a
+html = open(d + "/report.html", encoding="utf-8").read()
+got = dict(re.findall(r'data-app="(\d+)".*?<p class="totals" data-reviews="(\d+)">', html, re.S))
+assert {k: int(v) for k, v in got.items()} == dict(want), got
+PY
 "${A[@]}" --min-similarity 0.999 -o "$work/ms" "$work/reviews.csv" 2>/dev/null
 check "min-similarity -> unassigned" $PY - "$work/ms" <<'PY'
 import csv, json, sys

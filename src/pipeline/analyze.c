@@ -264,6 +264,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
         if (j->map_emb && (rc = lens__map_add(j, c->app[i], k ? j->picks[0] : app->n_themes, c->up[i], id,
                                              c->buf + c->text[i], c->text_len[i], e, err)))
             return rc;
+        ag->game.reviews++;
+        ag->game.positive += c->up[i] == 1;
+        ag->game.negative += c->up[i] == 0;
         c->n_themes[i] = k ? k : 1;
         for (int r = 0; r < k; r++) c->themes[i][r] = j->picks[r];
         if (k == 0) c->themes[i][0] = app->n_themes;

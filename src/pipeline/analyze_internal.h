@@ -25,7 +25,9 @@ typedef struct {
 
 typedef struct {
     char *name;       /* first name seen for the app */
-    counts *theme;    /* [n_themes + 1]: the last is "unassigned" */
+    counts *theme;    /* [n_themes + 1]: the last is "unassigned"; with top_k > 1 a
+                         review counts in each theme it was assigned to */
+    counts game;      /* each analysed review of the app once (sim_sum unused) */
     lens_summary **sum; /* [(n_themes + 1) * 2]: by theme, then negative/positive */
     char **sample;      /* [(n_themes + 1) * SAMPLES] first reviews, truncated */
     char **sample_id;
