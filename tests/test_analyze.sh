@@ -164,6 +164,15 @@ a = {r["review_id"]: r["theme"] for r in csv.DictReader(open(sys.argv[1] + "/ass
 sys.exit(0 if a.get("1") == "unassigned" and a.get("2") not in (None, "unassigned") else 1)
 PY
 
+# invalid UTF-8 (stray and truncated bytes) is replaced by U+FFFD and counted,
+# in CSV and JSONL, across chunks; every output stays valid UTF-8
+bad_utf8 "$work"
+"${A[@]}" --chunk 16 -o "$work/u8csv" "$work/bad.csv" 2>"$work/u8.log"
+check "invalid UTF-8 in CSV: outputs valid, 13 rows / 23 bytes counted" strict_utf8 "$work/u8csv" 13 23
+check "invalid UTF-8: the CLI says so" grep -q "13 rows had invalid UTF-8: 23 bytes replaced by U+FFFD" "$work/u8.log"
+"${A[@]}" --chunk 16 -o "$work/u8jl" "$work/bad.jsonl" 2>/dev/null
+check "invalid UTF-8 in JSONL: outputs valid, every line counted" strict_utf8 "$work/u8jl" 40 101
+
 # sentiment: VADER where a file has no voted_up (auto) or on request; it
 # agrees with the players' votes on most reviews
 $PY -c "

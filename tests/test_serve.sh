@@ -161,6 +161,13 @@ expect_http "project job unknown option" 400 "unknown field 'neighbours'" -F kin
 mj=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "map": true}' | json_field '["id"]')
 check "analyze job with a map" wait_state "$mj" succeeded 60
 check "...serves map.csv" test "$(curl -s "$url/v1/jobs/$mj/results/map.csv" | wc -l)" = "$(curl -s "$url/v1/jobs/$mj/results/assignments.csv" | wc -l)"
+# invalid UTF-8 in an upload: replaced by U+FFFD and counted, as the CLI does
+bad_utf8 "$work"
+u8=$(curl -s -F files=@"$work/bad.csv" -F themes=@"$THEMES" "$url/v1/jobs" | json_field '["id"]')
+check "invalid UTF-8 job succeeds" wait_state "$u8" succeeded 60
+mkdir -p "$work/u8"
+for f in report.json summaries.csv assignments.csv report.csv report.html; do curl -s "$url/v1/jobs/$u8/results/$f" > "$work/u8/$f"; done
+check "invalid UTF-8 job: outputs valid UTF-8, 13 rows / 23 bytes counted" strict_utf8 "$work/u8" 13 23
 curl -s -XDELETE "$url/v1/jobs/$id2" > /dev/null
 check "delete removes the job and its files" test ! -e "$work/d1/jobs/$id2" -a "$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/jobs/$id2")" = 404
 kill $pid; wait $pid 2>/dev/null

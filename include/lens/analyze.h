@@ -68,6 +68,8 @@ typedef struct lens_analyze_stats {
     uint64_t rows, analyzed, empty, other_language, unknown_app, unassigned;
     uint64_t tokens, sentences;
     uint64_t sentiment_vader;  /* reviews whose sentiment VADER gave (no voted_up, or --sentiment vader) */
+    uint64_t invalid_utf8;     /* rows read with invalid UTF-8, each bad byte replaced by U+FFFD */
+    uint64_t invalid_utf8_bytes;
     int unknown_apps;          /* distinct app ids without themes */
     int resumed;               /* 1 when the run went on from a checkpoint */
     uint64_t rows_resumed;     /* rows the checkpoint had done (set before the first progress call) */

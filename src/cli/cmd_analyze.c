@@ -163,6 +163,9 @@ int cmd_analyze(int argc, char **argv)
              (unsigned long long)st.sentences, st.resumed ? " (resumed from a checkpoint)" : "", st.seconds_read, st.seconds_embed, st.seconds_assign,
              st.seconds_summarize, st.seconds_write, o.out_dir);
     cli_progress_done(&p.bar, st.rows, extra);
+    if (st.invalid_utf8)
+        fprintf(stderr, "lens: %llu rows had invalid UTF-8: %llu bytes replaced by U+FFFD (counts.invalid_utf8 in "
+                        "report.json)\n", (unsigned long long)st.invalid_utf8, (unsigned long long)st.invalid_utf8_bytes);
     status = 0;
 out:
     free(inputs);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/utf8.h"
 #include "csv.h"
 #include "lens/io.h"
 #include "lens/parquet.h"
@@ -37,7 +38,47 @@ struct lens_table {
     char pq_num[MAX_COLS][64];  /* numbers as text */
     char *pq_str[MAX_COLS];     /* byte arrays copied with a NUL, as callers expect */
     size_t pq_cap[MAX_COLS];
+    /* invalid UTF-8: values come back with U+FFFD in its place (fix[col]),
+     * so no report or JSON built from them carries a raw bad byte */
+    uint64_t records;           /* records returned so far */
+    uint64_t bad_rows, bad_bytes, bad_at, fixed_at[MAX_COLS];
+    char *fix[MAX_COLS];
+    size_t fix_cap[MAX_COLS];
+    char *jfix;                 /* JSONL: the line repaired */
+    size_t jfix_cap;
 };
+
+/* A record with a repair counts once, a value read twice once. */
+static void count_bad(lens_table *t, uint64_t record, uint64_t bytes)
+{
+    t->bad_bytes += bytes;
+    if (t->bad_at != record) t->bad_rows++;
+    t->bad_at = record;
+}
+
+/* s[0..*len) with every invalid UTF-8 byte replaced by U+FFFD (in fix[col]
+ * when there is one); NULL when out of memory. */
+static const char *clean(lens_table *t, int col, const char *s, size_t *len)
+{
+    if (!s) return s;
+    size_t ok = lens__utf8_valid(s, *len);
+    if (ok == *len) return s;
+    if (lens__grow((void **)&t->fix[col], &t->fix_cap[col], 3 * *len + 1, 1)) return NULL;
+    uint64_t bad = 0;
+    memcpy(t->fix[col], s, ok);
+    *len = ok + lens__utf8_repair(s + ok, *len - ok, t->fix[col] + ok, &bad);
+    if (t->fixed_at[col] != t->records) {
+        t->fixed_at[col] = t->records;
+        count_bad(t, t->records, bad);
+    }
+    return t->fix[col];
+}
+
+uint64_t lens_table_repaired(const lens_table *t, uint64_t *bytes)
+{
+    if (bytes) *bytes = t->bad_bytes;
+    return t->bad_rows;
+}
 
 static int ends_with(const char *s, const char *x)
 {
@@ -132,6 +173,8 @@ void lens_table_close(lens_table *t)
     lens__stream_close(t->s);
     lens_parquet_close(t->pq);
     for (int i = 0; i < t->n_cols; i++) free(t->pq_str[i]);
+    for (int i = 0; i < t->n_cols; i++) free(t->fix[i]);
+    free(t->jfix);
     json_decref(t->record);
     for (int i = 0; i < t->n_cols; i++) free(t->cols[i]);
     free(t->line);
@@ -181,8 +224,20 @@ static int next_json(lens_table *t, lens_error *err)
         size_t k = strspn(t->line, " \t");
         if (k == t->line_len) continue;
         json_decref(t->record);
+        t->record = NULL;
         json_error_t je;
-        t->record = json_loadb(t->line, t->line_len, JSON_ALLOW_NUL, &je);
+        const char *line = t->line;
+        size_t len = t->line_len, ok = lens__utf8_valid(line, len);
+        if (ok < len) { /* jansson refuses invalid UTF-8: repair the line, as CSV values are */
+            if (lens__grow((void **)&t->jfix, &t->jfix_cap, 3 * len + 1, 1))
+                return lens_error_set(err, LENS_ENOMEM, "%s:%zu: out of memory", t->path, t->line_no);
+            uint64_t bad = 0;
+            memcpy(t->jfix, line, ok);
+            len = ok + lens__utf8_repair(line + ok, len - ok, t->jfix + ok, &bad);
+            line = t->jfix;
+            count_bad(t, t->records + 1, bad); /* the record this line will be */
+        }
+        t->record = json_loadb(line, len, JSON_ALLOW_NUL, &je);
         t->rec_line = t->line_no;
         if (!t->record)
             return lens_error_set(err, LENS_EFORMAT, "%s:%zu:%d: invalid JSON: %s", t->path, t->line_no, je.column, je.text);
@@ -232,7 +287,7 @@ static int next_parquet(lens_table *t, lens_error *err)
     return 1;
 }
 
-int lens_table_next(lens_table *t, lens_error *err)
+static int next_record(lens_table *t, lens_error *err)
 {
     if (t->format == FMT_PARQUET) return next_parquet(t, err);
     t->started = 1;
@@ -256,9 +311,15 @@ int lens_table_next(lens_table *t, lens_error *err)
     return next_json(t, err);
 }
 
-const char *lens_table_get(lens_table *t, int col, size_t *len)
+int lens_table_next(lens_table *t, lens_error *err)
 {
-    if (col < 0 || col >= t->n_cols) return NULL;
+    int rc = next_record(t, err);
+    t->records += rc == 1;
+    return rc;
+}
+
+static const char *get_raw(lens_table *t, int col, size_t *len)
+{
     if (t->format == FMT_PARQUET) {
         lens_parquet_values v;
         if (lens_parquet_values_get(t->pq, col, &v) || t->pq_row >= v.n) return NULL;
@@ -292,6 +353,13 @@ const char *lens_table_get(lens_table *t, int col, size_t *len)
     else return NULL;
     *len = strlen(buf);
     return buf;
+}
+
+const char *lens_table_get(lens_table *t, int col, size_t *len)
+{
+    if (col < 0 || col >= t->n_cols) return NULL;
+    const char *s = get_raw(t, col, len);
+    return t->format == FMT_JSONL ? s : clean(t, col, s, len); /* jansson's strings are valid UTF-8 */
 }
 
 /* ---------------------------------------------------------------- reader */

@@ -317,6 +317,17 @@ static void note_unknown(job *j, const char *app_id, size_t n)
     u->rows = 1;
 }
 
+/* Adds the table's invalid UTF-8 repairs since the last call (*rows, *bytes:
+ * its counts then) to the stats, which the next checkpoint records. */
+static void note_repairs(job *j, const lens_table *t, uint64_t *rows, uint64_t *bytes)
+{
+    uint64_t b, r = lens_table_repaired(t, &b);
+    j->st->invalid_utf8 += r - *rows;
+    j->st->invalid_utf8_bytes += b - *bytes;
+    *rows = r;
+    *bytes = b;
+}
+
 /* Reads inputs[index] from its row skip on (rows a checkpoint already has). */
 static int read_file(job *j, int index, const char *path, chunk *c, uint64_t skip, uint64_t total_bytes,
                      lens_error *err)
@@ -339,7 +350,12 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
         }
         j->file_rows++;
     }
+    /* the skipped rows' repairs are in the checkpoint's counts; without a
+     * skip, those of the record detect_columns read ahead count */
+    uint64_t bad_rows = 0, bad_bytes = 0;
+    if (t && skip) bad_rows = lens_table_repaired(t, &bad_bytes);
     while (!rc) {
+        note_repairs(j, t, &bad_rows, &bad_bytes);
         int r = lens_table_next(t, err);
         if (r < 0) {
             rc = r;
@@ -408,6 +424,7 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
         c->up[k] = up;
         c->n++;
         if (c->n == j->chunk_rows) {
+            note_repairs(j, t, &bad_rows, &bad_bytes);
             j->st->seconds_read += lens__clock_mono() - t0;
             rc = flush_chunk(j, c, err);
             if (!rc) rc = lens__ckpt_commit(j, err);
@@ -418,6 +435,7 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
             if (!rc && j->o->stop && *j->o->stop) rc = lens_error_set(err, LENS_ECANCEL, "stopped by request");
         }
     }
+    if (t) note_repairs(j, t, &bad_rows, &bad_bytes);
     j->st->seconds_read += lens__clock_mono() - t0;
     if (t && !rc) {
         j->done_bytes += lens_table_size(t);

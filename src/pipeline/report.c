@@ -60,10 +60,12 @@ int lens__write_reports(job *j, const char *dir, lens_error *err)
     fprintf(f, ",\n  \"top_k\": %d,\n  \"sentiment\": \"%s\",\n", j->o->top_k,
             !s->sentiment_vader ? "voted_up" : s->sentiment_vader == s->analyzed ? "vader" : "voted_up+vader");
     fprintf(f, "  \"counts\": {\"rows\": %llu, \"analyzed\": %llu, \"empty\": %llu, \"other_language\": %llu, "
-               "\"unknown_app\": %llu, \"unassigned\": %llu, \"sentiment_vader\": %llu},\n",
+               "\"unknown_app\": %llu, \"unassigned\": %llu, \"sentiment_vader\": %llu, \"invalid_utf8\": %llu, "
+               "\"invalid_utf8_bytes\": %llu},\n",
             (unsigned long long)s->rows, (unsigned long long)s->analyzed, (unsigned long long)s->empty,
             (unsigned long long)s->other_language, (unsigned long long)s->unknown_app, (unsigned long long)s->unassigned,
-            (unsigned long long)s->sentiment_vader);
+            (unsigned long long)s->sentiment_vader, (unsigned long long)s->invalid_utf8,
+            (unsigned long long)s->invalid_utf8_bytes);
     fputs("  \"skipped_apps\": [", f);
     for (int i = 0; i < j->n_unknown; i++) {
         fprintf(f, "%s{\"app_id\": ", i ? ", " : "");
