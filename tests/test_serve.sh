@@ -120,6 +120,7 @@ check "job description" $PY - "$work/job.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["state"] == "succeeded" and j["progress"]["percent"] == 100 and j["progress"]["processed"] == 1700, j
+assert j["progress"]["total"] == 1700, j["progress"]
 assert set(j["phases"]) == {"read", "embed", "assign", "summarize", "write"} and j["finished"] >= j["started"] >= j["created"]
 assert "report.html" in j["results"] and j["error"] is None
 PY

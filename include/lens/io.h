@@ -45,6 +45,12 @@ LENS_API size_t lens_table_line(const lens_table *t);
 LENS_API uint64_t lens_table_offset(const lens_table *t);
 LENS_API uint64_t lens_table_size(const lens_table *t);
 
+/* The records path holds, for progress totals, in one pass over its bytes
+ * that splits no fields (Parquet: from the footer). *exact is 0 when the
+ * file has more than max_bytes (uncompressed): then *rows is the count in
+ * the first max_bytes scaled by the share of the file they took. */
+LENS_API int lens_table_count(const char *path, uint64_t max_bytes, uint64_t *rows, int *exact, lens_error *err);
+
 /* lens_reader: one text column (and an optional id) from a lens_table. */
 typedef struct lens_reader lens_reader;
 

@@ -44,11 +44,13 @@ typedef struct {
 static void on_progress(void *ctx, uint64_t rows, double fraction)
 {
     progress_ctx *p = ctx;
-    if (p->st->resumed && !p->rebased) { /* the first call of a resumed job: where it stood */
+    p->bar.total = p->st->rows_total;
+    if (!p->rebased) { /* the first call: reading starts (a resumed job: where it stood) */
         cli_progress_rebase(&p->bar, rows, fraction);
         p->rebased = 1;
-        fprintf(stderr, "lens: resuming from the checkpoint in the output directory: %llu rows done\n",
-                                (unsigned long long)rows);
+        if (p->st->resumed)
+            fprintf(stderr, "lens: resuming from the checkpoint in the output directory: %llu rows done\n",
+                    (unsigned long long)rows);
         return;
     }
     cli_progress_update(&p->bar, rows, fraction);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "base/buf.h"
 #include "base/utf8.h"
@@ -360,6 +361,94 @@ const char *lens_table_get(lens_table *t, int col, size_t *len)
     if (col < 0 || col >= t->n_cols) return NULL;
     const char *s = get_raw(t, col, len);
     return t->format == FMT_JSONL ? s : clean(t, col, s, len); /* jansson's strings are valid UTF-8 */
+}
+
+/* ---------------------------------------------------------------- count */
+
+/* The decompressed size a .zst's first frame declares (UINT64_MAX: not
+ * declared, or not a .zst). A file of several frames declares each one's:
+ * the caller uses it only when it is at least what was read. */
+static uint64_t zstd_content_size(const char *path)
+{
+    if (!ends_with(path, ".zst")) return UINT64_MAX;
+    unsigned char h[18]; /* ZSTD_FRAMEHEADERSIZE_MAX */
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(h, 1, sizeof h, f) : 0;
+    if (f) fclose(f);
+    unsigned long long size = ZSTD_getFrameContentSize(h, n);
+    return size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR ? UINT64_MAX : (uint64_t)size;
+}
+
+/* One pass over the bytes with no parsing into fields: CSV records as
+ * lens__csv splits them (newlines inside quotes do not end one; blank
+ * lines do not count), JSONL lines that are not blank, TXT lines. */
+int lens_table_count(const char *path, uint64_t max_bytes, uint64_t *rows, int *exact, lens_error *err)
+{
+    *rows = 0;
+    *exact = 1;
+    char base[4096];
+    snprintf(base, sizeof base, "%s", path);
+    if (ends_with(base, ".zst")) base[strlen(base) - 4] = '\0';
+    if (ends_with(path, ".parquet")) { /* the footer has it */
+        lens_parquet *pq;
+        int rc = lens_parquet_open(&pq, path, err);
+        if (rc) return rc;
+        *rows = (uint64_t)lens_parquet_num_rows(pq);
+        lens_parquet_close(pq);
+        return LENS_OK;
+    }
+    fmt f = ends_with(base, ".csv") ? FMT_CSV : ends_with(base, ".jsonl") || ends_with(base, ".ndjson") ? FMT_JSONL : FMT_TXT;
+    lens__stream *s;
+    int rc = lens__stream_open(&s, path, err);
+    if (rc) return rc;
+    enum { START, FIELD, QUOTED, QUOTE } st = START; /* CSV: where in a field */
+    uint64_t recs = 0, seen = 0;
+    int content = 0, ch;
+    while ((ch = lens__stream_getc(s)) >= 0) {
+        if (++seen > max_bytes) {
+            *exact = 0;
+            break;
+        }
+        if (f == FMT_CSV) {
+            if (st == QUOTED) {
+                if (ch == '"') st = QUOTE;
+                continue;
+            }
+            if (st == QUOTE) {
+                if (ch == '"') {
+                    st = QUOTED; /* "" inside quotes */
+                    continue;
+                }
+                st = FIELD;
+            }
+            if (ch == '\n' || ch == '\r') { /* \r\n: the \n is a blank record */
+                recs += content;
+                content = 0;
+                st = START;
+            } else {
+                content = 1;
+                st = ch == ',' ? START : ch == '"' && st == START ? QUOTED : FIELD;
+            }
+        } else if (ch == '\n') {
+            recs += content || f == FMT_TXT;
+            content = 0;
+        } else if (f == FMT_TXT || (ch != ' ' && ch != '\t' && ch != '\r')) {
+            content = 1;
+        }
+    }
+    if (ch == -2) rc = lens_error_set(err, LENS_EIO, "%s: %s", path, lens__stream_error(s));
+    if (*exact) recs += content;
+    if (f == FMT_CSV && recs) recs--; /* the header */
+    if (!*exact) { /* so far, scaled by the share of the file read */
+        uint64_t off = lens__stream_offset(s), size = lens__stream_size(s), whole = zstd_content_size(path);
+        /* a .zst's frame header usually has the size it decompresses to;
+         * else the compressed position, which runs up to a block ahead */
+        if (whole != UINT64_MAX && whole >= max_bytes) recs = (uint64_t)((double)recs * (double)whole / (double)max_bytes + 0.5);
+        else if (off > 0 && size > off) recs = (uint64_t)((double)recs * (double)size / (double)off + 0.5);
+    }
+    lens__stream_close(s);
+    *rows = recs;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- reader */
