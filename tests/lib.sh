@@ -45,6 +45,43 @@ with open(sys.argv[2], "w", newline="", encoding="utf-8") as f:
 PY
 }
 
+# bad_utf8 DIR: DIR/bad.csv and DIR/bad.jsonl, 40 reviews of a themed game
+# with stray (0xFF, 0xFE) and truncated (E2 82) UTF-8 in the text, the id and
+# the name (on every row: CSV counts it once, as only the first is read;
+# JSONL every line)
+bad_utf8() {
+    $PY - "$1" <<'PY'
+import sys
+d = sys.argv[1]
+csv, jl = [b"app_id,app_name,recommendationid,language,review,voted_up\n"], []
+for i in range(40):
+    t = b"The graphics are great and the story is fun"
+    if i % 5 == 0: t += b" \xff bad"
+    if i % 7 == 0: t += b" cut \xe2\x82"
+    rid = b"%d" % i + (b"\xfe" if i == 3 else b"")
+    csv.append(b'391540,Game \xfe\xff,%s,english,"%s",%d\n' % (rid, t, i % 2))
+    jl.append(b'{"steam_appid": 391540, "name": "Game \xfe\xff", "recommendationid": "%s", "review_language": "english", '
+              b'"review": "%s", "voted_up": %s}\n' % (rid, t, b"true" if i % 2 else b"false"))
+open(d + "/bad.csv", "wb").write(b"".join(csv))
+open(d + "/bad.jsonl", "wb").write(b"".join(jl))
+PY
+}
+# strict_utf8 DIR ROWS BYTES: report.json parses strictly, every text output
+# is valid UTF-8 with U+FFFD for the bad bytes; counts.invalid_utf8 is ROWS
+# rows, BYTES bytes
+strict_utf8() {
+    $PY - "$@" <<'PY'
+import json, sys
+d, rows, nbytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rep = json.loads(open(d + "/report.json", "rb").read().decode("utf-8", errors="strict"))
+for f in ("summaries.csv", "assignments.csv", "report.csv", "report.html"):
+    assert "\ufffd" in open(d + "/" + f, "rb").read().decode("utf-8", errors="strict") or f != "assignments.csv", f
+c = rep["counts"]
+assert (c["invalid_utf8"], c["invalid_utf8_bytes"], c["analyzed"]) == (rows, nbytes, 40), c
+assert rep["apps"][0]["name"] == "Game \ufffd\ufffd", rep["apps"][0]["name"]
+PY
+}
+
 # start_serve NAME ARGS...: lens serve on a free port with ARGS, its log in
 # $work/NAME.log; sets $url and $pid and adds the pid to $pids
 start_serve() {

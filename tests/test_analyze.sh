@@ -126,6 +126,24 @@ for a in asg: by[a["review_id"]].append(a)
 assert all(len(v) == 2 and [x["rank"] for x in v] == ["1", "2"] and float(v[0]["similarity"]) >= float(v[1]["similarity"])
            and v[0]["theme"] != v[1]["theme"] for v in by.values())
 PY
+# per game: its reviews once each (report.json "reviews", report.html's totals),
+# though its themes count 2 assignments per review
+check "top-k 2: per-game reviews are the input rows" $PY - "$work/k2" "$work/reviews.csv" "$THEMES" <<'PY'
+import collections, csv, json, re, sys
+d, themes = sys.argv[1], json.load(open(sys.argv[3]))
+rows = [r for r in csv.DictReader(open(sys.argv[2], newline="", encoding="utf-8"))
+        if r["language"] == "english" and r["app_id"] in themes and r["review"].strip()]
+want = collections.Counter(r["app_id"] for r in rows)
+pos = collections.Counter(r["app_id"] for r in rows if r["voted_up"] == "1")
+apps = json.load(open(d + "/report.json"))["apps"]
+assert {a["app_id"]: a["reviews"] for a in apps} == dict(want), apps
+for a in apps:
+    assert a["positive"] == pos[a["app_id"]] and a["positive"] + a["negative"] == a["reviews"], a
+    assert sum(t["reviews"] for t in a["themes"]) == 2 * a["reviews"], a
+html = open(d + "/report.html", encoding="utf-8").read()
+got = dict(re.findall(r'data-app="(\d+)".*?<p class="totals" data-reviews="(\d+)">', html, re.S))
+assert {k: int(v) for k, v in got.items()} == dict(want), got
+PY
 "${A[@]}" --min-similarity 0.999 -o "$work/ms" "$work/reviews.csv" 2>/dev/null
 check "min-similarity -> unassigned" $PY - "$work/ms" <<'PY'
 import csv, json, sys
@@ -145,6 +163,15 @@ import csv, sys
 a = {r["review_id"]: r["theme"] for r in csv.DictReader(open(sys.argv[1] + "/assignments.csv", newline=""))}
 sys.exit(0 if a.get("1") == "unassigned" and a.get("2") not in (None, "unassigned") else 1)
 PY
+
+# invalid UTF-8 (stray and truncated bytes) is replaced by U+FFFD and counted,
+# in CSV and JSONL, across chunks; every output stays valid UTF-8
+bad_utf8 "$work"
+"${A[@]}" --chunk 16 -o "$work/u8csv" "$work/bad.csv" 2>"$work/u8.log"
+check "invalid UTF-8 in CSV: outputs valid, 13 rows / 23 bytes counted" strict_utf8 "$work/u8csv" 13 23
+check "invalid UTF-8: the CLI says so" grep -q "13 rows had invalid UTF-8: 23 bytes replaced by U+FFFD" "$work/u8.log"
+"${A[@]}" --chunk 16 -o "$work/u8jl" "$work/bad.jsonl" 2>/dev/null
+check "invalid UTF-8 in JSONL: outputs valid, every line counted" strict_utf8 "$work/u8jl" 40 101
 
 # sentiment: VADER where a file has no voted_up (auto) or on request; it
 # agrees with the players' votes on most reviews

@@ -120,6 +120,7 @@ check "job description" $PY - "$work/job.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["state"] == "succeeded" and j["progress"]["percent"] == 100 and j["progress"]["processed"] == 1700, j
+assert j["progress"]["total"] == 1700, j["progress"]
 assert set(j["phases"]) == {"read", "embed", "assign", "summarize", "write"} and j["finished"] >= j["started"] >= j["created"]
 assert "report.html" in j["results"] and j["error"] is None
 PY
@@ -230,6 +231,13 @@ for f in report.json report.html; do curl -s "$url/v1/jobs/$id2/results/$f" > "$
 curl -s "$url/v1/jobs?limit=1000" > "$work/leak.jobs"
 check "no server path in jobs, errors or reports" test "$(cat "$work"/leak.* "$work/err.json" | grep -c -e "$work" -e "$ROOT")" = 0
 check "...nor the outside file's text" test "$(cat "$work"/leak.* | grep -c SECRET)" = 0
+# invalid UTF-8 in an upload: replaced by U+FFFD and counted, as the CLI does
+bad_utf8 "$work"
+u8=$(curl -s -F files=@"$work/bad.csv" -F themes=@"$THEMES" "$url/v1/jobs" | json_field '["id"]')
+check "invalid UTF-8 job succeeds" wait_state "$u8" succeeded 60
+mkdir -p "$work/u8"
+for f in report.json summaries.csv assignments.csv report.csv report.html; do curl -s "$url/v1/jobs/$u8/results/$f" > "$work/u8/$f"; done
+check "invalid UTF-8 job: outputs valid UTF-8, 13 rows / 23 bytes counted" strict_utf8 "$work/u8" 13 23
 curl -s -XDELETE "$url/v1/jobs/$id2" > /dev/null
 check "delete removes the job and its files" test ! -e "$work/d1/jobs/$id2" -a "$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/jobs/$id2")" = 404
 kill $pid; wait $pid 2>/dev/null

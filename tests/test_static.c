@@ -16,6 +16,7 @@
 #include "text/words.h"
 #include "lens/model.h"
 #include "lens/static_train.h"
+#include "lens/themes.h"
 #include "lens/tokenizer.h"
 #include "test.h"
 
@@ -320,11 +321,42 @@ static void test_train(void)
         float *e = embed(&c, texts, 6);
         for (int i = 0; i < 6; i++) {
             double n = norm(e + i * 16, 16);
-            if (i == 3 || i == 4) CHECK(n == 0, "text %d: norm %g, want zeros", i, n);
-            else CHECK(fabs(n - 1) < 1e-5, "text %d: norm %g", i, n);
+            for (int d = 0; d < 16; d++) CHECK(isfinite(e[i * 16 + d]), "text %d: dim %d not finite", i, d);
+            CHECK(fabs(n - 1) < 1e-5, "text %d: norm %g, want a unit vector", i, n);
         }
-        CHECK(lens_encoder_empty(c.enc) == 2, "%llu empty texts, want 2",
-              (unsigned long long)lens_encoder_empty(c.enc));
+        uint64_t empties = lens_encoder_empty(c.enc);
+        /* unknown words and the empty text: one fixed vector, orthogonal to
+         * every known text (the common component is projected out of them) */
+        CHECK(memcmp(e + 3 * 16, e + 4 * 16, 16 * sizeof *e) == 0, "unknown-word and empty texts differ");
+        for (int i = 0; i < 6; i++)
+            if (i != 3 && i != 4)
+                CHECK(fabs(cosine(e + i * 16, e + 4 * 16, 16)) < 1e-5, "text %d: cos with the unknown vector %g", i,
+                      cosine(e + i * 16, e + 4 * 16, 16));
+        /* themes: a keyword the model does not know is left out of its theme,
+         * and an unknown-word review is unassigned whatever min_sim is */
+        {
+            const char *js = "{\"1\": {\"gfx\": [\"graphics\", \"qqqzzx\"], \"bugs\": [\"glitch\", \"crash\"]}}";
+            const char *js1 = "{\"1\": {\"gfx\": [\"graphics\"], \"bugs\": [\"glitch\", \"crash\"]}}";
+            lens_themes *th = NULL, *th1 = NULL;
+            CHECK(lens_themes_parse(&th, js, strlen(js), "t", &err) == 0, "%s", err.msg);
+            CHECK(lens_themes_parse(&th1, js1, strlen(js1), "t", &err) == 0, "%s", err.msg);
+            CHECK(th && th1 && lens_themes_embed(th, c.enc, 16, &err) == 0 && lens_themes_embed(th1, c.enc, 16, &err) == 0,
+                  "%s", err.msg);
+            if (th && th1) {
+                CHECK(th->unknown != NULL, "no unknown vector for a static model");
+                CHECK(memcmp(th->apps[0].vectors, th1->apps[0].vectors, 2 * 16 * sizeof(float)) == 0,
+                      "an unknown keyword changed its theme's vector");
+                float sims[2];
+                int picks[2];
+                CHECK(lens_themes_assign(&th->apps[0], 16, e + 3 * 16, -2, 2, sims, picks) == 0,
+                      "unknown-word review assigned");
+                CHECK(lens_themes_assign(&th->apps[0], 16, e, -2, 1, sims, picks) == 1 && picks[0] == 0,
+                      "graphics review not assigned to gfx");
+            }
+            lens_themes_free(th);
+            lens_themes_free(th1);
+        }
+        CHECK(empties == 2, "%llu empty texts, want 2", (unsigned long long)empties);
         double same = cosine(e, e + 16, 16), other = cosine(e, e + 32, 16), other2 = cosine(e, e + 80, 16);
         printf("tiny model (%d threads): cos(gfx, gfx) %.3f, cos(gfx, bug) %.3f, cos(gfx, audio) %.3f\n",
                threads, same, other, other2);

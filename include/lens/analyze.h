@@ -57,9 +57,14 @@ typedef struct lens_analyze_opts {
                                   in report.html */
     /* column names; NULL: detected from the Steam schema */
     const char *col_app, *col_text, *col_voted, *col_language, *col_name, *col_id;
-    /* progress: called after each chunk; may be NULL */
+    /* progress (may be NULL): rows done and the fraction of the input that is,
+     * of stats->rows_total (set before each call). Called once when reading
+     * starts (a resumed run: where it stood), within a chunk as its reviews
+     * are embedded (at most every progress_seconds), after each chunk, and
+     * with 1.0 when every row is done. */
     void (*progress)(void *ctx, uint64_t reviews, double fraction);
     void *ctx;
+    double progress_seconds;   /* least time between reports within a chunk; 0: 0.25 s */
     atomic_int *stop;          /* set non-zero (any thread, or a signal handler) to stop after the
                                   current chunk (LENS_ECANCEL) */
     const char *root;          /* optional: every input must lie under this directory when it is
@@ -71,6 +76,11 @@ typedef struct lens_analyze_stats {
     uint64_t rows, analyzed, empty, other_language, unknown_app, unassigned;
     uint64_t tokens, sentences;
     uint64_t sentiment_vader;  /* reviews whose sentiment VADER gave (no voted_up, or --sentiment vader) */
+    uint64_t invalid_utf8;     /* rows read with invalid UTF-8, each bad byte replaced by U+FFFD */
+    uint64_t invalid_utf8_bytes;
+    uint64_t rows_total;       /* rows in the inputs, for progress: counted before reading (see
+                                  lens_table_count; past 256 MiB of a file estimated, and refined
+                                  from the bytes read); exact once the run is done */
     int unknown_apps;          /* distinct app ids without themes */
     int resumed;               /* 1 when the run went on from a checkpoint */
     uint64_t rows_resumed;     /* rows the checkpoint had done (set before the first progress call) */

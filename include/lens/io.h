@@ -33,12 +33,23 @@ LENS_API int lens_table_has(lens_table *t, const char *name, lens_error *err);
 /* 1: a record; 0: end of input; < 0: error naming file and line. */
 LENS_API int lens_table_next(lens_table *t, lens_error *err);
 /* Value of column col in the current record as text (JSON numbers and
- * booleans as written; null or absent: NULL). Valid until the next call. */
+ * booleans as written; null or absent: NULL). Valid until the next call.
+ * Invalid UTF-8 comes back with U+FFFD for each bad byte (JSONL: the line
+ * is repaired before it is parsed). */
 LENS_API const char *lens_table_get(lens_table *t, int col, size_t *len);
+/* Records so far that had invalid UTF-8 repaired (in a value read; JSONL:
+ * anywhere in the line), and the bytes replaced (*bytes; may be NULL). */
+LENS_API uint64_t lens_table_repaired(const lens_table *t, uint64_t *bytes);
 /* Line where the current record starts (1-based). */
 LENS_API size_t lens_table_line(const lens_table *t);
 LENS_API uint64_t lens_table_offset(const lens_table *t);
 LENS_API uint64_t lens_table_size(const lens_table *t);
+
+/* The records path holds, for progress totals, in one pass over its bytes
+ * that splits no fields (Parquet: from the footer). *exact is 0 when the
+ * file has more than max_bytes (uncompressed): then *rows is the count in
+ * the first max_bytes scaled by the share of the file they took. */
+LENS_API int lens_table_count(const char *path, uint64_t max_bytes, uint64_t *rows, int *exact, lens_error *err);
 
 /* lens_reader: one text column (and an optional id) from a lens_table. */
 typedef struct lens_reader lens_reader;

@@ -117,8 +117,10 @@ LENS_API void lens_encoder_on_progress(lens_encoder *e, lens_encoder_progress_fn
 LENS_API int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const size_t *n_ids,
                                     size_t n, float *out, lens_error *err);
 
-/* Texts embedded as all zeros since e was made because no word of theirs is
- * in a static model's vocabulary (always 0 for transformer models). */
+/* Texts since e was made with no word in a static model's vocabulary (always
+ * 0 for transformer models). Each got the model's fixed unknown vector: its
+ * common component (orthogonal to every other text's vector), or e_0 when it
+ * has none; unit length, like every embedding. */
 LENS_API uint64_t lens_encoder_empty(const lens_encoder *e);
 
 #ifdef __cplusplus

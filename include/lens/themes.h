@@ -27,12 +27,18 @@ typedef struct lens_app_themes {
     lens_theme *themes;
     int n_themes;
     float *vectors; /* [n_themes][dim] after lens_themes_embed, else NULL */
+    const float *unknown; /* the themes' unknown vector (below), or NULL */
 } lens_app_themes;
 
 typedef struct lens_themes {
     lens_app_themes *apps;
     int n_apps;
     int dim;
+    /* [dim] after lens_themes_embed with a static model: the fixed vector it
+     * gives a text with no known word. Keywords that embed to it are left
+     * out of their theme, and a review that does is "unassigned". NULL for
+     * transformers and lens_themes_embed_with. */
+    float *unknown;
 } lens_themes;
 
 /* Parses path; any error names path:line:column. Duplicate app ids or theme
@@ -56,8 +62,8 @@ LENS_API int lens_themes_embed_with(lens_themes *t, int dim, lens_embed_fn embed
 /* Cosine similarities of one L2-normalised embedding to every theme of app,
  * written to sims[n_themes]. Then the top_k themes with similarity >=
  * min_sim, best first, go to picks[] (returns how many: 0 means the review
- * is "unassigned"; always so for a zero embedding, a text with no word the
- * model knows). */
+ * is "unassigned"; always so for a zero embedding or app->unknown, a text
+ * with no word the model knows). */
 LENS_API int lens_themes_assign(const lens_app_themes *app, int dim, const float *emb, float min_sim,
                                 int top_k, float *sims, int *picks);
 

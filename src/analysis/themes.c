@@ -318,6 +318,7 @@ void lens_themes_free(lens_themes *t)
         free(app->app_id);
     }
     free(t->apps);
+    free(t->unknown);
     free(t);
 }
 
@@ -338,9 +339,20 @@ static int encoder_fn(void *ctx, const char *const *texts, size_t n, float *out,
     return lens_encoder_embed(ctx, texts, NULL, n, out, NULL, err);
 }
 
+/* A static model gives every text without a known word one fixed vector
+ * (counted by lens_encoder_empty): the empty text's. */
 int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *err)
 {
-    return lens_themes_embed_with(t, dim, encoder_fn, enc, err);
+    free(t->unknown);
+    t->unknown = NULL;
+    float *u = malloc((size_t)dim * sizeof *u);
+    if (!u) return lens_error_set(err, LENS_ENOMEM, "themes: out of memory");
+    const char *blank = "";
+    uint64_t before = lens_encoder_empty(enc);
+    int rc = lens_encoder_embed(enc, &blank, NULL, 1, u, NULL, err);
+    if (rc || lens_encoder_empty(enc) == before) free(u);
+    else t->unknown = u;
+    return rc ? rc : lens_themes_embed_with(t, dim, encoder_fn, enc, err);
 }
 
 int lens_themes_embed_with(lens_themes *t, int dim, lens_embed_fn embed, void *ctx, lens_error *err)
@@ -362,11 +374,15 @@ int lens_themes_embed_with(lens_themes *t, int dim, lens_embed_fn embed, void *c
         for (int i = 0, n = 0; i < app->n_themes; i++)
             for (int k = 0; k < app->themes[i].n_keywords; k++) kw[n++] = app->themes[i].keywords[k];
         int rc = embed(ctx, kw, (size_t)total, e, err);
+        app->unknown = t->unknown;
         for (int i = 0, n = 0; !rc && i < app->n_themes; i++) {
             float *v = app->vectors + (size_t)i * dim;
             double acc[4096] = {0}, norm = 0;
-            for (int k = 0; k < app->themes[i].n_keywords; k++, n++)
-                for (int d = 0; d < dim && d < 4096; d++) acc[d] += e[(size_t)n * dim + d];
+            for (int k = 0; k < app->themes[i].n_keywords; k++, n++) {
+                const float *x = e + (size_t)n * dim;
+                if (t->unknown && !memcmp(x, t->unknown, (size_t)dim * sizeof *x)) continue; /* says nothing */
+                for (int d = 0; d < dim && d < 4096; d++) acc[d] += x[d];
+            }
             for (int d = 0; d < dim && d < 4096; d++) norm += acc[d] * acc[d];
             norm = norm > 0 ? sqrt(norm) : 1;
             for (int d = 0; d < dim && d < 4096; d++) v[d] = (float)(acc[d] / norm);
@@ -391,7 +407,7 @@ int lens_themes_assign(const lens_app_themes *app, int dim, const float *emb, fl
      * about any theme, whatever min_sim is */
     float norm = 0;
     for (int d = 0; d < dim; d++) norm += emb[d] * emb[d];
-    if (norm == 0.0f) return 0;
+    if (norm == 0.0f || (app->unknown && !memcmp(emb, app->unknown, (size_t)dim * sizeof *emb))) return 0;
     /* top_k by repeated selection: n_themes is small; ties go to the
      * earlier theme so results are deterministic */
     int n = 0;

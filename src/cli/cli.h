@@ -31,7 +31,8 @@ void cli_install_signals(void);
  * silent until cli_progress_done prints one summary line. */
 typedef struct cli_progress {
     const char *what;
-    double start, last_draw;
+    double start, last_draw, work_start; /* work_start: the rate and ETA's clock */
+    uint64_t total; /* rows in all, when known (0: not), shown as done/total */
     int tty;
     uint64_t base_rows; /* done before this run (a resumed job) */
     double base_fraction;
@@ -40,8 +41,9 @@ typedef struct cli_progress {
 void cli_progress_start(cli_progress *p, const char *what);
 /* done rows; fraction of input consumed in [0,1] (or < 0 if unknown) */
 void cli_progress_update(cli_progress *p, uint64_t rows, double fraction);
-/* A resumed job: rows and fraction already done count neither for the rate
- * nor for the ETA. */
+/* Where the work starts (after setup; a resumed job: rows and fraction
+ * already done): what came before counts neither for the rate nor for the
+ * ETA. */
 void cli_progress_rebase(cli_progress *p, uint64_t rows, double fraction);
 void cli_progress_done(cli_progress *p, uint64_t rows, const char *extra);
 

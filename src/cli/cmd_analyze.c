@@ -44,11 +44,13 @@ typedef struct {
 static void on_progress(void *ctx, uint64_t rows, double fraction)
 {
     progress_ctx *p = ctx;
-    if (p->st->resumed && !p->rebased) { /* the first call of a resumed job: where it stood */
+    p->bar.total = p->st->rows_total;
+    if (!p->rebased) { /* the first call: reading starts (a resumed job: where it stood) */
         cli_progress_rebase(&p->bar, rows, fraction);
         p->rebased = 1;
-        fprintf(stderr, "lens: resuming from the checkpoint in the output directory: %llu rows done\n",
-                                (unsigned long long)rows);
+        if (p->st->resumed)
+            fprintf(stderr, "lens: resuming from the checkpoint in the output directory: %llu rows done\n",
+                    (unsigned long long)rows);
         return;
     }
     cli_progress_update(&p->bar, rows, fraction);
@@ -163,6 +165,9 @@ int cmd_analyze(int argc, char **argv)
              (unsigned long long)st.sentences, st.resumed ? " (resumed from a checkpoint)" : "", st.seconds_read, st.seconds_embed, st.seconds_assign,
              st.seconds_summarize, st.seconds_write, o.out_dir);
     cli_progress_done(&p.bar, st.rows, extra);
+    if (st.invalid_utf8)
+        fprintf(stderr, "lens: %llu rows had invalid UTF-8: %llu bytes replaced by U+FFFD (counts.invalid_utf8 in "
+                        "report.json)\n", (unsigned long long)st.invalid_utf8, (unsigned long long)st.invalid_utf8_bytes);
     status = 0;
 out:
     free(inputs);

@@ -51,17 +51,19 @@ int cli_int(const char *flag, const char *v, int lo, int hi, int *out)
 void cli_progress_start(cli_progress *p, const char *what)
 {
     p->what = what;
-    p->start = lens__clock_mono();
+    p->start = p->work_start = lens__clock_mono();
     p->last_draw = 0;
     p->tty = isatty(STDERR_FILENO);
     p->base_rows = 0;
     p->base_fraction = 0;
+    p->total = 0;
 }
 
 void cli_progress_rebase(cli_progress *p, uint64_t rows, double fraction)
 {
     p->base_rows = rows;
     p->base_fraction = fraction > 0 ? fraction : 0;
+    p->work_start = lens__clock_mono();
 }
 
 static void fmt_secs(char *buf, size_t cap, double s)
@@ -78,7 +80,7 @@ void cli_progress_update(cli_progress *p, uint64_t rows, double fraction)
     double now = lens__clock_mono();
     if (now - p->last_draw < 0.2) return;
     p->last_draw = now;
-    double el = now - p->start, rate = el > 0 ? (rows - p->base_rows) / el : 0;
+    double el = now - p->work_start, rate = el > 0 ? (rows - p->base_rows) / el : 0;
     double done = fraction - p->base_fraction;
     char eta[32] = "?";
     if (done > 0.001) fmt_secs(eta, sizeof eta, el * (1 - fraction) / done);
@@ -86,8 +88,10 @@ void cli_progress_update(cli_progress *p, uint64_t rows, double fraction)
     char bar[64];
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
-    fprintf(stderr, "\r%s [%s] %3.0f%% %llu rows, %.0f rows/s, ETA %s   ", p->what, bar,
-            fraction >= 0 ? fraction * 100 : 0.0, (unsigned long long)rows, rate, eta);
+    char of[32] = "";
+    if (p->total) snprintf(of, sizeof of, "/%llu", (unsigned long long)p->total);
+    fprintf(stderr, "\r%s [%s] %3.0f%% %llu%s rows, %.0f rows/s, ETA %s   ", p->what, bar,
+            fraction >= 0 ? fraction * 100 : 0.0, (unsigned long long)rows, of, rate, eta);
 }
 
 void cli_progress_done(cli_progress *p, uint64_t rows, const char *extra)

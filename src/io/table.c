@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "base/buf.h"
+#include "base/utf8.h"
 #include "csv.h"
 #include "lens/io.h"
 #include "lens/parquet.h"
@@ -38,7 +40,47 @@ struct lens_table {
     char pq_num[MAX_COLS][64];  /* numbers as text */
     char *pq_str[MAX_COLS];     /* byte arrays copied with a NUL, as callers expect */
     size_t pq_cap[MAX_COLS];
+    /* invalid UTF-8: values come back with U+FFFD in its place (fix[col]),
+     * so no report or JSON built from them carries a raw bad byte */
+    uint64_t records;           /* records returned so far */
+    uint64_t bad_rows, bad_bytes, bad_at, fixed_at[MAX_COLS];
+    char *fix[MAX_COLS];
+    size_t fix_cap[MAX_COLS];
+    char *jfix;                 /* JSONL: the line repaired */
+    size_t jfix_cap;
 };
+
+/* A record with a repair counts once, a value read twice once. */
+static void count_bad(lens_table *t, uint64_t record, uint64_t bytes)
+{
+    t->bad_bytes += bytes;
+    if (t->bad_at != record) t->bad_rows++;
+    t->bad_at = record;
+}
+
+/* s[0..*len) with every invalid UTF-8 byte replaced by U+FFFD (in fix[col]
+ * when there is one); NULL when out of memory. */
+static const char *clean(lens_table *t, int col, const char *s, size_t *len)
+{
+    if (!s) return s;
+    size_t ok = lens__utf8_valid(s, *len);
+    if (ok == *len) return s;
+    if (lens__grow((void **)&t->fix[col], &t->fix_cap[col], 3 * *len + 1, 1)) return NULL;
+    uint64_t bad = 0;
+    memcpy(t->fix[col], s, ok);
+    *len = ok + lens__utf8_repair(s + ok, *len - ok, t->fix[col] + ok, &bad);
+    if (t->fixed_at[col] != t->records) {
+        t->fixed_at[col] = t->records;
+        count_bad(t, t->records, bad);
+    }
+    return t->fix[col];
+}
+
+uint64_t lens_table_repaired(const lens_table *t, uint64_t *bytes)
+{
+    if (bytes) *bytes = t->bad_bytes;
+    return t->bad_rows;
+}
 
 static int ends_with(const char *s, const char *x)
 {
@@ -139,6 +181,8 @@ void lens_table_close(lens_table *t)
     lens__stream_close(t->s);
     lens_parquet_close(t->pq);
     for (int i = 0; i < t->n_cols; i++) free(t->pq_str[i]);
+    for (int i = 0; i < t->n_cols; i++) free(t->fix[i]);
+    free(t->jfix);
     json_decref(t->record);
     for (int i = 0; i < t->n_cols; i++) free(t->cols[i]);
     free(t->line);
@@ -188,8 +232,20 @@ static int next_json(lens_table *t, lens_error *err)
         size_t k = strspn(t->line, " \t");
         if (k == t->line_len) continue;
         json_decref(t->record);
+        t->record = NULL;
         json_error_t je;
-        t->record = json_loadb(t->line, t->line_len, JSON_ALLOW_NUL, &je);
+        const char *line = t->line;
+        size_t len = t->line_len, ok = lens__utf8_valid(line, len);
+        if (ok < len) { /* jansson refuses invalid UTF-8: repair the line, as CSV values are */
+            if (lens__grow((void **)&t->jfix, &t->jfix_cap, 3 * len + 1, 1))
+                return lens_error_set(err, LENS_ENOMEM, "%s:%zu: out of memory", t->path, t->line_no);
+            uint64_t bad = 0;
+            memcpy(t->jfix, line, ok);
+            len = ok + lens__utf8_repair(line + ok, len - ok, t->jfix + ok, &bad);
+            line = t->jfix;
+            count_bad(t, t->records + 1, bad); /* the record this line will be */
+        }
+        t->record = json_loadb(line, len, JSON_ALLOW_NUL, &je);
         t->rec_line = t->line_no;
         if (!t->record)
             return lens_error_set(err, LENS_EFORMAT, "%s:%zu:%d: invalid JSON: %s", t->path, t->line_no, je.column, je.text);
@@ -239,7 +295,7 @@ static int next_parquet(lens_table *t, lens_error *err)
     return 1;
 }
 
-int lens_table_next(lens_table *t, lens_error *err)
+static int next_record(lens_table *t, lens_error *err)
 {
     if (t->format == FMT_PARQUET) return next_parquet(t, err);
     t->started = 1;
@@ -263,9 +319,15 @@ int lens_table_next(lens_table *t, lens_error *err)
     return next_json(t, err);
 }
 
-const char *lens_table_get(lens_table *t, int col, size_t *len)
+int lens_table_next(lens_table *t, lens_error *err)
 {
-    if (col < 0 || col >= t->n_cols) return NULL;
+    int rc = next_record(t, err);
+    t->records += rc == 1;
+    return rc;
+}
+
+static const char *get_raw(lens_table *t, int col, size_t *len)
+{
     if (t->format == FMT_PARQUET) {
         lens_parquet_values v;
         if (lens_parquet_values_get(t->pq, col, &v) || t->pq_row >= v.n) return NULL;
@@ -299,6 +361,101 @@ const char *lens_table_get(lens_table *t, int col, size_t *len)
     else return NULL;
     *len = strlen(buf);
     return buf;
+}
+
+const char *lens_table_get(lens_table *t, int col, size_t *len)
+{
+    if (col < 0 || col >= t->n_cols) return NULL;
+    const char *s = get_raw(t, col, len);
+    return t->format == FMT_JSONL ? s : clean(t, col, s, len); /* jansson's strings are valid UTF-8 */
+}
+
+/* ---------------------------------------------------------------- count */
+
+/* The decompressed size a .zst's first frame declares (UINT64_MAX: not
+ * declared, or not a .zst). A file of several frames declares each one's:
+ * the caller uses it only when it is at least what was read. */
+static uint64_t zstd_content_size(const char *path)
+{
+    if (!ends_with(path, ".zst")) return UINT64_MAX;
+    unsigned char h[18]; /* ZSTD_FRAMEHEADERSIZE_MAX */
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(h, 1, sizeof h, f) : 0;
+    if (f) fclose(f);
+    unsigned long long size = ZSTD_getFrameContentSize(h, n);
+    return size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR ? UINT64_MAX : (uint64_t)size;
+}
+
+/* One pass over the bytes with no parsing into fields: CSV records as
+ * lens__csv splits them (newlines inside quotes do not end one; blank
+ * lines do not count), JSONL lines that are not blank, TXT lines. */
+int lens_table_count(const char *path, uint64_t max_bytes, uint64_t *rows, int *exact, lens_error *err)
+{
+    *rows = 0;
+    *exact = 1;
+    char base[4096];
+    snprintf(base, sizeof base, "%s", path);
+    if (ends_with(base, ".zst")) base[strlen(base) - 4] = '\0';
+    if (ends_with(path, ".parquet")) { /* the footer has it */
+        lens_parquet *pq;
+        int rc = lens_parquet_open(&pq, path, err);
+        if (rc) return rc;
+        *rows = (uint64_t)lens_parquet_num_rows(pq);
+        lens_parquet_close(pq);
+        return LENS_OK;
+    }
+    fmt f = ends_with(base, ".csv") ? FMT_CSV : ends_with(base, ".jsonl") || ends_with(base, ".ndjson") ? FMT_JSONL : FMT_TXT;
+    lens__stream *s;
+    int rc = lens__stream_open(&s, path, err);
+    if (rc) return rc;
+    enum { START, FIELD, QUOTED, QUOTE } st = START; /* CSV: where in a field */
+    uint64_t recs = 0, seen = 0;
+    int content = 0, ch;
+    while ((ch = lens__stream_getc(s)) >= 0) {
+        if (++seen > max_bytes) {
+            *exact = 0;
+            break;
+        }
+        if (f == FMT_CSV) {
+            if (st == QUOTED) {
+                if (ch == '"') st = QUOTE;
+                continue;
+            }
+            if (st == QUOTE) {
+                if (ch == '"') {
+                    st = QUOTED; /* "" inside quotes */
+                    continue;
+                }
+                st = FIELD;
+            }
+            if (ch == '\n' || ch == '\r') { /* \r\n: the \n is a blank record */
+                recs += content;
+                content = 0;
+                st = START;
+            } else {
+                content = 1;
+                st = ch == ',' ? START : ch == '"' && st == START ? QUOTED : FIELD;
+            }
+        } else if (ch == '\n') {
+            recs += content || f == FMT_TXT;
+            content = 0;
+        } else if (f == FMT_TXT || (ch != ' ' && ch != '\t' && ch != '\r')) {
+            content = 1;
+        }
+    }
+    if (ch == -2) rc = lens_error_set(err, LENS_EIO, "%s: %s", path, lens__stream_error(s));
+    if (*exact) recs += content;
+    if (f == FMT_CSV && recs) recs--; /* the header */
+    if (!*exact) { /* so far, scaled by the share of the file read */
+        uint64_t off = lens__stream_offset(s), size = lens__stream_size(s), whole = zstd_content_size(path);
+        /* a .zst's frame header usually has the size it decompresses to;
+         * else the compressed position, which runs up to a block ahead */
+        if (whole != UINT64_MAX && whole >= max_bytes) recs = (uint64_t)((double)recs * (double)whole / (double)max_bytes + 0.5);
+        else if (off > 0 && size > off) recs = (uint64_t)((double)recs * (double)size / (double)off + 0.5);
+    }
+    lens__stream_close(s);
+    *rows = recs;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- reader */

@@ -308,17 +308,16 @@ void lens__job_progress(job_run *r, uint64_t processed, double fraction, uint64_
     job_entry *e = r->e;
     double now = lens__clock_mono();
     pthread_mutex_lock(&j->mu);
-    if (r->first && fraction > 0) { /* a resumed run: where it stood is its baseline */
+    if (r->first) { /* where the run stood when its work began (after setup) is the ETA's baseline */
         r->f0 = fraction;
         r->t0 = now;
     }
     r->first = 0;
     e->processed = processed;
-    if (fraction > 0) {
-        e->percent = fraction >= 1 ? 100 : 100 * fraction;
-        e->total = (uint64_t)llround((double)processed / fraction);
-        if (e->total < processed) e->total = processed;
-    }
+    if (fraction >= 0) e->percent = fraction >= 1 ? 100 : 100 * fraction;
+    if (r->total) e->total = r->total;
+    else if (fraction > 0) e->total = (uint64_t)llround((double)processed / fraction);
+    if (e->total < processed) e->total = processed;
     e->chunk = chunk_rows ? (processed + chunk_rows - 1) / chunk_rows : 0;
     e->chunks = chunk_rows ? (e->total + chunk_rows - 1) / chunk_rows : 0;
     double done = fraction - r->f0;

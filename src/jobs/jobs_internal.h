@@ -56,6 +56,7 @@ typedef struct job_run {
     char dir[4200];       /* data_dir/jobs/<id> */
     double t0, f0;        /* when this run started (monotonic), fraction done then */
     int first;            /* no progress reported yet in this run */
+    uint64_t total;       /* the kind's row total when it knows one (analyze: counted), else 0 */
 } job_run;
 
 typedef struct job_kind {

@@ -145,7 +145,7 @@ static void on_progress(void *ctx, uint64_t rows, double fraction)
     const lens_analyze_stats *st = p->st;
     double ph[PHASES] = {st->seconds_read, st->seconds_embed, st->seconds_assign, st->seconds_summarize,
                          st->seconds_write};
-    if (!st->resumed) p->r->first = 0; /* only a resumed run's first report is a baseline */
+    p->r->total = st->rows_total;
     lens__job_progress(p->r, rows, fraction, (uint64_t)p->chunk_rows, ph);
 }
 

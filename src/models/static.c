@@ -216,7 +216,7 @@ int lens__static_pool_ids(const float *vectors, const float *weight, const float
     for (int d = 0; d < dim; d++) ss += acc[d] * acc[d];
     double inv = ss > 0 ? 1.0 / sqrt(ss) : 0.0;
     for (int d = 0; d < dim; d++) out[d] = (float)(acc[d] * inv);
-    return 1;
+    return ss > 0; /* words whose vectors cancel (or are all common component) leave no direction */
 }
 
 /* ---------------------------------------------------------------- encoder */
@@ -275,6 +275,18 @@ void lens__static_enc_free(lens__static_enc *e)
 
 uint64_t lens__static_enc_empty(const lens__static_enc *e) { return e->empty; }
 
+/* A text with no known word has no direction of its own; a zero vector would
+ * make every cosine with it undefined. It gets one fixed unit vector instead,
+ * the same for all such texts: the common component, which every other
+ * text's vector has projected out (so it is orthogonal to them: similarity 0,
+ * below any theme threshold), or e_0 for a model without one. */
+static void unknown_vector(const lens__static *s, float *out)
+{
+    int has_common = 0;
+    for (int d = 0; s->common && d < s->dim && !has_common; d++) has_common = s->common[d] != 0.0f;
+    for (int d = 0; d < s->dim; d++) out[d] = has_common ? s->common[d] : (float)(d == 0);
+}
+
 static int embed_one(const lens__static *s, scratch *sc, const char *text, size_t len, float *out)
 {
     if (lens__words_split(&sc->words, text, len)) return -1;
@@ -288,8 +300,10 @@ static int embed_one(const lens__static *s, scratch *sc, const char *text, size_
         if (id >= 0) sc->ids[n++] = id;
     }
     sc->words_seen += nw;
-    if (!lens__static_pool_ids(s->vectors, s->weight, s->common, s->dim, sc->ids, n, sc->acc, out))
+    if (!lens__static_pool_ids(s->vectors, s->weight, s->common, s->dim, sc->ids, n, sc->acc, out)) {
         sc->empty++;
+        unknown_vector(s, out);
+    }
     return 0;
 }
 

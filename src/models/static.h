@@ -38,7 +38,9 @@ void lens__static_close(lens__static *s);
 /* SIF pooling of known word ids into out[dim]: weighted mean, minus the
  * projection on common (may be NULL), L2-normalised. Shared by the loader
  * and the trainer so both compute the same vectors. Returns 0 (and zeros)
- * when n is 0. acc is scratch of dim doubles. */
+ * when n is 0 or the pooled vector is zero; the encoder then gives the
+ * model's fixed "unknown" unit vector (static.c). acc is scratch of dim
+ * doubles. */
 int lens__static_pool_ids(const float *vectors, const float *weight, const float *common, int dim,
                          const int32_t *ids, size_t n, double *acc, float *out);
 

@@ -186,11 +186,79 @@ static int chunk_put(chunk *c, const char *s, size_t n, size_t *at)
     return 0;
 }
 
+/* ---------------------------------------------------------------- progress */
+
+#define COUNT_BYTES ((uint64_t)256 << 20) /* counted per file before reading; the rest estimated */
+
+/* Rows in the inputs: each file's count, and for the file being read when
+ * its count is an estimate, once half of it is read, the rows so far scaled
+ * by the share of its bytes read. */
+static uint64_t rows_total(const job *j)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < j->n_files; i++) {
+        uint64_t n = j->file_total[i];
+        if (i == j->file_index && j->table && !j->file_exact[i] && j->file_rows >= n / 2) {
+            uint64_t off = lens_table_offset(j->table), size = lens_table_size(j->table);
+            if (off > 0 && size >= off) n = (uint64_t)((double)j->file_rows * (double)size / (double)off + 0.5);
+            if (n < j->file_rows) n = j->file_rows;
+        }
+        total += n;
+    }
+    return total;
+}
+
+/* Reports processed rows of rows_total; 100% only when final. */
+static void report(job *j, uint64_t processed, int final)
+{
+    j->reported = processed;
+    j->last_report = lens__clock_mono();
+    uint64_t total = final ? processed : rows_total(j);
+    if (!final && total <= processed) total = processed + 1; /* an estimate fell short: not done yet */
+    j->st->rows_total = total;
+    if (j->o->progress) j->o->progress(j->o->ctx, processed, final ? 1.0 : (double)processed / (double)total);
+}
+
+/* The encoder's hook within a chunk: its reviews (phase 0), then their
+ * sentences (phase 1), have been embedded up to done. The chunk's rows
+ * count as done in proportion, so progress (and the embed phase's time)
+ * moves while a chunk of a slow model runs. */
+static void on_embedded(void *ctx, size_t done)
+{
+    job *j = ctx;
+    double now = lens__clock_mono();
+    j->st->seconds_embed += now - j->embed_t;
+    j->embed_t = now;
+    if (!j->o->progress || !done || !j->chunk_n || now - j->last_report < j->progress_s) return;
+    double f = j->phase == 0 ? j->w_reviews * (double)done / (double)j->chunk_n
+                             : j->w_reviews + (1 - j->w_reviews) * (double)(j->span_review[done - 1] + 1) / (double)j->chunk_n;
+    if (f > 1) f = 1;
+    uint64_t p = j->chunk_base + (uint64_t)((double)(j->st->rows - j->chunk_base) * f);
+    if (p > j->reported && p < j->st->rows) report(j, p, 0);
+}
+
+/* Counts the rows of every input up front, so the first report has a
+ * total; a file that cannot be counted is read (and its error given) later. */
+static int count_inputs(job *j, char *const *paths, int n, lens_error *err)
+{
+    j->n_files = n;
+    j->file_total = calloc((size_t)n ? (size_t)n : 1, sizeof *j->file_total);
+    j->file_exact = calloc((size_t)n ? (size_t)n : 1, 1);
+    if (!j->file_total || !j->file_exact) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        int exact;
+        lens_error e2;
+        if (lens_table_count(paths[i], COUNT_BYTES, &j->file_total[i], &exact, &e2) == LENS_OK)
+            j->file_exact[i] = (uint8_t)exact;
+    }
+    return LENS_OK;
+}
+
 #define MAX_SENTENCES 64 /* per review */
 
 /* Splits the chunk's reviews into sentences, embeds them in one batch and
  * feeds each (app, theme, sentiment) summary, in review order. */
-static int summarize_chunk(job *j, chunk *c, lens_error *err)
+static int summarize_chunk(job *j, chunk *c, double *seconds, lens_error *err)
 {
     double t0 = lens__clock_mono();
     j->n_spans = 0;
@@ -217,10 +285,15 @@ static int summarize_chunk(job *j, chunk *c, lens_error *err)
     }
     if (lens__grow((void **)&j->sent_emb, &j->cap_sent_emb, j->n_spans * (size_t)j->dim, sizeof *j->sent_emb)) goto oom;
     double t1 = lens__clock_mono();
-    int rc = lens_encoder_embed(j->enc, j->sent_text, j->sent_len, j->n_spans, j->sent_emb, &j->st->tokens, err);
-    double t2 = lens__clock_mono();
     j->st->seconds_read += t1 - t0; /* splitting is part of reading */
-    j->st->seconds_embed += t2 - t1;
+    j->phase = 1;
+    j->embed_t = t1;
+    lens_encoder_on_progress(j->enc, on_embedded, j);
+    int rc = lens_encoder_embed(j->enc, j->sent_text, j->sent_len, j->n_spans, j->sent_emb, &j->st->tokens, err);
+    lens_encoder_on_progress(j->enc, NULL, NULL);
+    double t2 = lens__clock_mono();
+    j->st->seconds_embed += t2 - j->embed_t;
+    *seconds = t2 - t1;
     if (rc) return rc;
     for (size_t s = 0; s < j->n_spans; s++) {
         int i = j->span_review[s];
@@ -271,9 +344,15 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
     if (!c->n) return LENS_OK;
     for (int i = 0; i < c->n; i++) c->texts[i] = c->buf + c->text[i];
     double t0 = lens__clock_mono();
+    j->chunk_n = (size_t)c->n;
+    j->chunk_base = j->reported;
+    j->phase = 0;
+    j->embed_t = t0;
+    lens_encoder_on_progress(j->enc, on_embedded, j);
     int rc = lens_encoder_embed(j->enc, c->texts, c->text_len, (size_t)c->n, j->emb, &j->st->tokens, err);
+    lens_encoder_on_progress(j->enc, NULL, NULL);
     double t1 = lens__clock_mono();
-    j->st->seconds_embed += t1 - t0;
+    j->st->seconds_embed += t1 - j->embed_t;
     if (rc) return rc;
     for (int i = 0; i < c->n; i++) {
         const lens_app_themes *app = &j->themes->apps[c->app[i]];
@@ -286,6 +365,9 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
         if (j->map_emb && (rc = lens__map_add(j, c->app[i], k ? j->picks[0] : app->n_themes, c->up[i], id,
                                              c->buf + c->text[i], c->text_len[i], e, err)))
             return rc;
+        ag->game.reviews++;
+        ag->game.positive += c->up[i] == 1;
+        ag->game.negative += c->up[i] == 0;
         c->n_themes[i] = k ? k : 1;
         for (int r = 0; r < k; r++) c->themes[i][r] = j->picks[r];
         if (k == 0) c->themes[i][0] = app->n_themes;
@@ -315,7 +397,10 @@ static int flush_chunk(job *j, chunk *c, lens_error *err)
     }
     j->st->analyzed += (uint64_t)c->n;
     j->st->seconds_assign += lens__clock_mono() - t1;
-    if (j->o->quotes > 0 && (rc = summarize_chunk(j, c, err))) return rc;
+    double sent_s = 0;
+    if (j->o->quotes > 0 && (rc = summarize_chunk(j, c, &sent_s, err))) return rc;
+    if (t1 - t0 + sent_s > 0) j->w_reviews = (t1 - t0) / (t1 - t0 + sent_s); /* for the next chunk's progress */
+    j->chunk_n = 0;
     c->n = 0;
     c->len = 0;
     return ferror(j->assign) ? lens_error_set(err, LENS_EIO, "cannot write %s: %s", j->assign_tmp, strerror(errno))
@@ -336,9 +421,19 @@ static void note_unknown(job *j, const char *app_id, size_t n)
     u->rows = 1;
 }
 
+/* Adds the table's invalid UTF-8 repairs since the last call (*rows, *bytes:
+ * its counts then) to the stats, which the next checkpoint records. */
+static void note_repairs(job *j, const lens_table *t, uint64_t *rows, uint64_t *bytes)
+{
+    uint64_t b, r = lens_table_repaired(t, &b);
+    j->st->invalid_utf8 += r - *rows;
+    j->st->invalid_utf8_bytes += b - *bytes;
+    *rows = r;
+    *bytes = b;
+}
+
 /* Reads inputs[index] from its row skip on (rows a checkpoint already has). */
-static int read_file(job *j, int index, const char *path, chunk *c, uint64_t skip, uint64_t total_bytes,
-                     lens_error *err)
+static int read_file(job *j, int index, const char *path, chunk *c, uint64_t skip, lens_error *err)
 {
     lens_table *t = NULL;
     int cols[N_COLS];
@@ -350,6 +445,7 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
     double t0 = lens__clock_mono();
     j->file_index = index;
     j->file_rows = 0;
+    j->table = t;
     while (!rc && j->file_rows < skip) {
         int r = lens_table_next(t, err);
         if (r <= 0) {
@@ -358,7 +454,12 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
         }
         j->file_rows++;
     }
+    /* the skipped rows' repairs are in the checkpoint's counts; without a
+     * skip, those of the record detect_columns read ahead count */
+    uint64_t bad_rows = 0, bad_bytes = 0;
+    if (t && skip) bad_rows = lens_table_repaired(t, &bad_bytes);
     while (!rc) {
+        note_repairs(j, t, &bad_rows, &bad_bytes);
         int r = lens_table_next(t, err);
         if (r < 0) {
             rc = r;
@@ -427,22 +528,25 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
         c->up[k] = up;
         c->n++;
         if (c->n == j->chunk_rows) {
+            note_repairs(j, t, &bad_rows, &bad_bytes);
             j->st->seconds_read += lens__clock_mono() - t0;
             rc = flush_chunk(j, c, err);
             if (!rc) rc = lens__ckpt_commit(j, err);
             t0 = lens__clock_mono();
-            if (j->o->progress)
-                j->o->progress(j->o->ctx, j->st->rows,
-                               total_bytes ? (double)(j->done_bytes + lens_table_offset(t)) / total_bytes : -1);
+            if (!rc) report(j, j->st->rows, 0);
             if (!rc && j->o->stop && *j->o->stop) rc = lens_error_set(err, LENS_ECANCEL, "stopped by request");
         }
     }
+    if (t) note_repairs(j, t, &bad_rows, &bad_bytes);
     j->st->seconds_read += lens__clock_mono() - t0;
     if (t && !rc) {
+        j->file_total[index] = j->file_rows; /* now known: an estimate is replaced */
+        j->file_exact[index] = 1;
         j->done_bytes += lens_table_size(t);
         j->file_index = index + 1;
         j->file_rows = 0;
     }
+    j->table = NULL;
     lens_table_close(t);
     return rc;
 }
@@ -494,7 +598,8 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     if (o->top_k < 1) return lens_error_set(err, LENS_EINVAL, "--top-k must be at least 1");
     if (o->chunk < 0 || o->chunk > CHUNK) return lens_error_set(err, LENS_EINVAL, "--chunk must be 1..%d", CHUNK);
     path_list inputs = {0};
-    job j = {.o = o, .st = st, .journal = -1, .chunk_rows = o->chunk ? o->chunk : CHUNK};
+    job j = {.o = o, .st = st, .journal = -1, .chunk_rows = o->chunk ? o->chunk : CHUNK,
+             .w_reviews = o->quotes > 0 ? 0.5 : 1.0, .progress_s = o->progress_seconds > 0 ? o->progress_seconds : 0.25};
     chunk *c = calloc(1, sizeof *c);
     lens_model *model = NULL;
     lens_pool *pool = NULL;
@@ -503,6 +608,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     lens_model_opts mo = {.precision = o->precision};
     int rc = c ? LENS_OK : lens_error_set(err, LENS_ENOMEM, "out of memory");
     if (!rc) rc = expand_inputs(o, &inputs, err);
+    if (!rc) rc = count_inputs(&j, inputs.paths, inputs.n, err);
     if (!rc) rc = lens_themes_load(&j.themes, o->themes, err);
     if (!rc) rc = lens__mkdirs(o->out_dir, err);
     if (!rc && !o->loaded) rc = lens_model_open(&model, model_arg, &mo, err);
@@ -537,21 +643,15 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     }
     if (!rc) rc = lens__ckpt_open(&j, inputs.paths, inputs.n, err);
     if (!rc && o->map) rc = lens__map_open(&j, err);
-    uint64_t total_bytes = 0;
-    for (int i = 0; i < inputs.n; i++) {
-        struct stat sb;
-        if (stat(inputs.paths[i], &sb) == 0) total_bytes += (uint64_t)sb.st_size;
-    }
     st->resumed = j.resumed;
     st->rows_resumed = j.resumed ? st->rows : 0;
-    if (!rc && j.resumed && o->progress)
-        o->progress(o->ctx, st->rows, total_bytes ? (double)j.done_bytes / total_bytes : -1);
+    if (!rc) report(&j, st->rows, 0); /* the start: the total, and a resumed run's baseline */
     uint64_t skip = j.file_rows;
     for (int i = j.file_index; !rc && i < inputs.n; i++, skip = 0)
-        rc = read_file(&j, i, inputs.paths[i], c, skip, total_bytes, err);
+        rc = read_file(&j, i, inputs.paths[i], c, skip, err);
     if (!rc) rc = flush_chunk(&j, c, err);
     if (!rc) rc = lens__ckpt_commit(&j, err); /* a kill while writing reports resumes here */
-    if (!rc && o->progress) o->progress(o->ctx, st->rows, 1.0);
+    if (!rc) report(&j, st->rows, 1);
     double t0 = lens__clock_mono();
     if (j.assign && fclose(j.assign) != 0 && !rc)
         rc = lens_error_set(err, LENS_EIO, "cannot write %s: %s", j.assign_tmp, strerror(errno));
@@ -593,6 +693,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     }
     free(j.spans); free(j.span_review); free(j.sent_text); free(j.sent_len); free(j.sent_emb);
     free(j.agg); free(j.emb); free(j.sims); free(j.picks); free(j.unknown);
+    free(j.file_total); free(j.file_exact);
     if (c) free(c->buf);
     free(c);
     for (int i = 0; i < inputs.n; i++) free(inputs.paths[i]);

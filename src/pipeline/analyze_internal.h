@@ -12,6 +12,7 @@
 #include "text/sentences.h"
 #include "lens/analyze.h"
 #include "lens/escape.h"
+#include "lens/io.h"
 #include "lens/sentiment.h"
 #include "lens/summary.h"
 #include "lens/themes.h"
@@ -25,7 +26,9 @@ typedef struct {
 
 typedef struct {
     char *name;       /* first name seen for the app */
-    counts *theme;    /* [n_themes + 1]: the last is "unassigned" */
+    counts *theme;    /* [n_themes + 1]: the last is "unassigned"; with top_k > 1 a
+                         review counts in each theme it was assigned to */
+    counts game;      /* each analysed review of the app once (sim_sum unused) */
     lens_summary **sum; /* [(n_themes + 1) * 2]: by theme, then negative/positive */
     char **sample;      /* [(n_themes + 1) * SAMPLES] first reviews, truncated */
     char **sample_id;
@@ -60,6 +63,18 @@ typedef struct {
     /* input position: rows of inputs[file_index] read, bytes of earlier files */
     int file_index;
     uint64_t file_rows, done_bytes;
+    /* progress: rows counted in each input (estimated where not exact), the
+     * table being read, the last report; within a chunk (chunk_n reviews,
+     * from chunk_base rows on), the share of its work embedding the reviews
+     * takes (w_reviews; the rest embeds their sentences) */
+    int n_files;
+    uint64_t *file_total;
+    uint8_t *file_exact;
+    lens_table *table;
+    uint64_t reported, chunk_base;
+    size_t chunk_n;
+    int phase; /* 0: reviews, 1: sentences */
+    double last_report, embed_t, w_reviews, progress_s;
     /* checkpoints (checkpoint.c) */
     char ckpt_dir[4200], assign_tmp[4300];
     uint64_t assign_len;

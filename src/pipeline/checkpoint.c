@@ -22,7 +22,7 @@
 #include "base/sha256.h"
 #include "analyze_internal.h"
 
-#define MAGIC_FILE "LENSCKP1"
+#define MAGIC_FILE "LENSCKP2" /* 2: per-game counts, invalid UTF-8 and row totals */
 #define MAGIC_REC 0x504b434cu /* "LCKP" */
 #define MAX_RECORD (1ull << 32)
 
@@ -115,8 +115,10 @@ static void put_record(job *j, lens__wbuf *b)
     lens__wbuf_u64(b, j->map_meta_len);
     lens__wbuf_put(b, st, sizeof *st);
     const lens_themes *th = j->themes;
-    for (int a = 0; a < th->n_apps; a++)
+    for (int a = 0; a < th->n_apps; a++) {
         lens__wbuf_put(b, j->agg[a].theme, ((size_t)th->apps[a].n_themes + 1) * sizeof(counts));
+        lens__wbuf_put(b, &j->agg[a].game, sizeof(counts));
+    }
     lens__wbuf_u32(b, (uint32_t)j->n_unknown);
     lens__wbuf_put(b, j->unknown, (size_t)j->n_unknown * sizeof *j->unknown);
 
@@ -175,8 +177,10 @@ static int apply_record(job *j, lens__rbuf *r, lens_error *err)
     j->map_emb_len = lens__rbuf_u64(r);
     j->map_meta_len = lens__rbuf_u64(r);
     lens__rbuf_get(r, j->st, sizeof *j->st);
-    for (int a = 0; a < th->n_apps; a++)
+    for (int a = 0; a < th->n_apps; a++) {
         lens__rbuf_get(r, j->agg[a].theme, ((size_t)th->apps[a].n_themes + 1) * sizeof(counts));
+        lens__rbuf_get(r, &j->agg[a].game, sizeof(counts));
+    }
     uint32_t n = lens__rbuf_u32(r);
     if (r->bad || n > (r->len - r->at) / sizeof *j->unknown) goto bad;
     if (lens__grow((void **)&j->unknown, &j->cap_unknown, n, sizeof *j->unknown))

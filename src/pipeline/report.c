@@ -60,10 +60,12 @@ int lens__write_reports(job *j, const char *dir, lens_error *err)
     fprintf(f, ",\n  \"top_k\": %d,\n  \"sentiment\": \"%s\",\n", j->o->top_k,
             !s->sentiment_vader ? "voted_up" : s->sentiment_vader == s->analyzed ? "vader" : "voted_up+vader");
     fprintf(f, "  \"counts\": {\"rows\": %llu, \"analyzed\": %llu, \"empty\": %llu, \"other_language\": %llu, "
-               "\"unknown_app\": %llu, \"unassigned\": %llu, \"sentiment_vader\": %llu},\n",
+               "\"unknown_app\": %llu, \"unassigned\": %llu, \"sentiment_vader\": %llu, \"invalid_utf8\": %llu, "
+               "\"invalid_utf8_bytes\": %llu},\n",
             (unsigned long long)s->rows, (unsigned long long)s->analyzed, (unsigned long long)s->empty,
             (unsigned long long)s->other_language, (unsigned long long)s->unknown_app, (unsigned long long)s->unassigned,
-            (unsigned long long)s->sentiment_vader);
+            (unsigned long long)s->sentiment_vader, (unsigned long long)s->invalid_utf8,
+            (unsigned long long)s->invalid_utf8_bytes);
     fputs("  \"skipped_apps\": [", f);
     for (int i = 0; i < j->n_unknown; i++) {
         fprintf(f, "%s{\"app_id\": ", i ? ", " : "");
@@ -74,14 +76,16 @@ int lens__write_reports(job *j, const char *dir, lens_error *err)
     int first_app = 1;
     for (int a = 0; a < j->themes->n_apps; a++) {
         const lens_app_themes *app = &j->themes->apps[a];
-        uint64_t total = 0;
-        for (int t = 0; t <= app->n_themes; t++) total += j->agg[a].theme[t].reviews;
-        if (!total) continue;
+        const counts *g = &j->agg[a].game;
+        if (!g->reviews) continue;
         fprintf(f, "%s\n    {\"app_id\": ", first_app ? "" : ",");
         first_app = 0;
         lens_json_str(f, app->app_id);
         fputs(", \"name\": ", f);
         lens_json_str(f, j->agg[a].name ? j->agg[a].name : "");
+        /* reviews once each; the themes' reviews are assignments, top_k per review at most */
+        fprintf(f, ", \"reviews\": %llu, \"positive\": %llu, \"negative\": %llu", (unsigned long long)g->reviews,
+                (unsigned long long)g->positive, (unsigned long long)g->negative);
         fputs(", \"themes\": [", f);
         int first = 1;
         for (int t = 0; t <= app->n_themes; t++) {

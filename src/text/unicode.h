@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/utf8.h" /* lens__utf8_decode, lens__utf8_encode */
+
 /* Cc, Cf, Co, Cs (and Cn when drop_unassigned) except \t \n \r. */
 int lens__uc_is_control(uint32_t cp, int drop_unassigned);
 /* \t \n \r, Zs, U+2028, U+2029. */
@@ -24,12 +26,5 @@ uint32_t lens__uc_lower(uint32_t cp);
 /* Canonical decomposition of cp into dst (cap >= 32); returns the count. */
 int lens__uc_nfd_char(uint32_t cp, uint32_t *dst, int cap);
 int lens__uc_combining_class(uint32_t cp);
-
-/* Decodes one UTF-8 sequence at s[0..n); invalid input yields U+FFFD and
- * consumes one byte (a real U+FFFD takes three, so 1 byte consumed and
- * U+FFFD means a bad byte). Returns the number of bytes consumed (>= 1). */
-size_t lens__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
-/* Writes cp as UTF-8 into out (>= 4 bytes); returns the byte count. */
-size_t lens__utf8_encode(uint32_t cp, char *out);
 
 #endif
