@@ -261,7 +261,7 @@ void lens__job_clean_msg(const lens_jobs *j, const char *id, char *msg, size_t c
         if (!strncmp(end, "input/", 6)) end += 6;
         memmove(start, end, strlen(end) + 1);
     }
-    if (j->data_root[0]) {
+    if (j->data_root[0] && strcmp(j->data_root, "/")) { /* a root of / hides nothing */
         char root[4200];
         snprintf(root, sizeof root, "%s/", j->data_root);
         cut(msg, root);
@@ -284,7 +284,7 @@ static json_t *shown_path(const lens_jobs *j, const char *id, json_t *v)
     char p[4400];
     snprintf(p, sizeof p, "%s", json_string_value(v));
     lens__job_clean_msg(j, id, p, sizeof p);
-    return json_string(p);
+    return json_string(p[0] ? p : "."); /* the root itself */
 }
 
 static json_t *shown_params(const lens_jobs *j, const job_entry *e)
