@@ -367,7 +367,13 @@ const char *lens_table_get(lens_table *t, int col, size_t *len)
 {
     if (col < 0 || col >= t->n_cols) return NULL;
     const char *s = get_raw(t, col, len);
-    return t->format == FMT_JSONL ? s : clean(t, col, s, len); /* jansson's strings are valid UTF-8 */
+    if (t->format == FMT_JSONL) return s; /* jansson's strings are valid UTF-8 */
+    if (t->format == FMT_PARQUET) { /* text: strings and unannotated byte arrays; binary values stay as they are */
+        const lens_parquet_column_info *ci = lens_parquet_describe(t->pq, t->pq_field[col]);
+        if (ci->physical != LENS_PARQUET_BYTE_ARRAY || (ci->logical != LENS_PARQUET_STRING && ci->logical != LENS_PARQUET_PLAIN))
+            return s;
+    }
+    return clean(t, col, s, len);
 }
 
 /* ---------------------------------------------------------------- count */
