@@ -433,6 +433,7 @@
     let eta = '';
     if (job.state === 'running') eta = job.eta_seconds === null || job.eta_seconds === undefined
       ? '· ETA estimating…' : `· ETA ${fmtDuration(job.eta_seconds)}`;
+    else if (job.state === 'pausing' || job.state === 'cancelling') eta = '· stopping at the next check point…';
     else if (job.state === 'queued' && job.retry_at) eta = `· retry at ${fmtTime(job.retry_at)}`;
     $('job-eta').textContent = eta;
     let total = 0;
@@ -444,6 +445,7 @@
     document.querySelector('#phases td[data-phase="total"]').textContent = fmtSeconds(total);
     $('job-attempts').textContent = job.attempts ? `(failed attempts: ${job.attempts})` : '';
     showJobError(job.error ? (job.state === 'failed' ? `Failed: ${job.error}` : `Last attempt failed: ${job.error}`) : '');
+    // the buttons follow the server's state machine (web/openapi.json, Job.state)
     const running = job.state === 'running', queued = job.state === 'queued';
     $('btn-pause').disabled = !(running || queued);
     $('btn-resume').disabled = job.state !== 'paused';
@@ -615,12 +617,10 @@
     g.hidden = false;
     g.dataset.app = app.app_id;
     $('game-title').textContent = `${app.name || app.app_id} (${app.app_id})`;
-    let total = 0, pos = 0, top = 0;
-    for (const t of app.themes) {
-      total += t.reviews;
-      pos += t.positive;
-      top = Math.max(top, t.reviews);
-    }
+    // a game's own counts: with top_k > 1 a review is in several themes, so
+    // summing the themes would count it more than once
+    let total = app.reviews, pos = app.positive, top = 0;
+    for (const t of app.themes) top = Math.max(top, t.reviews);
     $('game-totals').textContent = `${num(total)} reviews · ${total ? (100 * pos / total).toFixed(1) : 0}% positive`;
     $('themes-box').hidden = false;
     $('theme-detail').hidden = false;

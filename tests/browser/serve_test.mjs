@@ -110,6 +110,9 @@ try {
   }
   await page.setInputFiles('#files', REVIEWS);
   await page.setInputFiles('#themes', THEMES);
+  // two themes per review: a game's total must still count each review once
+  if (!(await page.locator('#opt-top-k').isVisible())) await page.click('details.options > summary');
+  await page.fill('#opt-top-k', '2');
   await page.click('#submit');
   check(await waitState(page, 'succeeded', 60000), `job succeeded (state ${await text(page, '#job-state')})`);
   const id = (await text(page, '#job-id')).trim();
@@ -132,6 +135,7 @@ try {
 
   step('results browser');
   const report = await apiJSON(FAST, `/v1/jobs/${id}/results/report.json`);
+  const inputRows = parseCSV(fs.readFileSync(REVIEWS, 'utf8'));
   const csv = parseCSV((await api(FAST, `/v1/jobs/${id}/results/report.csv`)).text);
   const summaries = parseCSV((await api(FAST, `/v1/jobs/${id}/results/summaries.csv`)).text);
   await page.waitForSelector('#games button', { timeout: 15000 });
@@ -145,6 +149,9 @@ try {
     await btn.click();
     check(await btn.getAttribute('aria-pressed') === 'true', `${app.name} pressed`);
     check((await text(page, '#game-title')).includes(app.name), `title ${app.name}`);
+    const rows_in = inputRows.filter((r) => r.app_id === app.app_id && r.language === 'english' && r.review.trim() !== '').length;
+    check((await text(page, '#game-totals')).startsWith(`${rows_in.toLocaleString('en-US')} reviews`),
+      `${app.name}: totals [${await text(page, '#game-totals')}], reviews.csv has ${rows_in} rows`);
     const want = csv.filter((r) => r.steam_appid === app.app_id);
     const rows = page.locator('#themes-table tbody tr');
     check(await rows.count() === want.length && want.length > 0,
@@ -381,8 +388,24 @@ try {
   check(await waitState(p3, 'running', 10000), 'polling page opened the job from the URL');
   check(await waitText(p3, '#job-live', 'polling', 5000), `polling page: ${await text(p3, '#job-live')}`);
 
+  // every state the badge shows, in order: a pause or cancel is shown as
+  // pausing/cancelling (pause disabled, cancel still possible) until the
+  // job reaches its next check point
+  await p2.evaluate(() => {
+    window.seen = [];
+    const b = document.getElementById('job-state');
+    new MutationObserver(() => {
+      const eta = document.getElementById('job-eta').textContent;
+      const dis = ['pause', 'resume', 'cancel'].map((a) => document.getElementById(`btn-${a}`).disabled);
+      window.seen.push({ state: b.textContent, eta, dis });
+    }).observe(b, { childList: true, characterData: true, subtree: true });
+  });
   await p2.click('#btn-pause');
   check(await waitState(p2, 'paused', 30000), `paused (${await text(p2, '#job-state')})`);
+  const seenPause = await p2.evaluate(() => window.seen);
+  const pausing = seenPause.find((x) => x.state === 'pausing');
+  check(pausing && pausing.eta.includes('stopping') && pausing.dis[0] && pausing.dis[1],
+    `pausing shown on the way to paused: ${JSON.stringify(seenPause)}`);
   const atPause = await apiJSON(SLOW, `/v1/jobs/${sid}`);
   await sleep(2500);
   const later = await apiJSON(SLOW, `/v1/jobs/${sid}`);
@@ -397,8 +420,12 @@ try {
   await p2.click('#btn-resume');
   check(await waitState(p2, 'running', 30000), `running again (${await text(p2, '#job-state')})`);
   check(await waitState(p3, 'running', 5000), 'polling page sees running');
+  await p2.evaluate(() => { window.seen = []; });
   await p2.click('#btn-cancel');
   check(await waitState(p2, 'cancelled', 30000), `cancelled (${await text(p2, '#job-state')})`);
+  const seenCancel = await p2.evaluate(() => window.seen.map((x) => x.state));
+  check(seenCancel.includes('cancelling') && seenCancel.indexOf('cancelling') < seenCancel.indexOf('cancelled'),
+    `cancelling shown on the way to cancelled: ${seenCancel}`);
   check((await apiJSON(SLOW, `/v1/jobs/${sid}`)).state === 'cancelled', 'API says cancelled');
   check(await disabled(p2, 'pause') && await disabled(p2, 'resume') && await disabled(p2, 'cancel') &&
         !(await disabled(p2, 'delete')), 'cancelled: only delete enabled');
