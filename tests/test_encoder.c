@@ -29,13 +29,14 @@ static double row_sum(const float *r, int dim)
     return s;
 }
 
-static void on_progress(void *ctx, size_t done)
+static int on_progress(void *ctx, size_t done)
 {
     progress *p = ctx;
     p->calls++;
     p->bad += done <= p->last;
     for (size_t i = p->last; i < done; i++) p->sums[i] = row_sum(p->out + i * p->dim, p->dim);
     p->last = done;
+    return 0;
 }
 
 static float *embed(const char *dir, lens_precision p, int threads, int batch_tokens, const char **texts,

@@ -109,8 +109,10 @@ LENS_API int lens_encoder_embed(lens_encoder *e, const char *const *texts, const
 /* Called by lens_encoder_embed after each forward pass (each batch_tokens
  * of packed texts) with how many leading texts now have their final rows:
  * texts finish in order, so a caller can hand those on while the rest of a
- * large call still runs. NULL fn turns it off. */
-typedef void (*lens_encoder_progress_fn)(void *ctx, size_t done);
+ * large call still runs. NULL fn turns it off. A non-zero return stops
+ * the call there (a pause or cancel within a long call): lens_encoder_embed
+ * then returns LENS_ECANCEL and rows past done are left unwritten. */
+typedef int (*lens_encoder_progress_fn)(void *ctx, size_t done);
 LENS_API void lens_encoder_on_progress(lens_encoder *e, lens_encoder_progress_fn fn, void *ctx);
 
 /* Embeds already tokenized sequences ([CLS] ... [SEP], at most max_seq_len). */

@@ -26,6 +26,7 @@ struct lens_encoder {
     lens__static_enc *se; /* static models: word vectors, none of the above */
     lens_encoder_progress_fn progress;
     void *progress_ctx;
+    int stopped; /* the progress hook asked to stop this call */
 };
 
 void lens_encoder_on_progress(lens_encoder *e, lens_encoder_progress_fn fn, void *ctx)
@@ -131,6 +132,11 @@ static void pool_task(void *ctx, int s, int thread)
     for (int i = 0; i < Hc; i++) y[i] = (float)(acc[i] / norm);
 }
 
+static int stopped(lens_error *err)
+{
+    return lens_error_set(err, LENS_ECANCEL, "encoder: stopped by its progress hook");
+}
+
 static void flush(lens_encoder *e)
 {
     if (!e->n_seq) return;
@@ -139,12 +145,13 @@ static void flush(lens_encoder *e)
     size_t done = e->rows[e->n_seq - 1] + 1; /* rows are added in increasing order */
     e->n_seq = 0;
     e->offs[0] = 0;
-    if (e->progress) e->progress(e->progress_ctx, done);
+    if (e->progress && e->progress(e->progress_ctx, done)) e->stopped = 1;
 }
 
 static void add_seq(lens_encoder *e, const int32_t *ids, size_t n, size_t row)
 {
     if (e->offs[e->n_seq] + (int)n > e->batch_tokens) flush(e);
+    if (e->stopped) return;
     int32_t at = e->offs[e->n_seq];
     memcpy(e->ids + at, ids, n * sizeof *ids);
     e->rows[e->n_seq] = row;
@@ -186,13 +193,14 @@ int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *
 {
     if (e->se) {
         int rc = lens__static_enc_embed(e->se, e->pool, texts, lens, n, out, tokens, err);
-        if (!rc && e->progress && n) e->progress(e->progress_ctx, n);
+        if (!rc && e->progress && n && e->progress(e->progress_ctx, n)) rc = stopped(err);
         return rc;
     }
     e->out = out;
     e->n_seq = 0;
     e->offs[0] = 0;
-    for (size_t base = 0; base < n; base += GROUP) {
+    e->stopped = 0;
+    for (size_t base = 0; base < n && !e->stopped; base += GROUP) {
         tok_job j = {.e = e, .texts = texts, .lens = lens, .base = base,
                      .count = n - base < GROUP ? (int)(n - base) : GROUP};
         lens_pool_run(e->pool, j.count, tok_task, &j);
@@ -202,10 +210,16 @@ int lens_encoder_embed(lens_encoder *e, const char *const *texts, const size_t *
         }
         for (int i = 0; i < j.count; i++) {
             add_seq(e, e->slot_ids + (size_t)i * e->max_len, e->slot_n[i], base + (size_t)i);
+            if (e->stopped) break;
             if (tokens) *tokens += e->slot_n[i];
         }
     }
-    flush(e);
+    if (!e->stopped) flush(e);
+    if (e->stopped) {
+        e->n_seq = 0;
+        e->offs[0] = 0;
+        return stopped(err);
+    }
     return LENS_OK;
 }
 
@@ -227,8 +241,14 @@ int lens_encoder_embed_ids(lens_encoder *e, const int32_t *const *ids, const siz
     e->out = out;
     e->n_seq = 0;
     e->offs[0] = 0;
-    for (size_t i = 0; i < n; i++) add_seq(e, ids[i], n_ids[i], i);
-    flush(e);
+    e->stopped = 0;
+    for (size_t i = 0; i < n && !e->stopped; i++) add_seq(e, ids[i], n_ids[i], i);
+    if (!e->stopped) flush(e);
+    if (e->stopped) {
+        e->n_seq = 0;
+        e->offs[0] = 0;
+        return stopped(err);
+    }
     return LENS_OK;
 }
 

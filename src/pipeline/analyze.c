@@ -222,19 +222,23 @@ static void report(job *j, uint64_t processed, int final)
 /* The encoder's hook within a chunk: its reviews (phase 0), then their
  * sentences (phase 1), have been embedded up to done. The chunk's rows
  * count as done in proportion, so progress (and the embed phase's time)
- * moves while a chunk of a slow model runs. */
-static void on_embedded(void *ctx, size_t done)
+ * moves while a chunk of a slow model runs. A stop asked for meanwhile
+ * ends the chunk here: it is done again from the last checkpoint, so a
+ * pause or cancel waits for one forward pass, not a whole chunk. */
+static int on_embedded(void *ctx, size_t done)
 {
     job *j = ctx;
     double now = lens__clock_mono();
     j->st->seconds_embed += now - j->embed_t;
     j->embed_t = now;
-    if (!j->o->progress || !done || !j->chunk_n || now - j->last_report < j->progress_s) return;
+    if (j->o->stop && atomic_load(j->o->stop)) return 1;
+    if (!j->o->progress || !done || !j->chunk_n || now - j->last_report < j->progress_s) return 0;
     double f = j->phase == 0 ? j->w_reviews * (double)done / (double)j->chunk_n
                              : j->w_reviews + (1 - j->w_reviews) * (double)(j->span_review[done - 1] + 1) / (double)j->chunk_n;
     if (f > 1) f = 1;
     uint64_t p = j->chunk_base + (uint64_t)((double)(j->st->rows - j->chunk_base) * f);
     if (p > j->reported && p < j->st->rows) report(j, p, 0);
+    return 0;
 }
 
 /* Counts the rows of every input up front, so the first report has a

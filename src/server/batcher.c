@@ -54,7 +54,11 @@ static void answer(lens__batcher *b, size_t done, int rc, const char *msg)
 
 /* The encoder's progress: a batch larger than one forward pass answers its
  * first requests when their pass is done, not when the last one is. */
-static void on_rows(void *ctx, size_t done) { answer(ctx, done, LENS_OK, NULL); }
+static int on_rows(void *ctx, size_t done)
+{
+    answer(ctx, done, LENS_OK, NULL);
+    return 0;
+}
 
 static int reserve(lens__batcher *b, size_t n)
 {
