@@ -78,6 +78,22 @@ curl -s -XPOST "$url/v1/themes/assign" -d '{"themes":{"sound":["music","soundtra
 check "assign with inline themes" $PY -c "
 import json; a = json.load(open('$work/as2.out'))['assignments']
 assert [x['themes'][0]['theme'] for x in a] == ['sound', 'looks'], a"
+# inline themes free what they take: 200 themes x 100 keywords, eight
+# times; RSS ends near where it began and stops growing (it grew by GBs when
+# every keyword took a buffer the size of the rest of the body)
+check "inline themes: memory returns to baseline" $PY - "$url" "$pid" <<'PY'
+import json, re, sys, urllib.request
+url, pid = sys.argv[1], sys.argv[2]
+rss = lambda: int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%s/status" % pid).read()).group(1)) // 1024
+body = json.dumps({"themes": {"theme%d" % i: ["kw%d word%d thing" % (i, k) for k in range(100)] for i in range(200)},
+                   "texts": ["the music is great"]}).encode()
+base, seen = rss(), []
+for _ in range(8):
+    req = urllib.request.Request(url + "/v1/themes/assign", body, {"Content-Type": "application/json"})
+    assert urllib.request.urlopen(req, timeout=60).status == 200
+    seen.append(rss())
+assert seen[-1] < base + 100 and seen[-1] - seen[3] < 20, (base, seen)
+PY
 # bad requests: 4xx with a JSON error body saying what is wrong
 expect_http() { # WHAT STATUS NEEDLE curl-args...
     local what=$1 want=$2 needle=$3; shift 3
