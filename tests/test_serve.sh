@@ -43,6 +43,14 @@ mkdir -p "$work/root"
 cp "$work/reviews.csv" "$THEMES" "$work/root/"
 start fast --model "$STATIC" --data-dir "$work/d1" --data-root "$work/root"
 check "healthz" test "$(curl -s "$url/healthz" | json_field '["status"]')" = ok
+curl -s "$url/metrics" > "$work/metrics0.txt"
+check "metrics at startup: no inference yet, the themes' keywords counted apart" $PY - "$work/metrics0.txt" <<'PY'
+import re, sys
+m = open(sys.argv[1]).read()
+for pat in [r'lens_batch_size_count 0\n', r'lens_encoder_tokens_total 0\n', r'lens_startup_texts_total [1-9]',
+            r'lens_startup_tokens_total [1-9]']:
+    assert re.search(pat, m), pat
+PY
 "$LENS" embed --model "$STATIC" "$work/texts.jsonl" -o "$work/cli.npy" 2>/dev/null
 curl -s -XPOST "$url/v1/embed" --data-binary @"$work/embed.json" > "$work/embed.out"
 check "embed equals lens embed, bit for bit" $PY - "$work/embed.out" "$work/cli.npy" <<'PY'
@@ -118,6 +126,33 @@ printf '{"10": {"a": ["x", 5]}}' > "$work/badthemes.json"
 expect_http "upload with bad themes" 400 "\"message\":\"themes.json:1:20" -F files=@"$work/reviews.csv" -F themes=@"$work/badthemes.json" "$url/v1/jobs"
 expect_http "upload without files" 400 "no input files" -F themes=@"$THEMES" "$url/v1/jobs"
 expect_http "upload with a bad file name" 400 "file name" -F "files=@$work/reviews.csv;filename=../x.csv" -F themes=@"$THEMES" "$url/v1/jobs"
+# cross-site requests: JSON routes take only application/json (a page's
+# no-cors fetch or form can send text/plain, urlencoded or multipart, not
+# that); a foreign Origin cannot change anything; without --token only the
+# server's own Host names are answered (DNS rebinding)
+code() { command curl -s -o /dev/null -w '%{http_code}' "$@"; }
+expect_http "text/plain body: 415" 415 "application/json" -XPOST "$url/v1/themes/assign" -H 'Content-Type: text/plain' \
+    -d '{"app_id":"391540","texts":["x"]}'
+expect_http "urlencoded body: 415" 415 "application/json" -XPOST "$url/v1/embed" -H 'Content-Type: application/x-www-form-urlencoded' -d '{"texts":["x"]}'
+expect_http "no Content-Type: 415" 415 "application/json" -XPOST "$url/v1/sentiment" -H 'Content-Type:' -d '{"texts":["x"]}'
+expect_http "job as text/plain: 415" 415 "multipart/form-data" -XPOST "$url/v1/jobs" -H 'Content-Type: text/plain' \
+    -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json"}'
+check "application/json; charset=utf-8 is JSON" test "$(code -XPOST "$url/v1/embed" -H 'Content-Type: Application/JSON; charset=utf-8' -d '{"texts":["x"]}')" = 200
+njobs=$(curl -s "$url/v1/jobs" | json_field '["total"]')
+expect_http "foreign Origin: 403" 403 "cross-origin" -XPOST "$url/v1/embed" -H 'Origin: http://evil.example' -d '{"texts":["x"]}'
+expect_http "foreign Origin on the same host, other port: 403" 403 "cross-origin" -XPOST "$url/v1/embed" \
+    -H "Origin: ${url%:*}:1" -d '{"texts":["x"]}'
+expect_http "no-cors multipart job from a foreign Origin: 403" 403 "cross-origin" -H 'Origin: http://evil.example' \
+    -F files=@"$work/reviews.csv" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "Origin null: 403" 403 "cross-origin" -XDELETE -H 'Origin: null' "$url/v1/jobs/0123456789abcdef0123456789abcdef"
+check "...and no job was created" test "$(curl -s "$url/v1/jobs" | json_field '["total"]')" = "$njobs"
+check "same Origin: 200" test "$(code -XPOST "$url/v1/embed" -H "Origin: $url" -H 'Content-Type: application/json' -d '{"texts":["x"]}')" = 200
+check "a foreign Origin may GET (no CORS headers: it cannot read)" test "$(code -H 'Origin: http://evil.example' "$url/v1/jobs")" = 200
+expect_http "foreign Host: 403" 403 "Host 'evil.example:${url##*:}'" -H "Host: evil.example:${url##*:}" "$url/v1/jobs"
+expect_http "foreign Host on /healthz: 403" 403 "not this server" -H 'Host: evil.example' "$url/healthz"
+expect_http "own name, other port: 403" 403 "not this server" -H 'Host: localhost:1' "$url/healthz"
+check "Host localhost:PORT: 200" test "$(code -H "Host: localhost:${url##*:}" "$url/healthz")" = 200
+check "Host [::1]:PORT: 200" test "$(code -H "Host: [::1]:${url##*:}" "$url/healthz")" = 200
 
 # ---------------------------------------------------------------- jobs
 "$LENS" analyze --themes "$THEMES" --model "$STATIC" --top-k 2 -o "$work/cli" "$work/reviews.csv" 2>/dev/null
@@ -188,6 +223,16 @@ LENS_TOKEN=s3cret LENS_JOB_TTL=1 start tok --model "$STATIC" --data-dir "$work/d
 check "no token: 401" test "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$url/v1/embed" -d '{"texts":["a"]}')" = 401
 check "token: 200" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' -XPOST "$url/v1/embed" -d '{"texts":["a"]}')" = 200
 check "healthz needs no token" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")" = 200
+check "bearer is case-insensitive" test "$(code -H 'Authorization: bearer s3cret' -XPOST "$url/v1/embed" -H 'Content-Type: application/json' -d '{"texts":["a"]}')" = 200
+command curl -s -D "$work/h401" -o /dev/null "$url/v1/jobs"
+check "401 names the scheme: WWW-Authenticate: Bearer" grep -qi '^www-authenticate: bearer' "$work/h401"
+nojob=$url/v1/jobs/0123456789abcdef0123456789abcdef # past the token check: 404
+check "?token= opens event streams" test "$(code --max-time 5 "$nojob/events?token=s3cret")" = 404
+check "...and result downloads" test "$(code "$nojob/results/report.csv?token=s3cret")" = 404
+check "...not with a wrong token" test "$(code "$nojob/results/report.csv?token=s3cre")" = 401
+check "?token= is refused on API routes" test "$(code "$url/v1/jobs?token=s3cret")" = 401
+check "...and on POST" test "$(code -XPOST "$url/v1/embed?token=s3cret" -H 'Content-Type: application/json' -d '{"texts":["a"]}')" = 401
+check "a token server answers any Host (it may sit behind a proxy)" test "$(code -H 'Authorization: Bearer s3cret' -H 'Host: lens.example' "$url/v1/jobs")" = 200
 AUTH=(-H 'Authorization: Bearer s3cret')
 tj=$(curl -s "${AUTH[@]}" -F files=@"$work/reviews.csv" -F themes=@"$THEMES" "$url/v1/jobs" | json_field '["id"]')
 for _ in $(seq 1 100); do [[ $(curl -s "${AUTH[@]}" "$url/v1/jobs/$tj" | json_field '.get("state")') == succeeded ]] && break; sleep 0.1; done
@@ -198,15 +243,57 @@ kill $pid; wait $pid 2>/dev/null
 expect_error "non-loopback without a token" "needs a bearer token" "$LENS" serve --host 0.0.0.0 --port 0 --data-dir "$work/d3"
 expect_error "bad option" "--max-batch" "$LENS" serve --max-batch 0
 
+# ---------------------------------------------------------------- slowloris
+# connections that stall mid-headers or mid-body are closed after --timeout
+# (2 s here), and the server answers others meanwhile
+start loris --model "$STATIC" --data-dir "$work/d5" --timeout 2
+check "300 stalled connections: /healthz answers, stalls are closed" $PY - "$url" 2 <<'PY'
+import socket, sys, time, urllib.request
+url, timeout = sys.argv[1], float(sys.argv[2])
+host, port = url.split("//")[1].split(":")
+port = int(port)
+socks = []
+for _ in range(300): # headers that never end
+    s = socket.create_connection((host, port))
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Slow: " % port)
+    socks.append(s)
+time.sleep(0.3)
+t0 = time.time()
+body = urllib.request.urlopen(url + "/healthz", timeout=10).read()
+dt = time.time() - t0
+assert b'"ok"' in body and dt < 1, dt
+p = socket.create_connection((host, port)) # a body that never ends
+p.sendall(b"POST /v1/embed HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+          b"Content-Length: 100\r\n\r\n{\"texts\"" % port)
+t0 = time.time()
+p.settimeout(timeout + 10)
+try:
+    while p.recv(4096): pass
+except (ConnectionResetError, socket.timeout): pass
+closed = time.time() - t0
+socks[-1].settimeout(5)
+try: gone = socks[-1].recv(1) == b""
+except ConnectionResetError: gone = True
+except socket.timeout: gone = False
+assert closed < timeout + 2 and gone, (closed, gone)
+PY
+kill $pid; wait $pid 2>/dev/null
+
 # ---------------------------------------------------------------- slow jobs
 # the reference: the CLI with the same model and chunks
 "$LENS" analyze --themes "$THEMES" "${SLOW[@]}" --chunk 128 -o "$work/cli-slow" "$work/reviews.csv" 2>/dev/null
-start slow "${SLOW[@]}" --data-dir "$work/d4" --data-root "$work/root" --job-attempts 2 --queue 4 --max-batch 1
+start slow "${SLOW[@]}" --data-dir "$work/d4" --data-root "$work/root" --job-attempts 2 --queue 4 --max-batch 1 --timeout 2
 job() { curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json", "chunk": 128}' | json_field '["id"]'; }
 a=$(job)
 check "running" wait_state "$a" running 60
 chunk_of() { curl -s "$url/v1/jobs/$1" | json_field '["progress"]["chunk"]'; }
 for _ in $(seq 1 600); do [[ $(chunk_of "$a") -ge 2 ]] && break; sleep 0.1; done
+# an event stream outlives --timeout (2 s): its news and keep-alives are
+# activity; a client that leaves is no error in the log
+command curl -s -N --max-time 4 "$url/v1/jobs/$a/events" > "$work/ev.slow"
+check "an event stream is not cut by --timeout" test $? = 28 -a "$(grep -c '^event: progress' "$work/ev.slow")" -ge 1
+sleep 1.5
+check "...and its leaving is not logged as an error" bash -c "! grep -q 'Failed to send' '$work/slow.log'"
 # a full queue answers 503 with Retry-After (the job keeps the CPU busy)
 long=$($PY -c "import json; t = ' '.join(['the servers lag and the music is great'] * 40); print(json.dumps({'texts': [t, t + ' again']}))")
 cp=()

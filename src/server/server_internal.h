@@ -65,6 +65,8 @@ void lens__metrics_free(lens__metrics *m);
 void lens__metrics_request(lens__metrics *m, int route, int status, double seconds);
 void lens__metrics_batch(lens__metrics *m, size_t texts, size_t tokens, double seconds);
 void lens__metrics_cache(lens__metrics *m, uint64_t hits, uint64_t misses);
+/* work done before serving (the --themes keywords), kept apart from requests' */
+void lens__metrics_startup(lens__metrics *m, size_t texts, size_t tokens, double seconds);
 /* a new malloc'd text; gauges passed in */
 char *lens__metrics_render(lens__metrics *m, size_t queue_depth, const uint64_t jobs[LENS_JOB_N_STATES]);
 
