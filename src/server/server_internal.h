@@ -36,18 +36,14 @@ typedef struct lens__breq { /* the batcher's; callers only provide the storage *
     lens__batch_done_fn done;
     void *ctx;
     struct lens__breq *next;
+    size_t taken, finished; /* rows handed to batches, rows embedded */
+    int failed;
 } lens__breq;
 int lens__batcher_submit(lens__batcher *b, lens__breq *r, const char *const *texts, const size_t *lens, size_t n,
                         float *out, lens__batch_done_fn done, void *ctx, lens_error *err);
-/* Embeds texts into out[n][dim]; blocks until done (startup and jobs only:
- * HTTP handlers submit and suspend instead). */
-int lens__batcher_embed(lens__batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
-                       lens_error *err);
 /* Answers everything queued, then stops. */
 void lens__batcher_free(lens__batcher *b);
 size_t lens__batcher_depth(lens__batcher *b);
-/* a lens_embed_fn over a batcher (ctx) */
-int lens__batcher_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err);
 
 /* ---- cache.c: LRU of text -> embedding */
 typedef struct lens__cache lens__cache;
