@@ -150,6 +150,8 @@ expect_http "no-cors multipart job from a foreign Origin: 403" 403 "cross-origin
 expect_http "Origin null: 403" 403 "cross-origin" -XDELETE -H 'Origin: null' "$url/v1/jobs/0123456789abcdef0123456789abcdef"
 check "...and no job was created" test "$(curl -s "$url/v1/jobs" | json_field '["total"]')" = "$njobs"
 check "same Origin: 200" test "$(code -XPOST "$url/v1/embed" -H "Origin: $url" -H 'Content-Type: application/json' -d '{"texts":["x"]}')" = 200
+check "a reverse proxy's Origin named by X-Forwarded-Host: 200" test "$(code -XPOST "$url/v1/embed" -H 'Origin: https://lens.example' \
+    -H 'X-Forwarded-Host: lens.example' -H 'Content-Type: application/json' -d '{"texts":["x"]}')" = 200
 check "a foreign Origin may GET (no CORS headers: it cannot read)" test "$(code -H 'Origin: http://evil.example' "$url/v1/jobs")" = 200
 expect_http "foreign Host: 403" 403 "Host 'evil.example:${url##*:}'" -H "Host: evil.example:${url##*:}" "$url/v1/jobs"
 expect_http "foreign Host on /healthz: 403" 403 "not this server" -H 'Host: evil.example' "$url/healthz"

@@ -281,19 +281,25 @@ static int host_allowed(lens_server *s, const char *h)
 
 /* A browser sends Origin with every cross-origin POST (no-cors forms and
  * fetches too): a state-changing request must come from no page or from
- * the server's own (the host:port that Host names; behind a TLS proxy
- * both lack the port) */
+ * the server's own: the host:port that Host names, or X-Forwarded-Host
+ * (a reverse proxy's; a page cannot send it cross-site without a CORS
+ * preflight, which this server never grants). Behind a TLS proxy both
+ * lack the port. */
 static int origin_allowed(struct MHD_Connection *c)
 {
     const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
     if (!o) return 1;
-    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
     const char *auth = strstr(o, "://");
-    if (!host || !auth) return 0; /* "null" (sandboxed pages, file:) too */
+    if (!auth) return 0; /* "null" (sandboxed pages, file:) */
     int dflt = !strncasecmp(o, "https://", 8) ? 443 : 80, op, hp;
     auth += 3;
-    size_t on = authority(auth, dflt, &op), hn = authority(host, dflt, &hp);
-    return on == hn && op == hp && !strncasecmp(auth, host, on);
+    size_t on = authority(auth, dflt, &op);
+    const char *hosts[] = {MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"),
+                           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Host")};
+    for (int i = 0; i < 2; i++)
+        if (hosts[i] && authority(hosts[i], dflt, &hp) == on && op == hp && !strncasecmp(auth, hosts[i], on))
+            return 1;
+    return 0;
 }
 
 /* media type of Content-Type (parameters such as charset allowed) */
