@@ -22,6 +22,21 @@ finish() {
     [[ $fail -eq 0 ]]
 }
 
+# curl as lens serve's JSON clients call it: a body given with -d or
+# --data-binary goes as Content-Type: application/json (the server answers
+# 415 to any other type); -F uploads and an explicit Content-Type are left
+# alone. `command curl` sends what curl would.
+curl() {
+    local a json=0
+    for a in "$@"; do
+        case $a in
+            -d | --data | --data-binary | --data-raw | -d?*) json=1 ;;
+            -F | --form | -F?* | Content-Type:* | content-type:*) json=0; break ;;
+        esac
+    done
+    if [[ $json == 1 ]]; then command curl -H 'Content-Type: application/json' "$@"; else command curl "$@"; fi
+}
+
 # steam_sample OUT.csv OTHERS: 1,500 real reviews of the five games
 # steamLens's themes.json covers plus OTHERS (at most 586) reviews of other
 # games (all languages; seeded, sorted by review id), cut from the bundled

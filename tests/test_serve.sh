@@ -43,6 +43,14 @@ mkdir -p "$work/root"
 cp "$work/reviews.csv" "$THEMES" "$work/root/"
 start fast --model "$STATIC" --data-dir "$work/d1" --data-root "$work/root"
 check "healthz" test "$(curl -s "$url/healthz" | json_field '["status"]')" = ok
+curl -s "$url/metrics" > "$work/metrics0.txt"
+check "metrics at startup: no inference yet, the themes' keywords counted apart" $PY - "$work/metrics0.txt" <<'PY'
+import re, sys
+m = open(sys.argv[1]).read()
+for pat in [r'lens_batch_size_count 0\n', r'lens_encoder_tokens_total 0\n', r'lens_startup_texts_total [1-9]',
+            r'lens_startup_tokens_total [1-9]']:
+    assert re.search(pat, m), pat
+PY
 "$LENS" embed --model "$STATIC" "$work/texts.jsonl" -o "$work/cli.npy" 2>/dev/null
 curl -s -XPOST "$url/v1/embed" --data-binary @"$work/embed.json" > "$work/embed.out"
 check "embed equals lens embed, bit for bit" $PY - "$work/embed.out" "$work/cli.npy" <<'PY'
@@ -78,6 +86,23 @@ curl -s -XPOST "$url/v1/themes/assign" -d '{"themes":{"sound":["music","soundtra
 check "assign with inline themes" $PY -c "
 import json; a = json.load(open('$work/as2.out'))['assignments']
 assert [x['themes'][0]['theme'] for x in a] == ['sound', 'looks'], a"
+# inline themes free what they take: 40 themes x 100 long keywords (the
+# 4,096 limit; 760 KB), eight times; RSS ends near where it began and stops
+# growing (it grew by GBs when every keyword took a buffer the size of the
+# rest of the body)
+check "inline themes: memory returns to baseline" $PY - "$url" "$pid" <<'PY'
+import json, re, sys, urllib.request
+url, pid = sys.argv[1], sys.argv[2]
+rss = lambda: int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%s/status" % pid).read()).group(1)) // 1024
+body = json.dumps({"themes": {"theme%d" % i: [("kw%d word%d " % (i, k)) * 16 for k in range(100)] for i in range(40)},
+                   "texts": ["the music is great"]}).encode()
+base, seen = rss(), []
+for _ in range(8):
+    req = urllib.request.Request(url + "/v1/themes/assign", body, {"Content-Type": "application/json"})
+    assert urllib.request.urlopen(req, timeout=60).status == 200
+    seen.append(rss())
+assert seen[-1] < base + 100 and seen[-1] - seen[3] < 20, (base, seen)
+PY
 # bad requests: 4xx with a JSON error body saying what is wrong
 expect_http() { # WHAT STATUS NEEDLE curl-args...
     local what=$1 want=$2 needle=$3; shift 3
@@ -88,6 +113,8 @@ expect_http() { # WHAT STATUS NEEDLE curl-args...
 expect_http "malformed JSON" 400 "malformed JSON" -XPOST "$url/v1/embed" -d '{"texts": ['
 expect_http "unknown field" 400 "unknown field 'txts'" -XPOST "$url/v1/embed" -d '{"txts": []}'
 expect_http "texts not strings" 400 "texts[1]" -XPOST "$url/v1/embed" -d '{"texts": ["a", 2]}'
+$PY -c "import json; json.dump({'themes': {'t%d' % i: ['k%d %d' % (i, k) for k in range(100)] for i in range(41)}, 'texts': ['x']}, open('$work/kw.json', 'w'))"
+expect_http "more than 4,096 inline keywords: 413" 413 "4100 inline keywords in one request; at most 4096" -XPOST "$url/v1/themes/assign" --data-binary @"$work/kw.json"
 expect_http "unknown app" 404 "no themes for app_id 1" -XPOST "$url/v1/themes/assign" -d '{"app_id":"1","texts":["x"]}'
 expect_http "unknown route" 404 "no route" "$url/v1/nothing"
 expect_http "wrong method" 405 "not allowed" -XPUT "$url/v1/embed" -d '{}'
@@ -103,6 +130,36 @@ expect_http "upload with bad themes" 400 "\"message\":\"themes.json:1:20" -F fil
 expect_http "upload without files" 400 "no input files" -F themes=@"$THEMES" "$url/v1/jobs"
 expect_http "upload with no name before the extension" 400 "file name" -F "files=@$work/reviews.csv;filename=.csv" -F themes=@"$THEMES" "$url/v1/jobs"
 expect_http "upload of a file that is no review file" 400 "file name" -F "files=@$work/reviews.csv;filename=x.exe" -F themes=@"$THEMES" "$url/v1/jobs"
+# cross-site requests: JSON routes take only application/json (a page's
+# no-cors fetch or form can send text/plain, urlencoded or multipart, not
+# that); a foreign Origin cannot change anything; without --token only the
+# server's own Host names are answered (DNS rebinding)
+code() { command curl -s -o /dev/null -w '%{http_code}' "$@"; }
+expect_http "text/plain body: 415" 415 "application/json" -XPOST "$url/v1/themes/assign" -H 'Content-Type: text/plain' \
+    -d '{"app_id":"391540","texts":["x"]}'
+expect_http "urlencoded body: 415" 415 "application/json" -XPOST "$url/v1/embed" -H 'Content-Type: application/x-www-form-urlencoded' -d '{"texts":["x"]}'
+expect_http "no Content-Type: 415" 415 "application/json" -XPOST "$url/v1/sentiment" -H 'Content-Type:' -d '{"texts":["x"]}'
+expect_http "job as text/plain: 415" 415 "multipart/form-data" -XPOST "$url/v1/jobs" -H 'Content-Type: text/plain' \
+    -d '{"inputs": ["reviews.csv"], "themes": "steamlens_game_themes.json"}'
+check "application/json; charset=utf-8 is JSON" test "$(code -XPOST "$url/v1/embed" -H 'Content-Type: Application/JSON; charset=utf-8' -d '{"texts":["x"]}')" = 200
+njobs=$(curl -s "$url/v1/jobs" | json_field '["total"]')
+expect_http "foreign Origin: 403" 403 "cross-origin" -XPOST "$url/v1/embed" -H 'Origin: http://evil.example' -d '{"texts":["x"]}'
+expect_http "foreign Origin on the same host, other port: 403" 403 "cross-origin" -XPOST "$url/v1/embed" \
+    -H "Origin: ${url%:*}:1" -d '{"texts":["x"]}'
+expect_http "no-cors multipart job from a foreign Origin: 403" 403 "cross-origin" -H 'Origin: http://evil.example' \
+    -F files=@"$work/reviews.csv" -F themes=@"$THEMES" "$url/v1/jobs"
+expect_http "Origin null: 403" 403 "cross-origin" -XDELETE -H 'Origin: null' "$url/v1/jobs/0123456789abcdef0123456789abcdef"
+check "...and no job was created" test "$(curl -s "$url/v1/jobs" | json_field '["total"]')" = "$njobs"
+check "same Origin: 200" test "$(code -XPOST "$url/v1/embed" -H "Origin: $url" -H 'Content-Type: application/json' -d '{"texts":["x"]}')" = 200
+check "a reverse proxy's Origin named by X-Forwarded-Host: 200" test "$(code -XPOST "$url/v1/embed" -H 'Origin: https://lens.example' \
+    -H 'X-Forwarded-Host: lens.example' -H 'Content-Type: application/json' -d '{"texts":["x"]}')" = 200
+check "a foreign Origin may GET (no CORS headers: it cannot read)" test "$(code -H 'Origin: http://evil.example' "$url/v1/jobs")" = 200
+expect_http "foreign Host: 403" 403 "Host 'evil.example:${url##*:}'" -H "Host: evil.example:${url##*:}" "$url/v1/jobs"
+expect_http "foreign Host on /healthz: 403" 403 "not this server" -H 'Host: evil.example' "$url/healthz"
+expect_http "own name, other port: 403" 403 "not this server" -H 'Host: localhost:1' "$url/healthz"
+check "Host localhost:PORT: 200" test "$(code -H "Host: localhost:${url##*:}" "$url/healthz")" = 200
+check "Host [::1]:PORT: 200" test "$(code -H "Host: [::1]:${url##*:}" "$url/healthz")" = 200
+
 # ---------------------------------------------------------------- jobs
 "$LENS" analyze --themes "$THEMES" --model "$STATIC" --top-k 2 -o "$work/cli" "$work/reviews.csv" 2>/dev/null
 id=$(curl -s -F files=@"$work/reviews.csv" -F themes=@"$THEMES" -F 'options={"top_k": 2}' "$url/v1/jobs" | json_field '["id"]')
@@ -250,6 +307,16 @@ check "no token: 401" test "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$ur
 check "token: 200" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' -XPOST "$url/v1/embed" -d '{"texts":["a"]}')" = 200
 check "healthz needs no token" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")" = 200
 check "...and shows no server path" test "$(curl -s "$url/healthz" | grep -c "$ROOT")" = 0
+check "bearer is case-insensitive" test "$(code -H 'Authorization: bearer s3cret' -XPOST "$url/v1/embed" -H 'Content-Type: application/json' -d '{"texts":["a"]}')" = 200
+command curl -s -D "$work/h401" -o /dev/null "$url/v1/jobs"
+check "401 names the scheme: WWW-Authenticate: Bearer" grep -qi '^www-authenticate: bearer' "$work/h401"
+nojob=$url/v1/jobs/0123456789abcdef0123456789abcdef # past the token check: 404
+check "?token= opens event streams" test "$(code --max-time 5 "$nojob/events?token=s3cret")" = 404
+check "...and result downloads" test "$(code "$nojob/results/report.csv?token=s3cret")" = 404
+check "...not with a wrong token" test "$(code "$nojob/results/report.csv?token=s3cre")" = 401
+check "?token= is refused on API routes" test "$(code "$url/v1/jobs?token=s3cret")" = 401
+check "...and on POST" test "$(code -XPOST "$url/v1/embed?token=s3cret" -H 'Content-Type: application/json' -d '{"texts":["a"]}')" = 401
+check "a token server answers any Host (it may sit behind a proxy)" test "$(code -H 'Authorization: Bearer s3cret' -H 'Host: lens.example' "$url/v1/jobs")" = 200
 AUTH=(-H 'Authorization: Bearer s3cret')
 tj=$(curl -s "${AUTH[@]}" -F files=@"$work/reviews.csv" -F themes=@"$THEMES" "$url/v1/jobs" | json_field '["id"]')
 for _ in $(seq 1 100); do [[ $(curl -s "${AUTH[@]}" "$url/v1/jobs/$tj" | json_field '.get("state")') == succeeded ]] && break; sleep 0.1; done
@@ -259,6 +326,70 @@ check "...and its files are gone" test ! -e "$work/d2/jobs/$tj"
 kill $pid; wait $pid 2>/dev/null
 expect_error "non-loopback without a token" "needs a bearer token" "$LENS" serve --host 0.0.0.0 --port 0 --data-dir "$work/d3"
 expect_error "bad option" "--max-batch" "$LENS" serve --max-batch 0
+
+# ---------------------------------------------------------------- slowloris
+# connections that stall mid-headers or mid-body are closed after --timeout
+# (2 s here), and the server answers others meanwhile
+start loris "${SLOW[@]}" --data-dir "$work/d5" --data-root "$work/root" --timeout 2 --max-batch 16 --cache 0
+check "300 stalled connections: /healthz answers, stalls are closed" $PY - "$url" 2 <<'PY'
+import socket, sys, time, urllib.request
+url, timeout = sys.argv[1], float(sys.argv[2])
+host, port = url.split("//")[1].split(":")
+port = int(port)
+socks = []
+for _ in range(300): # headers that never end
+    s = socket.create_connection((host, port))
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Slow: " % port)
+    socks.append(s)
+time.sleep(0.3)
+t0 = time.time()
+body = urllib.request.urlopen(url + "/healthz", timeout=10).read()
+dt = time.time() - t0
+assert b'"ok"' in body and dt < 1, dt
+p = socket.create_connection((host, port)) # a body that never ends
+p.sendall(b"POST /v1/embed HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+          b"Content-Length: 100\r\n\r\n{\"texts\"" % port)
+t0 = time.time()
+p.settimeout(timeout + 10)
+try:
+    while p.recv(4096): pass
+except (ConnectionResetError, socket.timeout): pass
+closed = time.time() - t0
+socks[-1].settimeout(5)
+try: gone = socks[-1].recv(1) == b""
+except ConnectionResetError: gone = True
+except socket.timeout: gone = False
+assert closed < timeout + 2 and gone, (closed, gone)
+PY
+# an event stream outlives --timeout: its news and keep-alives are activity;
+# a client that leaves is no error in the log
+cp "$work/root/reviews.csv" "$work/root/reviews2.csv"
+lj=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["reviews.csv", "reviews2.csv"], "themes": "steamlens_game_themes.json", "chunk": 32}' | json_field '["id"]')
+command curl -s -N --max-time 3.5 "$url/v1/jobs/$lj/events" > "$work/ev.loris"
+check "an event stream is not cut by --timeout" test $? = 28 -a "$(grep -c '^event: progress' "$work/ev.loris")" -ge 1
+curl -s -XPOST "$url/v1/jobs/$lj/cancel" > /dev/null
+wait_state "$lj" cancelled 30
+check "...and its leaving is not logged as an error" bash -c "! grep -q 'Failed to send' '$work/loris.log'"
+# one large request does not hold up the rest: the batcher takes slices of
+# --max-batch texts round-robin, so a one-text request waits for one slice
+check "a one-text embed behind 1,024 texts finishes long before them" $PY - "$url" <<'PY'
+import json, sys, threading, time, urllib.request
+url = sys.argv[1]
+def post(texts, out):
+    req = urllib.request.Request(url + "/v1/embed", json.dumps({"texts": texts}).encode(), {"Content-Type": "application/json"})
+    assert urllib.request.urlopen(req, timeout=300).status == 200
+    out.append(time.time())
+big, small = [], []
+t0 = time.time()
+th = threading.Thread(target=post, args=(["review %d: the music is great but the servers lag all the time" % i for i in range(1024)], big))
+th.start()
+time.sleep(0.3)
+t1 = time.time()
+post(["one small text"], small)
+th.join()
+assert small[0] < big[0] and small[0] - t1 < (big[0] - t0) / 4, (big[0] - t0, small[0] - t1)
+PY
+kill $pid; wait $pid 2>/dev/null
 
 # ---------------------------------------------------------------- slow jobs
 # the reference: the CLI with the same model and chunks

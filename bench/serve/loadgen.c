@@ -143,6 +143,7 @@ static void load_texts(const char *path, const char *field)
 
 static struct sockaddr_in addr;
 static const char *host = "127.0.0.1", *path = "/v1/embed";
+static char host_header[300]; /* host:port: a server without a token checks it */
 static double timeout_s = 60;
 
 typedef struct {
@@ -307,7 +308,7 @@ static void *run(void *arg)
         int h = snprintf(req, bcap,
                          "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
                          "Content-Length: %zu\r\n\r\n{\"texts\":[",
-                         path, host, body);
+                         path, host_header, body);
         memcpy(req + h, tx->s, tx->n);
         memcpy(req + h + tx->n, "]}", 2);
         size_t n = (size_t)h + tx->n + 2;
@@ -404,6 +405,7 @@ int main(int argc, char **argv)
     if (timeout_s <= 0) timeout_s = 60;
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
+    snprintf(host_header, sizeof host_header, "%s:%d", host, port);
     if (inet_pton(AF_INET, !strcmp(host, "localhost") ? "127.0.0.1" : host, &addr.sin_addr) != 1)
         die("--host must be an IPv4 address");
     signal(SIGPIPE, SIG_IGN);

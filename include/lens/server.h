@@ -36,6 +36,8 @@ typedef struct lens_server_opts {
     size_t max_body;           /* JSON body limit (default 8 MB) */
     size_t max_upload;         /* upload limit per job (default 1 GB) */
     const char *web_dir;       /* UI files (index.html, app.js, style.css, openapi.json) */
+    double timeout_s;          /* a connection that sends nothing (headers, body) or reads nothing this
+                                  long is closed (default 30); waiting for inference or events is not idle */
 } lens_server_opts;
 
 typedef struct lens_server lens_server;

@@ -86,8 +86,12 @@ static char *string(parser *ps, const char *what)
         fail(ps, ps->p, what);
         return NULL;
     }
-    const char *start = ++ps->p;
-    char *out = malloc((size_t)(ps->end - start) + 1), *o = out; /* decoding never grows */
+    const char *start = ++ps->p, *q = start;
+    /* sized to the raw string, not to the rest of the document: one
+     * document-sized buffer per keyword made a large inline themes object
+     * cost gigabytes (decoding never grows) */
+    while (q < ps->end && *q != '"') q += *q == '\\' && q + 1 < ps->end ? 2 : 1;
+    char *out = malloc((size_t)(q - start) + 1), *o = out;
     if (!out) {
         fail(ps, start, "out of memory");
         return NULL;

@@ -32,7 +32,9 @@ static const char *serve_usage =
     "  --queue N             texts waiting at most, then 503 (default 4096) [LENS_QUEUE]\n"
     "  --cache N             embeddings kept in the LRU cache (default 10000; 0 off) [LENS_CACHE]\n"
     "  --max-body BYTES      JSON body limit (default 8388608) [LENS_MAX_BODY]\n"
-    "  --max-upload BYTES    upload limit per job (default 1073741824) [LENS_MAX_UPLOAD]\n";
+    "  --max-upload BYTES    upload limit per job (default 1073741824) [LENS_MAX_UPLOAD]\n"
+    "  --timeout S           close a connection idle S seconds: headers and bodies must keep\n"
+    "                        coming (default 30) [LENS_TIMEOUT]\n";
 
 typedef struct {
     const char *flag, *env;
@@ -85,6 +87,7 @@ int cmd_serve(int argc, char **argv)
         {"--cache", "LENS_CACHE", 1, &o.cache, 0, 1 << 24},
         {"--max-body", "LENS_MAX_BODY", 3, &o.max_body, 1024, 1e12},
         {"--max-upload", "LENS_MAX_UPLOAD", 3, &o.max_upload, 1024, 1e13},
+        {"--timeout", "LENS_TIMEOUT", 2, &o.timeout_s, 1, 86400},
     };
     const size_t n_ops = sizeof ops / sizeof *ops;
     for (size_t k = 0; k < n_ops; k++) {

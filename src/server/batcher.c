@@ -3,8 +3,12 @@
  * encoder (forward passes of its token budget) and, as each pass finishes,
  * hands the requests whose texts are all done their rows and calls their
  * done() (which resumes a suspended HTTP connection: nothing waits in a
- * thread per request). A request that finds the thread idle runs at once: batches form only while a pass is running (or, with
- * max_wait_ms, for at most that long after the first request). The encoder
+ * thread per request). A request that finds the thread idle runs at once:
+ * batches form only while a pass is running (or, with max_wait_ms, for at
+ * most that long after the first request). Requests are taken round-robin,
+ * a slice of at most max_batch texts at a time: a request larger than that
+ * goes back to the end of the queue with the rest, so a one-text request
+ * behind a large one waits for one slice, not for the whole. The encoder
  * gives a text the same bits in any batch, so batching changes nothing but
  * speed. */
 #include <errno.h>
@@ -17,6 +21,11 @@
 #include "server_internal.h"
 
 typedef lens__breq breq;
+
+typedef struct {
+    breq *r;
+    size_t off, n; /* rows off..off+n of r */
+} slice;
 
 struct lens__batcher {
     lens_encoder *enc;
@@ -33,22 +42,47 @@ struct lens__batcher {
     const char **texts;
     size_t *lens, cap;
     float *emb;
-    /* the batch being embedded: requests from cur on are not answered yet;
+    slice *sl;
+    size_t sl_cap;
+    /* the batch being embedded: slices from cur on are not answered yet;
      * cur's first row is cur_row */
-    breq *cur;
-    size_t cur_row;
+    size_t n_sl, cur, cur_row;
 };
 
-/* Answers the requests whose rows are all in (the encoder finishes texts in
- * order) with rc; rows < done are final. */
+/* Drops r from the queue (it failed while the rest of it waited there). */
+static void unqueue(lens__batcher *b, breq *r)
+{
+    pthread_mutex_lock(&b->mu);
+    for (breq **p = &b->head, *prev = NULL; *p; prev = *p, p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            if (b->tail == r) b->tail = prev;
+            b->queued -= r->n - r->taken;
+            break;
+        }
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Hands out the slices whose rows are all in (the encoder finishes texts in
+ * order) and answers the requests that are complete; with rc, fails every
+ * request of the slices left. Rows < done are final. */
 static void answer(lens__batcher *b, size_t done, int rc, const char *msg)
 {
-    while (b->cur && (rc || b->cur_row + b->cur->n <= done)) {
-        breq *r = b->cur, *next = r->next; /* r belongs to its requester once done() runs */
-        if (!rc) memcpy(r->out, b->emb + b->cur_row * b->dim, r->n * (size_t)b->dim * sizeof *r->out);
-        b->cur_row += r->n;
-        b->cur = next;
-        r->done(r->ctx, rc, msg);
+    while (b->cur < b->n_sl && (rc || b->cur_row + b->sl[b->cur].n <= done)) {
+        slice *x = &b->sl[b->cur++];
+        breq *r = x->r;
+        b->cur_row += x->n;
+        if (r->failed) continue;
+        if (rc) {
+            unqueue(b, r);
+            r->failed = 1;
+            r->done(r->ctx, rc, msg); /* r belongs to its requester once done() runs */
+            continue;
+        }
+        memcpy(r->out + x->off * (size_t)b->dim, b->emb + (b->cur_row - x->n) * (size_t)b->dim,
+               x->n * (size_t)b->dim * sizeof *r->out);
+        r->finished += x->n;
+        if (r->finished == r->n) r->done(r->ctx, LENS_OK, NULL); /* all taken: not queued any more */
     }
 }
 
@@ -82,30 +116,38 @@ static void *batch_thread(void *arg)
             while (b->queued < (size_t)b->max_batch && !b->stop)
                 if (pthread_cond_timedwait(&b->work, &b->mu, &ts) == ETIMEDOUT) break;
         }
-        /* take requests in arrival order, at least one */
-        breq *first = b->head, *last = b->head;
-        size_t n = first->n;
-        while (last->next && n + last->next->n <= (size_t)b->max_batch) {
-            last = last->next;
-            n += last->n;
+        /* round-robin: a slice of each queued request in turn while there is
+         * room; one with rows left (the batch is full then) goes to the back */
+        size_t n = 0, room = (size_t)b->max_batch;
+        b->n_sl = 0;
+        while (b->head && n < room) {
+            if (lens__grow((void **)&b->sl, &b->sl_cap, b->n_sl + 1, sizeof *b->sl)) break; /* this batch as is */
+            breq *r = b->head;
+            size_t k = r->n - r->taken < room - n ? r->n - r->taken : room - n;
+            b->sl[b->n_sl++] = (slice){.r = r, .off = r->taken, .n = k};
+            r->taken += k;
+            n += k;
+            b->head = r->next;
+            if (!b->head) b->tail = NULL;
+            r->next = NULL;
+            if (r->taken < r->n) {
+                if (b->tail) b->tail->next = r;
+                else b->head = r;
+                b->tail = r;
+            }
         }
-        b->head = last->next;
-        if (!b->head) b->tail = NULL;
-        last->next = NULL;
         b->queued -= n;
         pthread_mutex_unlock(&b->mu);
 
         lens_error err = {0};
         uint64_t tokens = 0;
         double t0 = lens__clock_mono();
-        int rc = reserve(b, n) ? lens_error_set(&err, LENS_ENOMEM, "batch: out of memory") : LENS_OK;
-        size_t at = 0;
-        for (breq *r = first; !rc && r; r = r->next) {
-            memcpy(b->texts + at, r->texts, r->n * sizeof *b->texts);
-            memcpy(b->lens + at, r->lens, r->n * sizeof *b->lens);
-            at += r->n;
+        int rc = !b->n_sl || reserve(b, n) ? lens_error_set(&err, LENS_ENOMEM, "batch: out of memory") : LENS_OK;
+        for (size_t i = 0, at = 0; !rc && i < b->n_sl; at += b->sl[i++].n) {
+            memcpy(b->texts + at, b->sl[i].r->texts + b->sl[i].off, b->sl[i].n * sizeof *b->texts);
+            memcpy(b->lens + at, b->sl[i].r->lens + b->sl[i].off, b->sl[i].n * sizeof *b->lens);
         }
-        b->cur = first;
+        b->cur = 0;
         b->cur_row = 0;
         if (!rc) rc = lens_encoder_embed(b->enc, b->texts, b->lens, n, b->emb, &tokens, &err);
         if (!rc && b->metrics) lens__metrics_batch(b->metrics, n, tokens, lens__clock_mono() - t0);
@@ -158,53 +200,6 @@ int lens__batcher_submit(lens__batcher *b, lens__breq *r, const char *const *tex
     return LENS_OK;
 }
 
-/* lens__batcher_embed: a submit that waits for its own done() */
-typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int finished, rc;
-    char err[512];
-} waiter;
-
-static void wake(void *ctx, int rc, const char *msg)
-{
-    waiter *w = ctx;
-    pthread_mutex_lock(&w->mu);
-    w->rc = rc;
-    if (msg) snprintf(w->err, sizeof w->err, "%s", msg);
-    w->finished = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
-
-int lens__batcher_embed(lens__batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
-                       lens_error *err)
-{
-    if (!n) return LENS_OK;
-    breq r;
-    waiter w = {.finished = 0};
-    pthread_mutex_init(&w.mu, NULL);
-    pthread_cond_init(&w.cv, NULL);
-    int rc = lens__batcher_submit(b, &r, texts, lens, n, out, wake, &w, err);
-    pthread_mutex_lock(&w.mu);
-    while (!rc && !w.finished) pthread_cond_wait(&w.cv, &w.mu);
-    pthread_mutex_unlock(&w.mu);
-    pthread_mutex_destroy(&w.mu);
-    pthread_cond_destroy(&w.cv);
-    if (!rc && w.rc) rc = lens_error_set(err, w.rc, "%s", w.err);
-    return rc;
-}
-
-int lens__batcher_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err)
-{
-    size_t *lens = malloc((n ? n : 1) * sizeof *lens);
-    if (!lens) return lens_error_set(err, LENS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) lens[i] = strlen(texts[i]);
-    int rc = lens__batcher_embed(ctx, texts, lens, n, out, err);
-    free(lens);
-    return rc;
-}
-
 size_t lens__batcher_depth(lens__batcher *b)
 {
     pthread_mutex_lock(&b->mu);
@@ -226,5 +221,6 @@ void lens__batcher_free(lens__batcher *b)
     free(b->texts);
     free(b->lens);
     free(b->emb);
+    free(b->sl);
     free(b);
 }

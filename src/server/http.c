@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ enum MHD_Result lens__reply(struct MHD_Connection *c, lens__req *r, int status, 
     MHD_add_response_header(resp, "Content-Type", type);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (status == 503) MHD_add_response_header(resp, "Retry-After", "1");
+    if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"lens\"");
     if (r) r->status = status;
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -234,21 +236,111 @@ static enum MHD_Result serve_file(lens_server *s, struct MHD_Connection *c, lens
     return lens__reply_error(c, r, 404, "no such page: %s", url);
 }
 
-static int authorized(lens_server *s, struct MHD_Connection *c)
+static int authorized(lens_server *s, struct MHD_Connection *c, int route)
 {
     if (!s->o.token || !*s->o.token) return 1;
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7)) {
-        /* EventSource cannot send headers: the UI passes ?token= */
+    if (h && !strncasecmp(h, "Bearer ", 7)) { /* the scheme is case-insensitive (RFC 9110) */
+        h += 7;
+        while (*h == ' ') h++;
+    } else if (route == R_JOB_EVENTS || route == R_JOB_RESULT) {
+        /* EventSource and download links cannot send headers: only these
+         * take ?token= (a token in a URL lands in logs and histories) */
         h = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
         if (!h) return 0;
     } else {
-        h += 7;
+        return 0;
     }
     size_t a = strlen(h), b = strlen(s->o.token);
     unsigned diff = (unsigned)(a ^ b);
     for (size_t i = 0; i < a && i < b; i++) diff |= (unsigned char)(h[i] ^ s->o.token[i]); /* constant time */
     return diff == 0;
+}
+
+/* splits "host[:port]" ("[v6]:port" too) into host's length and the port,
+ * dflt when absent */
+static size_t authority(const char *a, int dflt, int *port)
+{
+    const char *v6 = strrchr(a, ']'), *colon = strrchr(v6 ? v6 : a, ':');
+    *port = colon ? atoi(colon + 1) : dflt;
+    return colon ? (size_t)(colon - a) : strlen(a);
+}
+
+/* Host is one of the server's own names with its port: a token-less server
+ * on loopback must not answer a page whose DNS name was rebound to it */
+static int host_allowed(lens_server *s, const char *h)
+{
+    if (!h) return 1; /* HTTP/1.0 without Host: not a browser */
+    int port;
+    size_t n = authority(h, 80, &port);
+    const char *names[] = {"localhost", "127.0.0.1", "[::1]", s->o.host};
+    for (size_t i = 0; port == s->port && i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == n && !strncasecmp(h, names[i], n)) return 1;
+    return 0;
+}
+
+/* A browser sends Origin with every cross-origin POST (no-cors forms and
+ * fetches too): a state-changing request must come from no page or from
+ * the server's own: the host:port that Host names, or X-Forwarded-Host
+ * (a reverse proxy's; a page cannot send it cross-site without a CORS
+ * preflight, which this server never grants). Behind a TLS proxy both
+ * lack the port. */
+static int origin_allowed(struct MHD_Connection *c)
+{
+    const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (!o) return 1;
+    const char *auth = strstr(o, "://");
+    if (!auth) return 0; /* "null" (sandboxed pages, file:) */
+    int dflt = !strncasecmp(o, "https://", 8) ? 443 : 80, op, hp;
+    auth += 3;
+    size_t on = authority(auth, dflt, &op);
+    const char *hosts[] = {MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"),
+                           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Host")};
+    for (int i = 0; i < 2; i++)
+        if (hosts[i] && authority(hosts[i], dflt, &hp) == on && op == hp && !strncasecmp(auth, hosts[i], on))
+            return 1;
+    return 0;
+}
+
+/* media type of Content-Type (parameters such as charset allowed) */
+static int content_type_is(struct MHD_Connection *c, const char *want)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    if (!ct) return 0;
+    while (*ct == ' ') ct++;
+    size_t n = strlen(want);
+    if (strncasecmp(ct, want, n)) return 0;
+    ct += n;
+    while (*ct == ' ' || *ct == '\t') ct++;
+    return !*ct || *ct == ';';
+}
+
+/* The checks every request passes before its route: Host (token-less
+ * servers), Origin (state-changing methods), the token, the body's type.
+ * Replies and returns 1 when the request is refused. */
+static int refuse(lens_server *s, struct MHD_Connection *c, lens__req *r, const char *method, enum MHD_Result *ret)
+{
+    int safe = !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS");
+    int tokenless = !s->o.token || !*s->o.token;
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    if (tokenless && !host_allowed(s, host))
+        *ret = lens__reply_error(c, r, 403, "Host '%s' is not this server's (without --token only loopback names "
+                                            "with the port are answered)", host);
+    else if (!safe && !origin_allowed(c))
+        *ret = lens__reply_error(c, r, 403, "cross-origin %s refused (Origin %s is not this server's)", method,
+                                 MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"));
+    else if (r->route != R_UI && r->route != R_HEALTH && !authorized(s, c, r->route))
+        *ret = lens__reply_error(c, r, 401, "missing or wrong bearer token (Authorization: Bearer ...)");
+    else if (!strcmp(method, "POST") && (r->route == R_EMBED || r->route == R_SENTIMENT || r->route == R_ASSIGN) &&
+             !content_type_is(c, "application/json"))
+        *ret = lens__reply_error(c, r, 415, "the body must be sent as Content-Type: application/json");
+    else if (r->route == R_JOBS_CREATE && !strcmp(method, "POST") && !content_type_is(c, "application/json") &&
+             !content_type_is(c, "multipart/form-data"))
+        *ret = lens__reply_error(c, r, 415, "a job is created with Content-Type: application/json or "
+                                            "multipart/form-data");
+    else
+        return 0;
+    return 1;
 }
 
 static enum MHD_Result dispatch(lens_server *s, struct MHD_Connection *c, lens__req *r, const char *url,
@@ -309,9 +401,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return uri > URI_MAX ? lens__reply_error(c, r, 414, "request URI longer than %d bytes", URI_MAX)
                                  : lens__reply_error(c, r, 431, "request headers larger than %d bytes", HEADERS_MAX);
         }
-        if (r->route != R_UI && r->route != R_HEALTH && !authorized(s, c)) {
+        enum MHD_Result ret;
+        if (refuse(s, c, r, method, &ret)) {
             r->too_big = -1; /* answered: ignore the body */
-            return lens__reply_error(c, r, 401, "missing or wrong bearer token (Authorization: Bearer ...)");
+            return ret;
         }
         return MHD_YES;
     }
@@ -327,6 +420,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
             if (ct && !strncasecmp(ct, "multipart/form-data", 19)) return lens__jobs_upload(s, c, r, upload_data, n);
         }
+        double took = lens__clock_mono() - r->t0;
+        if (took > s->o.timeout_s && (double)r->len < took * 1024)
+            return MHD_NO; /* a body dripping in (slowloris): each byte in time, the whole never */
         if (r->too_big || r->len + n > s->o.max_body) {
             r->too_big = 1;
             return MHD_YES;
@@ -357,9 +453,34 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* libmicrohttpd's error log, less what is normal: a client that goes away
+ * (an event stream closed, a download stopped) is not a server error */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    /* "Failed to send the chunked response body / the footers / ... Error:
+     * The socket is no longer available": the peer has gone */
+    if (!strncmp(msg, "Failed to send ", 15)) return;
+    fputs(msg, stderr);
+}
+
 static int loopback(const char *host)
 {
     return !strcmp(host, "127.0.0.1") || !strcmp(host, "localhost") || !strncmp(host, "127.", 4);
+}
+
+/* lens_themes_embed_with's embed function at startup: the encoder, counted
+ * as startup work */
+static int embed_startup(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err)
+{
+    lens_server *s = ctx;
+    uint64_t tokens = 0;
+    double t0 = lens__clock_mono();
+    int rc = lens_encoder_embed(s->enc, texts, NULL, n, out, &tokens, err);
+    if (!rc) lens__metrics_startup(s->metrics, n, tokens, lens__clock_mono() - t0);
+    return rc;
 }
 
 int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error *err)
@@ -376,6 +497,7 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
     if (o->max_batch <= 0) o->max_batch = 256;
     if (o->batch_tokens <= 0) o->batch_tokens = 8192;
     if (o->queue <= 0) o->queue = 4096;
+    if (o->timeout_s <= 0) o->timeout_s = 30;
     snprintf(s->web_dir, sizeof s->web_dir, "%s", o->web_dir ? o->web_dir : "web");
     pthread_mutex_init(&s->themes_mu, NULL);
     pthread_mutex_init(&s->susp_mu, NULL);
@@ -406,13 +528,15 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
         s->cache = lens__cache_new(o->cache, s->dim);
         if (!s->metrics) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
+    /* the themes' keywords go through the encoder before the batcher
+     * exists: startup work, not inference requests, in /metrics */
+    if (!rc && o->themes && *o->themes) {
+        rc = lens_themes_load(&s->themes, o->themes, err);
+        if (!rc) rc = lens_themes_embed_with(s->themes, s->dim, embed_startup, s, err);
+    }
     if (!rc) rc = lens__batcher_new(&s->batcher, s->enc, s->dim, o->max_batch, o->batch_tokens, o->max_wait_ms,
                                    o->queue, s->metrics, err);
     if (!rc && o->vader_lexicon) rc = lens_vader_open(&s->vader, o->vader_lexicon, err);
-    if (!rc && o->themes && *o->themes) {
-        rc = lens_themes_load(&s->themes, o->themes, err);
-        if (!rc) rc = lens_themes_embed_with(s->themes, s->dim, lens__batcher_fn, s->batcher, err);
-    }
     if (!rc) {
         lens_jobs_opts jo = {.data_dir = o->data_dir, .max_running = o->max_jobs, .max_attempts = o->job_attempts,
                              .expire_s = o->job_ttl_s, .threads = o->threads, .model = s->model,
@@ -436,10 +560,12 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
         if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 256)
             limit = (unsigned)(rl.rlim_cur - 128 < 65536 ? rl.rlim_cur - 128 : 65536);
         s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-                                (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
+                                (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+                                s, MHD_OPTION_SOCK_ADDR, &sa,
                                 MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
                                 s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MHD_MEM, MHD_OPTION_END);
+                                (unsigned)(o->timeout_s < 1 ? 1 : o->timeout_s + 0.5), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                (size_t)MHD_MEM, MHD_OPTION_END);
         if (!s->d) rc = lens_error_set(err, LENS_EIO, "cannot listen on %s:%d (in use?)", o->host, o->port);
     }
     if (rc) {

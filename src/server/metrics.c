@@ -24,6 +24,8 @@ struct lens__metrics {
     uint64_t tokens;
     double encoder_seconds;
     uint64_t cache_hits, cache_misses;
+    uint64_t startup_texts, startup_tokens; /* the bundled themes' keywords, before any request */
+    double startup_seconds;
 };
 
 lens__metrics *lens__metrics_new(void)
@@ -65,6 +67,15 @@ void lens__metrics_batch(lens__metrics *m, size_t texts, size_t tokens, double s
     m->batch_texts += texts;
     m->tokens += tokens;
     m->encoder_seconds += seconds;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void lens__metrics_startup(lens__metrics *m, size_t texts, size_t tokens, double seconds)
+{
+    pthread_mutex_lock(&m->mu);
+    m->startup_texts += texts;
+    m->startup_tokens += tokens;
+    m->startup_seconds += seconds;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -131,6 +142,13 @@ char *lens__metrics_render(lens__metrics *m, size_t queue_depth, const uint64_t 
                "# HELP lens_encoder_tokens_per_second Tokens per second of encoder time.\n"
                "# TYPE lens_encoder_tokens_per_second gauge\nlens_encoder_tokens_per_second %.1f\n",
             (unsigned long long)m->tokens, m->encoder_seconds > 0 ? (double)m->tokens / m->encoder_seconds : 0.0);
+    fprintf(f, "# HELP lens_startup_texts_total Texts embedded at startup (the --themes keywords), apart from "
+               "inference requests.\n# TYPE lens_startup_texts_total counter\nlens_startup_texts_total %llu\n"
+               "# HELP lens_startup_tokens_total Encoder tokens at startup.\n"
+               "# TYPE lens_startup_tokens_total counter\nlens_startup_tokens_total %llu\n"
+               "# HELP lens_startup_encoder_seconds Encoder time at startup.\n"
+               "# TYPE lens_startup_encoder_seconds gauge\nlens_startup_encoder_seconds %.3f\n",
+            (unsigned long long)m->startup_texts, (unsigned long long)m->startup_tokens, m->startup_seconds);
     pthread_mutex_unlock(&m->mu);
     fputs("# HELP lens_jobs Jobs by state.\n# TYPE lens_jobs gauge\n", f);
     for (int s = 0; s < LENS_JOB_N_STATES; s++)

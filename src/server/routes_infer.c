@@ -317,6 +317,10 @@ static enum MHD_Result reply_assignments(struct MHD_Connection *c, infer *q)
                                      "assignments", arr));
 }
 
+/* inline themes' keywords are embedded with every request that sends them:
+ * as many as the texts one request may have (--queue's default) */
+#define MAX_INLINE_KEYWORDS 4096
+
 /* First call: checks the request and starts embedding (inline themes'
  * keywords with the texts). 1 when it has replied (errors) or suspended,
  * with *ret set; 0 when the cache had everything and the route goes on. */
@@ -366,6 +370,9 @@ static int assign_begin(lens_server *s, struct MHD_Connection *c, lens__req *r, 
         if (rc) REPLY(reply_lens_error(c, r, &err));
         const lens_app_themes *a = &q->inline_themes->apps[0];
         for (int i = 0; i < a->n_themes; i++) q->n_extra += (size_t)a->themes[i].n_keywords;
+        if (q->n_extra > MAX_INLINE_KEYWORDS)
+            REPLY(lens__reply_error(c, r, 413, "%zu inline keywords in one request; at most %d (across all themes)",
+                                    q->n_extra, MAX_INLINE_KEYWORDS));
         if (!(q->extra = malloc((q->n_extra ? q->n_extra : 1) * sizeof *q->extra)))
             REPLY(lens__reply_error(c, r, 503, "out of memory"));
         size_t n = 0; /* lens_themes_embed_with's order */

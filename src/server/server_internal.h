@@ -36,18 +36,14 @@ typedef struct lens__breq { /* the batcher's; callers only provide the storage *
     lens__batch_done_fn done;
     void *ctx;
     struct lens__breq *next;
+    size_t taken, finished; /* rows handed to batches, rows embedded */
+    int failed;
 } lens__breq;
 int lens__batcher_submit(lens__batcher *b, lens__breq *r, const char *const *texts, const size_t *lens, size_t n,
                         float *out, lens__batch_done_fn done, void *ctx, lens_error *err);
-/* Embeds texts into out[n][dim]; blocks until done (startup and jobs only:
- * HTTP handlers submit and suspend instead). */
-int lens__batcher_embed(lens__batcher *b, const char *const *texts, const size_t *lens, size_t n, float *out,
-                       lens_error *err);
 /* Answers everything queued, then stops. */
 void lens__batcher_free(lens__batcher *b);
 size_t lens__batcher_depth(lens__batcher *b);
-/* a lens_embed_fn over a batcher (ctx) */
-int lens__batcher_fn(void *ctx, const char *const *texts, size_t n, float *out, lens_error *err);
 
 /* ---- cache.c: LRU of text -> embedding */
 typedef struct lens__cache lens__cache;
@@ -65,6 +61,8 @@ void lens__metrics_free(lens__metrics *m);
 void lens__metrics_request(lens__metrics *m, int route, int status, double seconds);
 void lens__metrics_batch(lens__metrics *m, size_t texts, size_t tokens, double seconds);
 void lens__metrics_cache(lens__metrics *m, uint64_t hits, uint64_t misses);
+/* work done before serving (the --themes keywords), kept apart from requests' */
+void lens__metrics_startup(lens__metrics *m, size_t texts, size_t tokens, double seconds);
 /* a new malloc'd text; gauges passed in */
 char *lens__metrics_render(lens__metrics *m, size_t queue_depth, const uint64_t jobs[LENS_JOB_N_STATES]);
 

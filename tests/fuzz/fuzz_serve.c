@@ -275,7 +275,7 @@ static void build(const uint8_t *d, size_t n, buf *req, size_t *split, int *head
     if (!(fl & 16)) puts_(req, "Authorization: Bearer " TOKEN "\r\n");
     if (fl & 8) puts_(req, "Connection: close\r\n");
     if (fl & 64) puts_(req, "Expect: 100-continue\r\n");
-    if (r->body == B_JSON && n) puts_(req, "Content-Type: application/json\r\n");
+    if (r->body == B_JSON) puts_(req, "Content-Type: application/json\r\n"); /* else 415 */
     if (r->body == B_MULTIPART) puts_(req, "Content-Type: multipart/form-data; boundary=FUZZB\r\n");
     if (hdrs) put(req, hdrs, hdrs_len);
     int framing = fl & 3;
