@@ -86,6 +86,15 @@ curl -s -XPOST "$url/v1/themes/assign" -d '{"themes":{"sound":["music","soundtra
 check "assign with inline themes" $PY -c "
 import json; a = json.load(open('$work/as2.out'))['assignments']
 assert [x['themes'][0]['theme'] for x in a] == ['sound', 'looks'], a"
+# the static model gives a text with no known word one fixed vector: a
+# keyword like that says nothing about its theme, and such a text is
+# unassigned even with min_similarity off (as lens analyze does)
+curl -s -XPOST "$url/v1/themes/assign" -d '{"themes":{"sound":["music"],"looks":["graphics"]},"texts":["great music","qqzzxv wwkkjj"],"min_similarity":"off"}' > "$work/as3.out"
+curl -s -XPOST "$url/v1/themes/assign" -d '{"themes":{"sound":["music","qqzzxv"],"looks":["graphics"]},"texts":["great music","qqzzxv wwkkjj"],"min_similarity":"off"}' > "$work/as4.out"
+check "unknown-word keywords and texts (static model)" $PY -c "
+import json; a, b = (json.load(open('$work/as%d.out' % i))['assignments'] for i in (3, 4))
+assert a[0]['themes'] == b[0]['themes'] and a[0]['themes'][0]['theme'] == 'sound', (a, b)
+assert a[1]['themes'] == [] and b[1]['themes'] == [], (a, b)"
 # inline themes free what they take: 40 themes x 100 long keywords (the
 # 4,096 limit; 760 KB), eight times; RSS ends near where it began and stops
 # growing (it grew by GBs when every keyword took a buffer the size of the

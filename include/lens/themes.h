@@ -37,7 +37,8 @@ typedef struct lens_themes {
     /* [dim] after lens_themes_embed with a static model: the fixed vector it
      * gives a text with no known word. Keywords that embed to it are left
      * out of their theme, and a review that does is "unassigned". NULL for
-     * transformers and lens_themes_embed_with. */
+     * transformers; lens_themes_embed_with uses it when the caller set it
+     * (malloc'd: lens_themes_free frees it), from lens_themes_unknown. */
     float *unknown;
 } lens_themes;
 
@@ -53,6 +54,10 @@ LENS_API const lens_app_themes *lens_themes_find(const lens_themes *t, const cha
  * the themes where reports count the reviews no theme took. */
 LENS_API const char *lens_themes_name(const lens_app_themes *app, int t);
 
+/* The vector enc gives a text with no known word (a static model's fixed
+ * one), for t->unknown before lens_themes_embed_with; *out is NULL for a
+ * transformer, which has no such vector. Free with free(). */
+LENS_API int lens_themes_unknown(lens_encoder *enc, int dim, float **out, lens_error *err);
 /* Embeds every keyword with enc and sets each theme's vector. */
 LENS_API int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *err);
 /* The same with any embedder (a server's batcher, say): fills out[n][dim]. */

@@ -345,17 +345,23 @@ static int encoder_fn(void *ctx, const char *const *texts, size_t n, float *out,
 
 /* A static model gives every text without a known word one fixed vector
  * (counted by lens_encoder_empty): the empty text's. */
-int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *err)
+int lens_themes_unknown(lens_encoder *enc, int dim, float **out, lens_error *err)
 {
-    free(t->unknown);
-    t->unknown = NULL;
+    *out = NULL;
     float *u = malloc((size_t)dim * sizeof *u);
     if (!u) return lens_error_set(err, LENS_ENOMEM, "themes: out of memory");
     const char *blank = "";
     uint64_t before = lens_encoder_empty(enc);
     int rc = lens_encoder_embed(enc, &blank, NULL, 1, u, NULL, err);
     if (rc || lens_encoder_empty(enc) == before) free(u);
-    else t->unknown = u;
+    else *out = u;
+    return rc;
+}
+
+int lens_themes_embed(lens_themes *t, lens_encoder *enc, int dim, lens_error *err)
+{
+    free(t->unknown);
+    int rc = lens_themes_unknown(enc, dim, &t->unknown, err);
     return rc ? rc : lens_themes_embed_with(t, dim, encoder_fn, enc, err);
 }
 

@@ -483,6 +483,15 @@ static int embed_startup(void *ctx, const char *const *texts, size_t n, float *o
     return rc;
 }
 
+int lens__server_themes_unknown(const lens_server *s, lens_themes *t, lens_error *err)
+{
+    if (!s->unknown || t->unknown) return LENS_OK;
+    if (!(t->unknown = malloc((size_t)s->dim * sizeof *t->unknown)))
+        return lens_error_set(err, LENS_ENOMEM, "themes: out of memory");
+    memcpy(t->unknown, s->unknown, (size_t)s->dim * sizeof *t->unknown);
+    return LENS_OK;
+}
+
 int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error *err)
 {
     *out = NULL;
@@ -528,10 +537,14 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
         s->cache = lens__cache_new(o->cache, s->dim);
         if (!s->metrics) rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
+    /* a static model's vector for texts without a known word: themes leave
+     * such keywords out and such texts unassigned, as lens analyze does */
+    if (!rc) rc = lens_themes_unknown(s->enc, s->dim, &s->unknown, err);
     /* the themes' keywords go through the encoder before the batcher
      * exists: startup work, not inference requests, in /metrics */
     if (!rc && o->themes && *o->themes) {
         rc = lens_themes_load(&s->themes, o->themes, err);
+        if (!rc) rc = lens__server_themes_unknown(s, s->themes, err);
         if (!rc) rc = lens_themes_embed_with(s->themes, s->dim, embed_startup, s, err);
     }
     if (!rc) rc = lens__batcher_new(&s->batcher, s->enc, s->dim, o->max_batch, o->batch_tokens, o->max_wait_ms,
@@ -608,6 +621,7 @@ void lens_server_close(lens_server *s)
     lens__metrics_free(s->metrics);
     lens_vader_close(s->vader);
     lens_themes_free(s->themes);
+    free(s->unknown);
     lens_encoder_free(s->enc);
     lens_pool_free(s->pool);
     lens_model_close(s->model);

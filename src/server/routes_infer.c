@@ -401,7 +401,8 @@ enum MHD_Result lens__route_assign(lens_server *s, struct MHD_Connection *c, len
         if (embed_finish(q, &err)) return reply_lens_error(c, r, &err);
     }
     if (q->inline_themes) {
-        if (lens_themes_embed_with(q->inline_themes, s->dim, replay, q, &err))
+        if (lens__server_themes_unknown(s, q->inline_themes, &err) ||
+            lens_themes_embed_with(q->inline_themes, s->dim, replay, q, &err))
             return reply_lens_error(c, r, &err);
         q->app = &q->inline_themes->apps[0];
     }

@@ -82,6 +82,7 @@ struct lens_server {
     lens__metrics *metrics;
     lens_vader *vader;
     lens_themes *themes; /* for /v1/themes/assign by app id; may be NULL */
+    float *unknown;      /* lens_themes_unknown's vector (a static model), or NULL */
     pthread_mutex_t themes_mu;
     lens_jobs *jobs;
     char data_root[4096]; /* realpath, "" when JSON paths are off */
@@ -136,6 +137,8 @@ int lens__http_status(int code);
 json_t *lens__req_json(struct MHD_Connection *c, lens__req *r);
 
 /* routes_infer.c */
+/* gives t the server's unknown vector (a copy), if its model has one */
+int lens__server_themes_unknown(const lens_server *s, lens_themes *t, lens_error *err);
 enum MHD_Result lens__route_embed(lens_server *s, struct MHD_Connection *c, lens__req *r);
 enum MHD_Result lens__route_sentiment(lens_server *s, struct MHD_Connection *c, lens__req *r);
 enum MHD_Result lens__route_assign(lens_server *s, struct MHD_Connection *c, lens__req *r);
