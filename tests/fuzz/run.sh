@@ -22,7 +22,7 @@ if ! command -v clang >/dev/null ||
 fi
 
 cd "$root"
-src=(src/io/parquet/*.c src/base/error.c)
+src=(src/io/parquet/*.c src/base/error.c src/base/beneath.c)
 clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -fno-omit-frame-pointer -Iinclude -Isrc tests/fuzz/fuzz_parquet.c "${src[@]}" \
     $(pkg-config --libs snappy zlib libzstd) -lm -o "$work/fuzz_parquet"
