@@ -23,7 +23,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #include "video/video_internal.h"
 
@@ -37,7 +36,7 @@
 #define HIST_RATIO 2.5 /* ... and this many times its neighbours' median */
 #define RETURN 0.4    /* the picture "came back" below this share of the cut's delta */
 #define BLACK_LUMA 16 /* mean luma of a black frame, at most */
-#define FLAT_STD 5    /* luma deviation of a frame of one flat colour, at most */
+#define FLAT_STD 3    /* luma deviation of a frame of one flat colour, at most */
 #define DIS_NET 8     /* a dissolve window's net S+V change, at least */
 #define DIS_RISE 2.5  /* ... and this many times that of the windows before */
 #define DIS_MONO 0.5  /* ... at least this share of its total variation */
@@ -221,7 +220,11 @@ static void test_cut(cut *c, int64_t k, int la)
 {
     if (k < 1) return;
     slot *s = at(c, k);
-    if (s->d < MIN_DELTA || s->black || at(c, k - 1)->black) return;
+    /* a change into black or out of it is the fade's (a fast fade makes
+     * steps as big as a cut's) */
+    if (s->d < MIN_DELTA) return;
+    for (int64_t j = k - 1 - LA; j <= k + la; j++)
+        if (j >= 0 && c->n - j <= K && at(c, j)->black) return;
     /* the medians of the neighbours' deltas: one neighbour that is part of
      * the same change (a cut over two frames, a blurred frame) moves them little */
     double dn[2 * WIN + 2 * LA], hn[2 * WIN + 2 * LA];
@@ -229,7 +232,6 @@ static void test_cut(cut *c, int64_t k, int la)
     for (int64_t j = k - WIN; j <= k + la; j++)
         if (j >= 1 && j != k && c->n - j <= K && j < c->n) dn[m] = at(c, j)->d, hn[m] = at(c, j)->hd, m++;
     double ratio = s->d / (median(dn, m) + 2), hratio = s->hd / (median(hn, m) + 0.02);
-    if (getenv("LENS_CUT_DEBUG")) fprintf(stderr, "%lld d=%.1f ratio=%.2f hd=%.3f hratio=%.2f\n", (long long)k, s->d, ratio, s->hd, hratio);
     /* the pixels change far more than around (a cut within one scene), or
      * the colours do (a cut in fast motion, whose pixels change anyway) */
     int by_pixels = ratio >= RATIO, by_colours = s->hd >= HIST_MIN && hratio >= HIST_RATIO;
@@ -313,7 +315,7 @@ static void fades(cut *c, int64_t i)
 {
     slot *s = at(c, i);
     /* a fade out starts where the luma began to fall, frame after frame */
-    if (i > 0 && !(s->luma < at(c, i - 1)->luma - 0.25)) c->dec_start = i;
+    if (i > 0 && !(s->luma < at(c, i - 1)->luma * 0.98 - 0.25)) c->dec_start = i;
     /* a fade in lasts while the luma rises (up to 4 s) */
     if (c->fade_rising && i > 0) {
         if (rises(at(c, i - 1), s) && i - c->fade1 < 4 * c->fps) {
@@ -335,9 +337,9 @@ static void fades(cut *c, int64_t i)
         c->fade_rising = 1;
         c->fade1 = i + 1;
         int64_t a = c->black_start;
-        /* a blank frame or two with no fade on either side, and the same
+        /* a blank frame or two, and the same
          * picture after as before: a blink or a flash, not a boundary */
-        int blink = a > 0 && i - a <= 2 && a - c->fade0 < 2 && c->n - (a - 1) <= K &&
+        int blink = a > 0 && i - a <= 2 && c->n - (a - 1) <= K &&
                     delta(c, at(c, a - 1), s) < MIN_DELTA;
         if (a > 0 && !blink) {
             /* black inside the video: a fade out, a fade in, or both */
