@@ -25,7 +25,7 @@
 #define MAX_SCALERS 4
 #define TIMES (LENS__VIDEO_LAG + 64) /* recent frames' timestamps */
 #define THUMB_W 320
-#define THUMB_RING 12
+#define THUMB_RING 8
 
 static const lens__vanalyzer *const registry[] = {&lens__video_cut_analysis, &lens__video_content_quality};
 #define N_REG (sizeof registry / sizeof *registry)
@@ -42,9 +42,11 @@ typedef struct scaler {
     uint8_t *pre, *out; /* pre: before rotation (== out when not rotated) */
 } scaler;
 
+/* a decoded frame kept for a thumbnail: a reference to the decoder's
+ * buffer, no copy; only the chosen one is ever scaled */
 typedef struct thumb {
     int64_t index; /* -1: empty */
-    uint8_t *rgb;
+    AVFrame *f;
 } thumb;
 
 struct lens__vrun {
@@ -74,8 +76,8 @@ struct lens__vrun {
     int n_shots;
     json_t *shots;
     /* thumbnails: the last THUMB_RING frames and the open shot's frames at
-     * power-of-two offsets from its start, so the one nearest the middle of
-     * a shot is kept whatever its length */
+     * power-of-two offsets from its start, so one near the middle of a shot
+     * (between a quarter and a half of it) is kept whatever its length */
     scaler tsc;
     thumb ring[THUMB_RING], cand[2];
     int thumb_err;
@@ -174,10 +176,11 @@ static void scaler_free(scaler *s)
 
 /* ---- shots and thumbnails ---- */
 
-static void thumb_put(thumb *t, int64_t index, const uint8_t *rgb, size_t n)
+static int thumb_put(thumb *t, int64_t index, const AVFrame *f)
 {
-    t->index = index;
-    memcpy(t->rgb, rgb, n);
+    av_frame_unref(t->f);
+    t->index = av_frame_ref(t->f, f) < 0 ? -1 : index;
+    return t->index < 0;
 }
 
 static int pow2_offset(int64_t off) { return off == 0 || (off & (off - 1)) == 0; }
@@ -190,7 +193,7 @@ static void end_shot(lens__vrun *r, int64_t end)
     char tc0[32], tc1[32], name[32] = "";
     lens__video_timecode(s.start_s, tc0, sizeof tc0);
     lens__video_timecode(s.end_s, tc1, sizeof tc1);
-    if (r->o->thumbs_dir && r->tsc.out) {
+    if (r->o->thumbs_dir && r->tsc.out && !r->thumb_err) {
         /* the kept frame of this shot nearest its middle */
         thumb *best = NULL;
         double mid = s.start + (s.end - s.start) / 2.0;
@@ -206,9 +209,10 @@ static void end_shot(lens__vrun *r, int64_t end)
             snprintf(name, sizeof name, "shot_%04d.jpg", s.index);
             char path[4200];
             snprintf(path, sizeof path, "%s/%s", r->o->thumbs_dir, name);
-            lens_error e;
-            if (lens__video_write_jpeg(path, best->rgb, r->tsc.w, r->tsc.h, &e) != 0 && !r->thumb_err)
-                r->thumb_err = 1, r->terr = e;
+            if (scale(&r->tsc, best->f, r->info.rotation) != 0)
+                r->thumb_err = 1, lens_error_set(&r->terr, LENS_EUNSUP, "%s: cannot convert a frame for its thumbnail", r->info.path);
+            else if (lens__video_write_jpeg(path, r->tsc.out, r->tsc.w, r->tsc.h, &r->terr) != 0)
+                r->thumb_err = 1;
         }
     }
     json_t *j = json_object();
@@ -241,13 +245,12 @@ void lens__video_cut(lens__vrun *r, int64_t frame, const char *transition, doubl
     /* the new shot's candidates, from the frames already seen */
     r->cand[0].index = r->cand[1].index = -1;
     if (!r->tsc.out) return;
-    size_t n = (size_t)r->tsc.w * r->tsc.h * 3;
     for (int64_t i = frame; i < r->frames; i++) {
         thumb *t = &r->ring[i % THUMB_RING];
         if (t->index != i || !pow2_offset(i - frame)) continue;
         thumb tmp = r->cand[0];
         r->cand[0] = r->cand[1], r->cand[1] = tmp;
-        thumb_put(&r->cand[1], i, t->rgb, n);
+        thumb_put(&r->cand[1], i, t->f);
     }
 }
 
@@ -359,15 +362,13 @@ static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
             return lens_error_set(err, LENS_EUNSUP, "%s: cannot convert pixel format %s", r->info.path,
                                   av_get_pix_fmt_name(f->format));
     if (r->tsc.out) {
-        size_t n = (size_t)r->tsc.w * r->tsc.h * 3;
-        if (scale(&r->tsc, f, r->info.rotation) != 0)
-            return lens_error_set(err, LENS_EUNSUP, "%s: cannot convert pixel format", r->info.path);
-        thumb_put(&r->ring[index % THUMB_RING], index, r->tsc.out, n);
+        int bad = thumb_put(&r->ring[index % THUMB_RING], index, f);
         if (pow2_offset(index - r->shot_start)) {
             thumb tmp = r->cand[0];
             r->cand[0] = r->cand[1], r->cand[1] = tmp;
-            thumb_put(&r->cand[1], index, r->tsc.out, n);
+            bad |= thumb_put(&r->cand[1], index, f);
         }
+        if (bad) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     for (int i = 0; i < r->n_an; i++) {
         const lens__vanalyzer *a = r->an[i];
@@ -516,8 +517,8 @@ static void free_run(lens__vrun *r)
         if (r->st[i] && r->an[i]->free) r->an[i]->free(r->st[i]);
     for (int i = 0; i < r->n_sc; i++) scaler_free(&r->sc[i]);
     scaler_free(&r->tsc);
-    for (int i = 0; i < THUMB_RING; i++) free(r->ring[i].rgb);
-    free(r->cand[0].rgb), free(r->cand[1].rgb);
+    for (int i = 0; i < THUMB_RING; i++) av_frame_free(&r->ring[i].f);
+    av_frame_free(&r->cand[0].f), av_frame_free(&r->cand[1].f);
     avcodec_free_context(&r->vdec);
     avcodec_free_context(&r->adec);
     avformat_close_input(&r->fmt);
@@ -558,9 +559,9 @@ static int setup(lens__vrun *r, lens_error *err)
         r->tsc.pre = r->info.rotation ? malloc(n) : r->tsc.out;
         if (!r->tsc.out || !r->tsc.pre) return lens_error_set(err, LENS_ENOMEM, "out of memory");
         for (int i = 0; i < THUMB_RING; i++)
-            if (!(r->ring[i].rgb = malloc(n))) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+            if (!(r->ring[i].f = av_frame_alloc())) return lens_error_set(err, LENS_ENOMEM, "out of memory");
         for (int i = 0; i < 2; i++)
-            if (!(r->cand[i].rgb = malloc(n))) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+            if (!(r->cand[i].f = av_frame_alloc())) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     for (int i = 0; i < THUMB_RING; i++) r->ring[i].index = -1;
     r->cand[0].index = r->cand[1].index = -1;
