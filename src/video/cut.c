@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "video/video_internal.h"
 
 #define K 16          /* frames kept (features): > 2*LA + 2 and > L */
@@ -83,6 +84,7 @@ typedef struct cut {
     transition *tr;
     size_t n_tr, cap_tr;
     int hard, fades, dissolves, flashes;
+    int oom;
 } cut;
 
 static slot *at(cut *c, int64_t i) { return &c->ring[i % K]; }
@@ -107,12 +109,9 @@ static void add_transition(cut *c, int64_t frame, const char *type, double conf,
 {
     if (frame <= c->last_cut) return;
     if (frame - c->last_cut < c->min_gap && c->last_cut > 0) return;
-    size_t need = c->n_tr + 1;
-    if (need > c->cap_tr) {
-        size_t cap = c->cap_tr ? 2 * c->cap_tr : 16;
-        transition *t = realloc(c->tr, cap * sizeof *t);
-        if (!t) return;
-        c->tr = t, c->cap_tr = cap;
+    if (lens__grow((void **)&c->tr, &c->cap_tr, c->n_tr + 1, sizeof *c->tr)) {
+        c->oom = 1;
+        return;
     }
     c->tr[c->n_tr++] = (transition){frame, s0, s1, lens__video_time(c->run, frame), type, conf};
     c->last_cut = frame;
@@ -358,11 +357,9 @@ static void on_frame(void *state, const lens__vframe *f)
     if (!c->npix) {
         c->w = f->w, c->h = f->h, c->npix = f->w * f->h;
         for (int i = 0; i <= K; i++)
-            if (!((i < K ? &c->ring[i] : &c->pre)->hsv = malloc(3 * (size_t)c->npix))) {
-                c->npix = 0;
-                return;
-            }
+            if (!((i < K ? &c->ring[i] : &c->pre)->hsv = malloc(3 * (size_t)c->npix))) c->oom = 1;
     }
+    if (c->oom) return;
     int64_t i = c->n++;
     slot *s = at(c, i);
     s->index = i;
@@ -390,6 +387,7 @@ static void on_end(void *state, int64_t frames)
 static int finish(void *state, json_t *out, lens_error *err)
 {
     cut *c = state;
+    if (c->oom) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     json_t *list = json_array();
     for (size_t i = 0; i < c->n_tr; i++) {
         transition *t = &c->tr[i];
