@@ -160,5 +160,16 @@ check "kill -9: the one in progress is not in place" test ! -e ko/b
 $LENS video -o ko kb 2>resume.txt
 check "after kill -9: the finished one skipped, the other done" \
     bash -c "grep -q 'a.mp4: skipped' resume.txt && grep -q 'b.mp4: 26.1' resume.txt && test -s ko/b/video.json && test ! -e ko/.b.partial"
+# Ctrl-C during the second video: it stops there, says how to resume, and
+# leaves the first in place and nothing of the second
+$LENS video -o io --threads 1 kb 2>int.txt &
+ipid=$!
+for _ in $(seq 1 300); do [[ -d io/.b.partial ]] && break; sleep 0.05; done
+kill -INT $ipid; wait $ipid; rc=$?
+check "Ctrl-C: exit 1" test $rc -eq 1
+check "Ctrl-C: one line saying how to resume" test "$(grep -c 'run the same command again to resume' int.txt)" -eq 1
+check "Ctrl-C: the first video in place, nothing of the second" test -s io/a/video.json -a ! -e io/b -a ! -e io/.b.partial
+check "Ctrl-C: index.json has the second pending" $PY -c "
+import json; v = json.load(open('io/index.json'))['videos']; assert [x['status'] for x in v] == ['done', 'pending'], v"
 
 finish video
