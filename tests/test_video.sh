@@ -129,6 +129,10 @@ assert st['a_hard'][0] == st['b_fade'][0] == 'done', st
 assert all(st[n][0] == 'failed' and n in st[n][1] for n in ('c_corrupt', 'd_truncated', 'e_text')), st
 assert j['counts'] == {'done': 2, 'skipped': 0, 'failed': 3}, j['counts']"
 check "no staging directories left" test -z "$(ls -A bo | grep partial)"
+mkdir -p d1 d2 && cp fade.mp4 d1/same.mp4 && cp flash.mp4 d2/same.mp4
+$LENS video -o dup d1 d2 2>/dev/null
+check "two videos of one name: same and same-2, in input order" \
+    test "$(vc get dup/same/video.json source.path)|$(vc get dup/same-2/video.json source.path)" = "d1/same.mp4|d2/same.mp4"
 expect_error "unknown analyzer: one line" "unknown analyzer 'nope'" $LENS video -o x --analyzers nope hard.mp4
 mkdir empty
 expect_error "no video in the inputs: one line" "no video files" $LENS video -o x empty
