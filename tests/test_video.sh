@@ -110,6 +110,14 @@ $LENS video -o real "$FIX/video" 2>real.txt
 check "shipped clips analyzed" test $? -eq 0
 check "shipped clips: every boundary of the fixture found, nothing else" vc fixture "$FIX/video/cuts.json" real
 check "shipped clips: schema" vc schema "$SCHEMA" real/*/video.json
+# a thumbnail per shot, none of them blank (the trailer's shots start and end in black)
+nblank=0
+for t in real/sintel_trailer_52s_480x204/shot_*.jpg; do
+    range=$(ffprobe -v error -f lavfi -i "movie=$t,signalstats" -show_entries frame_tags=lavfi.signalstats.YMIN,lavfi.signalstats.YMAX -of csv=p=0 | awk -F, '{print $2 - $1}')
+    [[ ${range:-0} -gt 40 ]] || nblank=$((nblank + 1))
+done
+check "trailer: a thumbnail per shot, none blank ($nblank blank)" \
+    test "$(ls real/sintel_trailer_52s_480x204/shot_*.jpg | wc -l)" -eq "$(vc get real/sintel_trailer_52s_480x204/video.json shots | $PY -c "import json, sys; print(len(json.load(sys.stdin)))")" -a $nblank -eq 0
 
 # ---- bad files: one line each, the batch goes on ----
 head -c 20000 /dev/urandom >batch/c_corrupt.mp4

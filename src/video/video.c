@@ -26,6 +26,7 @@
 #define TIMES (LENS__VIDEO_LAG + 64) /* recent frames' timestamps */
 #define THUMB_W 320
 #define THUMB_RING 8
+#define CANDS 4 /* a shot's frames at the last CANDS power-of-two offsets */
 
 static const lens__vanalyzer *const registry[] = {&lens__video_cut_analysis, &lens__video_content_quality};
 #define N_REG (sizeof registry / sizeof *registry)
@@ -79,7 +80,7 @@ struct lens__vrun {
      * power-of-two offsets from its start, so one near the middle of a shot
      * (between a quarter and a half of it) is kept whatever its length */
     scaler tsc;
-    thumb ring[THUMB_RING], cand[2];
+    thumb ring[THUMB_RING], cand[CANDS];
     int thumb_err;
     lens_error terr;
     int decode_errors, packets;
@@ -183,6 +184,34 @@ static int thumb_put(thumb *t, int64_t index, const AVFrame *f)
     return t->index < 0;
 }
 
+/* a new candidate in place of the oldest */
+static int cand_push(lens__vrun *r, int64_t index, const AVFrame *f)
+{
+    thumb old = r->cand[0];
+    memmove(r->cand, r->cand + 1, (CANDS - 1) * sizeof *r->cand);
+    r->cand[CANDS - 1] = old;
+    return thumb_put(&r->cand[CANDS - 1], index, f);
+}
+
+/* A frame of one flat colour (the black of a fade): its luma, on a grid of
+ * 32 x 18 samples, hardly varies. Only 8-bit YUV is looked at (the usual
+ * case); any other format counts as not blank. */
+static int blank(const AVFrame *f)
+{
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f->format);
+    if (!d || (d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL)) ||
+        d->comp[0].depth != 8 || d->comp[0].step != 1 || d->comp[0].plane != 0 || f->width < 1 || f->height < 1)
+        return 0;
+    double sum = 0, sq = 0;
+    for (int y = 0; y < 18; y++)
+        for (int x = 0; x < 32; x++) {
+            int v = f->data[0][(size_t)(y * (f->height - 1) / 17) * f->linesize[0] + x * (f->width - 1) / 31];
+            sum += v, sq += (double)v * v;
+        }
+    double mean = sum / 576;
+    return sq / 576 - mean * mean < 16;
+}
+
 static int pow2_offset(int64_t off) { return off == 0 || (off & (off - 1)) == 0; }
 
 static void end_shot(lens__vrun *r, int64_t end)
@@ -194,17 +223,20 @@ static void end_shot(lens__vrun *r, int64_t end)
     lens__video_timecode(s.start_s, tc0, sizeof tc0);
     lens__video_timecode(s.end_s, tc1, sizeof tc1);
     if (r->o->thumbs_dir && r->tsc.out && !r->thumb_err) {
-        /* the kept frame of this shot nearest its middle */
+        /* the kept frame of this shot nearest its middle, not blank if it can be */
         thumb *best = NULL;
+        int best_blank = 1;
         double mid = s.start + (s.end - s.start) / 2.0;
-        thumb *all[THUMB_RING + 2];
+        thumb *all[THUMB_RING + CANDS];
         int n = 0;
         for (int i = 0; i < THUMB_RING; i++) all[n++] = &r->ring[i];
-        all[n++] = &r->cand[0], all[n++] = &r->cand[1];
-        for (int i = 0; i < n; i++)
-            if (all[i]->index >= s.start && all[i]->index < s.end &&
-                (!best || fabs(all[i]->index - mid) < fabs(best->index - mid)))
-                best = all[i];
+        for (int i = 0; i < CANDS; i++) all[n++] = &r->cand[i];
+        for (int i = 0; i < n; i++) {
+            if (all[i]->index < s.start || all[i]->index >= s.end) continue;
+            int b = blank(all[i]->f);
+            if (!best || b < best_blank || (b == best_blank && fabs(all[i]->index - mid) < fabs(best->index - mid)))
+                best = all[i], best_blank = b;
+        }
         if (best) {
             snprintf(name, sizeof name, "shot_%04d.jpg", s.index);
             char path[4200];
@@ -243,14 +275,11 @@ void lens__video_cut(lens__vrun *r, int64_t frame, const char *transition, doubl
     r->shot_transition = transition;
     r->shot_conf = confidence;
     /* the new shot's candidates, from the frames already seen */
-    r->cand[0].index = r->cand[1].index = -1;
+    for (int i = 0; i < CANDS; i++) r->cand[i].index = -1;
     if (!r->tsc.out) return;
     for (int64_t i = frame; i < r->frames; i++) {
         thumb *t = &r->ring[i % THUMB_RING];
-        if (t->index != i || !pow2_offset(i - frame)) continue;
-        thumb tmp = r->cand[0];
-        r->cand[0] = r->cand[1], r->cand[1] = tmp;
-        thumb_put(&r->cand[1], i, t->f);
+        if (t->index == i && pow2_offset(i - frame)) cand_push(r, i, t->f);
     }
 }
 
@@ -363,11 +392,7 @@ static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
                                   av_get_pix_fmt_name(f->format));
     if (r->tsc.out) {
         int bad = thumb_put(&r->ring[index % THUMB_RING], index, f);
-        if (pow2_offset(index - r->shot_start)) {
-            thumb tmp = r->cand[0];
-            r->cand[0] = r->cand[1], r->cand[1] = tmp;
-            bad |= thumb_put(&r->cand[1], index, f);
-        }
+        if (pow2_offset(index - r->shot_start)) bad |= cand_push(r, index, f);
         if (bad) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     for (int i = 0; i < r->n_an; i++) {
@@ -518,7 +543,7 @@ static void free_run(lens__vrun *r)
     for (int i = 0; i < r->n_sc; i++) scaler_free(&r->sc[i]);
     scaler_free(&r->tsc);
     for (int i = 0; i < THUMB_RING; i++) av_frame_free(&r->ring[i].f);
-    av_frame_free(&r->cand[0].f), av_frame_free(&r->cand[1].f);
+    for (int i = 0; i < CANDS; i++) av_frame_free(&r->cand[i].f);
     avcodec_free_context(&r->vdec);
     avcodec_free_context(&r->adec);
     avformat_close_input(&r->fmt);
@@ -560,11 +585,11 @@ static int setup(lens__vrun *r, lens_error *err)
         if (!r->tsc.out || !r->tsc.pre) return lens_error_set(err, LENS_ENOMEM, "out of memory");
         for (int i = 0; i < THUMB_RING; i++)
             if (!(r->ring[i].f = av_frame_alloc())) return lens_error_set(err, LENS_ENOMEM, "out of memory");
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < CANDS; i++)
             if (!(r->cand[i].f = av_frame_alloc())) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
     for (int i = 0; i < THUMB_RING; i++) r->ring[i].index = -1;
-    r->cand[0].index = r->cand[1].index = -1;
+    for (int i = 0; i < CANDS; i++) r->cand[i].index = -1;
     for (int i = 0; i < r->n_an; i++)
         if (r->an[i]->init && r->an[i]->init(&r->st[i], r, &r->info, err)) return err->code;
     return 0;
