@@ -247,7 +247,7 @@ int lens_video_batch(const lens_video_batch_opts *o, lens_video_batch_stats *st,
         if (lens__is_dir(in)) {
             list d = {0};
             rc = walk(&d, in, 0, err);
-            qsort(d.v, d.n, sizeof *d.v, cmp_item);
+            if (d.n) qsort(d.v, d.n, sizeof *d.v, cmp_item);
             for (size_t k = 0; k < d.n; k++) {
                 if (!rc) rc = push(&l, d.v[k].path, err);
                 free(d.v[k].path);
