@@ -1,25 +1,32 @@
 /* cut_analysis: shot boundaries from every frame at low resolution.
  *
- * Each frame becomes HSV planes, its mean luma and its content delta to the
- * frame before (mean of the hue (circular), saturation and value
- * differences, 0..255). Three detectors share them:
- *  - hard cuts: a delta well above its neighbours' (adaptive ratio over
- *    the WIN frames before and LA after) and above an absolute floor, kept
- *    only if the picture does not come back: every frame up to LA after
- *    must still differ from every frame up to LA+1 before. A flash, a
- *    muzzle blast or a frame of fast motion comes back and splits nothing;
- *    steady fast motion has high deltas all around, so no ratio stands out.
- *  - fades: a run of black frames inside the video; the boundary is the
- *    middle of the run, the span from where the luma began to fall to
- *    where it stopped rising.
- *  - dissolves: over a window of L frames the picture moves steadily one
- *    way: the net change of saturation and value is most of their total
- *    variation (motion moves pixels up and down, noise cancels out), it is
- *    large, and no single step holds most of it (that is a cut). A run of
- *    such windows away from black frames is a dissolve; the boundary is
- *    its middle.
+ * Each frame becomes HSV planes, a colour histogram, its mean luma and
+ * whether it is blank (black, a title in small letters allowed, or one flat
+ * colour), and its deltas to the frame before: content (mean of the hue
+ * (circular), saturation and value differences, 0..255) and histogram
+ * (1 - intersection). Three detectors share them:
+ *  - hard cuts: a content delta above a floor and well above the median of
+ *    its neighbours' (the WIN frames before and LA after: an adaptive
+ *    threshold), or a histogram change that stands out the same way (a cut
+ *    in fast motion, where every frame's pixels change anyway); kept only
+ *    if the picture does not come back: every frame up to LA after must
+ *    still differ from every frame up to LA+1 before. A flash, a muzzle
+ *    blast or one frame of fast motion comes back and splits nothing;
+ *    steady fast motion has high deltas all around, so none stands out.
+ *    A change next to a blank frame is left to the fades.
+ *  - fades: a run of blank frames inside the video (through black, white
+ *    or any flat colour); the boundary is the middle of the run, the span
+ *    from where the luma began to fall to where it stopped rising. One or
+ *    two blank frames with the same picture either side are a blink.
+ *  - dissolves: over a window of L frames the net change of saturation and
+ *    value rises well above that of the windows before, is most of their
+ *    total variation (motion moves pixels up and down), no single step
+ *    holds most of it (that is a cut), and the middle frame lies near the
+ *    mean of the two ends (each pixel moves on a line). A run of such
+ *    windows, away from blank frames, shorter than 4 s, after which the
+ *    picture differs from before, is a dissolve; the boundary is its middle.
  * Decisions lag the frames by a bounded number (LA for cuts, the run plus
- * 2L for dissolves, half a black run for fades). */
+ * 2L for dissolves, half a blank run for fades), within LENS__VIDEO_LAG. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +39,7 @@
 #define WIN 8         /* frames before a candidate in its adaptive ratio */
 #define L 8           /* the dissolve window */
 #define MIN_DELTA 12  /* a cut's delta at least this (0..255) */
-#define RATIO 3.0     /* ... and this many times its neighbours' mean */
+#define RATIO 3.0     /* ... and this many times its neighbours' median */
 #define HIST_MIN 0.3  /* or its colour histogram's change at least this */
 #define HIST_RATIO 2.5 /* ... and this many times its neighbours' median */
 #define RETURN 0.4    /* the picture "came back" below this share of the cut's delta */
