@@ -45,6 +45,13 @@ typedef struct scaler {
 
 /* a decoded frame kept for a thumbnail: a reference to the decoder's
  * buffer, no copy; only the chosen one is ever scaled */
+typedef struct pending_cut {
+    int64_t frame;
+    const char *transition;
+    double confidence;
+} pending_cut;
+#define PEND 16 /* boundaries reported during one frame, at most */
+
 typedef struct thumb {
     int64_t index; /* -1: empty */
     AVFrame *f;
@@ -72,6 +79,8 @@ struct lens__vrun {
     double last_t, frame_dur, next_sample_t;
     /* shots */
     int64_t shot_start;
+    pending_cut pend[PEND];
+    int n_pend;
     const char *shot_transition;
     double shot_conf;
     int n_shots;
@@ -268,6 +277,13 @@ void lens__video_cut(lens__vrun *r, int64_t frame, const char *transition, doubl
                      int64_t span_start, int64_t span_end)
 {
     (void)span_start, (void)span_end;
+    if (r->n_pend < PEND) r->pend[r->n_pend++] = (pending_cut){frame, transition, confidence};
+}
+
+/* A boundary reported during a frame takes effect once every analyzer is
+ * done with the frame: ending a shot calls every analyzer's on_shot. */
+static void apply_cut(lens__vrun *r, int64_t frame, const char *transition, double confidence)
+{
     if (frame <= r->shot_start || frame >= r->frames) return; /* out of order or past the end */
     if (r->frames - frame > LENS__VIDEO_LAG) frame = r->frames - LENS__VIDEO_LAG;
     end_shot(r, frame);
@@ -281,6 +297,12 @@ void lens__video_cut(lens__vrun *r, int64_t frame, const char *transition, doubl
         thumb *t = &r->ring[i % THUMB_RING];
         if (t->index == i && pow2_offset(i - frame)) cand_push(r, i, t->f);
     }
+}
+
+static void apply_cuts(lens__vrun *r)
+{
+    for (int i = 0; i < r->n_pend; i++) apply_cut(r, r->pend[i].frame, r->pend[i].transition, r->pend[i].confidence);
+    r->n_pend = 0;
 }
 
 /* ---- decoding ---- */
@@ -403,6 +425,7 @@ static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
         lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out};
         a->on_frame(r->st[i], &vf);
     }
+    apply_cuts(r);
     return 0;
 }
 
@@ -636,6 +659,7 @@ int lens_video_analyze(const char *path, const lens_video_opts *opts, char **jso
     if (!rc)
         for (int i = 0; i < r->n_an; i++)
             if (r->an[i]->on_end) r->an[i]->on_end(r->st[i], r->frames);
+    if (!rc) apply_cuts(r);
     if (!rc && r->frames) end_shot(r, r->frames);
     if (!rc && r->thumb_err) rc = lens_error_set(err, r->terr.code, "%s", r->terr.msg);
     json_t *root = NULL;

@@ -80,8 +80,11 @@ extern const lens__vanalyzer lens__video_cut_analysis;
 extern const lens__vanalyzer lens__video_content_quality;
 
 /* A shot boundary at frame `frame` (the new shot's first frame), reported
- * at most LENS__VIDEO_LAG frames after it, in increasing order; span is the
- * transition's frames [span_start, span_end) (a cut: [frame, frame+1)). */
+ * by the shot analyzer (cut_analysis, the only caller) from on_frame or
+ * on_end, at most LENS__VIDEO_LAG frames after it, in increasing order;
+ * span is the transition's frames [span_start, span_end) (a cut: [frame,
+ * frame+1)). It takes effect (on_shot of every analyzer) once all analyzers
+ * are done with the frame, so their on_frame calls may run side by side. */
 void lens__video_cut(lens__vrun *run, int64_t frame, const char *transition, double confidence,
                      int64_t span_start, int64_t span_end);
 /* the timestamp of a recent frame (within LENS__VIDEO_LAG of the newest) */
