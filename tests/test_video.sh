@@ -6,7 +6,8 @@
 #     (display matrix), at an odd size and with variable frame rate;
 #   - fades to and from black or white, xfade dissolves: one boundary inside
 #     the transition; flashes and fast motion: no boundary;
-#   - audio-only files, videos with audio, container facts;
+#   - audio-only files, videos with audio, container facts; h264, hevc, vp9,
+#     av1, mpeg4 and mjpeg in mp4, webm, mkv, avi and mov;
 #   - corrupt, truncated and unsupported files: one line naming the file and
 #     the reason, the batch goes on, index.json lists the failure;
 #   - resuming: finished videos verified and skipped (a missing thumbnail or
@@ -104,6 +105,18 @@ check "audio only: no frames, no shots, 3 s" test "$(vc get out/audioonly/video.
 check "container facts: h264, 25 fps, 160x90" test "$(vc get out/hard/video.json content_quality.container.video.codec)/$(vc get out/hard/video.json fps)/$(vc get out/hard/video.json content_quality.container.video.width)" = "h264/25.0/160"
 check "index.json lists them all as done" $PY -c "
 import json; j = json.load(open('out/index.json')); assert len(j['videos']) == 13 and j['counts'] == {'done': 13, 'skipped': 0, 'failed': 0}, j"
+
+# other codecs and containers: the same cuts in the first 4 s
+gen -i hard.mp4 -t 4 -c:v libx265 -x265-params log-level=error codecs_hevc.mp4
+gen -i hard.mp4 -t 4 -c:v libvpx-vp9 -deadline realtime -cpu-used 8 codecs_vp9.webm
+gen -i hard.mp4 -t 4 -c:v libaom-av1 -cpu-used 8 -row-mt 1 codecs_av1.mkv
+gen -i hard.mp4 -t 4 -c:v mpeg4 codecs_mpeg4.avi
+gen -i hard.mp4 -t 4 -c:v mjpeg codecs_mjpeg.mov
+$LENS video -o codecs codecs_* 2>/dev/null
+for c in hevc vp9 av1 mpeg4 mjpeg; do
+    check "$c: the cuts" vc cuts codecs/codecs_$c/video.json 40,95
+    check "$c: named" test "$(vc get codecs/codecs_$c/video.json content_quality.container.video.codec)" = $c
+done
 
 # ---- the shipped clips against the cuts judged by eye ----
 $LENS video -o real "$FIX/video" 2>real.txt
