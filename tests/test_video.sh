@@ -106,6 +106,19 @@ check "container facts: h264, 25 fps, 160x90" test "$(vc get out/hard/video.json
 check "index.json lists them all as done" $PY -c "
 import json; j = json.load(open('out/index.json')); assert len(j['videos']) == 13 and j['counts'] == {'done': 13, 'skipped': 0, 'failed': 0}, j"
 
+# sharpness moves the right way: the same video blurred is less sharp,
+# over the video and in each shot that has detail
+gen -i hard.mp4 -vf gblur=sigma=1.5 $X blurred.mp4
+$LENS video -o sharp --sample-fps 4 hard.mp4 blurred.mp4 2>/dev/null
+check "sharpness: blurred < sharp, per video and per shot" $PY -c "
+import json
+a, b = (json.load(open('sharp/%s/video.json' % n))['content_quality']['sharpness'] for n in ('hard', 'blurred'))
+assert a['samples'] == b['samples'] == 44, (a['samples'], b['samples'])
+assert b['video'] < 0.5 * a['video'], (a['video'], b['video'])
+assert len(a['shots']) == 6 and all(s['samples'] >= 4 for s in a['shots']), a['shots']
+lower = sum(y['sharpness'] < 0.5 * x['sharpness'] for x, y in zip(a['shots'], b['shots']))
+assert lower >= 5, (a['shots'], b['shots'])"
+
 # other codecs and containers: the same cuts in the first 4 s
 gen -i hard.mp4 -t 4 -c:v libx265 -x265-params log-level=error codecs_hevc.mp4
 gen -i hard.mp4 -t 4 -c:v libvpx-vp9 -deadline realtime -cpu-used 8 codecs_vp9.webm

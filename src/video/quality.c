@@ -1,13 +1,27 @@
 /* content_quality: what the container says (resolution, frame rate,
  * bitrate, codecs, duration) next to what decoding found (frames, their
- * real rate and whether it varies, audio level). Per-shot sharpness, noise,
- * clipping, blockiness and frozen or black frames come next, on the sampled
- * frames. */
+ * real rate and whether it varies, audio level), and the sharpness of the
+ * sampled frames (variance of the Laplacian of their luma at SAMPLE_W
+ * wide), per shot and per video. Noise, clipping, blockiness and frozen or
+ * black frames come next on the same frames.
+ *
+ * Shots are announced a few frames after they end (on_shot), so samples
+ * wait in a queue until the shot they belong to is known; the queue holds
+ * at most one sample a frame over LENS__VIDEO_LAG frames. */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "video/video_internal.h"
+
+#define SAMPLE_W 320
+#define QCAP 256 /* > LENS__VIDEO_LAG */
+
+typedef struct sample {
+    int64_t index;
+    double sharp;
+} sample;
 
 typedef struct quality {
     const lens__vinfo *info;
@@ -15,6 +29,16 @@ typedef struct quality {
     double first_t, last_t, min_dt, max_dt;
     double peak, sumsq;
     int64_t samples;
+    /* sharpness */
+    uint8_t *luma;
+    int sw, sh;
+    sample q[QCAP];
+    size_t q0, qn;          /* queue: first, count */
+    double carry_sum;       /* samples pushed out of a full queue: the next shot's */
+    int carry_n;
+    double video_sum;
+    int video_n;
+    json_t *shots;
 } quality;
 
 static int init(void **state, lens__vrun *run, const lens__vinfo *info, lens_error *err)
@@ -23,13 +47,47 @@ static int init(void **state, lens__vrun *run, const lens__vinfo *info, lens_err
     if (!q) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     q->info = info;
     q->min_dt = DBL_MAX;
+    q->shots = json_array();
     *state = q;
     return 0;
+}
+
+/* variance of the 4-neighbour Laplacian of the luma */
+static double sharpness(quality *q, const lens__vframe *f)
+{
+    int w = f->w, h = f->h;
+    for (int i = 0; i < w * h; i++) {
+        const uint8_t *p = f->rgb + 3 * i;
+        q->luma[i] = (uint8_t)((77 * p[0] + 150 * p[1] + 29 * p[2]) >> 8);
+    }
+    double sum = 0, sq = 0;
+    long n = 0;
+    for (int y = 1; y < h - 1; y++)
+        for (int x = 1; x < w - 1; x++) {
+            const uint8_t *c = q->luma + (size_t)y * w + x;
+            int l = 4 * c[0] - c[-1] - c[1] - c[-w] - c[w];
+            sum += l, sq += (double)l * l, n++;
+        }
+    return n ? sq / n - (sum / n) * (sum / n) : 0;
 }
 
 static void on_frame(void *state, const lens__vframe *f)
 {
     quality *q = state;
+    if (f->sampled) {
+        if (!q->luma) {
+            q->sw = f->w, q->sh = f->h;
+            if (!(q->luma = malloc((size_t)f->w * f->h))) return;
+        }
+        double v = sharpness(q, f);
+        q->video_sum += v, q->video_n++;
+        if (q->qn == QCAP) { /* cannot happen within the lag; kept for the next shot */
+            q->carry_sum += q->q[q->q0].sharp, q->carry_n++;
+            q->q0 = (q->q0 + 1) % QCAP, q->qn--;
+        }
+        q->q[(q->q0 + q->qn++) % QCAP] = (sample){f->index, v};
+        return;
+    }
     if (q->frames) {
         double dt = f->t - q->last_t;
         if (dt < q->min_dt) q->min_dt = dt;
@@ -48,6 +106,20 @@ static void on_audio(void *state, const float *pcm, size_t n, double t)
         q->sumsq += v * v;
     }
     q->samples += (int64_t)n;
+}
+
+static void on_shot(void *state, const lens__vshot *shot)
+{
+    quality *q = state;
+    double sum = q->carry_sum;
+    int n = q->carry_n;
+    q->carry_sum = 0, q->carry_n = 0;
+    while (q->qn && q->q[q->q0].index < shot->end) {
+        sum += q->q[q->q0].sharp, n++;
+        q->q0 = (q->q0 + 1) % QCAP, q->qn--;
+    }
+    json_array_append_new(q->shots, json_pack("{sisosi}", "index", shot->index, "sharpness",
+                                              n ? json_real(round(sum / n * 10) / 10) : json_null(), "samples", n));
 }
 
 static double r3(double x) { return round(x * 1000) / 1000; }
@@ -103,18 +175,36 @@ static int finish(void *state, json_t *out, lens_error *err)
         json_object_set_new(d, "audio_rms_dbfs", rms > 0 ? json_real(round(200 * log10(rms)) / 10) : json_null());
     }
     json_object_set_new(out, "decoded", d);
+    if (in->has_video) {
+        json_t *sh = json_object();
+        char m[96];
+        snprintf(m, sizeof m, "variance of the Laplacian of luma (0..255) at %dx%d", q->sw, q->sh);
+        json_object_set_new(sh, "measure", json_string(m));
+        json_object_set_new(sh, "video", q->video_n ? json_real(round(q->video_sum / q->video_n * 10) / 10) : json_null());
+        json_object_set_new(sh, "samples", json_integer(q->video_n));
+        json_object_set_new(sh, "shots", json_incref(q->shots));
+        json_object_set_new(out, "sharpness", sh);
+    }
     return 0;
 }
 
-static void qfree(void *state) { free(state); }
+static void qfree(void *state)
+{
+    quality *q = state;
+    json_decref(q->shots);
+    free(q->luma);
+    free(q);
+}
 
 const lens__vanalyzer lens__video_content_quality = {
     .name = "content_quality",
-    .needs = LENS__VNEED_EVERY | LENS__VNEED_AUDIO,
+    .needs = LENS__VNEED_EVERY | LENS__VNEED_SAMPLED | LENS__VNEED_AUDIO,
     .width = 128, /* the cut detector's size: the same scaled frame, no second scale */
     .init = init,
     .on_frame = on_frame,
     .on_audio = on_audio,
+    .on_shot = on_shot,
+    .sample_width = SAMPLE_W,
     .finish = finish,
     .free = qfree,
 };

@@ -70,7 +70,7 @@ struct lens__vrun {
     double audio_s;        /* decoded, at the stream's own rate */
     const lens__vanalyzer *an[N_REG];
     void *st[N_REG];
-    int an_scaler[N_REG];
+    int an_every[N_REG], an_sampled[N_REG]; /* their scalers */
     int n_an;
     scaler sc[MAX_SCALERS];
     int n_sc;
@@ -419,11 +419,17 @@ static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
     }
     for (int i = 0; i < r->n_an; i++) {
         const lens__vanalyzer *a = r->an[i];
-        if (!a->on_frame || !(a->needs & (LENS__VNEED_EVERY | LENS__VNEED_SAMPLED))) continue;
-        if (!(a->needs & LENS__VNEED_EVERY) && !sampled) continue;
-        scaler *s = &r->sc[r->an_scaler[i]];
-        lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out};
-        a->on_frame(r->st[i], &vf);
+        if (!a->on_frame) continue;
+        if (a->needs & LENS__VNEED_EVERY) {
+            scaler *s = &r->sc[r->an_every[i]];
+            lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out, .sampled = 0};
+            a->on_frame(r->st[i], &vf);
+        }
+        if ((a->needs & LENS__VNEED_SAMPLED) && sampled) {
+            scaler *s = &r->sc[r->an_sampled[i]];
+            lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out, .sampled = 1};
+            a->on_frame(r->st[i], &vf);
+        }
     }
     apply_cuts(r);
     return 0;
@@ -583,10 +589,11 @@ static int setup(lens__vrun *r, lens_error *err)
     for (int i = 0; i < r->n_an; i++) {
         const lens__vanalyzer *a = r->an[i];
         if (a->needs & LENS__VNEED_AUDIO) r->want_audio = 1;
-        if (r->info.has_video && (a->needs & (LENS__VNEED_EVERY | LENS__VNEED_SAMPLED))) {
-            int k = scaler_for(r, a->width, !!(a->needs & LENS__VNEED_EVERY), err);
-            if (k < 0) return err->code;
-            r->an_scaler[i] = k;
+        if (r->info.has_video && (a->needs & LENS__VNEED_EVERY)) {
+            if ((r->an_every[i] = scaler_for(r, a->width, 1, err)) < 0) return err->code;
+        }
+        if (r->info.has_video && (a->needs & LENS__VNEED_SAMPLED)) {
+            if ((r->an_sampled[i] = scaler_for(r, a->sample_width, 0, err)) < 0) return err->code;
         }
     }
     /* audio is decoded when an analyzer listens, or when it is all there is */

@@ -23,7 +23,7 @@
 
 enum {
     LENS__VNEED_EVERY = 1,   /* every frame, at the analyzer's width */
-    LENS__VNEED_SAMPLED = 2, /* frames at opts.sample_fps, at its width */
+    LENS__VNEED_SAMPLED = 2, /* frames at opts.sample_fps, at its sample_width */
     LENS__VNEED_AUDIO = 4    /* 16 kHz mono float */
 };
 
@@ -49,6 +49,7 @@ typedef struct lens__vframe {
     double t;            /* seconds from the start, from the frame's timestamp (VFR-safe) */
     int w, h;            /* as displayed */
     const uint8_t *rgb;  /* packed RGB24, 3*w bytes a row */
+    int sampled;         /* 1: a sampled frame at sample_width, 0: an every-frame one at width */
 } lens__vframe;
 
 typedef struct lens__vshot {
@@ -64,7 +65,8 @@ typedef struct lens__vrun lens__vrun;
 typedef struct lens__vanalyzer {
     const char *name;
     int needs;
-    int width;           /* frames' width (height keeps the aspect); capped at the video's */
+    int width;           /* every frame's width (height keeps the aspect); capped at the video's */
+    int sample_width;    /* sampled frames' width; an analyzer that needs both gets both calls */
     int (*init)(void **state, lens__vrun *run, const lens__vinfo *info, lens_error *err);
     void (*on_frame)(void *state, const lens__vframe *f);
     void (*on_audio)(void *state, const float *pcm, size_t n, double t);
