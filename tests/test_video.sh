@@ -115,9 +115,21 @@ import json
 a, b = (json.load(open('sharp/%s/video.json' % n))['content_quality']['sharpness'] for n in ('hard', 'blurred'))
 assert a['samples'] == b['samples'] == 44, (a['samples'], b['samples'])
 assert b['video'] < 0.5 * a['video'], (a['video'], b['video'])
-assert len(a['shots']) == 6 and all(s['samples'] >= 4 for s in a['shots']), a['shots']
-lower = sum(y['sharpness'] < 0.5 * x['sharpness'] for x, y in zip(a['shots'], b['shots']))
-assert lower >= 5, (a['shots'], b['shots'])"
+a, b = (json.load(open('sharp/%s/video.json' % n))['content_quality']['shots'] for n in ('hard', 'blurred'))
+assert len(a) == 6 and all(s['samples'] >= 4 for s in a), a
+lower = sum(y['sharpness'] < 0.5 * x['sharpness'] for x, y in zip(a, b))
+assert lower >= 5, (a, b)"
+# frozen frames: frames 31-59 repeat frame 30 of an always moving picture;
+# black frames: those of the fade
+gen -f lavfi -i testsrc2=s=$S:r=25:d=4 -filter_complex "[0]split[a][b];[a][b]freezeframes=first=30:last=59:replace=30" $X frozen.mp4
+$LENS video -o fz frozen.mp4 2>/dev/null
+check "frozen frames: 29, in one run, in the first shot" \
+    test "$(vc get fz/frozen/video.json content_quality.frames.frozen_frames)/$(vc get fz/frozen/video.json content_quality.frames.longest_frozen_frames)/$(vc get fz/frozen/video.json content_quality.shots.0.frozen_frames)" = 29/29/29
+check "black frames: in the fade, none in the cuts" $PY -c "
+import json
+f, h = (json.load(open('out/%s/video.json' % n))['content_quality'] for n in ('fade', 'hard'))
+assert 2 <= f['frames']['black_frames'] <= 12 and sum(s['black_frames'] for s in f['shots']) == f['frames']['black_frames'], f
+assert h['frames']['black_frames'] == 0, h['frames']"
 
 # other codecs and containers: the same cuts in the first 4 s
 gen -i hard.mp4 -t 4 -c:v libx265 -x265-params log-level=error codecs_hevc.mp4

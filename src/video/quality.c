@@ -2,12 +2,14 @@
  * bitrate, codecs, duration) next to what decoding found (frames, their
  * real rate and whether it varies, audio level), and the sharpness of the
  * sampled frames (variance of the Laplacian of their luma at SAMPLE_W
- * wide), per shot and per video. Noise, clipping, blockiness and frozen or
- * black frames come next on the same frames.
+ * wide), black and frozen frames (every frame, at the cut detector's low
+ * resolution), per shot and per video. Noise, clipping and blockiness come
+ * next on the same frames.
  *
- * Shots are announced a few frames after they end (on_shot), so samples
- * wait in a queue until the shot they belong to is known; the queue holds
- * at most one sample a frame over LENS__VIDEO_LAG frames. */
+ * Shots are announced a few frames after they end (on_shot), so figures
+ * wait in a queue until the shot they belong to is known. One older than
+ * LENS__VIDEO_LAG frames can only be the open shot's: when a queue is full
+ * its oldest entry joins that shot's running totals (carry). */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +19,10 @@
 
 #define SAMPLE_W 320
 #define QCAP 256 /* > LENS__VIDEO_LAG */
+#define BLACK_LUMA 16 /* as the cut detector's black */
+#define FROZEN_MAD 0.5 /* mean absolute luma difference of a repeated frame, at most */
+
+enum { F_BLACK = 1, F_FROZEN = 2 };
 
 typedef struct sample {
     int64_t index;
@@ -38,6 +44,13 @@ typedef struct quality {
     int carry_n;
     double video_sum;
     int video_n;
+    /* black and frozen frames */
+    uint8_t *prev;          /* the last frame's luma at the low resolution */
+    int pw, ph;
+    struct { int64_t index; uint8_t flags; } fq[QCAP];
+    size_t f0, fn;
+    int carry_black, carry_frozen;
+    int64_t black, frozen, frozen_run, longest_frozen;
     json_t *shots;
 } quality;
 
@@ -88,6 +101,32 @@ static void on_frame(void *state, const lens__vframe *f)
         q->q[(q->q0 + q->qn++) % QCAP] = (sample){f->index, v};
         return;
     }
+    if (!q->prev) {
+        q->pw = f->w, q->ph = f->h;
+        if (!(q->prev = calloc((size_t)f->w * f->h, 1))) return;
+    }
+    /* black: dark with hardly a bright pixel; frozen: the same picture again */
+    int n = q->pw * q->ph, bright = 0;
+    long lsum = 0, dsum = 0;
+    for (int i = 0; i < n; i++) {
+        const uint8_t *p = f->rgb + 3 * i;
+        int y = (77 * p[0] + 150 * p[1] + 29 * p[2]) >> 8;
+        lsum += y, bright += y > 48;
+        dsum += abs(y - q->prev[i]);
+        q->prev[i] = (uint8_t)y;
+    }
+    uint8_t flags = 0;
+    if ((double)lsum / n <= BLACK_LUMA && bright < n / 50) flags |= F_BLACK, q->black++;
+    if (q->frames && (double)dsum / n <= FROZEN_MAD) {
+        flags |= F_FROZEN, q->frozen++;
+        if (++q->frozen_run > q->longest_frozen) q->longest_frozen = q->frozen_run;
+    } else q->frozen_run = 0;
+    if (q->fn == QCAP) {
+        q->carry_black += !!(q->fq[q->f0].flags & F_BLACK), q->carry_frozen += !!(q->fq[q->f0].flags & F_FROZEN);
+        q->f0 = (q->f0 + 1) % QCAP, q->fn--;
+    }
+    size_t k = (q->f0 + q->fn++) % QCAP;
+    q->fq[k].index = f->index, q->fq[k].flags = flags;
     if (q->frames) {
         double dt = f->t - q->last_t;
         if (dt < q->min_dt) q->min_dt = dt;
@@ -118,8 +157,15 @@ static void on_shot(void *state, const lens__vshot *shot)
         sum += q->q[q->q0].sharp, n++;
         q->q0 = (q->q0 + 1) % QCAP, q->qn--;
     }
-    json_array_append_new(q->shots, json_pack("{sisosi}", "index", shot->index, "sharpness",
-                                              n ? json_real(round(sum / n * 10) / 10) : json_null(), "samples", n));
+    int black = q->carry_black, frozen = q->carry_frozen;
+    q->carry_black = q->carry_frozen = 0;
+    while (q->fn && q->fq[q->f0].index < shot->end) {
+        black += !!(q->fq[q->f0].flags & F_BLACK), frozen += !!(q->fq[q->f0].flags & F_FROZEN);
+        q->f0 = (q->f0 + 1) % QCAP, q->fn--;
+    }
+    json_array_append_new(q->shots, json_pack("{sisosisisi}", "index", shot->index, "sharpness",
+                                              n ? json_real(round(sum / n * 10) / 10) : json_null(), "samples", n,
+                                              "black_frames", black, "frozen_frames", frozen));
 }
 
 static double r3(double x) { return round(x * 1000) / 1000; }
@@ -182,8 +228,13 @@ static int finish(void *state, json_t *out, lens_error *err)
         json_object_set_new(sh, "measure", json_string(m));
         json_object_set_new(sh, "video", q->video_n ? json_real(round(q->video_sum / q->video_n * 10) / 10) : json_null());
         json_object_set_new(sh, "samples", json_integer(q->video_n));
-        json_object_set_new(sh, "shots", json_incref(q->shots));
         json_object_set_new(out, "sharpness", sh);
+        json_t *fr = json_object();
+        json_object_set_new(fr, "black_frames", json_integer(q->black));
+        json_object_set_new(fr, "frozen_frames", json_integer(q->frozen));
+        json_object_set_new(fr, "longest_frozen_frames", json_integer(q->longest_frozen));
+        json_object_set_new(out, "frames", fr);
+        json_object_set_new(out, "shots", json_incref(q->shots));
     }
     return 0;
 }
@@ -193,6 +244,7 @@ static void qfree(void *state)
     quality *q = state;
     json_decref(q->shots);
     free(q->luma);
+    free(q->prev);
     free(q);
 }
 
