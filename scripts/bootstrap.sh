@@ -7,7 +7,9 @@ pkgs=(gcc make cmake pkg-config libopenblas-dev libutf8proc-dev libcurl4-openssl
       libjansson-dev libzstd-dev zstd python3 python3-numpy xz-utils curl
       libsqlite3-dev libmicrohttpd-dev   # lens serve: job store, HTTP
       libsnappy-dev zlib1g-dev clang   # Parquet codecs; clang for libFuzzer
-      chromium)   # chromium + npm's playwright-core test report.html
+      chromium   # chromium + npm's playwright-core test report.html
+      libavformat-dev libavcodec-dev libswscale-dev libswresample-dev libavutil-dev
+      libebur128-dev ffmpeg)   # lens video: decoding, loudness; the CLI makes test videos
 if [[ "${1:-}" == "--bench" ]]; then
     pkgs+=(python3-torch)
 fi

@@ -19,6 +19,7 @@ static void usage(FILE *f)
           "  tokenize  print token ids of texts, one JSON array per line\n"
           "  train-static  train a static word-vector model (offline themes)\n"
           "  version   print the version\n"
+          "  video     shots, transitions and facts of videos -> video.json per video\n"
           "\n"
           "Run `lens <command> --help` for a command's options.\n",
           f);
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "tokenize")) rc = cmd_tokenize(argc - 1, argv + 1);
     else if (!strcmp(cmd, "train-static")) rc = cmd_train_static(argc - 1, argv + 1);
     else if (!strcmp(cmd, "serve")) rc = cmd_serve(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "video")) rc = cmd_video(argc - 1, argv + 1);
     else {
         cli_fail("unknown command '%s'", cmd);
         usage(stderr);
