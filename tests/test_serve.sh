@@ -449,6 +449,13 @@ e=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["swap.csv"], "themes": "steaml
 check "a job queued behind a running one pauses" test "$(ctl "$e" pause)" = "202 paused"
 rm "$work/root/swap.csv"; ln -s "$work/outside/x.csv" "$work/root/swap.csv"
 check "...resumes" test "$(ctl "$e" resume)" = "202 queued"
+# the same for a themes file
+cp "$work/root/steamlens_game_themes.json" "$work/root/swapth.json"
+printf '{"391540": {"SECRETTHEME": ["music"]}}' > "$work/outside/th.json"
+et=$(curl -s -XPOST "$url/v1/jobs" -d '{"inputs": ["reviews.csv"], "themes": "swapth.json"}' | json_field '["id"]')
+check "a job with its own themes pauses in the queue" test "$(ctl "$et" pause)" = "202 paused"
+rm "$work/root/swapth.json"; ln -s "$work/outside/th.json" "$work/root/swapth.json"
+check "...resumes" test "$(ctl "$et" resume)" = "202 queued"
 c=$(job)
 check "pause a queued job: 202, paused" test "$(ctl "$c" pause)" = "202 paused"
 check "resume it: 202, queued" test "$(ctl "$c" resume)" = "202 queued"
@@ -486,6 +493,10 @@ check "the swapped file is refused when opened, at once" wait_state "$e" failed 
 curl -s "$url/v1/jobs/$e" > "$work/e.json"
 check "...naming it, in one attempt" $PY -c "
 import json; j = json.load(open('$work/e.json')); assert j['attempts'] == 1 and 'swap.csv: refused: it leads outside the data root' in j['error'] and 'results' not in j, j"
+check "a swapped themes file is refused when opened" wait_state "$et" failed 120
+curl -s "$url/v1/jobs/$et" > "$work/et.json"
+check "...naming it, in one attempt" $PY -c "
+import json; j = json.load(open('$work/et.json')); assert j['attempts'] == 1 and 'swapth.json: refused: it leads outside the data root' in j['error'] and 'results' not in j, j"
 # cancel wins: a running job asked to cancel is cancelling until its next
 # chunk; resume and pause do not undo it
 d=$(job)

@@ -4,11 +4,16 @@
  * errors); lookups by app; embedding the keywords into theme vectors; and
  * assigning a review's embedding to its nearest themes. */
 #include "lens/themes.h"
+#include "analysis/themes_internal.h"
+#include "base/fs.h"
+
+#include <fcntl.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const char *path;
@@ -255,9 +260,21 @@ static int app_item(parser *ps, char *app_id, const char *at, void *ctx)
 
 int lens_themes_load(lens_themes **out, const char *path, lens_error *err)
 {
+    return lens__themes_load_in(out, NULL, path, err);
+}
+
+int lens__themes_load_in(lens_themes **out, const char *root, const char *path, lens_error *err)
+{
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return lens_error_set(err, LENS_ENOTFOUND, "themes %s: cannot open", path);
+    lens_error e2;
+    int fd = lens__open_beneath(root, path, O_RDONLY | O_CLOEXEC, &e2);
+    if (fd < 0 && fd == LENS_ENOTFOUND) return lens_error_set(err, LENS_ENOTFOUND, "themes %s: cannot open", path);
+    if (fd < 0) return lens_error_set(err, fd, "themes %s", e2.msg);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return lens_error_set(err, LENS_ENOMEM, "themes %s: out of memory", path);
+    }
     char *buf = NULL;
     size_t n = 0, cap = 0;
     for (;;) {

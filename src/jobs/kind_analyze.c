@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/themes_internal.h"
 #include "base/fs.h"
 #include "jobs_internal.h"
 #include "lens/analyze.h"
@@ -119,7 +120,8 @@ static int check(lens_jobs *j, json_t *params, const char *job_dir, lens_error *
     if (rc) return rc;
     /* a bad themes.json is the caller's error, found now rather than in the job */
     lens_themes *t = NULL;
-    rc = lens_themes_load(&t, json_string_value(json_object_get(params, "themes")), err);
+    const char *themes = json_string_value(json_object_get(params, "themes"));
+    rc = lens__themes_load_in(&t, lens__job_root(j, job_dir, themes), themes, err);
     lens_themes_free(t);
     if (rc) return rc;
     /* so are inputs the job could never read: opened as the job will open

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analysis/themes_internal.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/fs.h"
@@ -613,7 +614,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     int rc = c ? LENS_OK : lens_error_set(err, LENS_ENOMEM, "out of memory");
     if (!rc) rc = expand_inputs(o, &inputs, err);
     if (!rc) rc = count_inputs(&j, inputs.paths, inputs.n, err);
-    if (!rc) rc = lens_themes_load(&j.themes, o->themes, err);
+    if (!rc) rc = lens__themes_load_in(&j.themes, o->root, o->themes, err); /* confined as the inputs are */
     if (!rc) rc = lens__mkdirs(o->out_dir, err);
     if (!rc && !o->loaded) rc = lens_model_open(&model, model_arg, &mo, err);
     const lens_model *m = o->loaded ? o->loaded : model;

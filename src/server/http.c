@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -572,21 +574,37 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
         struct rlimit rl;
         if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 256)
             limit = (unsigned)(rl.rlim_cur - 128 < 65536 ? rl.rlim_cur - 128 : 65536);
-        s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-                                (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-                                s, MHD_OPTION_SOCK_ADDR, &sa,
-                                MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                                s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned)(o->timeout_s < 1 ? 1 : o->timeout_s + 0.5), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                (size_t)MHD_MEM, MHD_OPTION_END);
-        if (!s->d) rc = lens_error_set(err, LENS_EIO, "cannot listen on %s:%d (in use?)", o->host, o->port);
+        /* the socket is bound here, so the port (an ephemeral one for
+         * --port 0) is known before the first request checks Host */
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+        struct sockaddr_in bound;
+        socklen_t bl = sizeof bound;
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+            bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, SOMAXCONN) ||
+            getsockname(fd, (struct sockaddr *)&bound, &bl)) {
+            rc = lens_error_set(err, LENS_EIO, "cannot listen on %s:%d: %s", o->host, o->port, strerror(errno));
+            if (fd >= 0) close(fd);
+            fd = -1;
+        } else {
+            s->port = ntohs(bound.sin_port);
+        }
+        if (fd >= 0)
+            s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                                    (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+                                    s, MHD_OPTION_LISTEN_SOCKET, fd,
+                                    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                                    s, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+                                    (unsigned)(o->timeout_s < 1 ? 1 : o->timeout_s + 0.5), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                    (size_t)MHD_MEM, MHD_OPTION_END);
+        if (fd >= 0 && !s->d) {
+            close(fd);
+            rc = lens_error_set(err, LENS_EIO, "cannot serve on %s:%d", o->host, o->port);
+        }
     }
     if (rc) {
         lens_server_close(s);
         return rc;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : o->port;
     *out = s;
     return LENS_OK;
 }

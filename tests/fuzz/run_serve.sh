@@ -31,8 +31,9 @@ cd "$root"
 pkgs="jansson libcurl libutf8proc libzstd sqlite3 libmicrohttpd snappy zlib"
 
 # the library's sources: every module's folder under src/ (CMakeLists.txt's
-# lens_module globs), all but the binary's src/cli
-mapfile -t src < <(find src -name '*.c' -not -path 'src/cli/*' | sort)
+# lens_module globs), all but the binary's src/cli and src/video (FFmpeg;
+# nothing the server reaches)
+mapfile -t src < <(find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/video/*' | sort)
 # and what CMakeLists.txt generates: web/map.js as a C string
 cmake -DIN="$root/web/map.js" -DOUT="$work/map_js.c" -DNAME=lens__map_js -P cmake/embed.cmake
 src+=("$work/map_js.c")
