@@ -20,6 +20,7 @@
 #define NL 3          /* pyramid levels */
 #define QCAP 256      /* > LENS__VIDEO_LAG */
 #define MOVE 0.02     /* pan/tilt from 2% of the frame's size a second, zoom from 2% a second */
+#define FLAT 2.0      /* mean squared luma gradient below this: too flat to measure */
 #define SHAKE 0.005   /* shaky: RMS change of the frame-to-frame shift above 0.5% of the width */
 
 typedef struct level {
@@ -43,6 +44,7 @@ typedef struct camera {
     const lens__vinfo *info;
     level lv[NL];
     int cur, have_prev;
+    double texture[2];  /* mean squared gradient of each frame at full analysis size */
     double prev_t;
     motion q[QCAP];
     size_t q0, qn;
@@ -79,8 +81,9 @@ static int alloc_levels(camera *c, int w, int h)
     return 0;
 }
 
-static void gradients(level *v, int k)
+static double gradients(level *v, int k)
 {
+    double e = 0;
     int w = v->w, h = v->h;
     const float *p = v->img[k];
     for (int y = 0; y < h; y++)
@@ -88,7 +91,9 @@ static void gradients(level *v, int k)
             int xl = x ? x - 1 : x, xr = x < w - 1 ? x + 1 : x, yu = y ? y - 1 : y, yd = y < h - 1 ? y + 1 : y;
             v->gx[k][y * w + x] = (p[y * w + xr] - p[y * w + xl]) / (float)(xr - xl ? xr - xl : 1);
             v->gy[k][y * w + x] = (p[yd * w + x] - p[yu * w + x]) / (float)(yd - yu ? yd - yu : 1);
+            e += v->gx[k][y * w + x] * v->gx[k][y * w + x] + v->gy[k][y * w + x] * v->gy[k][y * w + x];
         }
+    return e / ((double)w * h);
 }
 
 static float bilin(const float *p, int w, double x, double y)
@@ -150,6 +155,11 @@ static int refine(const level *v, int cur, double *p, int iters)
                 }
             }
         if (n < 32) return ok;
+        /* an edge or stripes say nothing along them: both directions need texture (the
+         * smaller eigenvalue of the translation block, weighted by Huber) */
+        double txx = A[0][0] / n, tyy = A[1][1] / n, txy = A[0][1] / n;
+        double lmin = 0.5 * (txx + tyy) - sqrt(0.25 * (txx - tyy) * (txx - tyy) + txy * txy);
+        if (lmin < FLAT / 4) return 0;
         for (int a = 0; a < 4; a++)
             for (int b = 0; b < a; b++) A[a][b] = A[b][a];
         double d[4];
@@ -195,12 +205,15 @@ static void on_frame(void *state, const lens__vframe *f)
                     0.25f * (s[y0 * a->w + x0] + s[y0 * a->w + x1] + s[y1 * a->w + x0] + s[y1 * a->w + x1]);
             }
     }
-    for (int l = 0; l < NL; l++) gradients(&c->lv[l], cur);
+    for (int l = 0; l < NL; l++) {
+        double e = gradients(&c->lv[l], cur);
+        if (!l) c->texture[cur] = e;
+    }
     if (c->have_prev) {
         double p[4] = {0};
-        int ok = 1;
+        int ok = c->texture[0] >= FLAT && c->texture[1] >= FLAT;
         for (int l = NL - 1; l >= 0; l--) {
-            ok &= refine(&c->lv[l], cur, p, l ? 10 : 5);
+            if (ok) ok &= refine(&c->lv[l], cur, p, l ? 10 : 5);
             if (l) p[0] *= 2, p[1] *= 2;
         }
         motion m = {.index = f->index, .tx = p[0], .ty = p[1], .dt = f->t - c->prev_t, .valid = ok};
@@ -240,7 +253,7 @@ static void on_shot(void *state, const lens__vshot *shot)
     json_t *o = json_object(), *labels = json_array();
     json_object_set_new(o, "index", json_integer(shot->index));
     json_object_set_new(o, "pairs", json_integer(s->n));
-    if (s->n && s->dt > 0 && c->lv[0].w) {
+    if (s->n >= 2 && s->dt > 0 && c->lv[0].w) {
         double aw = c->lv[0].w, ah = c->lv[0].h;
         double sx = c->info->width / aw, sy = c->info->height / ah;
         /* the picture moves against the camera: content moving left is a pan right */
