@@ -40,19 +40,16 @@ sys.exit(0 if ok else 1)" "$@"
 cd "$work"
 
 # ---- colour ----
-# 224 + 96 columns of 320: 70% #2050c0, 30% #e0a020
+# one ffmpeg run (each costs a start): 224 + 96 columns of 320, 70% #2050c0 and
+# 30% #e0a020; the bars padded to 320x240 (30 rows above and below) and to
+# 400x180 (40 columns each side); a desaturated copy and its tints, less
+# blue (warm) and less red (cool); two shots: the bars, then the split
 gen -f lavfi -i "color=c=0x2050c0:s=224x180:r=25:d=2" -f lavfi -i "color=c=0xe0a020:s=96x180:r=25:d=2" \
-    -filter_complex "[0][1]hstack" $X split.mp4
-# 320x180 pictures padded to 320x240 (30 rows above and below) and 400x180 (40 columns each side)
-gen -f lavfi -i "testsrc2=s=320x180:r=25:d=2" -vf "pad=320:240:0:30:black" $X lbox.mp4
-gen -f lavfi -i "testsrc2=s=320x180:r=25:d=2" -vf "pad=400:180:40:0:black" $X pbox.mp4
-gen -f lavfi -i "testsrc2=s=320x180:r=25:d=2" $X src.mp4
-gen -i src.mp4 -vf hue=s=0 $X gray.mp4
-# tints of the grey copy: less blue (warm), less red (cool)
-gen -i gray.mp4 -vf "colorchannelmixer=bb=0.75" $X warm.mp4
-gen -i gray.mp4 -vf "colorchannelmixer=rr=0.75" $X cool.mp4
-# two shots: the colour bars, then the split
-gen -i src.mp4 -i split.mp4 -filter_complex "[0][1]concat=n=2:v=1:a=0" $X two.mp4
+    -f lavfi -i "testsrc2=s=320x180:r=25:d=2" -filter_complex \
+    "[0][1]hstack,split[sp][sp2];[2]split=7[a][b][c][d][e][f][g];[b]pad=320:240:0:30:black[lb];[c]pad=400:180:40:0:black[pb];
+     [d]hue=s=0[gr];[e]hue=s=0,colorchannelmixer=bb=0.75[wm];[f]hue=s=0,colorchannelmixer=rr=0.75[cl];[g][sp2]concat=n=2:v=1:a=0[two]" \
+    -map "[sp]" $X split.mp4 -map "[a]" $X src.mp4 -map "[lb]" $X lbox.mp4 -map "[pb]" $X pbox.mp4 \
+    -map "[gr]" $X gray.mp4 -map "[wm]" $X warm.mp4 -map "[cl]" $X cool.mp4 -map "[two]" $X two.mp4
 
 $LENS video -o oc --analyzers color_analysis split.mp4 lbox.mp4 pbox.mp4 src.mp4 gray.mp4 warm.mp4 cool.mp4 two.mp4 2>log.txt
 check "colour: analyzes them all (exit 0)" test $? -eq 0
@@ -84,26 +81,25 @@ s = C['shots']; d = s[1]['dominant_colors']
  near(d[0]['share'], 0.7, 0.03) and s[0]['samples'] + s[1]['samples'] == C['video']['samples'])"
 
 # ---- camera ----
-# a smooth random texture (blurred noise, no aperture problem) as a still to move over
-gen -f lavfi -i "nullsrc=s=1280x720,geq=lum='random(1)*255':cb=128:cr=128,gblur=sigma=6" -frames:v 1 tex.png
-win() { gen -loop 1 -i tex.png -vf "crop=320:180:x=$1:y=$2,format=yuv420p" -r 25 -t 3 $X "$3"; }
-win "200+60*t" 200 panr.mp4   # window right at 60 px/s: pan right
-win "700-90*t" 200 panl.mp4   # left at 90 px/s
-win 400 "400-40*t" tiltu.mp4  # up at 40 px/s
-win 400 "100+50*t" tiltd.mp4  # down at 50 px/s
-win 400 200 static.mp4
-win "400+6*(random(0)*2-1)" "200+6*(random(1)*2-1)" shaky.mp4
-# zoompan: the zoom multiplied by 1.006 a frame, 25 fps: ln(1.006)*25 = 0.1496 a second
-gen -loop 1 -i tex.png -vf "zoompan=z='zoom*1.006':d=75:s=320x180:fps=25:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)',format=yuv420p" \
-    -frames:v 75 $X zoomin.mp4
-gen -i zoomin.mp4 -vf reverse $X zoomout.mp4
-# two shots: the right pan, then a left one over a coloured texture (a cut; the pair across it belongs to neither)
-gen -f lavfi -i "nullsrc=s=1280x720,geq=lum='random(1)*255':cb='random(2)*255':cr='random(3)*255',gblur=sigma=6,eq=saturation=3" \
-    -frames:v 1 tex2.png
-gen -loop 1 -i tex2.png -vf "crop=320:180:x='700-90*t':y=200,format=yuv420p" -r 25 -t 3 $X panl2.mp4
-gen -i panr.mp4 -i panl2.mp4 -filter_complex "[0][1]concat=n=2:v=1:a=0" $X pans.mp4
-# a flat picture has no measurable motion
-gen -f lavfi -i "color=c=0x808080:s=320x180:r=25:d=2" $X flat.mp4
+# smooth random textures (blurred noise, no aperture problem), grey and coloured, as stills to move over
+gen -f lavfi -i "nullsrc=s=1280x720" -filter_complex \
+    "[0]split[a][b];[a]geq=lum='random(1)*255':cb=128:cr=128,gblur=sigma=6[t];[b]geq=lum='random(1)*255':cb='random(2)*255':cr='random(3)*255',gblur=sigma=6,eq=saturation=3[t2]" \
+    -map "[t]" -frames:v 1 tex.png -map "[t2]" -frames:v 1 tex2.png
+# 320x180 windows, 3 s at 25 fps: right at 60 px/s (pan right), left at 90,
+# up at 40 (tilt up), down at 50, still, jittered by up to 6 px; two shots:
+# the right pan, then a left one over the coloured texture (a cut; the pair
+# across it belongs to neither); a flat grey picture (no measurable motion)
+I="-framerate 25 -loop 1 -t 3 -i"
+gen $I tex.png $I tex2.png -f lavfi -i "color=c=0x808080:s=320x180:r=25:d=2" -filter_complex \
+    "[0]split=7[a][b][c][d][e][f][g];[a]crop=320:180:x='200+60*t':y=200[pr];[b]crop=320:180:x='700-90*t':y=200[pl];
+     [c]crop=320:180:x=400:y='400-40*t'[tu];[d]crop=320:180:x=400:y='100+50*t'[td];[e]crop=320:180:x=400:y=200[st];
+     [f]crop=320:180:x='400+6*(random(0)*2-1)':y='200+6*(random(1)*2-1)'[sh];
+     [g]crop=320:180:x='200+60*t':y=200[pr2];[1]crop=320:180:x='700-90*t':y=200[pl2];[pr2][pl2]concat=n=2:v=1:a=0[two]" \
+    -map "[pr]" $X panr.mp4 -map "[pl]" $X panl.mp4 -map "[tu]" $X tiltu.mp4 -map "[td]" $X tiltd.mp4 \
+    -map "[st]" $X static.mp4 -map "[sh]" $X shaky.mp4 -map "[two]" $X pans.mp4 -map 2 $X flat.mp4
+# zoompan: the zoom multiplied by 1.006 a frame, 25 fps: ln(1.006)*25 = 0.1496 a second; out: reversed
+gen -i tex.png -filter_complex "zoompan=z='zoom*1.006':d=75:s=320x180:fps=25:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)',format=yuv420p,split[i][o];[o]reverse[r]" \
+    -map "[i]" -frames:v 75 $X zoomin.mp4 -map "[r]" -frames:v 75 $X zoomout.mp4
 
 $LENS video -o om --analyzers camera_analysis panr.mp4 panl.mp4 tiltu.mp4 tiltd.mp4 static.mp4 shaky.mp4 \
     zoomin.mp4 zoomout.mp4 pans.mp4 flat.mp4 2>log.txt
