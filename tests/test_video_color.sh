@@ -51,9 +51,13 @@ gen -f lavfi -i "color=c=0x2050c0:s=224x180:r=25:d=2" -f lavfi -i "color=c=0xe0a
     -map "[sp]" $X split.mp4 -map "[a]" $X src.mp4 -map "[lb]" $X lbox.mp4 -map "[pb]" $X pbox.mp4 \
     -map "[gr]" $X gray.mp4 -map "[wm]" $X warm.mp4 -map "[cl]" $X cool.mp4 -map "[two]" $X two.mp4
 
-$LENS video -o oc --analyzers color_analysis split.mp4 lbox.mp4 pbox.mp4 src.mp4 gray.mp4 warm.mp4 cool.mp4 two.mp4 2>log.txt
+gen -f lavfi -i "sine=f=440:d=1" -c:a libvorbis audioonly.ogg
+
+$LENS video -o oc --analyzers color_analysis,camera_analysis split.mp4 lbox.mp4 pbox.mp4 src.mp4 gray.mp4 warm.mp4 cool.mp4 \
+    two.mp4 audioonly.ogg 2>log.txt
 check "colour: analyzes them all (exit 0)" test $? -eq 0
 check "colour: video.json follows the schema" $PY "$ROOT/tests/video_check.py" schema "$SCHEMA" oc/*/video.json
+check "audio only: no shots, empty results" py oc/audioonly/video.json "C == {'shots': []} == j['camera_analysis']"
 check "70/30 split: two dominant colours, shares within 3%" py oc/split/video.json "
 d = C['video']['dominant_colors']; len(d) == 2 and near(d[0]['share'], 0.7, 0.03) and near(d[1]['share'], 0.3, 0.03)"
 check "70/30 split: their hex within 12 of #2050c0 and #e0a020 per channel" py oc/split/video.json "

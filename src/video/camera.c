@@ -289,6 +289,7 @@ static int finish(void *state, json_t *out, lens_error *err)
 {
     (void)err;
     camera *c = state;
+    json_object_set_new(out, "shots", json_incref(c->shots)); /* empty without video */
     if (!c->info->has_video) return 0;
     char m[64];
     snprintf(m, sizeof m, "%dx%d", c->lv[0].w, c->lv[0].h);
@@ -297,7 +298,6 @@ static int finish(void *state, json_t *out, lens_error *err)
                         json_string("pan_px_s, tilt_px_s: source pixels a second (pan right, tilt up > 0); "
                                     "zoom_rate_s: log scale change a second (in > 0); shake_px: RMS change of "
                                     "the frame-to-frame shift, source pixels"));
-    json_object_set_new(out, "shots", json_incref(c->shots));
     return 0;
 }
 

@@ -271,7 +271,7 @@ static json_t *palette(color *c, const pool *p)
     }
     int alive[K];
     for (int j = 0; j < K; j++) alive[j] = j < k;
-    for (int round = 0; round < 4; round++) {
+    for (;;) { /* ends: a lone cluster is never dropped */
         for (int it = 0; it < 30; it++) {
             double sum[K][3] = {{0}};
             memset(cnt, 0, sizeof cnt);
@@ -378,12 +378,12 @@ static int finish(void *state, json_t *out, lens_error *err)
 {
     (void)err;
     color *c = state;
+    json_object_set_new(out, "shots", json_incref(c->shots)); /* empty without video */
     if (!c->info->has_video) return 0;
     char m[64];
     snprintf(m, sizeof m, "%dx%d", c->aw, c->ah);
     json_object_set_new(out, "analysis_size", json_string(m));
     json_object_set_new(out, "video", report(c, &c->video, &c->vp));
-    json_object_set_new(out, "shots", json_incref(c->shots));
     return 0;
 }
 
