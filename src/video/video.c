@@ -28,10 +28,11 @@
 #define THUMB_RING 8
 #define CANDS 4 /* a shot's frames at the last CANDS power-of-two offsets */
 
-static const lens__vanalyzer *const registry[] = {&lens__video_cut_analysis, &lens__video_content_quality};
+static const lens__vanalyzer *const registry[] = {&lens__video_cut_analysis, &lens__video_content_quality,
+                                                  &lens__video_color_analysis, &lens__video_camera_analysis};
 #define N_REG (sizeof registry / sizeof *registry)
 
-const char *lens_video_analyzer_names(void) { return "cut_analysis,content_quality"; }
+const char *lens_video_analyzer_names(void) { return "cut_analysis,content_quality,color_analysis,camera_analysis"; }
 
 void lens_video_ffmpeg_log_level(int level) { av_log_set_level(level ? level : AV_LOG_QUIET); }
 

@@ -80,6 +80,8 @@ typedef struct lens__vanalyzer {
 
 extern const lens__vanalyzer lens__video_cut_analysis;
 extern const lens__vanalyzer lens__video_content_quality;
+extern const lens__vanalyzer lens__video_color_analysis;
+extern const lens__vanalyzer lens__video_camera_analysis;
 
 /* A shot boundary at frame `frame` (the new shot's first frame), reported
  * by the shot analyzer (cut_analysis, the only caller) from on_frame or
