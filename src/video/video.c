@@ -442,7 +442,11 @@ static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
         if ((a->needs & LENS__VNEED_SAMPLED) && sampled) {
             scaler *s = &r->sc[r->an_sampled[i]];
             lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out, .sampled = 1};
-            if (yuv8(f)) vf.y = f->data[0], vf.y_w = f->width, vf.y_h = f->height, vf.y_stride = f->linesize[0];
+            if (yuv8(f)) {
+                vf.y = f->data[0], vf.y_w = f->width, vf.y_h = f->height, vf.y_stride = f->linesize[0];
+                vf.y_full = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_YUVJ420P ||
+                            f->format == AV_PIX_FMT_YUVJ422P || f->format == AV_PIX_FMT_YUVJ444P;
+            }
             a->on_frame(r->st[i], &vf);
         }
     }

@@ -55,6 +55,7 @@ typedef struct lens__vframe {
      * rotated, when it is 8-bit YUV (else NULL): block grids and grain */
     const uint8_t *y;
     int y_w, y_h, y_stride;
+    int y_full;          /* full range (0..255); else limited (16..235) */
 } lens__vframe;
 
 typedef struct lens__vshot {
