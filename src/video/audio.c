@@ -222,7 +222,7 @@ static json_t *tempo(const audio *a)
                 if (o2 <= 0.5 && o2 >= -0.5) lag = (lag + (b2 + o2) / 2) / 2;
             }
         }
-        bpm = 60.0 * ENV_HZ / lag;
+        bpm = fmin(200, fmax(60, 60.0 * ENV_HZ / lag));
         if (clarity < CLARITY) why = "no clear periodicity";
     }
     json_object_set_new(t, "bpm", why ? json_null() : json_real(round(bpm * 10) / 10));
