@@ -3,8 +3,11 @@
  * 16 kHz mono would move a stereo file's loudness by up to 3 LU and hide
  * true peaks), a short-term loudness curve, silence and a tempo estimate
  * (from the pipeline's 16 kHz mono).
- *  - loudness: integrated (gated), loudness range and true peak, in
- *    histogram mode so memory does not grow with the length;
+ *  - loudness: integrated (gated) and true peak, in histogram mode so
+ *    memory does not grow with the length; the loudness range from the
+ *    short-term loudness every 100 ms (EBU Tech 3342, as FFmpeg's filter
+ *    takes it: libebur128's own takes one a second and moves the range of
+ *    real soundtracks by up to 1 LU), in a histogram of 0.01 LU bins;
  *  - curve: short-term (3 s) loudness every STEP s; past CURVE_MAX points
  *    every other point is dropped and the step doubles, so a long video has
  *    at most CURVE_MAX points;
@@ -23,6 +26,7 @@
 #include "video/video_internal.h"
 
 #define RATE 16000
+#define LRA_BINS 8001  /* -70 to +10 LUFS by 0.01 */
 #define STEP 0.5       /* curve step at the start, seconds */
 #define CURVE_MAX 400
 #define SIL_WIN 1600   /* 100 ms */
@@ -43,8 +47,12 @@ typedef struct audio {
     /* loudness, native */
     ebur128_state *eb;
     int rate, channels, eb_failed;
-    size_t to_point; /* frames until the next curve point */
+    size_t to_tick;  /* frames until the next 100 ms tick */
+    int64_t ticks;
     double step;
+    int lra_hist[LRA_BINS];
+    double lra_power;
+    int64_t lra_n;
     float curve[CURVE_MAX];
     int n_curve, skip; /* skip: points dropped between kept ones, minus 1 */
     int64_t native_frames;
@@ -79,10 +87,21 @@ static int init(void **state, lens__vrun *run, const lens__vinfo *info, lens_err
     return 0;
 }
 
-static void curve_point(audio *a)
+static double power(double lufs) { return pow(10, (lufs + 0.691) / 10); }
+
+/* every 100 ms: the short-term loudness into the range's histogram, and
+ * every step_s into the curve */
+static void tick(audio *a)
 {
     double st;
     if (ebur128_loudness_shortterm(a->eb, &st) != EBUR128_SUCCESS) st = -HUGE_VAL;
+    a->ticks++;
+    if (a->native_frames >= 3 * (int64_t)a->rate && st >= -70) { /* a whole 3 s window, above the absolute gate */
+        long b = lrint((st + 70) * 100);
+        a->lra_hist[b < LRA_BINS ? b : LRA_BINS - 1]++;
+        a->lra_power += power(st), a->lra_n++;
+    }
+    if (a->ticks % lrint(a->step * 10)) return;
     if (a->n_curve == CURVE_MAX) { /* keep every other point: twice the step */
         for (int i = 0; i < CURVE_MAX / 2; i++) a->curve[i] = a->curve[2 * i + 1];
         a->n_curve = CURVE_MAX / 2;
@@ -97,21 +116,21 @@ static void on_audio_native(void *state, const float *pcm, size_t n, int channel
     if (a->eb_failed) return;
     if (!a->eb) {
         a->eb = ebur128_init((unsigned)channels, (unsigned long)rate,
-                             EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_HISTOGRAM);
+                             EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_HISTOGRAM);
         if (!a->eb) {
             a->eb_failed = 1;
             return;
         }
         a->rate = rate, a->channels = channels;
-        a->to_point = (size_t)(STEP * rate);
+        a->to_tick = (size_t)rate / 10;
     }
     while (n) {
-        size_t k = n < a->to_point ? n : a->to_point;
+        size_t k = n < a->to_tick ? n : a->to_tick;
         ebur128_add_frames_float(a->eb, pcm, k);
-        pcm += k * (size_t)channels, n -= k, a->to_point -= k, a->native_frames += (int64_t)k;
-        if (!a->to_point) {
-            curve_point(a);
-            a->to_point = (size_t)(a->step * a->rate);
+        pcm += k * (size_t)channels, n -= k, a->to_tick -= k, a->native_frames += (int64_t)k;
+        if (!a->to_tick) {
+            tick(a);
+            a->to_tick = (size_t)a->rate / 10;
         }
     }
 }
@@ -231,6 +250,27 @@ static json_t *tempo(const audio *a)
     return t;
 }
 
+/* the range between the 10th and 95th percentiles of the short-term
+ * loudness above the relative gate (20 LU under their mean power) */
+static double loudness_range(const audio *a)
+{
+    if (!a->lra_n) return 0;
+    double gate = -0.691 + 10 * log10(a->lra_power / a->lra_n) - 20;
+    long g = lrint((gate + 70) * 100);
+    if (g < 0) g = 0;
+    int64_t n = 0;
+    for (long i = g; i < LRA_BINS; i++) n += a->lra_hist[i];
+    if (!n) return 0;
+    int64_t plo = llrint(0.10 * n), phi = llrint(0.95 * n), cum = 0;
+    double lo = NAN, hi = NAN;
+    for (long i = g; i < LRA_BINS && isnan(hi); i++) {
+        cum += a->lra_hist[i];
+        if (isnan(lo) && cum >= plo) lo = i / 100.0 - 70;
+        if (cum >= phi) hi = i / 100.0 - 70;
+    }
+    return isnan(lo) || isnan(hi) ? 0 : hi - lo;
+}
+
 static json_t *db(double v, double scale)
 {
     return isfinite(v) ? json_real(round(v * scale) / scale) : json_null();
@@ -258,7 +298,7 @@ static int finish(void *state, json_t *out, lens_error *err)
     double il = -HUGE_VAL, lra = 0, tp = 0;
     if (a->eb) {
         ebur128_loudness_global(a->eb, &il);
-        if (ebur128_loudness_range(a->eb, &lra) != EBUR128_SUCCESS) lra = 0;
+        lra = loudness_range(a);
         for (int c = 0; c < a->channels; c++) {
             double p;
             if (ebur128_true_peak(a->eb, (unsigned)c, &p) == EBUR128_SUCCESS && p > tp) tp = p;
