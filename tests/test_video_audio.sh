@@ -99,6 +99,8 @@ gen -f lavfi -i "sine=f=200:r=8000:d=600" -c:a pcm_s16le long.wav
 $LENS video --analyzers audio_analysis -o out long.wav 2>/dev/null
 check "10 min: the curve at most 400 points, the step doubled" $PY -c "
 import json; c = json.load(open('out/long/video.json'))['audio_analysis']['loudness_curve']
-assert 200 <= len(c['lufs']) <= 400 and c['step_s'] == 2.0, (len(c['lufs']), c['step_s'])"
+assert 200 <= len(c['lufs']) <= 400 and c['step_s'] == 2.0, (len(c['lufs']), c['step_s'])
+# the points on the grid of the step: the last one at most a step before the end
+assert 600 - 2.0 < c['first_s'] + (len(c['lufs']) - 1) * c['step_s'] <= 600, len(c['lufs'])"
 
 finish video_audio

@@ -106,6 +106,7 @@ static void tick(audio *a)
         for (int i = 0; i < CURVE_MAX / 2; i++) a->curve[i] = a->curve[2 * i + 1];
         a->n_curve = CURVE_MAX / 2;
         a->step *= 2;
+        if (a->ticks % lrint(a->step * 10)) return; /* between two points of the new step */
     }
     a->curve[a->n_curve++] = (float)st;
 }
