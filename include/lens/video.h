@@ -27,7 +27,7 @@ typedef struct lens_video_opts {
     atomic_int *stop;      /* set non-zero (any thread): LENS_ECANCEL soon after */
 } lens_video_opts;
 
-/* The analyzers lens knows, comma-separated ("cut_analysis,content_quality"). */
+/* The analyzers lens knows, comma-separated ("cut_analysis,content_quality,audio_analysis"). */
 LENS_API const char *lens_video_analyzer_names(void);
 
 /* Analyzes one video: *json gets the text of its video.json (malloc'd; the

@@ -3,8 +3,18 @@
  * real rate and whether it varies, audio level), and the sharpness of the
  * sampled frames (variance of the Laplacian of their luma at SAMPLE_W
  * wide), black and frozen frames (every frame, at the cut detector's low
- * resolution), per shot and per video. Noise, clipping and blockiness come
- * next on the same frames.
+ * resolution), per shot and per video. On the same sampled frames:
+ *  - noise: Immerkaer's estimate (the mean absolute response to a 3x3 mask
+ *    that cancels planes and edges' first order, times sqrt(pi/2)/6: the
+ *    standard deviation of white noise, in luma levels) over the flattest
+ *    half of the picture (Sobel gradient under its median), at the
+ *    decoder's own size (rows and columns sampled down to about 640 wide);
+ *  - exposure clipping: the shares of pixels at or beyond black and white
+ *    in the decoder's luma (<= 16 and >= 235 in limited range, <= 1 and
+ *    >= 254 in full range; RGB luma at SAMPLE_W when it gives no 8-bit YUV);
+ *  - blockiness: the mean luma step across the 8x8 block grid over that
+ *    inside blocks, at the decoder's own size (the codec's grid; 1: no
+ *    blocking), only where the decoder gives 8-bit YUV.
  *
  * Shots are announced a few frames after they end (on_shot), so figures
  * wait in a queue until the shot they belong to is known. One older than
@@ -14,6 +24,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "video/video_internal.h"
 
@@ -24,9 +35,14 @@
 
 enum { F_BLACK = 1, F_FROZEN = 2 };
 
+typedef struct acc {
+    double sharp, noise, block, dark, bright;
+    int n, nb; /* nb: samples with a blockiness */
+} acc;
+
 typedef struct sample {
     int64_t index;
-    double sharp;
+    double sharp, noise, block, dark, bright; /* block: < 0 when not measured */
 } sample;
 
 typedef struct quality {
@@ -38,12 +54,13 @@ typedef struct quality {
     /* sharpness */
     uint8_t *luma;
     int sw, sh;
+    double dark, bright;    /* the last clipping() call's */
     sample q[QCAP];
     size_t q0, qn;          /* queue: first, count */
-    double carry_sum;       /* samples pushed out of a full queue: the next shot's */
-    int carry_n;
-    double video_sum;
-    int video_n;
+    acc carry;              /* samples pushed out of a full queue: the next shot's */
+    acc video;
+    double max_dark, max_bright;
+    int hist[2048];         /* noise: gradient histogram */
     /* black and frozen frames */
     uint8_t *prev;          /* the last frame's luma at the low resolution */
     int pw, ph;
@@ -84,6 +101,82 @@ static double sharpness(quality *q, const lens__vframe *f)
     return n ? sq / n - (sum / n) * (sum / n) : 0;
 }
 
+/* Immerkaer's noise sigma over the pixels whose gradient is under the
+ * median, on every step-th row and column */
+static double noise(quality *q, const uint8_t *p, int w, int h, int stride)
+{
+    int step = w > 640 ? (w + 639) / 640 : 1;
+    memset(q->hist, 0, sizeof q->hist);
+    long total = 0;
+    for (int y = 1; y < h - 1; y += step)
+        for (int x = 1; x < w - 1; x += step) {
+            const uint8_t *c = p + (size_t)y * stride + x;
+            int gx = c[-stride + 1] + 2 * c[1] + c[stride + 1] - c[-stride - 1] - 2 * c[-1] - c[stride - 1];
+            int gy = c[stride - 1] + 2 * c[stride] + c[stride + 1] - c[-stride - 1] - 2 * c[-stride] - c[-stride + 1];
+            int g = abs(gx) + abs(gy);
+            q->hist[g > 2047 ? 2047 : g]++, total++;
+        }
+    if (!total) return 0;
+    int thr = 0;
+    for (long below = 0; thr < 2047 && (below += q->hist[thr]) < total / 2;) thr++;
+    double sum = 0;
+    long n = 0;
+    for (int y = 1; y < h - 1; y += step)
+        for (int x = 1; x < w - 1; x += step) {
+            const uint8_t *c = p + (size_t)y * stride + x;
+            int gx = c[-stride + 1] + 2 * c[1] + c[stride + 1] - c[-stride - 1] - 2 * c[-1] - c[stride - 1];
+            int gy = c[stride - 1] + 2 * c[stride] + c[stride + 1] - c[-stride - 1] - 2 * c[-stride] - c[-stride + 1];
+            if (abs(gx) + abs(gy) > thr) continue;
+            int r = c[-stride - 1] - 2 * c[-stride] + c[-stride + 1] - 2 * c[-1] + 4 * c[0] - 2 * c[1] + c[stride - 1] -
+                    2 * c[stride] + c[stride + 1];
+            sum += abs(r), n++;
+        }
+    return n ? sqrt(M_PI / 2) / 6 * sum / n : 0;
+}
+
+/* shares of pixels at or below lo and at or above hi, rows and columns sampled */
+static void clipping(quality *q, const uint8_t *p, int w, int h, int stride, int lo, int hi)
+{
+    int step = w > 640 ? (w + 639) / 640 : 1;
+    long dark = 0, bright = 0, n = 0;
+    for (int y = 0; y < h; y += step)
+        for (int x = 0; x < w; x += step) {
+            int v = p[(size_t)y * stride + x];
+            dark += v <= lo, bright += v >= hi, n++;
+        }
+    q->dark = n ? (double)dark / n : 0, q->bright = n ? (double)bright / n : 0;
+}
+
+/* mean |step| across the 8x8 grid over inside it, both directions */
+static double blockiness(const uint8_t *p, int w, int h, int stride)
+{
+    double edge = 0, in = 0;
+    long ne = 0, ni = 0;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *r = p + (size_t)y * stride, *up = y ? r - stride : NULL;
+        int vedge = (y & 7) == 0;
+        for (int x = 1; x < w; x++) {
+            int d = abs(r[x] - r[x - 1]);
+            if (x & 7) in += d, ni++;
+            else edge += d, ne++;
+        }
+        if (!up) continue;
+        long s = 0;
+        for (int x = 0; x < w; x++) s += abs(r[x] - up[x]);
+        if (vedge) edge += s, ne += w;
+        else in += s, ni += w;
+    }
+    if (!ne || !ni) return -1;
+    /* +0.5: a flat picture is not blocky */
+    return (edge / ne + 0.5) / (in / ni + 0.5);
+}
+
+static void acc_add(acc *a, const sample *s)
+{
+    a->sharp += s->sharp, a->noise += s->noise, a->dark += s->dark, a->bright += s->bright, a->n++;
+    if (s->block >= 0) a->block += s->block, a->nb++;
+}
+
 static void on_frame(void *state, const lens__vframe *f)
 {
     quality *q = state;
@@ -92,13 +185,22 @@ static void on_frame(void *state, const lens__vframe *f)
             q->sw = f->w, q->sh = f->h;
             if (!(q->luma = malloc((size_t)f->w * f->h))) return;
         }
-        double v = sharpness(q, f);
-        q->video_sum += v, q->video_n++;
+        double sharp = sharpness(q, f);
+        if (f->y) clipping(q, f->y, f->y_w, f->y_h, f->y_stride, f->y_full ? 1 : 16, f->y_full ? 254 : 235);
+        else clipping(q, q->luma, f->w, f->h, f->w, 1, 254);
+        sample s = {.index = f->index, .sharp = sharp, .dark = q->dark, .bright = q->bright, .block = -1};
+        if (f->y) {
+            s.noise = noise(q, f->y, f->y_w, f->y_h, f->y_stride);
+            s.block = blockiness(f->y, f->y_w, f->y_h, f->y_stride);
+        } else s.noise = noise(q, q->luma, f->w, f->h, f->w);
+        acc_add(&q->video, &s);
+        if (s.dark > q->max_dark) q->max_dark = s.dark;
+        if (s.bright > q->max_bright) q->max_bright = s.bright;
         if (q->qn == QCAP) { /* cannot happen within the lag; kept for the next shot */
-            q->carry_sum += q->q[q->q0].sharp, q->carry_n++;
+            acc_add(&q->carry, &q->q[q->q0]);
             q->q0 = (q->q0 + 1) % QCAP, q->qn--;
         }
-        q->q[(q->q0 + q->qn++) % QCAP] = (sample){f->index, v};
+        q->q[(q->q0 + q->qn++) % QCAP] = s;
         return;
     }
     if (!q->prev) {
@@ -147,14 +249,24 @@ static void on_audio(void *state, const float *pcm, size_t n, double t)
     q->samples += (int64_t)n;
 }
 
+static json_t *real_or_null(int n, double v, double scale) { return n ? json_real(round(v / n * scale) / scale) : json_null(); }
+
+/* noise, clipping and blockiness of some samples */
+static void measures(json_t *o, const acc *a)
+{
+    json_object_set_new(o, "noise", real_or_null(a->n, a->noise, 100));
+    json_object_set_new(o, "clipped_dark", real_or_null(a->n, a->dark, 10000));
+    json_object_set_new(o, "clipped_bright", real_or_null(a->n, a->bright, 10000));
+    json_object_set_new(o, "blockiness", real_or_null(a->nb, a->block, 1000));
+}
+
 static void on_shot(void *state, const lens__vshot *shot)
 {
     quality *q = state;
-    double sum = q->carry_sum;
-    int n = q->carry_n;
-    q->carry_sum = 0, q->carry_n = 0;
+    acc a = q->carry;
+    memset(&q->carry, 0, sizeof q->carry);
     while (q->qn && q->q[q->q0].index < shot->end) {
-        sum += q->q[q->q0].sharp, n++;
+        acc_add(&a, &q->q[q->q0]);
         q->q0 = (q->q0 + 1) % QCAP, q->qn--;
     }
     int black = q->carry_black, frozen = q->carry_frozen;
@@ -163,9 +275,11 @@ static void on_shot(void *state, const lens__vshot *shot)
         black += !!(q->fq[q->f0].flags & F_BLACK), frozen += !!(q->fq[q->f0].flags & F_FROZEN);
         q->f0 = (q->f0 + 1) % QCAP, q->fn--;
     }
-    json_array_append_new(q->shots, json_pack("{sisosisisi}", "index", shot->index, "sharpness",
-                                              n ? json_real(round(sum / n * 10) / 10) : json_null(), "samples", n,
-                                              "black_frames", black, "frozen_frames", frozen));
+    json_t *j = json_pack("{sisosisisi}", "index", shot->index, "sharpness",
+                          a.n ? json_real(round(a.sharp / a.n * 10) / 10) : json_null(), "samples", a.n,
+                          "black_frames", black, "frozen_frames", frozen);
+    measures(j, &a);
+    json_array_append_new(q->shots, j);
 }
 
 static double r3(double x) { return round(x * 1000) / 1000; }
@@ -226,9 +340,20 @@ static int finish(void *state, json_t *out, lens_error *err)
         char m[96];
         snprintf(m, sizeof m, "variance of the Laplacian of luma (0..255) at %dx%d", q->sw, q->sh);
         json_object_set_new(sh, "measure", json_string(m));
-        json_object_set_new(sh, "video", q->video_n ? json_real(round(q->video_sum / q->video_n * 10) / 10) : json_null());
-        json_object_set_new(sh, "samples", json_integer(q->video_n));
+        json_object_set_new(sh, "video", real_or_null(q->video.n, q->video.sharp, 10));
+        json_object_set_new(sh, "samples", json_integer(q->video.n));
         json_object_set_new(out, "sharpness", sh);
+        json_t *ms = json_object();
+        json_object_set_new(ms, "noise_measure",
+                            json_string("Immerkaer noise sigma (luma levels) over the flattest half of the picture, decoder's size"));
+        json_object_set_new(ms, "clipping_measure",
+                            json_string("shares of pixels at or beyond black (dark) and white (bright) in the decoded luma"));
+        json_object_set_new(ms, "blockiness_measure",
+                            json_string("mean luma step across the 8x8 grid over inside it (1: none); null: not 8-bit YUV"));
+        measures(ms, &q->video);
+        json_object_set_new(ms, "max_clipped_dark", json_real(round(q->max_dark * 10000) / 10000));
+        json_object_set_new(ms, "max_clipped_bright", json_real(round(q->max_bright * 10000) / 10000));
+        json_object_set_new(out, "measures", ms);
         json_t *fr = json_object();
         json_object_set_new(fr, "black_frames", json_integer(q->black));
         json_object_set_new(fr, "frozen_frames", json_integer(q->frozen));

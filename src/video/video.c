@@ -29,10 +29,14 @@
 #define CANDS 4 /* a shot's frames at the last CANDS power-of-two offsets */
 
 static const lens__vanalyzer *const registry[] = {&lens__video_cut_analysis, &lens__video_content_quality,
-                                                  &lens__video_color_analysis, &lens__video_camera_analysis};
+                                                  &lens__video_color_analysis, &lens__video_camera_analysis,
+                                                  &lens__video_audio_analysis};
 #define N_REG (sizeof registry / sizeof *registry)
 
-const char *lens_video_analyzer_names(void) { return "cut_analysis,content_quality,color_analysis,camera_analysis"; }
+const char *lens_video_analyzer_names(void)
+{
+    return "cut_analysis,content_quality,color_analysis,camera_analysis,audio_analysis";
+}
 
 void lens_video_ffmpeg_log_level(int level) { av_log_set_level(level ? level : AV_LOG_QUIET); }
 
@@ -67,6 +71,11 @@ struct lens__vrun {
     SwrContext *swr;
     float *pcm;
     size_t pcm_cap;
+    int want_native;       /* an analyzer wants the stream's own rate and channels */
+    SwrContext *nswr;      /* to interleaved float, rate and layout kept */
+    int nrate, nch;
+    float *npcm;
+    size_t npcm_cap;
     int64_t audio_samples; /* at 16 kHz */
     double audio_s;        /* decoded, at the stream's own rate */
     const lens__vanalyzer *an[N_REG];
@@ -220,6 +229,14 @@ static int blank(const AVFrame *f)
         }
     double mean = sum / 576;
     return sq / 576 - mean * mean < 16;
+}
+
+/* 8-bit YUV with luma in a plane of its own */
+static int yuv8(const AVFrame *f)
+{
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f->format);
+    return d && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL)) &&
+           (d->flags & AV_PIX_FMT_FLAG_PLANAR) && d->comp[0].depth == 8 && d->comp[0].step == 1 && d->comp[0].plane == 0;
 }
 
 static int pow2_offset(int64_t off) { return off == 0 || (off & (off - 1)) == 0; }
@@ -429,6 +446,11 @@ static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
         if ((a->needs & LENS__VNEED_SAMPLED) && sampled) {
             scaler *s = &r->sc[r->an_sampled[i]];
             lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out, .sampled = 1};
+            if (yuv8(f)) {
+                vf.y = f->data[0], vf.y_w = f->width, vf.y_h = f->height, vf.y_stride = f->linesize[0];
+                vf.y_full = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_YUVJ420P ||
+                            f->format == AV_PIX_FMT_YUVJ422P || f->format == AV_PIX_FMT_YUVJ444P;
+            }
             a->on_frame(r->st[i], &vf);
         }
     }
@@ -439,6 +461,30 @@ static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
 static int on_audio_frame(lens__vrun *r, AVFrame *f, lens_error *err)
 {
     if (f->sample_rate > 0) r->audio_s += (double)f->nb_samples / f->sample_rate;
+    if (r->want_native) {
+        if (!r->nswr) {
+            AVChannelLayout inl;
+            if (f->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || !f->ch_layout.nb_channels)
+                av_channel_layout_default(&inl, f->ch_layout.nb_channels ? f->ch_layout.nb_channels : 1);
+            else if (av_channel_layout_copy(&inl, &f->ch_layout) < 0)
+                return lens_error_set(err, LENS_ENOMEM, "out of memory");
+            r->nrate = f->sample_rate, r->nch = inl.nb_channels;
+            int e = swr_alloc_set_opts2(&r->nswr, &inl, AV_SAMPLE_FMT_FLT, f->sample_rate, &inl, f->format,
+                                        f->sample_rate, 0, NULL);
+            av_channel_layout_uninit(&inl);
+            if (e < 0 || (e = swr_init(r->nswr)) < 0) return averr(err, LENS_EUNSUP, r->info.path, e);
+        }
+        int need = swr_get_out_samples(r->nswr, f->nb_samples);
+        if (need < 0) return lens_error_set(err, LENS_EFORMAT, "%s: audio conversion failed", r->info.path);
+        if (lens__grow((void **)&r->npcm, &r->npcm_cap, (size_t)need * r->nch, sizeof(float)) != 0)
+            return lens_error_set(err, LENS_ENOMEM, "out of memory");
+        uint8_t *out[1] = {(uint8_t *)r->npcm};
+        int n = swr_convert(r->nswr, out, need, (const uint8_t **)f->extended_data, f->nb_samples);
+        if (n < 0) return averr(err, LENS_EFORMAT, r->info.path, n);
+        for (int i = 0; i < r->n_an; i++)
+            if ((r->an[i]->needs & LENS__VNEED_AUDIO_NATIVE) && r->an[i]->on_audio_native && n > 0)
+                r->an[i]->on_audio_native(r->st[i], r->npcm, (size_t)n, r->nch, r->nrate);
+    }
     if (!r->want_audio) return 0;
     if (!r->swr) {
         AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO, inl;
@@ -579,6 +625,8 @@ static void free_run(lens__vrun *r)
     avformat_close_input(&r->fmt);
     swr_free(&r->swr);
     free(r->pcm);
+    swr_free(&r->nswr);
+    free(r->npcm);
     json_decref(r->shots);
 }
 
@@ -590,6 +638,7 @@ static int setup(lens__vrun *r, lens_error *err)
     for (int i = 0; i < r->n_an; i++) {
         const lens__vanalyzer *a = r->an[i];
         if (a->needs & LENS__VNEED_AUDIO) r->want_audio = 1;
+        if (a->needs & LENS__VNEED_AUDIO_NATIVE) r->want_native = 1;
         if (r->info.has_video && (a->needs & LENS__VNEED_EVERY)) {
             if ((r->an_every[i] = scaler_for(r, a->width, 1, err)) < 0) return err->code;
         }
@@ -598,7 +647,7 @@ static int setup(lens__vrun *r, lens_error *err)
         }
     }
     /* audio is decoded when an analyzer listens, or when it is all there is */
-    r->decode_audio = r->info.has_audio && (r->want_audio || !r->info.has_video);
+    r->decode_audio = r->info.has_audio && (r->want_audio || r->want_native || !r->info.has_video);
     if (r->decode_audio && open_decoder(r->fmt->streams[r->aidx], 1, &r->adec, r->info.path, err)) {
         if (r->info.has_video && err->code == LENS_EUNSUP) { /* a video whose audio we cannot decode: analyze the video */
             r->decode_audio = 0, r->info.has_audio = 0;

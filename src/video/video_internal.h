@@ -24,7 +24,8 @@
 enum {
     LENS__VNEED_EVERY = 1,   /* every frame, at the analyzer's width */
     LENS__VNEED_SAMPLED = 2, /* frames at opts.sample_fps, at its sample_width */
-    LENS__VNEED_AUDIO = 4    /* 16 kHz mono float */
+    LENS__VNEED_AUDIO = 4,   /* 16 kHz mono float */
+    LENS__VNEED_AUDIO_NATIVE = 8 /* interleaved float at the stream's own rate and channels (on_audio_native) */
 };
 
 /* What the container and the streams say, before decoding. */
@@ -50,6 +51,11 @@ typedef struct lens__vframe {
     int w, h;            /* as displayed */
     const uint8_t *rgb;  /* packed RGB24, 3*w bytes a row */
     int sampled;         /* 1: a sampled frame at sample_width, 0: an every-frame one at width */
+    /* sampled frames: the decoder's own luma plane at the coded size, not
+     * rotated, when it is 8-bit YUV (else NULL): block grids and grain */
+    const uint8_t *y;
+    int y_w, y_h, y_stride;
+    int y_full;          /* full range (0..255); else limited (16..235) */
 } lens__vframe;
 
 typedef struct lens__vshot {
@@ -76,12 +82,15 @@ typedef struct lens__vanalyzer {
     /* its results, set on out (an object that becomes video.json's NAME) */
     int (*finish)(void *state, json_t *out, lens_error *err);
     void (*free)(void *state);
+    /* LENS__VNEED_AUDIO_NATIVE: n frames of `channels` interleaved floats at `rate` Hz */
+    void (*on_audio_native)(void *state, const float *pcm, size_t n, int channels, int rate);
 } lens__vanalyzer;
 
 extern const lens__vanalyzer lens__video_cut_analysis;
 extern const lens__vanalyzer lens__video_content_quality;
 extern const lens__vanalyzer lens__video_color_analysis;
 extern const lens__vanalyzer lens__video_camera_analysis;
+extern const lens__vanalyzer lens__video_audio_analysis;
 
 /* A shot boundary at frame `frame` (the new shot's first frame), reported
  * by the shot analyzer (cut_analysis, the only caller) from on_frame or
