@@ -101,6 +101,14 @@ static double sharpness(quality *q, const lens__vframe *f)
     return n ? sq / n - (sum / n) * (sum / n) : 0;
 }
 
+/* |Sobel x| + |Sobel y| at c: the edge strength that tells flat regions */
+static inline int sobel(const uint8_t *c, int stride)
+{
+    int gx = c[-stride + 1] + 2 * c[1] + c[stride + 1] - c[-stride - 1] - 2 * c[-1] - c[stride - 1];
+    int gy = c[stride - 1] + 2 * c[stride] + c[stride + 1] - c[-stride - 1] - 2 * c[-stride] - c[-stride + 1];
+    return abs(gx) + abs(gy);
+}
+
 /* Immerkaer's noise sigma over the pixels whose gradient is under the
  * median, on every step-th row and column */
 static double noise(quality *q, const uint8_t *p, int w, int h, int stride)
@@ -111,9 +119,7 @@ static double noise(quality *q, const uint8_t *p, int w, int h, int stride)
     for (int y = 1; y < h - 1; y += step)
         for (int x = 1; x < w - 1; x += step) {
             const uint8_t *c = p + (size_t)y * stride + x;
-            int gx = c[-stride + 1] + 2 * c[1] + c[stride + 1] - c[-stride - 1] - 2 * c[-1] - c[stride - 1];
-            int gy = c[stride - 1] + 2 * c[stride] + c[stride + 1] - c[-stride - 1] - 2 * c[-stride] - c[-stride + 1];
-            int g = abs(gx) + abs(gy);
+            int g = sobel(c, stride);
             q->hist[g > 2047 ? 2047 : g]++, total++;
         }
     if (!total) return 0;
@@ -124,9 +130,7 @@ static double noise(quality *q, const uint8_t *p, int w, int h, int stride)
     for (int y = 1; y < h - 1; y += step)
         for (int x = 1; x < w - 1; x += step) {
             const uint8_t *c = p + (size_t)y * stride + x;
-            int gx = c[-stride + 1] + 2 * c[1] + c[stride + 1] - c[-stride - 1] - 2 * c[-1] - c[stride - 1];
-            int gy = c[stride - 1] + 2 * c[stride] + c[stride + 1] - c[-stride - 1] - 2 * c[-stride] - c[-stride + 1];
-            if (abs(gx) + abs(gy) > thr) continue;
+            if (sobel(c, stride) > thr) continue;
             int r = c[-stride - 1] - 2 * c[-stride] + c[-stride + 1] - 2 * c[-1] + 4 * c[0] - 2 * c[1] + c[stride - 1] -
                     2 * c[stride] + c[stride + 1];
             sum += abs(r), n++;
