@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "lens/pool.h"
 #include "base/clock.h"
 #include "video/video_internal.h"
 
@@ -40,7 +41,9 @@ typedef struct scaler {
     int sw, sh; /* scaled, before rotation */
     int every;  /* some analyzer wants every frame at this size (else: sampled ones only) */
     struct SwsContext *sws;
-    uint8_t *pre, *out; /* pre: before rotation (== out when not rotated) */
+    /* two slots: the analyzers read one frame's while the next frame is
+     * scaled into the other; pre: before rotation (== out when not rotated) */
+    uint8_t *pre[2], *out[2];
 } scaler;
 
 /* a decoded frame kept for a thumbnail: a reference to the decoder's
@@ -94,6 +97,23 @@ struct lens__vrun {
     lens_error terr;
     int decode_errors, packets;
     char first_err[160];
+    /* the pipeline: the analyzers' on_frame calls for frame `cur` run on the
+     * pool (analyzers side by side, each in its own task) while the next
+     * decoded frame is scaled into the other slot; FFmpeg's threads decode
+     * ahead meanwhile. Two frames in flight, whatever the video's length. */
+    lens_pool *pool, *own_pool;
+    int have_cur, cur_slot, cur_sampled;
+    int64_t cur_index;
+    double cur_t;
+    /* audio decoded while a frame waits for its analyzers: delivered after
+     * it, as a serial run would */
+    float *apcm;
+    size_t apcm_cap, apcm_n;
+    struct achunk {
+        size_t off, n;
+        double t;
+    } *ach;
+    size_t ach_cap, n_ach;
 };
 
 static int averr(lens_error *err, int code, const char *what, int e)
@@ -158,30 +178,35 @@ static int scaler_for(lens__vrun *r, int width, int every, lens_error *err)
     s->w = w, s->h = h, s->every = every;
     int swap = r->info.rotation == 90 || r->info.rotation == 270;
     s->sw = swap ? h : w, s->sh = swap ? w : h;
-    s->out = malloc((size_t)w * h * 3);
-    s->pre = r->info.rotation ? malloc((size_t)w * h * 3) : s->out;
-    if (!s->out || !s->pre) return lens_error_set(err, LENS_ENOMEM, "out of memory");
-    return r->n_sc++;
+    r->n_sc++; /* freed with the run from here on */
+    for (int k = 0; k < 2; k++) {
+        s->out[k] = malloc((size_t)w * h * 3);
+        s->pre[k] = r->info.rotation ? malloc((size_t)w * h * 3) : s->out[k];
+        if (!s->out[k] || !s->pre[k]) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    }
+    return r->n_sc - 1;
 }
 
-static int scale(scaler *s, const AVFrame *f, int rotation)
+static int scale(scaler *s, const AVFrame *f, int rotation, int slot)
 {
     /* area averaging: the analyzers see every source pixel, without aliasing */
     s->sws = sws_getCachedContext(s->sws, f->width, f->height, f->format, s->sw, s->sh, AV_PIX_FMT_RGB24,
                                   SWS_AREA, NULL, NULL, NULL);
     if (!s->sws) return -1;
-    uint8_t *dst[4] = {s->pre};
+    uint8_t *dst[4] = {s->pre[slot]};
     int stride[4] = {3 * s->sw};
     sws_scale(s->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, stride);
-    if (rotation) rotate(s->pre, s->sw, s->sh, rotation, s->out);
+    if (rotation) rotate(s->pre[slot], s->sw, s->sh, rotation, s->out[slot]);
     return 0;
 }
 
 static void scaler_free(scaler *s)
 {
     sws_freeContext(s->sws);
-    if (s->pre != s->out) free(s->pre);
-    free(s->out);
+    for (int k = 0; k < 2; k++) {
+        if (s->pre[k] != s->out[k]) free(s->pre[k]);
+        free(s->out[k]);
+    }
 }
 
 /* ---- shots and thumbnails ---- */
@@ -231,7 +256,7 @@ static void end_shot(lens__vrun *r, int64_t end)
     char tc0[32], tc1[32], name[32] = "";
     lens__video_timecode(s.start_s, tc0, sizeof tc0);
     lens__video_timecode(s.end_s, tc1, sizeof tc1);
-    if (r->o->thumbs_dir && r->tsc.out && !r->thumb_err) {
+    if (r->o->thumbs_dir && r->tsc.out[0] && !r->thumb_err) {
         /* the kept frame of this shot nearest its middle, not blank if it can be */
         thumb *best = NULL;
         int best_blank = 1;
@@ -250,9 +275,9 @@ static void end_shot(lens__vrun *r, int64_t end)
             snprintf(name, sizeof name, "shot_%04d.jpg", s.index);
             char path[4200];
             snprintf(path, sizeof path, "%s/%s", r->o->thumbs_dir, name);
-            if (scale(&r->tsc, best->f, r->info.rotation) != 0)
+            if (scale(&r->tsc, best->f, r->info.rotation, 0) != 0)
                 r->thumb_err = 1, lens_error_set(&r->terr, LENS_EUNSUP, "%s: cannot convert a frame for its thumbnail", r->info.path);
-            else if (lens__video_write_jpeg(path, r->tsc.out, r->tsc.w, r->tsc.h, &r->terr) != 0)
+            else if (lens__video_write_jpeg(path, r->tsc.out[0], r->tsc.w, r->tsc.h, &r->terr) != 0)
                 r->thumb_err = 1;
         }
     }
@@ -292,7 +317,7 @@ static void apply_cut(lens__vrun *r, int64_t frame, const char *transition, doub
     r->shot_conf = confidence;
     /* the new shot's candidates, from the frames already seen */
     for (int i = 0; i < CANDS; i++) r->cand[i].index = -1;
-    if (!r->tsc.out) return;
+    if (!r->tsc.out[0]) return;
     for (int64_t i = frame; i < r->frames; i++) {
         thumb *t = &r->ring[i % THUMB_RING];
         if (t->index == i && pow2_offset(i - frame)) cand_push(r, i, t->f);
@@ -383,6 +408,79 @@ static void note_decode_error(lens__vrun *r, const char *what, int e)
     }
 }
 
+/* One pool run: every analyzer's on_frame calls for the waiting frame, one
+ * task each (an analyzer's calls stay in order; different analyzers' run
+ * side by side), and the next frame `next` (NULL: none) scaled into the
+ * other slot, one task per scaler. */
+typedef struct step {
+    lens__vrun *r;
+    int an[N_REG], n_an; /* analyzers with frames to see */
+    const AVFrame *next;
+    int next_slot, next_sampled;
+    atomic_int scale_failed;
+} step;
+
+static void step_task(void *ctx, int task, int thread)
+{
+    (void)thread;
+    step *s = ctx;
+    lens__vrun *r = s->r;
+    if (task < s->n_an) {
+        int i = s->an[task];
+        const lens__vanalyzer *a = r->an[i];
+        if (a->needs & LENS__VNEED_EVERY) {
+            scaler *sc = &r->sc[r->an_every[i]];
+            lens__vframe vf = {.index = r->cur_index, .t = r->cur_t, .w = sc->w, .h = sc->h,
+                               .rgb = sc->out[r->cur_slot], .sampled = 0};
+            a->on_frame(r->st[i], &vf);
+        }
+        if ((a->needs & LENS__VNEED_SAMPLED) && r->cur_sampled) {
+            scaler *sc = &r->sc[r->an_sampled[i]];
+            lens__vframe vf = {.index = r->cur_index, .t = r->cur_t, .w = sc->w, .h = sc->h,
+                               .rgb = sc->out[r->cur_slot], .sampled = 1};
+            a->on_frame(r->st[i], &vf);
+        }
+        return;
+    }
+    scaler *sc = &r->sc[task - s->n_an];
+    if ((sc->every || s->next_sampled) && scale(sc, s->next, r->info.rotation, s->next_slot) != 0)
+        atomic_store(&s->scale_failed, 1);
+}
+
+static void deliver_audio(lens__vrun *r, const float *pcm, size_t n, double t)
+{
+    for (int i = 0; i < r->n_an; i++)
+        if ((r->an[i]->needs & LENS__VNEED_AUDIO) && r->an[i]->on_audio && n > 0) r->an[i]->on_audio(r->st[i], pcm, n, t);
+}
+
+/* Runs the waiting frame's analyzers (and scales `next`, if any), then
+ * applies the cuts they reported and delivers the audio that came in
+ * meanwhile: the order a serial run has. */
+static int step_run(lens__vrun *r, const AVFrame *next, int next_sampled, lens_error *err)
+{
+    step s = {.r = r, .next = next, .next_slot = r->have_cur ? !r->cur_slot : 0, .next_sampled = next_sampled};
+    if (r->have_cur)
+        for (int i = 0; i < r->n_an; i++) {
+            const lens__vanalyzer *a = r->an[i];
+            if (a->on_frame && ((a->needs & LENS__VNEED_EVERY) || ((a->needs & LENS__VNEED_SAMPLED) && r->cur_sampled)))
+                s.an[s.n_an++] = i;
+        }
+    lens_pool_run(r->pool, s.n_an + (next ? r->n_sc : 0), step_task, &s);
+    if (atomic_load(&s.scale_failed))
+        return lens_error_set(err, LENS_EUNSUP, "%s: cannot convert pixel format %s", r->info.path,
+                              av_get_pix_fmt_name(next->format));
+    if (r->have_cur) {
+        apply_cuts(r);
+        r->have_cur = 0;
+        for (size_t i = 0; i < r->n_ach; i++) deliver_audio(r, r->apcm + r->ach[i].off, r->ach[i].n, r->ach[i].t);
+        r->n_ach = r->apcm_n = 0;
+    }
+    return 0;
+}
+
+/* the end of the frames: the last one's analyzers */
+static int step_flush(lens__vrun *r, lens_error *err) { return r->have_cur ? step_run(r, NULL, 0, err) : 0; }
+
 static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
 {
     AVStream *st = r->fmt->streams[r->vidx];
@@ -396,42 +494,28 @@ static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
     /* timestamps only go forward (a broken stream can repeat or reorder them) */
     if (r->frames && t <= r->last_t) t = r->last_t + 1e-6;
     if (t < 0) t = 0;
+    int sampled = 0;
+    if (t + 1e-9 >= r->next_sample_t) {
+        sampled = 1;
+        double dt = 1.0 / r->o->sample_fps;
+        while (r->next_sample_t <= t + 1e-9) r->next_sample_t += dt;
+    }
+    /* the waiting frame's analyzers see the run as it was at that frame,
+     * so this frame is counted only after them */
+    int slot = r->have_cur ? !r->cur_slot : 0;
+    if (step_run(r, f, sampled, err)) return err->code;
+
     /* a frame lasts 1/fps, or (no declared rate) as long as the interval before it */
     if (r->frames && r->info.fps <= 0) r->frame_dur = t - r->last_t;
     r->last_t = t;
     r->times[r->frames % TIMES] = t;
     int64_t index = r->frames++;
-
-    int sampled = 0;
-    if (t + 1e-9 >= r->next_sample_t) {
-        sampled = 1;
-        double step = 1.0 / r->o->sample_fps;
-        while (r->next_sample_t <= t + 1e-9) r->next_sample_t += step;
-    }
-    for (int i = 0; i < r->n_sc; i++)
-        if ((r->sc[i].every || sampled) && scale(&r->sc[i], f, r->info.rotation) != 0)
-            return lens_error_set(err, LENS_EUNSUP, "%s: cannot convert pixel format %s", r->info.path,
-                                  av_get_pix_fmt_name(f->format));
-    if (r->tsc.out) {
+    if (r->tsc.out[0]) {
         int bad = thumb_put(&r->ring[index % THUMB_RING], index, f);
         if (pow2_offset(index - r->shot_start)) bad |= cand_push(r, index, f);
         if (bad) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
-    for (int i = 0; i < r->n_an; i++) {
-        const lens__vanalyzer *a = r->an[i];
-        if (!a->on_frame) continue;
-        if (a->needs & LENS__VNEED_EVERY) {
-            scaler *s = &r->sc[r->an_every[i]];
-            lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out, .sampled = 0};
-            a->on_frame(r->st[i], &vf);
-        }
-        if ((a->needs & LENS__VNEED_SAMPLED) && sampled) {
-            scaler *s = &r->sc[r->an_sampled[i]];
-            lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out, .sampled = 1};
-            a->on_frame(r->st[i], &vf);
-        }
-    }
-    apply_cuts(r);
+    r->have_cur = 1, r->cur_slot = slot, r->cur_index = index, r->cur_t = t, r->cur_sampled = sampled;
     return 0;
 }
 
@@ -458,9 +542,18 @@ static int on_audio_frame(lens__vrun *r, AVFrame *f, lens_error *err)
     if (n < 0) return averr(err, LENS_EFORMAT, r->info.path, n);
     double t = r->audio_samples / 16000.0;
     r->audio_samples += n;
-    for (int i = 0; i < r->n_an; i++)
-        if ((r->an[i]->needs & LENS__VNEED_AUDIO) && r->an[i]->on_audio && n > 0)
-            r->an[i]->on_audio(r->st[i], r->pcm, (size_t)n, t);
+    if (n <= 0) return 0;
+    if (!r->have_cur) {
+        deliver_audio(r, r->pcm, (size_t)n, t);
+        return 0;
+    }
+    /* a frame waits for its analyzers: this audio follows it */
+    if (lens__grow((void **)&r->apcm, &r->apcm_cap, r->apcm_n + (size_t)n, sizeof(float)) != 0 ||
+        lens__grow((void **)&r->ach, &r->ach_cap, r->n_ach + 1, sizeof *r->ach) != 0)
+        return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    memcpy(r->apcm + r->apcm_n, r->pcm, (size_t)n * sizeof(float));
+    r->ach[r->n_ach++] = (struct achunk){r->apcm_n, (size_t)n, t};
+    r->apcm_n += (size_t)n;
     return 0;
 }
 
@@ -513,6 +606,7 @@ static int run_decode(lens__vrun *r, lens_error *err)
     }
     if (!rc && r->vdec) rc = decode(r, r->vdec, NULL, f, err);
     if (!rc && r->adec && r->decode_audio) rc = decode(r, r->adec, NULL, f, err);
+    if (!rc) rc = step_flush(r, err);
     av_packet_free(&pkt);
     av_frame_free(&f);
     return rc;
@@ -525,6 +619,7 @@ static int run_decode(lens__vrun *r, lens_error *err)
 static int parse_list(const char *list, int want[N_REG], lens_error *err)
 {
     memset(want, 0, N_REG * sizeof *want);
+    if (list && !strcmp(list, "none")) return 0; /* decode alone (benchmarks): one shot, no analysis */
     want[0] = 1;
     if (!list || !*list || !strcmp(list, "all")) {
         for (size_t i = 0; i < N_REG; i++) want[i] = 1;
@@ -578,6 +673,9 @@ static void free_run(lens__vrun *r)
     avformat_close_input(&r->fmt);
     swr_free(&r->swr);
     free(r->pcm);
+    free(r->apcm);
+    free(r->ach);
+    lens_pool_free(r->own_pool);
     json_decref(r->shots);
 }
 
@@ -586,6 +684,12 @@ static int setup(lens__vrun *r, lens_error *err)
     int threads = r->o->threads > 0 ? r->o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
     if (r->info.has_video && open_decoder(r->fmt->streams[r->vidx], threads, &r->vdec, r->info.path, err)) return err->code;
+    /* the analyzers' pool: the caller's, or one of `threads` for this video */
+    r->pool = r->o->pool;
+    if (!r->pool && threads > 1 && r->info.has_video) {
+        if (lens_pool_new(&r->own_pool, threads, err)) return err->code;
+        r->pool = r->own_pool;
+    }
     for (int i = 0; i < r->n_an; i++) {
         const lens__vanalyzer *a = r->an[i];
         if (a->needs & LENS__VNEED_AUDIO) r->want_audio = 1;
@@ -610,9 +714,9 @@ static int setup(lens__vrun *r, lens_error *err)
         int swap = r->info.rotation == 90 || r->info.rotation == 270;
         r->tsc.sw = swap ? r->tsc.h : r->tsc.w, r->tsc.sh = swap ? r->tsc.w : r->tsc.h;
         size_t n = (size_t)r->tsc.w * r->tsc.h * 3;
-        r->tsc.out = malloc(n);
-        r->tsc.pre = r->info.rotation ? malloc(n) : r->tsc.out;
-        if (!r->tsc.out || !r->tsc.pre) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+        r->tsc.out[0] = malloc(n);
+        r->tsc.pre[0] = r->info.rotation ? malloc(n) : r->tsc.out[0];
+        if (!r->tsc.out[0] || !r->tsc.pre[0]) return lens_error_set(err, LENS_ENOMEM, "out of memory");
         for (int i = 0; i < THUMB_RING; i++)
             if (!(r->ring[i].f = av_frame_alloc())) return lens_error_set(err, LENS_ENOMEM, "out of memory");
         for (int i = 0; i < CANDS; i++)
