@@ -6,7 +6,10 @@
 # each clip in ../shared/data/video and for a generated 1080p30 h264 clip of
 # 60 s; then peak RSS of a 10-minute video against a 1-minute one (the 60 s
 # clip, and it 10 times over, stream-copied). Wall time and peak RSS are
-# /usr/bin/time's for the whole command, so lens's start-up and writing count.
+# /usr/bin/time's for the whole command, so lens's start-up and writing count;
+# so is CPU time (user + system), which other work on a shared machine
+# disturbs far less than wall time: "CPU vs ffmpeg" is ffmpeg's CPU seconds
+# over lens's on the same file, what the realtime ratio would be on idle cores.
 # Generated clips are cached in build/bench/video. Prints a markdown table and
 # writes build/bench/video.jsonl. Not a test: it takes minutes.
 # Env: THREADS (default: all CPUs), LENS (default build/lens), REPS (timed
@@ -44,45 +47,49 @@ if [[ ! -s $long ]]; then
 fi
 
 # the analyzers lens knows, from its own error message
-names=$("$lens" video --analyzers '?' -o "$work/x" /dev/null 2>&1 | sed -n 's/.*(known: \(.*\), all).*/\1/p' | tr -d ' ')
+names=$("$lens" video --analyzers '?' -o "$work/x" /dev/null 2>&1 | sed -n 's/.*(known: \(.*\), all).*/\1/p' | tr -d ' ' || true)
 [[ -n $names ]] || { echo "$0: cannot list lens's analyzers" >&2; exit 1; }
 
-# timed CMD...: the best of $reps runs; sets wall (s) and rss (KiB)
+# timed CMD...: the best of $reps runs; sets wall (s), cpu (s) and rss (KiB)
 timed() {
-    local best= brss=
+    local best= brss= bcpu=
     for _ in $(seq "$reps"); do
         rm -rf "$work/out"
-        /usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-        read -r w m < "$work/time"
-        if [[ -z $best ]] || awk -v a="$w" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$w brss=$m; fi
+        /usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+        read -r w m u s < "$work/time"
+        if [[ -z $best ]] || awk -v a="$w" -v b="$best" 'BEGIN{exit !(a<b)}'; then
+            best=$w brss=$m bcpu=$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')
+        fi
     done
-    wall=$best rss=$brss
+    wall=$best rss=$brss cpu=$bcpu
 }
 dur() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "lens video benchmark, $(date -u +%F), $cpu, $(nproc) CPUs, $threads threads, best of $reps" >&2
-printf '\n| clip | run | wall s | realtime | vs ffmpeg | peak RSS MiB |\n|---|---|---|---|---|---|\n'
-row() { # clip run wall rss duration ffmpeg_wall
-    local rt vs
+model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+echo "lens video benchmark, $(date -u +%F), $model, $(nproc) CPUs, $threads threads, best of $reps" >&2
+printf '\n| clip | run | wall s | realtime | vs ffmpeg | CPU s | CPU vs ffmpeg | peak RSS MiB |\n|---|---|---|---|---|---|---|---|\n'
+row() { # clip run wall rss duration ffmpeg_wall cpu ffmpeg_cpu
+    local rt vs cvs
     rt=$(awk -v d="$5" -v w="$3" 'BEGIN{printf "%.1f", d/w}')
     vs=$(awk -v f="$6" -v w="$3" 'BEGIN{printf "%.0f%%", 100*f/w}')
-    printf '| %s | %s | %s | %sx | %s | %.0f |\n' "$1" "$2" "$3" "$rt" "$vs" "$(awk -v m="$4" 'BEGIN{print m/1024}')"
-    printf '{"clip":"%s","run":"%s","threads":%s,"wall_s":%s,"rss_kib":%s,"duration_s":%s,"realtime":%s,"vs_ffmpeg":%s}\n' \
-        "$1" "$2" "$threads" "$3" "$4" "$5" "$rt" "$(awk -v f="$6" -v w="$3" 'BEGIN{print f/w}')" >> "$res"
+    cvs=$(awk -v f="$8" -v c="$7" 'BEGIN{printf "%.0f%%", 100*f/c}')
+    printf '| %s | %s | %s | %sx | %s | %s | %s | %.0f |\n' "$1" "$2" "$3" "$rt" "$vs" "$7" "$cvs" "$(awk -v m="$4" 'BEGIN{print m/1024}')"
+    printf '{"clip":"%s","run":"%s","threads":%s,"wall_s":%s,"cpu_s":%s,"rss_kib":%s,"duration_s":%s,"realtime":%s,"vs_ffmpeg":%s,"cpu_vs_ffmpeg":%s}\n' \
+        "$1" "$2" "$threads" "$3" "$7" "$4" "$5" "$rt" "$(awk -v f="$6" -v w="$3" 'BEGIN{print f/w}')" \
+        "$(awk -v f="$8" -v c="$7" 'BEGIN{print f/c}')" >> "$res"
 }
 for path in $(for c in $clips; do echo "$shared/data/video/$c"; done) "$gen"; do
     name=$(basename "$path")
     d=$(dur "$path")
     timed ffmpeg -nostdin -v error -threads "$threads" -i "$path" -f null -
-    fw=$wall
-    row "$name" "ffmpeg -f null" "$wall" "$rss" "$d" "$fw"
+    fw=$wall fc=$cpu
+    row "$name" "ffmpeg -f null" "$wall" "$rss" "$d" "$fw" "$cpu" "$fc"
     runs="none ${names//,/ } all"
     for a in $runs; do
         timed "$lens" video --threads "$threads" --analyzers "$a" -o "$work/out" "$path"
         label=$a
         [[ $a = none ]] && label="lens decode alone"
-        row "$name" "$label" "$wall" "$rss" "$d" "$fw"
+        row "$name" "$label" "$wall" "$rss" "$d" "$fw" "$cpu" "$fc"
     done
 done
 
