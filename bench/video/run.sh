@@ -13,7 +13,9 @@
 # Generated clips are cached in build/bench/video. Prints a markdown table and
 # writes build/bench/video.jsonl. Not a test: it takes minutes.
 # Env: THREADS (default: all CPUs), LENS (default build/lens), REPS (timed
-#      runs of each row, best kept; default 2), LENS_SHARED.
+#      runs of each row, best kept; default 2), LENS_SHARED, CLIPS (names of
+#      the clips to run, of the three shared ones and gen_1080p30_60s.mp4;
+#      default all), MEMORY (0: skip the 10-minute memory run; default 1).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -21,7 +23,14 @@ source bench/shared.sh
 threads=${THREADS:-$(nproc)}
 lens=${LENS:-build/lens}
 reps=${REPS:-2}
-clips="bbb_180p_10s.webm sintel_clip_26s_848x480.mp4 sintel_trailer_52s_480x204.mp4"
+all_clips="bbb_180p_10s.webm sintel_clip_26s_848x480.mp4 sintel_trailer_52s_480x204.mp4 gen_1080p30_60s.mp4"
+want=${CLIPS:-$all_clips}
+memory=${MEMORY:-1}
+for c in $want; do
+    [[ " $all_clips " = *" $c "* ]] || { echo "$0: unknown clip $c (known: $all_clips)" >&2; exit 2; }
+done
+clips=
+for c in $want; do [[ $c = gen_1080p30_60s.mp4 ]] || clips="$clips $c"; done
 for c in $clips; do need_shared data/video/$c; done
 [[ -x $lens ]] || { echo "$0: $lens is missing: make build" >&2; exit 2; }
 command -v ffmpeg >/dev/null || { echo "$0: the ffmpeg CLI is needed (apt-get install ffmpeg)" >&2; exit 2; }
@@ -40,7 +49,7 @@ if [[ ! -s $gen ]]; then
     mv "$gen.tmp.mp4" "$gen"
 fi
 long=$cache/gen_1080p30_600s.mp4
-if [[ ! -s $long ]]; then
+if [[ $memory != 0 && ! -s $long ]]; then
     for i in $(seq 10); do echo "file '$(realpath "$gen")'"; done > "$work/list.txt"
     ffmpeg -nostdin -v error -y -f concat -safe 0 -i "$work/list.txt" -c copy "$long.tmp.mp4"
     mv "$long.tmp.mp4" "$long"
@@ -78,7 +87,9 @@ row() { # clip run wall rss duration ffmpeg_wall cpu ffmpeg_cpu
         "$1" "$2" "$threads" "$3" "$7" "$4" "$5" "$rt" "$(awk -v f="$6" -v w="$3" 'BEGIN{print f/w}')" \
         "$(awk -v f="$8" -v c="$7" 'BEGIN{print f/c}')" >> "$res"
 }
-for path in $(for c in $clips; do echo "$shared/data/video/$c"; done) "$gen"; do
+paths=$(for c in $clips; do echo "$shared/data/video/$c"; done)
+[[ " $want " = *" gen_1080p30_60s.mp4 "* ]] && paths="$paths $gen"
+for path in $paths; do
     name=$(basename "$path")
     d=$(dur "$path")
     timed ffmpeg -nostdin -v error -threads "$threads" -i "$path" -f null -
@@ -94,6 +105,7 @@ for path in $(for c in $clips; do echo "$shared/data/video/$c"; done) "$gen"; do
 done
 
 # memory: bounded by a few frames, not by the video's length
+[[ $memory != 0 ]] || exit 0
 reps=1
 timed "$lens" video --threads "$threads" -o "$work/out" "$gen"
 r1=$rss w1=$wall
