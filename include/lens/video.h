@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lens/error.h"
+#include "lens/pool.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,13 +19,15 @@ extern "C" {
 typedef struct lens_video_opts {
     const char *analyzers; /* comma-separated names or "all" (NULL: all) */
     double sample_fps;     /* rate of the sampled analyzers' frames (<= 0: 2) */
-    int threads;           /* FFmpeg's decoding threads (<= 0: one per CPU) */
+    int threads;           /* FFmpeg's decoding threads, and the analyzers' pool's when pool is
+                              NULL (<= 0: one per CPU; 1: all on the calling thread) */
     const char *thumbs_dir;/* a directory for shot thumbnails (shot_NNNN.jpg), or NULL */
     /* called now and then from the decoding thread: frames decoded so far,
      * video seconds done, fraction of the video done (< 0 when unknown) */
     void (*progress)(void *ctx, int64_t frames, double seconds, double fraction);
     void *ctx;
     atomic_int *stop;      /* set non-zero (any thread): LENS_ECANCEL soon after */
+    lens_pool *pool;       /* analyzers run on it, side by side (NULL: a pool of `threads` per video) */
 } lens_video_opts;
 
 /* The analyzers lens knows, comma-separated ("cut_analysis,content_quality,audio_analysis"). */

@@ -16,10 +16,11 @@ static const char *video_usage =
     "  INPUT                video files, or directories searched for them (mp4, mkv, webm, mov, avi, ...)\n"
     "  -o, --output OUT     OUT/<name>/video.json and shot thumbnails per video, OUT/index.json\n"
     "  --analyzers LIST     comma-separated, or all (default): cut_analysis, content_quality,\n"
-    "                       audio_analysis\n"
+    "                       color_analysis, camera_analysis, audio_analysis;\n"
+    "                       none: decode alone (benchmarks)\n"
     "                       (cut_analysis always runs: shots are the unit of the others)\n"
     "  --sample-fps F       frames per second for the sampled analyzers (default 2)\n"
-    "  --threads N          FFmpeg's decoding threads (default: all CPUs)\n"
+    "  --threads N          decoding and analysis threads (default: all CPUs)\n"
     "Run it again to resume: videos already done with the same options are verified and skipped.\n";
 
 typedef struct bar {

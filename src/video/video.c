@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "lens/pool.h"
 #include "base/clock.h"
 #include "video/video_internal.h"
 
@@ -45,7 +46,9 @@ typedef struct scaler {
     int sw, sh; /* scaled, before rotation */
     int every;  /* some analyzer wants every frame at this size (else: sampled ones only) */
     struct SwsContext *sws;
-    uint8_t *pre, *out; /* pre: before rotation (== out when not rotated) */
+    /* two slots: the analyzers read one frame's while the next frame is
+     * scaled into the other; pre: before rotation (== out when not rotated) */
+    uint8_t *pre[2], *out[2];
 } scaler;
 
 /* a decoded frame kept for a thumbnail: a reference to the decoder's
@@ -104,6 +107,26 @@ struct lens__vrun {
     lens_error terr;
     int decode_errors, packets;
     char first_err[160];
+    /* the pipeline: the analyzers' on_frame calls for frame `cur` run on the
+     * pool (analyzers side by side, each in its own task) while the next
+     * decoded frame is scaled into the other slot; FFmpeg's threads decode
+     * ahead meanwhile. Two frames in flight, whatever the video's length. */
+    lens_pool *pool, *own_pool;
+    int have_cur, cur_slot, cur_sampled, cur_y;
+    int64_t cur_index;
+    AVFrame *yf[2]; /* per slot: the decoded frame whose luma its sampled frame carries (cur_y) */
+    double cur_t;
+    /* audio decoded while a frame waits for its analyzers, at 16 kHz and
+     * at the native rate, in the order decoded: delivered after it, as a
+     * serial run would */
+    float *apcm;
+    size_t apcm_cap, apcm_n;
+    struct achunk {
+        size_t off, n; /* n frames of ch floats at off */
+        double t;
+        int ch, rate;  /* ch 0: the 16 kHz mono path */
+    } *ach;
+    size_t ach_cap, n_ach;
 };
 
 static int averr(lens_error *err, int code, const char *what, int e)
@@ -168,30 +191,35 @@ static int scaler_for(lens__vrun *r, int width, int every, lens_error *err)
     s->w = w, s->h = h, s->every = every;
     int swap = r->info.rotation == 90 || r->info.rotation == 270;
     s->sw = swap ? h : w, s->sh = swap ? w : h;
-    s->out = malloc((size_t)w * h * 3);
-    s->pre = r->info.rotation ? malloc((size_t)w * h * 3) : s->out;
-    if (!s->out || !s->pre) return lens_error_set(err, LENS_ENOMEM, "out of memory");
-    return r->n_sc++;
+    r->n_sc++; /* freed with the run from here on */
+    for (int k = 0; k < 2; k++) {
+        s->out[k] = malloc((size_t)w * h * 3);
+        s->pre[k] = r->info.rotation ? malloc((size_t)w * h * 3) : s->out[k];
+        if (!s->out[k] || !s->pre[k]) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    }
+    return r->n_sc - 1;
 }
 
-static int scale(scaler *s, const AVFrame *f, int rotation)
+static int scale(scaler *s, const AVFrame *f, int rotation, int slot)
 {
     /* area averaging: the analyzers see every source pixel, without aliasing */
     s->sws = sws_getCachedContext(s->sws, f->width, f->height, f->format, s->sw, s->sh, AV_PIX_FMT_RGB24,
                                   SWS_AREA, NULL, NULL, NULL);
     if (!s->sws) return -1;
-    uint8_t *dst[4] = {s->pre};
+    uint8_t *dst[4] = {s->pre[slot]};
     int stride[4] = {3 * s->sw};
     sws_scale(s->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, stride);
-    if (rotation) rotate(s->pre, s->sw, s->sh, rotation, s->out);
+    if (rotation) rotate(s->pre[slot], s->sw, s->sh, rotation, s->out[slot]);
     return 0;
 }
 
 static void scaler_free(scaler *s)
 {
     sws_freeContext(s->sws);
-    if (s->pre != s->out) free(s->pre);
-    free(s->out);
+    for (int k = 0; k < 2; k++) {
+        if (s->pre[k] != s->out[k]) free(s->pre[k]);
+        free(s->out[k]);
+    }
 }
 
 /* ---- shots and thumbnails ---- */
@@ -249,7 +277,7 @@ static void end_shot(lens__vrun *r, int64_t end)
     char tc0[32], tc1[32], name[32] = "";
     lens__video_timecode(s.start_s, tc0, sizeof tc0);
     lens__video_timecode(s.end_s, tc1, sizeof tc1);
-    if (r->o->thumbs_dir && r->tsc.out && !r->thumb_err) {
+    if (r->o->thumbs_dir && r->tsc.out[0] && !r->thumb_err) {
         /* the kept frame of this shot nearest its middle, not blank if it can be */
         thumb *best = NULL;
         int best_blank = 1;
@@ -268,9 +296,9 @@ static void end_shot(lens__vrun *r, int64_t end)
             snprintf(name, sizeof name, "shot_%04d.jpg", s.index);
             char path[4200];
             snprintf(path, sizeof path, "%s/%s", r->o->thumbs_dir, name);
-            if (scale(&r->tsc, best->f, r->info.rotation) != 0)
+            if (scale(&r->tsc, best->f, r->info.rotation, 0) != 0)
                 r->thumb_err = 1, lens_error_set(&r->terr, LENS_EUNSUP, "%s: cannot convert a frame for its thumbnail", r->info.path);
-            else if (lens__video_write_jpeg(path, r->tsc.out, r->tsc.w, r->tsc.h, &r->terr) != 0)
+            else if (lens__video_write_jpeg(path, r->tsc.out[0], r->tsc.w, r->tsc.h, &r->terr) != 0)
                 r->thumb_err = 1;
         }
     }
@@ -310,7 +338,7 @@ static void apply_cut(lens__vrun *r, int64_t frame, const char *transition, doub
     r->shot_conf = confidence;
     /* the new shot's candidates, from the frames already seen */
     for (int i = 0; i < CANDS; i++) r->cand[i].index = -1;
-    if (!r->tsc.out) return;
+    if (!r->tsc.out[0]) return;
     for (int64_t i = frame; i < r->frames; i++) {
         thumb *t = &r->ring[i % THUMB_RING];
         if (t->index == i && pow2_offset(i - frame)) cand_push(r, i, t->f);
@@ -401,6 +429,117 @@ static void note_decode_error(lens__vrun *r, const char *what, int e)
     }
 }
 
+/* One pool run: every analyzer's on_frame calls for the waiting frame, one
+ * task each (an analyzer's calls stay in order; different analyzers' run
+ * side by side), and the next frame `next` (NULL: none) scaled into the
+ * other slot, one task per scaler. */
+typedef struct step {
+    lens__vrun *r;
+    int an[N_REG], n_an; /* analyzers with frames to see */
+    const AVFrame *next;
+    int next_slot, next_sampled;
+    atomic_int scale_failed;
+} step;
+
+static void step_task(void *ctx, int task, int thread)
+{
+    (void)thread;
+    step *s = ctx;
+    lens__vrun *r = s->r;
+    if (task < s->n_an) {
+        int i = s->an[task];
+        const lens__vanalyzer *a = r->an[i];
+        if (a->needs & LENS__VNEED_EVERY) {
+            scaler *sc = &r->sc[r->an_every[i]];
+            lens__vframe vf = {.index = r->cur_index, .t = r->cur_t, .w = sc->w, .h = sc->h,
+                               .rgb = sc->out[r->cur_slot], .sampled = 0};
+            a->on_frame(r->st[i], &vf);
+        }
+        if ((a->needs & LENS__VNEED_SAMPLED) && r->cur_sampled) {
+            scaler *sc = &r->sc[r->an_sampled[i]];
+            lens__vframe vf = {.index = r->cur_index, .t = r->cur_t, .w = sc->w, .h = sc->h,
+                               .rgb = sc->out[r->cur_slot], .sampled = 1};
+            if (r->cur_y) {
+                const AVFrame *f = r->yf[r->cur_slot];
+                vf.y = f->data[0], vf.y_w = f->width, vf.y_h = f->height, vf.y_stride = f->linesize[0];
+                vf.y_full = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_YUVJ420P ||
+                            f->format == AV_PIX_FMT_YUVJ422P || f->format == AV_PIX_FMT_YUVJ444P;
+            }
+            a->on_frame(r->st[i], &vf);
+        }
+        return;
+    }
+    scaler *sc = &r->sc[task - s->n_an];
+    if ((sc->every || s->next_sampled) && scale(sc, s->next, r->info.rotation, s->next_slot) != 0)
+        atomic_store(&s->scale_failed, 1);
+}
+
+static void deliver_audio(lens__vrun *r, const float *pcm, size_t n, double t)
+{
+    for (int i = 0; i < r->n_an; i++)
+        if ((r->an[i]->needs & LENS__VNEED_AUDIO) && r->an[i]->on_audio && n > 0) r->an[i]->on_audio(r->st[i], pcm, n, t);
+}
+
+static void deliver_native(lens__vrun *r, const float *pcm, size_t n, int ch, int rate)
+{
+    for (int i = 0; i < r->n_an; i++)
+        if ((r->an[i]->needs & LENS__VNEED_AUDIO_NATIVE) && r->an[i]->on_audio_native && n > 0)
+            r->an[i]->on_audio_native(r->st[i], pcm, n, ch, rate);
+}
+
+/* Audio now, or (a frame waits for its analyzers) queued to follow it.
+ * ch 0: n samples at 16 kHz from t; else n frames of ch channels at rate. */
+static int audio_out(lens__vrun *r, const float *pcm, size_t n, int ch, int rate, double t, lens_error *err)
+{
+    if (!n) return 0;
+    if (!r->have_cur) {
+        if (ch) deliver_native(r, pcm, n, ch, rate);
+        else deliver_audio(r, pcm, n, t);
+        return 0;
+    }
+    size_t len = n * (size_t)(ch ? ch : 1);
+    if (lens__grow((void **)&r->apcm, &r->apcm_cap, r->apcm_n + len, sizeof(float)) != 0 ||
+        lens__grow((void **)&r->ach, &r->ach_cap, r->n_ach + 1, sizeof *r->ach) != 0)
+        return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    memcpy(r->apcm + r->apcm_n, pcm, len * sizeof(float));
+    r->ach[r->n_ach++] = (struct achunk){r->apcm_n, n, t, ch, rate};
+    r->apcm_n += len;
+    return 0;
+}
+
+/* Runs the waiting frame's analyzers (and scales `next`, if any), then
+ * applies the cuts they reported and delivers the audio that came in
+ * meanwhile: the order a serial run has. */
+static int step_run(lens__vrun *r, const AVFrame *next, int next_sampled, lens_error *err)
+{
+    step s = {.r = r, .next = next, .next_slot = r->have_cur ? !r->cur_slot : 0, .next_sampled = next_sampled};
+    if (r->have_cur)
+        for (int i = 0; i < r->n_an; i++) {
+            const lens__vanalyzer *a = r->an[i];
+            if (a->on_frame && ((a->needs & LENS__VNEED_EVERY) || ((a->needs & LENS__VNEED_SAMPLED) && r->cur_sampled)))
+                s.an[s.n_an++] = i;
+        }
+    lens_pool_run(r->pool, s.n_an + (next ? r->n_sc : 0), step_task, &s);
+    if (atomic_load(&s.scale_failed))
+        return lens_error_set(err, LENS_EUNSUP, "%s: cannot convert pixel format %s", r->info.path,
+                              av_get_pix_fmt_name(next->format));
+    if (r->have_cur) {
+        apply_cuts(r);
+        r->have_cur = 0;
+        av_frame_unref(r->yf[r->cur_slot]);
+        for (size_t i = 0; i < r->n_ach; i++) {
+            const struct achunk *c = &r->ach[i];
+            if (c->ch) deliver_native(r, r->apcm + c->off, c->n, c->ch, c->rate);
+            else deliver_audio(r, r->apcm + c->off, c->n, c->t);
+        }
+        r->n_ach = r->apcm_n = 0;
+    }
+    return 0;
+}
+
+/* the end of the frames: the last one's analyzers */
+static int step_flush(lens__vrun *r, lens_error *err) { return r->have_cur ? step_run(r, NULL, 0, err) : 0; }
+
 static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
 {
     AVStream *st = r->fmt->streams[r->vidx];
@@ -414,47 +553,36 @@ static int on_video_frame(lens__vrun *r, AVFrame *f, lens_error *err)
     /* timestamps only go forward (a broken stream can repeat or reorder them) */
     if (r->frames && t <= r->last_t) t = r->last_t + 1e-6;
     if (t < 0) t = 0;
+    int sampled = 0;
+    if (t + 1e-9 >= r->next_sample_t) {
+        sampled = 1;
+        double dt = 1.0 / r->o->sample_fps;
+        while (r->next_sample_t <= t + 1e-9) r->next_sample_t += dt;
+    }
+    /* the waiting frame's analyzers see the run as it was at that frame,
+     * so this frame is counted only after them */
+    int slot = r->have_cur ? !r->cur_slot : 0;
+    if (step_run(r, f, sampled, err)) return err->code;
+
     /* a frame lasts 1/fps, or (no declared rate) as long as the interval before it */
     if (r->frames && r->info.fps <= 0) r->frame_dur = t - r->last_t;
     r->last_t = t;
     r->times[r->frames % TIMES] = t;
     int64_t index = r->frames++;
-
-    int sampled = 0;
-    if (t + 1e-9 >= r->next_sample_t) {
-        sampled = 1;
-        double step = 1.0 / r->o->sample_fps;
-        while (r->next_sample_t <= t + 1e-9) r->next_sample_t += step;
-    }
-    for (int i = 0; i < r->n_sc; i++)
-        if ((r->sc[i].every || sampled) && scale(&r->sc[i], f, r->info.rotation) != 0)
-            return lens_error_set(err, LENS_EUNSUP, "%s: cannot convert pixel format %s", r->info.path,
-                                  av_get_pix_fmt_name(f->format));
-    if (r->tsc.out) {
+    if (r->tsc.out[0]) {
         int bad = thumb_put(&r->ring[index % THUMB_RING], index, f);
         if (pow2_offset(index - r->shot_start)) bad |= cand_push(r, index, f);
         if (bad) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     }
-    for (int i = 0; i < r->n_an; i++) {
-        const lens__vanalyzer *a = r->an[i];
-        if (!a->on_frame) continue;
-        if (a->needs & LENS__VNEED_EVERY) {
-            scaler *s = &r->sc[r->an_every[i]];
-            lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out, .sampled = 0};
-            a->on_frame(r->st[i], &vf);
-        }
-        if ((a->needs & LENS__VNEED_SAMPLED) && sampled) {
-            scaler *s = &r->sc[r->an_sampled[i]];
-            lens__vframe vf = {.index = index, .t = t, .w = s->w, .h = s->h, .rgb = s->out, .sampled = 1};
-            if (yuv8(f)) {
-                vf.y = f->data[0], vf.y_w = f->width, vf.y_h = f->height, vf.y_stride = f->linesize[0];
-                vf.y_full = f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_YUVJ420P ||
-                            f->format == AV_PIX_FMT_YUVJ422P || f->format == AV_PIX_FMT_YUVJ444P;
-            }
-            a->on_frame(r->st[i], &vf);
-        }
+    /* a sampled frame's analyzers read the decoder's luma plane a step
+     * later: the slot keeps a reference to it until they are done */
+    av_frame_unref(r->yf[slot]);
+    r->cur_y = 0;
+    if (sampled && yuv8(f)) {
+        if (av_frame_ref(r->yf[slot], f) < 0) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+        r->cur_y = 1;
     }
-    apply_cuts(r);
+    r->have_cur = 1, r->cur_slot = slot, r->cur_index = index, r->cur_t = t, r->cur_sampled = sampled;
     return 0;
 }
 
@@ -481,9 +609,7 @@ static int on_audio_frame(lens__vrun *r, AVFrame *f, lens_error *err)
         uint8_t *out[1] = {(uint8_t *)r->npcm};
         int n = swr_convert(r->nswr, out, need, (const uint8_t **)f->extended_data, f->nb_samples);
         if (n < 0) return averr(err, LENS_EFORMAT, r->info.path, n);
-        for (int i = 0; i < r->n_an; i++)
-            if ((r->an[i]->needs & LENS__VNEED_AUDIO_NATIVE) && r->an[i]->on_audio_native && n > 0)
-                r->an[i]->on_audio_native(r->st[i], r->npcm, (size_t)n, r->nch, r->nrate);
+        if (n > 0 && audio_out(r, r->npcm, (size_t)n, r->nch, r->nrate, 0, err)) return err->code;
     }
     if (!r->want_audio) return 0;
     if (!r->swr) {
@@ -505,10 +631,8 @@ static int on_audio_frame(lens__vrun *r, AVFrame *f, lens_error *err)
     if (n < 0) return averr(err, LENS_EFORMAT, r->info.path, n);
     double t = r->audio_samples / 16000.0;
     r->audio_samples += n;
-    for (int i = 0; i < r->n_an; i++)
-        if ((r->an[i]->needs & LENS__VNEED_AUDIO) && r->an[i]->on_audio && n > 0)
-            r->an[i]->on_audio(r->st[i], r->pcm, (size_t)n, t);
-    return 0;
+    if (n <= 0) return 0;
+    return audio_out(r, r->pcm, (size_t)n, 0, 0, t, err);
 }
 
 /* Sends pkt (NULL: flush) and takes every frame out. */
@@ -560,6 +684,7 @@ static int run_decode(lens__vrun *r, lens_error *err)
     }
     if (!rc && r->vdec) rc = decode(r, r->vdec, NULL, f, err);
     if (!rc && r->adec && r->decode_audio) rc = decode(r, r->adec, NULL, f, err);
+    if (!rc) rc = step_flush(r, err);
     av_packet_free(&pkt);
     av_frame_free(&f);
     return rc;
@@ -572,6 +697,7 @@ static int run_decode(lens__vrun *r, lens_error *err)
 static int parse_list(const char *list, int want[N_REG], lens_error *err)
 {
     memset(want, 0, N_REG * sizeof *want);
+    if (list && !strcmp(list, "none")) return 0; /* decode alone (benchmarks): one shot, no analysis */
     want[0] = 1;
     if (!list || !*list || !strcmp(list, "all")) {
         for (size_t i = 0; i < N_REG; i++) want[i] = 1;
@@ -627,6 +753,10 @@ static void free_run(lens__vrun *r)
     free(r->pcm);
     swr_free(&r->nswr);
     free(r->npcm);
+    for (int k = 0; k < 2; k++) av_frame_free(&r->yf[k]);
+    free(r->apcm);
+    free(r->ach);
+    lens_pool_free(r->own_pool);
     json_decref(r->shots);
 }
 
@@ -635,6 +765,14 @@ static int setup(lens__vrun *r, lens_error *err)
     int threads = r->o->threads > 0 ? r->o->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1) threads = 1;
     if (r->info.has_video && open_decoder(r->fmt->streams[r->vidx], threads, &r->vdec, r->info.path, err)) return err->code;
+    for (int k = 0; k < 2 && r->info.has_video; k++)
+        if (!(r->yf[k] = av_frame_alloc())) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    /* the analyzers' pool: the caller's, or one of `threads` for this video */
+    r->pool = r->o->pool;
+    if (!r->pool && threads > 1 && r->info.has_video) {
+        if (lens_pool_new(&r->own_pool, threads, err)) return err->code;
+        r->pool = r->own_pool;
+    }
     for (int i = 0; i < r->n_an; i++) {
         const lens__vanalyzer *a = r->an[i];
         if (a->needs & LENS__VNEED_AUDIO) r->want_audio = 1;
@@ -660,9 +798,9 @@ static int setup(lens__vrun *r, lens_error *err)
         int swap = r->info.rotation == 90 || r->info.rotation == 270;
         r->tsc.sw = swap ? r->tsc.h : r->tsc.w, r->tsc.sh = swap ? r->tsc.w : r->tsc.h;
         size_t n = (size_t)r->tsc.w * r->tsc.h * 3;
-        r->tsc.out = malloc(n);
-        r->tsc.pre = r->info.rotation ? malloc(n) : r->tsc.out;
-        if (!r->tsc.out || !r->tsc.pre) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+        r->tsc.out[0] = malloc(n);
+        r->tsc.pre[0] = r->info.rotation ? malloc(n) : r->tsc.out[0];
+        if (!r->tsc.out[0] || !r->tsc.pre[0]) return lens_error_set(err, LENS_ENOMEM, "out of memory");
         for (int i = 0; i < THUMB_RING; i++)
             if (!(r->ring[i].f = av_frame_alloc())) return lens_error_set(err, LENS_ENOMEM, "out of memory");
         for (int i = 0; i < CANDS; i++)
