@@ -113,3 +113,12 @@ start_serve() {
     echo "server $name did not start: $(cat "$work/$name.log")" >&2
     return 1
 }
+
+# The video tests' common ground: the schema, its checker (vc), and gen, the
+# ffmpeg CLI that makes their test videos from known truth.
+video_setup() {
+    SCHEMA=$ROOT/web/video.schema.json
+    command -v ffmpeg >/dev/null || { echo "ffmpeg (the CLI) is needed to make the test videos: scripts/bootstrap.sh"; exit 1; }
+}
+vc() { $PY "$ROOT/tests/video_check.py" "$@"; }
+gen() { ffmpeg -v error -nostdin -y "$@"; }

@@ -16,10 +16,7 @@ LENS=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/lib.sh"
-SCHEMA=$ROOT/web/video.schema.json
-vc() { $PY "$ROOT/tests/video_check.py" "$@"; }
-command -v ffmpeg >/dev/null || { echo "ffmpeg (the CLI) is needed to make the test audio: scripts/bootstrap.sh"; exit 1; }
-gen() { ffmpeg -v error -nostdin -y "$@"; }
+video_setup
 cd "$work"
 mkdir in
 

@@ -18,9 +18,7 @@ LENS=$1
 work=$(mktemp -d)
 trap '[[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT; [[ -n ${KEEP:-} ]] && echo "work: $work"
 source "$(dirname "$0")/lib.sh"
-SCHEMA=$ROOT/web/video.schema.json
-command -v ffmpeg >/dev/null || { echo "ffmpeg (the CLI) is needed to make the test videos: scripts/bootstrap.sh"; exit 1; }
-gen() { ffmpeg -v error -nostdin -y "$@"; }
+video_setup
 X="-c:v libx264 -preset ultrafast -pix_fmt yuv420p"
 # py VIDEO_JSON EXPR: EXPR true, with j the video.json, C its color_analysis,
 # M its camera_analysis shots, near(a, b, tol) |a - b| <= tol

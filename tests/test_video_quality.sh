@@ -11,10 +11,7 @@ LENS=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/lib.sh"
-SCHEMA=$ROOT/web/video.schema.json
-vc() { $PY "$ROOT/tests/video_check.py" "$@"; }
-command -v ffmpeg >/dev/null || { echo "ffmpeg (the CLI) is needed to make the test videos: scripts/bootstrap.sh"; exit 1; }
-gen() { ffmpeg -v error -nostdin -y "$@"; }
+video_setup
 X="-c:v libx264 -preset ultrafast -pix_fmt yuv420p -crf 16"
 cd "$work"
 mkdir in

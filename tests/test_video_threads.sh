@@ -10,10 +10,7 @@ LENS=$1 FIX=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/lib.sh"
-SCHEMA=$ROOT/web/video.schema.json
-vc() { $PY "$ROOT/tests/video_check.py" "$@"; }
-command -v ffmpeg >/dev/null || { echo "ffmpeg (the CLI) is needed to make the test videos: scripts/bootstrap.sh"; exit 1; }
-gen() { ffmpeg -v error -nostdin -y "$@"; }
+video_setup
 cd "$work"
 S=160x90
 # cuts at 50 and 100, a fade to black and back, a white flash at 3.5 s, a sine track
