@@ -66,6 +66,16 @@ void lens__dirname(const char *path, char *dir, size_t cap)
     else snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
+void lens__basename(const char *path, char *out, size_t cap)
+{
+    const char *p = path ? path : "";
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/') n--;
+    size_t b = n;
+    while (b > 0 && p[b - 1] != '/') b--;
+    snprintf(out, cap, "%.*s", (int)(n - b), p + b);
+}
+
 int lens__fsync_path(const char *path, lens_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -57,5 +57,8 @@ int lens__open_beneath(const char *root, const char *path, int flags, lens_error
 int lens__fsync_path(const char *path, lens_error *err);
 /* the directory part of path ("." when it has none) */
 void lens__dirname(const char *path, char *dir, size_t cap);
+/* the last component of path, trailing slashes aside ("a/b/" -> "b"):
+ * how a model is named to clients, never where it lies on this machine */
+void lens__basename(const char *path, char *out, size_t cap);
 
 #endif

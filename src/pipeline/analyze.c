@@ -558,18 +558,6 @@ static int read_file(job *j, int index, const char *path, chunk *c, uint64_t ski
 
 /* ---------------------------------------------------------------- run */
 
-/* The reports name the model, not where it lies on this machine: a
- * directory's last component, a cached name as it is. */
-static void model_label(const char *model, char *out, size_t cap)
-{
-    const char *m = model ? model : "";
-    size_t n = strlen(m);
-    while (n > 1 && m[n - 1] == '/') n--;
-    size_t b = n;
-    while (b > 0 && m[b - 1] != '/') b--;
-    snprintf(out, cap, "%.*s", (int)(n - b), m + b);
-}
-
 int lens_analyze_check(const lens_analyze_opts *o, lens_error *err)
 {
     path_list inputs = {0};
@@ -596,7 +584,7 @@ int lens_analyze_run(const lens_analyze_opts *o, lens_analyze_stats *st, lens_er
     const char *model_arg = o->model; /* what to open */
     char label[256];
     lens_analyze_opts named = *o;
-    model_label(o->model, label, sizeof label);
+    lens__basename(o->model, label, sizeof label); /* the reports name the model, not its path */
     named.model = label;
     o = &named;
     memset(st, 0, sizeof *st);
