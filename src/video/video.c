@@ -1,6 +1,7 @@
 /* The video pipeline: one decode (libavformat/libavcodec with FFmpeg's own
- * frame and slice threads), each frame scaled once per analysis size
- * (libswscale) and rotated as displayed, audio resampled once to 16 kHz
+ * frame and slice threads), each frame scaled once per analysis size (the
+ * every-frame sizes from one small base, shrink.h; sampled frames and other
+ * pixel formats by libswscale) and rotated as displayed, audio resampled once to 16 kHz
  * mono float (libswresample), all of it handed to the analyzers in one
  * pass; shots, their thumbnails and video.json. */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "base/buf.h"
 #include "lens/pool.h"
 #include "base/clock.h"
+#include "video/shrink.h"
 #include "video/video_internal.h"
 
 #define MAX_SCALERS 4
@@ -46,6 +48,7 @@ typedef struct scaler {
     int sw, sh; /* scaled, before rotation */
     int every;  /* some analyzer wants every frame at this size (else: sampled ones only) */
     struct SwsContext *sws;
+    lens__vsize fast; /* every-frame sizes of 8-bit YUV frames: from the run's base */
     /* two slots: the analyzers read one frame's while the next frame is
      * scaled into the other; pre: before rotation (== out when not rotated) */
     uint8_t *pre[2], *out[2];
@@ -87,6 +90,8 @@ struct lens__vrun {
     int n_an;
     scaler sc[MAX_SCALERS];
     int n_sc;
+    lens__vbase base; /* the every-frame sizes' shared base (shrink.h) */
+    int base_w, base_h; /* the largest every-frame size, before rotation */
     double times[TIMES];
     int64_t frames;        /* decoded so far */
     double last_t, frame_dur, next_sample_t;
@@ -213,8 +218,23 @@ static int scale(scaler *s, const AVFrame *f, int rotation, int slot)
     return 0;
 }
 
+/* the every-frame sizes from one base (shrink.h): -1 out of memory */
+static int scale_fast(lens__vrun *r, const AVFrame *f, int slot)
+{
+    if (lens__vbase_fill(&r->base, f, r->base_w, r->base_h) != 0) return -1;
+    for (int i = 0; i < r->n_sc; i++) {
+        scaler *s = &r->sc[i];
+        if (!s->every) continue;
+        s->fast.w = s->sw, s->fast.h = s->sh;
+        if (lens__vsize_rgb(&s->fast, &r->base, s->pre[slot]) != 0) return -1;
+        if (r->info.rotation) rotate(s->pre[slot], s->sw, s->sh, r->info.rotation, s->out[slot]);
+    }
+    return 0;
+}
+
 static void scaler_free(scaler *s)
 {
+    lens__vsize_free(&s->fast);
     sws_freeContext(s->sws);
     for (int k = 0; k < 2; k++) {
         if (s->pre[k] != s->out[k]) free(s->pre[k]);
@@ -438,7 +458,9 @@ typedef struct step {
     int an[N_REG], n_an; /* analyzers with frames to see */
     const AVFrame *next;
     int next_slot, next_sampled;
-    atomic_int scale_failed;
+    int fast;            /* task n_an makes every every-frame size from the base */
+    int sc[MAX_SCALERS], n_sc; /* then one task per libswscale size */
+    atomic_int scale_failed, out_of_memory;
 } step;
 
 static void step_task(void *ctx, int task, int thread)
@@ -469,9 +491,12 @@ static void step_task(void *ctx, int task, int thread)
         }
         return;
     }
-    scaler *sc = &r->sc[task - s->n_an];
-    if ((sc->every || s->next_sampled) && scale(sc, s->next, r->info.rotation, s->next_slot) != 0)
-        atomic_store(&s->scale_failed, 1);
+    task -= s->n_an;
+    if (s->fast && task-- == 0) {
+        if (scale_fast(r, s->next, s->next_slot) != 0) atomic_store(&s->out_of_memory, 1);
+        return;
+    }
+    if (scale(&r->sc[s->sc[task]], s->next, r->info.rotation, s->next_slot) != 0) atomic_store(&s->scale_failed, 1);
 }
 
 static void deliver_audio(lens__vrun *r, const float *pcm, size_t n, double t)
@@ -519,7 +544,13 @@ static int step_run(lens__vrun *r, const AVFrame *next, int next_sampled, lens_e
             if (a->on_frame && ((a->needs & LENS__VNEED_EVERY) || ((a->needs & LENS__VNEED_SAMPLED) && r->cur_sampled)))
                 s.an[s.n_an++] = i;
         }
-    lens_pool_run(r->pool, s.n_an + (next ? r->n_sc : 0), step_task, &s);
+    if (next) {
+        s.fast = r->base_w > 0 && lens__vbase_fits(next);
+        for (int i = 0; i < r->n_sc; i++)
+            if (r->sc[i].every ? !s.fast : next_sampled) s.sc[s.n_sc++] = i;
+    }
+    lens_pool_run(r->pool, s.n_an + s.fast + s.n_sc, step_task, &s);
+    if (atomic_load(&s.out_of_memory)) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     if (atomic_load(&s.scale_failed))
         return lens_error_set(err, LENS_EUNSUP, "%s: cannot convert pixel format %s", r->info.path,
                               av_get_pix_fmt_name(next->format));
@@ -744,6 +775,7 @@ static void free_run(lens__vrun *r)
         if (r->st[i] && r->an[i]->free) r->an[i]->free(r->st[i]);
     for (int i = 0; i < r->n_sc; i++) scaler_free(&r->sc[i]);
     scaler_free(&r->tsc);
+    lens__vbase_free(&r->base);
     for (int i = 0; i < THUMB_RING; i++) av_frame_free(&r->ring[i].f);
     for (int i = 0; i < CANDS; i++) av_frame_free(&r->cand[i].f);
     avcodec_free_context(&r->vdec);
@@ -784,6 +816,11 @@ static int setup(lens__vrun *r, lens_error *err)
             if ((r->an_sampled[i] = scaler_for(r, a->sample_width, 0, err)) < 0) return err->code;
         }
     }
+    for (int i = 0; i < r->n_sc; i++)
+        if (r->sc[i].every) {
+            if (r->sc[i].sw > r->base_w) r->base_w = r->sc[i].sw;
+            if (r->sc[i].sh > r->base_h) r->base_h = r->sc[i].sh;
+        }
     /* audio is decoded when an analyzer listens, or when it is all there is */
     r->decode_audio = r->info.has_audio && (r->want_audio || r->want_native || !r->info.has_video);
     if (r->decode_audio && open_decoder(r->fmt->streams[r->aidx], 1, &r->adec, r->info.path, err)) {
