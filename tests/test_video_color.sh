@@ -103,8 +103,10 @@ gen $I tex.png $I tex2.png -f lavfi -i "color=c=0x808080:s=320x180:r=25:d=2" -fi
 gen -i tex.png -filter_complex "zoompan=z='zoom*1.006':d=75:s=320x180:fps=25:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)',format=yuv420p,split[i][o];[o]reverse[r]" \
     -map "[i]" -frames:v 75 $X zoomin.mp4 -map "[r]" -frames:v 75 $X zoomout.mp4
 
+# a shot longer than the pipeline's lag (12 s, 300 frames): every pair counts
+gen -framerate 25 -loop 1 -t 12 -i tex.png -vf "crop=320:180:x='100+30*t':y=200" $X long.mp4
 $LENS video -o om --analyzers camera_analysis panr.mp4 panl.mp4 tiltu.mp4 tiltd.mp4 static.mp4 shaky.mp4 \
-    zoomin.mp4 zoomout.mp4 pans.mp4 flat.mp4 2>log.txt
+    zoomin.mp4 zoomout.mp4 pans.mp4 flat.mp4 long.mp4 2>log.txt
 check "camera: analyzes them all (exit 0)" test $? -eq 0
 check "camera: video.json follows the schema" $PY "$ROOT/tests/video_check.py" schema "$SCHEMA" om/*/video.json
 check "pan right at 60 px/s (within 10%)" py om/panr/video.json "
@@ -129,6 +131,8 @@ check "two shots: right then left, each at its speed" py om/pans/video.json "
  near(M[0]['pan_px_s'], 60, 6) and near(M[1]['pan_px_s'], -90, 9) and
  M[1]['pairs'] == j['shots'][1]['end_frame'] - j['shots'][1]['start_frame'] - 1)"
 
+check "a 300-frame shot: every pair of frames measured, pan right at 30 px/s" py om/long/video.json "
+len(j['shots']) == 1 and j['frames'] == 300 and M[0]['pairs'] == 299 and M[0]['motion'] == 'pan_right' and near(M[0]['pan_px_s'], 30, 3)"
 check "flat: motion unknown, no labels" py om/flat/video.json "M[0]['motion'] == 'unknown' and M[0]['labels'] == []"
 
 finish video_color
