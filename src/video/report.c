@@ -23,6 +23,7 @@
  * clean source is under 1); blockiness is about 1 when clean. */
 #define BLURRY_BELOW 50.0
 #define NOISY_ABOVE 4.0
+#define CRUSHED_ABOVE 0.2  /* dark films and letterbox bars hold some true black */
 #define CLIPPED_ABOVE 0.05
 #define BLOCKY_ABOVE 1.5
 #define FROZEN_SHARE 0.1 /* of the frames; black frames are flagged from the first */
@@ -66,6 +67,7 @@ static const char *css =
     "background:#fde2df;color:#8d2a22}.flag.ok{background:#dff3e7;color:#21633f}"
     ".motion{margin-top:2px}.summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:6px 24px}"
     "dl{display:grid;grid-template-columns:auto 1fr;gap:1px 12px;margin:0}dt{color:#6b7486}dd{margin:0}"
+    ".audio{grid-column:1/-1}.audio dl{grid-template-columns:auto 1fr auto 1fr auto 1fr;max-width:900px}"
     "svg.loudness{width:100%;max-width:720px;height:auto;background:#fbfcfd;border:1px solid #eef0f3;border-radius:6px}"
     "svg.loudness text{font-size:10px;fill:#6b7486}";
 
@@ -146,7 +148,7 @@ static int flags(FILE *f, const json_t *q, double sharp, double frames)
     double v;
     if (!isnan(sharp) && sharp < BLURRY_BELOW) flag(f, "blurry", "%.0f", sharp), n++;
     if (!isnan(v = num(q, "noise")) && v > NOISY_ABOVE) flag(f, "noisy", "%.1f", v), n++;
-    if (!isnan(v = num(q, "clipped_dark")) && v > CLIPPED_ABOVE) flag(f, "crushed blacks", "%.0f%%", 100 * v), n++;
+    if (!isnan(v = num(q, "clipped_dark")) && v > CRUSHED_ABOVE) flag(f, "crushed blacks", "%.0f%%", 100 * v), n++;
     if (!isnan(v = num(q, "clipped_bright")) && v > CLIPPED_ABOVE) flag(f, "clipped whites", "%.0f%%", 100 * v), n++;
     if (!isnan(v = num(q, "blockiness")) && v > BLOCKY_ABOVE) flag(f, "blocky", "%.2f", v), n++;
     if (!isnan(v = num(q, "frozen_frames")) && v > 0 && frames > 0 && v >= FROZEN_SHARE * frames)
@@ -592,11 +594,12 @@ int lens__vreport_write(const lens__vreport *r, const char *out_dir, const json_
     }
     fputs("</table>\n", f);
     fprintf(f, "<p class=\"muted\">Quality flags: blurry when sharpness (variance of the Laplacian at 320 wide) is under "
-               "%.0f; noisy when the noise sigma is over %.0f luma levels; crushed blacks or clipped whites when over "
-               "%.0f%% of pixels are at black or white; blocky when blockiness is over %.1f (1: none); frozen when at "
-               "least %.0f%% of the frames repeat the one before; black from the first black frame (shares of the "
-               "shot's or the video's frames).</p></section>\n",
-            BLURRY_BELOW, NOISY_ABOVE, 100 * CLIPPED_ABOVE, BLOCKY_ABOVE, 100 * FROZEN_SHARE);
+               "%.0f; noisy when the noise sigma is over %.0f luma levels; crushed blacks when over %.0f%% of "
+               "pixels are at black (letterbox bars count), clipped whites when over %.0f%% are at white; blocky "
+               "when blockiness is over %.1f (1: none); frozen when at least %.0f%% of the frames repeat the one "
+               "before; black from the first black frame (shares of the shot's or the video's frames).</p>"
+               "</section>\n",
+            BLURRY_BELOW, NOISY_ABOVE, 100 * CRUSHED_ABOVE, 100 * CLIPPED_ABOVE, BLOCKY_ABOVE, 100 * FROZEN_SHARE);
     for (i = 0; i < r->n; i++)
         if (r->p[i].section) fputs(r->p[i].section, f);
     fputs("</main></body></html>\n", f);
