@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lens video's OUT/report.html, in headless Chromium (tests/browser/video_report_test.mjs):
 # a batch of a clip with a cut, a tone and a silent gap, named with markup,
-# quotes and an ampersand in it; a noisy clip without audio; a corrupt file;
+# quotes and an ampersand in it; a noisy clip without audio (also as
+# report.html.mkv, whose folder must not be the page); a corrupt file;
 # and the shipped clips. Then the same command again: every video skipped,
 # and the page shows each one as before, byte for byte.
 # usage: tests/test_video_report.sh LENS FIXTURES_DIR
@@ -23,9 +24,11 @@ gen -f lavfi -i testsrc2=s=320x180:r=25:d=1.6 -f lavfi -i smptebars=s=320x180:r=
     -filter_complex "[0:v][1:v]concat=n=2:v=1[v]" -map "[v]" -map 2:a $X -c:a aac "in/$NAME.mp4"
 gen -f lavfi -i mandelbrot=s=320x180:r=25 -t 2 -vf noise=alls=20:allf=t $X in/noaudio.mkv
 head -c 20000 /dev/urandom > in/corrupt.mp4
+# a video whose folder would be the page's own name gets another
+cp in/noaudio.mkv in/report.html.mkv
 $LENS video --analyzers all -o out in "$FIX/video" 2>log.txt
 check "exit 1: a video failed" test $? -eq 1
-check "report.html written" test -s out/report.html
+check "report.html written" test -f out/report.html -a -s out/report.html -a -f out/video/video.json
 check "schema" vc schema "$ROOT/web/video.schema.json" out/*/video.json
 # what the page is checked against is there to check: a silent gap to shade, a noisy shot to flag
 check "test data" $PY - <<'PY'
@@ -46,10 +49,10 @@ check "resume lists the failure again" grep -q "corrupt.mp4" log2.txt
 check "resumed report" $PY - <<'PY'
 import json, re
 idx = json.load(open("out/index.json"))
-assert idx["counts"] == {"done": 0, "skipped": 5, "failed": 1}, idx["counts"]
+assert idx["counts"] == {"done": 0, "skipped": 6, "failed": 1}, idx["counts"]
 a, b = open("copy/report.html").read(), open("out/report.html").read()
 sec = lambda h: h[h.index('<section class="video"'):]
 assert sec(a) == sec(b), "sections differ after resuming"
-assert len(re.findall(r'<tr class="video" data-status="skipped">', b)) == 5
+assert len(re.findall(r'<tr class="video" data-status="skipped">', b)) == 6
 PY
 finish video_report

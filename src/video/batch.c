@@ -87,7 +87,7 @@ static int name_items(list *l, lens_error *err)
             if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
                   *p == '_' || (*p == '.' && p != stem)))
                 *p = '_';
-        if (!*stem || !strcmp(stem, "index.json")) snprintf(stem, sizeof stem, "video");
+        if (!*stem || !strcmp(stem, "index.json") || !strcmp(stem, "report.html")) snprintf(stem, sizeof stem, "video");
         char name[240];
         snprintf(name, sizeof name, "%s", stem);
         for (int k = 2;; k++) {
