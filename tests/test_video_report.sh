@@ -2,7 +2,8 @@
 # lens video's OUT/report.html, in headless Chromium (tests/browser/video_report_test.mjs):
 # a batch of a clip with a cut, a tone and a silent gap, named with markup,
 # quotes and an ampersand in it; a noisy clip without audio (also as
-# report.html.mkv, whose folder must not be the page); a corrupt file;
+# report.html.mkv, whose folder must not be the page); audio alone; a
+# corrupt file;
 # and the shipped clips. Then the same command again: every video skipped,
 # and the page shows each one as before, byte for byte.
 # usage: tests/test_video_report.sh LENS FIXTURES_DIR
@@ -26,6 +27,7 @@ gen -f lavfi -i mandelbrot=s=320x180:r=25 -t 2 -vf noise=alls=20:allf=t $X in/no
 head -c 20000 /dev/urandom > in/corrupt.mp4
 # a video whose folder would be the page's own name gets another
 cp in/noaudio.mkv in/report.html.mkv
+gen -f lavfi -i sine=f=300:d=2 in/tone.mkv # audio alone: no shots, a curve
 $LENS video --analyzers all -o out in "$FIX/video" 2>log.txt
 check "exit 1: a video failed" test $? -eq 1
 check "report.html written" test -f out/report.html -a -s out/report.html -a -f out/video/video.json
@@ -49,10 +51,10 @@ check "resume lists the failure again" grep -q "corrupt.mp4" log2.txt
 check "resumed report" $PY - <<'PY'
 import json, re
 idx = json.load(open("out/index.json"))
-assert idx["counts"] == {"done": 0, "skipped": 6, "failed": 1}, idx["counts"]
+assert idx["counts"] == {"done": 0, "skipped": 7, "failed": 1}, idx["counts"]
 a, b = open("copy/report.html").read(), open("out/report.html").read()
 sec = lambda h: h[h.index('<section class="video"'):]
 assert sec(a) == sec(b), "sections differ after resuming"
-assert len(re.findall(r'<tr class="video" data-status="skipped">', b)) == 6
+assert len(re.findall(r'<tr class="video" data-status="skipped">', b)) == 7
 PY
 finish video_report

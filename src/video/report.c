@@ -291,7 +291,17 @@ static void quality_summary(FILE *f, const json_t *q)
     const json_t *m = json_object_get(q, "measures"), *fr = json_object_get(q, "frames");
     const json_t *c = json_object_get(q, "container"), *cv = json_object_get(c, "video");
     const json_t *d = json_object_get(q, "decoded");
-    fputs("<div class=\"quality\"><h3>Quality</h3><div class=\"flags\">", f);
+    fputs("<div class=\"quality\"><h3>Quality</h3>", f);
+    if (!cv) { /* audio alone: the container's facts */
+        fputs("<dl><dt>video</dt><dd>none</dd><dt>container</dt><dd>", f);
+        esc(f, str(c, "format"));
+        fputs(", ", f);
+        put_num(f, num(c, "bit_rate") / 1000, "%.0f", " kb/s, ");
+        put_num(f, num(c, "file_size") / 1e6, "%.2f", " MB");
+        fputs("</dd></dl></div>", f);
+        return;
+    }
+    fputs("<div class=\"flags\">", f);
     double frames = num(d, "frames");
     json_t *all = json_object(); /* the video's flags from the same figures as a shot's */
     if (m) json_object_update(all, (json_t *)m);
