@@ -43,7 +43,8 @@ LENS_API int lens_video_analyze(const char *path, const lens_video_opts *o, char
  * thumbnails, written to a staging directory and put in place whole; then
  * OUT/index.json lists every video with its status ("done", "skipped":
  * already done with the same options, outputs verified; "failed" with the
- * reason). A failed video does not stop the batch. */
+ * reason), and OUT/report.html shows the batch on one self-contained page
+ * (both rewritten after every video). A failed video does not stop the batch. */
 typedef struct lens_video_batch_opts {
     const char *const *inputs;
     size_t n_inputs;

@@ -1,5 +1,6 @@
 /* lens video: shots, transitions and container facts of videos, one decode
- * each; OUT/<name>/video.json with shot thumbnails, OUT/index.json. The
+ * each; OUT/<name>/video.json with shot thumbnails, OUT/index.json and
+ * OUT/report.html. The
  * work is lens_video_batch's; this parses flags and draws progress. */
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +15,8 @@
 static const char *video_usage =
     "usage: lens video -o OUT [options] INPUT...\n"
     "  INPUT                video files, or directories searched for them (mp4, mkv, webm, mov, avi, ...)\n"
-    "  -o, --output OUT     OUT/<name>/video.json and shot thumbnails per video, OUT/index.json\n"
+    "  -o, --output OUT     OUT/<name>/video.json and shot thumbnails per video, OUT/index.json,\n"
+    "                       OUT/report.html (the batch on one page)\n"
     "  --analyzers LIST     comma-separated, or all (default): cut_analysis, content_quality,\n"
     "                       color_analysis, camera_analysis, audio_analysis;\n"
     "                       none: decode alone (benchmarks)\n"
@@ -115,7 +117,7 @@ int cmd_video(int argc, char **argv)
     free(inputs);
     if (r == LENS_ECANCEL) return cli_fail("%s; run the same command again to resume", err.msg);
     if (r) return cli_fail("%s", err.msg);
-    fprintf(stderr, "lens video: %zu done, %zu skipped, %zu failed in %.2fs; %s/index.json\n", st.done, st.skipped,
+    fprintf(stderr, "lens video: %zu done, %zu skipped, %zu failed in %.2fs; %s/report.html\n", st.done, st.skipped,
             st.failed, lens__clock_mono() - t0, out);
     return st.failed ? 1 : 0;
 }

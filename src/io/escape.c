@@ -1,5 +1,8 @@
-/* Escaping for the CSV and JSON that lens writes (see lens/escape.h). */
+/* Escaping for the CSV, JSON and HTML that lens writes (see lens/escape.h,
+ * io/escape.h). */
 #include "lens/escape.h"
+
+#include "io/escape.h"
 
 #include <string.h>
 
@@ -31,3 +34,24 @@ static void json_str(FILE *f, const char *s, int in_html)
 
 void lens_json_str(FILE *f, const char *s) { json_str(f, s, 0); }
 void lens_json_str_in_html(FILE *f, const char *s) { json_str(f, s, 1); }
+
+void lens__html_str(FILE *f, const char *s, int br)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        case '\r':
+            if (!br) fputc('\r', f);
+            break;
+        case '\n':
+            if (br) fputs("<br>", f);
+            else fputc('\n', f);
+            break;
+        default: fputc(*s, f);
+        }
+    }
+}

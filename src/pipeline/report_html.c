@@ -7,22 +7,10 @@
 #include <string.h>
 
 #include "base/fs.h"
+#include "io/escape.h"
 #include "analyze_internal.h"
 
-static void esc(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\r': break;
-        case '\n': fputs("<br>", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
+static void esc(FILE *f, const char *s) { lens__html_str(f, s, 1); }
 
 static const char *css =
     "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d2330;background:#f6f7f9}"

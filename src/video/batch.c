@@ -87,7 +87,7 @@ static int name_items(list *l, lens_error *err)
             if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
                   *p == '_' || (*p == '.' && p != stem)))
                 *p = '_';
-        if (!*stem || !strcmp(stem, "index.json")) snprintf(stem, sizeof stem, "video");
+        if (!*stem || !strcmp(stem, "index.json") || !strcmp(stem, "report.html")) snprintf(stem, sizeof stem, "video");
         char name[240];
         snprintf(name, sizeof name, "%s", stem);
         for (int k = 2;; k++) {
@@ -154,7 +154,9 @@ done:
     return ok;
 }
 
-static int write_index(const char *out, const list *l, const lens_video_batch_stats *st, lens_error *err)
+/* index.json, then report.html from the same facts */
+static int write_index(const char *out, const list *l, const lens_video_batch_stats *st, const lens__vreport *rep,
+                       lens_error *err)
 {
     json_t *root = json_object(), *videos = json_array();
     json_object_set_new(root, "lens_video_index", json_integer(1));
@@ -188,6 +190,7 @@ static int write_index(const char *out, const list *l, const lens_video_batch_st
         fputc('\n', f);
         rc = lens__afile_commit(a, err);
     }
+    if (!rc && rep) rc = lens__vreport_write(rep, out, root, err);
     json_decref(root);
     return rc;
 }
@@ -258,6 +261,8 @@ int lens_video_batch(const lens_video_batch_opts *o, lens_video_batch_stats *st,
     if (!rc && !l.n) rc = lens_error_set(err, LENS_ENOTFOUND, "no video files in the inputs");
     if (!rc) rc = name_items(&l, err);
     if (!rc) rc = lens__mkdirs(o->out_dir, err);
+    lens__vreport *rep = NULL;
+    if (!rc) rc = lens__vreport_new(&rep, l.n, err);
     for (size_t i = 0; i < l.n && !rc; i++) {
         item *it = &l.v[i];
         char dir[4200], stage[4300]; /* paths under OUT, as every path lens writes */
@@ -285,15 +290,21 @@ int lens_video_batch(const lens_video_batch_opts *o, lens_video_batch_stats *st,
                 st->done++;
             }
         }
+        if (strcmp(it->status, "failed")) {
+            /* its video.json was just verified or written: unreadable now is a fault of OUT */
+            rc = lens__vreport_video(rep, i, o->out_dir, it->name, it->path, err);
+            if (rc) break;
+        }
         if (o->on_end)
             o->on_end(o->ctx, i, l.n, it->path, it->status, it->reason, it->duration_s, it->frames, it->shots,
                       lens__clock_mono() - t0);
-        rc = write_index(o->out_dir, &l, st, err);
+        rc = write_index(o->out_dir, &l, st, rep, err);
     }
     if (rc == LENS_ECANCEL) {
         lens_error ig;
-        write_index(o->out_dir, &l, st, &ig);
+        write_index(o->out_dir, &l, st, rep, &ig);
     }
+    lens__vreport_free(rep);
     for (size_t i = 0; i < l.n; i++) free(l.v[i].path), free(l.v[i].name), free(l.v[i].reason);
     free(l.v);
     return rc;

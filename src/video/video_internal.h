@@ -110,6 +110,17 @@ int lens__video_write_jpeg(const char *path, const uint8_t *rgb, int w, int h, l
  * registry's order, comma-separated: what video.json's options record. */
 int lens__video_analyzer_list(const char *list, char *out, size_t cap, lens_error *err);
 
+/* OUT/report.html (report.c): a batch of n videos on one page. A video's
+ * part is rendered from OUT/<name>/video.json once it is done or skipped
+ * (input: its path as given) and kept; write puts the page in place
+ * (through lens__afile) from the parts and index (index.json's object). */
+typedef struct lens__vreport lens__vreport;
+int lens__vreport_new(lens__vreport **out, size_t n, lens_error *err);
+int lens__vreport_video(lens__vreport *r, size_t i, const char *out_dir, const char *name, const char *input,
+                        lens_error *err);
+int lens__vreport_write(const lens__vreport *r, const char *out_dir, const json_t *index, lens_error *err);
+void lens__vreport_free(lens__vreport *r);
+
 /* "00:01:02.345" */
 void lens__video_timecode(double s, char *buf, size_t cap);
 
