@@ -176,6 +176,15 @@ mkdir -p d1 d2 && cp fade.mp4 d1/same.mp4 && cp flash.mp4 d2/same.mp4
 $LENS video -o dup d1 d2 2>/dev/null
 check "two videos of one name: same and same-2, in input order" \
     test "$(vc get dup/same/video.json source.path)|$(vc get dup/same-2/video.json source.path)" = "d1/same.mp4|d2/same.mp4"
+# on a terminal (script(1) gives a pty): a progress bar with the video of the
+# batch, its share, frames, realtime factor and ETA, and the batch's ETA while
+# videos remain; the summary lines stay
+script -qec "'$LENS' video -o tty hard.mp4 fade.mp4" /dev/null > tty.log 2>&1
+check "progress bar on a tty: video i/n, %, frames, realtime, ETA, batch ETA" \
+    grep -Eq 'video 1/2 hard.mp4 +[0-9]+% [0-9]+ frames, [0-9.]+x realtime, ETA [0-9]+s, batch ETA [0-9]+s' tty.log
+tr '\r' '\n' < tty.log > tty.lines
+check "...and the last video's without a batch ETA" grep -Eq 'video 2/2 fade.mp4 +[0-9]+% [0-9]+ frames, [0-9.]+x realtime, ETA [0-9]+s$' tty.lines
+check "...and a summary line per video" test "$(grep -c 'frames, [0-9]* shots in' tty.log)" -eq 2
 expect_error "unknown analyzer: one line" "unknown analyzer 'nope'" $LENS video -o x --analyzers nope hard.mp4
 mkdir empty
 expect_error "no video in the inputs: one line" "no video files" $LENS video -o x empty

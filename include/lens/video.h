@@ -50,10 +50,13 @@ typedef struct lens_video_batch_opts {
     size_t n_inputs;
     const char *out_dir;
     lens_video_opts video;   /* thumbs_dir and progress are set per video */
-    /* per video: before it starts (i of n, its input path) and when it ends
-     * (status "done", "skipped" or "failed", with the reason; its video.json
-     * facts: seconds of video, frames, shots, wall seconds) */
-    void (*on_start)(void *ctx, size_t i, size_t n, const char *path, double duration_s);
+    /* per video: before it starts (i of n, its input path, its size in
+     * bytes, the bytes of the inputs before it and of all of them: what a
+     * batch's ETA can go by) and when it ends (status "done", "skipped" or
+     * "failed", with the reason; its video.json facts: seconds of video,
+     * frames, shots, wall seconds) */
+    void (*on_start)(void *ctx, size_t i, size_t n, const char *path, int64_t size, int64_t bytes_before,
+                     int64_t bytes_total);
     void (*on_end)(void *ctx, size_t i, size_t n, const char *path, const char *status, const char *reason,
                    double duration_s, int64_t frames, int shots, double wall_s);
     void (*progress)(void *ctx, int64_t frames, double seconds, double fraction);

@@ -29,15 +29,29 @@ typedef struct bar {
     int tty;
     size_t i, n;
     const char *path;
-    double start, last_draw, dur;
+    double start, last_draw;
+    int64_t size, before, total;  /* bytes: this video, those before it, all */
+    double work_s;                /* seconds spent on the videos analyzed so far */
+    int64_t work_bytes;           /* ... and their bytes: the batch's rate */
 } bar;
 
-static void on_start(void *ctx, size_t i, size_t n, const char *path, double duration_s)
+static void on_start(void *ctx, size_t i, size_t n, const char *path, int64_t size, int64_t before, int64_t total)
 {
     bar *b = ctx;
     b->i = i, b->n = n, b->path = path, b->start = lens__clock_mono(), b->last_draw = 0;
+    b->size = size, b->before = before, b->total = total;
 }
 
+static void duration(double s, char *buf, size_t cap)
+{
+    if (s < 60) snprintf(buf, cap, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, cap, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)s / 60 % 60);
+}
+
+/* videos, this one's share, frames, realtime factor and its ETA; with more
+ * videos to come, the batch's ETA at the rate (bytes a second) of the videos
+ * analyzed so far, this one included (skipped ones cost nothing) */
 static void on_progress(void *ctx, int64_t frames, double seconds, double fraction)
 {
     bar *b = ctx;
@@ -46,11 +60,17 @@ static void on_progress(void *ctx, int64_t frames, double seconds, double fracti
     if (now - b->last_draw < 0.2) return;
     b->last_draw = now;
     double el = now - b->start, rt = el > 0 ? seconds / el : 0;
-    char eta[32] = "?";
-    if (fraction > 0.001) snprintf(eta, sizeof eta, "%.0fs", el * (1 - fraction) / fraction);
+    char eta[32] = "?", all[48] = "";
+    if (fraction > 0.001) duration(el * (1 - fraction) / fraction, eta, sizeof eta);
+    double cur = fraction > 0 ? fraction * (double)b->size : 0, done = (double)b->work_bytes + cur;
+    if (b->i + 1 < b->n && done > 0 && b->work_s + el > 0) {
+        char t[32];
+        duration(((double)b->total - (double)b->before - cur) * (b->work_s + el) / done, t, sizeof t);
+        snprintf(all, sizeof all, ", batch ETA %s", t);
+    }
     const char *name = strrchr(b->path, '/') ? strrchr(b->path, '/') + 1 : b->path;
-    fprintf(stderr, "\r\033[Kvideo %zu/%zu %.40s %3.0f%% %lld frames, %.1fx realtime, ETA %s", b->i + 1, b->n, name,
-            fraction >= 0 ? 100 * fraction : 0.0, (long long)frames, rt, eta);
+    fprintf(stderr, "\r\033[Kvideo %zu/%zu %.40s %3.0f%% %lld frames, %.1fx realtime, ETA %s%s", b->i + 1, b->n, name,
+            fraction >= 0 ? 100 * fraction : 0.0, (long long)frames, rt, eta, all);
 }
 
 static void on_end(void *ctx, size_t i, size_t n, const char *path, const char *status, const char *reason,
@@ -58,6 +78,7 @@ static void on_end(void *ctx, size_t i, size_t n, const char *path, const char *
 {
     bar *b = ctx;
     if (b->tty) fputs("\r\033[K", stderr);
+    if (strcmp(status, "skipped")) b->work_s += wall_s, b->work_bytes += b->size;
     if (!strcmp(status, "failed")) fprintf(stderr, "lens: %s\n", reason ? reason : path);
     else if (!strcmp(status, "skipped"))
         fprintf(stderr, "video %zu/%zu %s: skipped, already done (%lld frames, %d shots)\n", i + 1, n, path,

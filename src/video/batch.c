@@ -20,7 +20,7 @@ typedef struct item {
     const char *status; /* NULL: not yet */
     char *reason;
     double duration_s;
-    int64_t frames;
+    int64_t frames, size; /* size: bytes (0: cannot stat; it fails as a video) */
     int shots;
 } item;
 
@@ -47,6 +47,8 @@ static int push(list *l, const char *path, lens_error *err)
     item *it = &l->v[l->n];
     memset(it, 0, sizeof *it);
     if (!(it->path = strdup(path))) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    struct stat sb;
+    if (stat(path, &sb) == 0) it->size = sb.st_size;
     l->n++;
     return 0;
 }
@@ -263,12 +265,14 @@ int lens_video_batch(const lens_video_batch_opts *o, lens_video_batch_stats *st,
     if (!rc) rc = lens__mkdirs(o->out_dir, err);
     lens__vreport *rep = NULL;
     if (!rc) rc = lens__vreport_new(&rep, l.n, err);
-    for (size_t i = 0; i < l.n && !rc; i++) {
+    int64_t total = 0, before = 0;
+    for (size_t i = 0; i < l.n; i++) total += l.v[i].size;
+    for (size_t i = 0; i < l.n && !rc; before += l.v[i].size, i++) {
         item *it = &l.v[i];
         char dir[4200], stage[4300]; /* paths under OUT, as every path lens writes */
         snprintf(dir, sizeof dir, "%s/%s", o->out_dir, it->name);
         snprintf(stage, sizeof stage, "%s/.%s.partial", o->out_dir, it->name);
-        if (o->on_start) o->on_start(o->ctx, i, l.n, it->path, 0);
+        if (o->on_start) o->on_start(o->ctx, i, l.n, it->path, it->size, before, total);
         double t0 = lens__clock_mono();
         if (verified(dir, it->path, analyzers, bo.video.sample_fps, it)) {
             it->status = "skipped";
