@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/fs.h"
+#include "io/jsonfile.h"
 #include "static.h"
 #include "static_train_internal.h"
 
@@ -195,11 +196,10 @@ static int write_config(const char *path, const lens_static_train_opts *o, const
                              "BERT BasicTokenizer words: lowercase, NFD, no accents, split on "
                              "whitespace and punctuation",
                              "inputs", inputs, "training", train);
-    FILE *f = root ? fopen(path, "wb") : NULL;
-    int bad = !f || json_dumpf(root, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 || fputc('\n', f) == EOF;
-    if (f && fclose(f) != 0) bad = 1;
+    int rc = root ? lens__json_save(path, root, JSON_INDENT(2) | JSON_REAL_PRECISION(10), err)
+                  : lens_error_set(err, LENS_ENOMEM, "out of memory");
     json_decref(root);
-    return bad ? lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(errno)) : LENS_OK;
+    return rc;
 }
 
 static int dir_is_empty(const char *dir)

@@ -523,8 +523,7 @@ int lens_server_open(lens_server **out, const lens_server_opts *opts, lens_error
     if (!rc && o->data_root && *o->data_root && !realpath(o->data_root, s->data_root))
         rc = lens_error_set(err, LENS_ENOTFOUND, "--data-root %s: %s", o->data_root, strerror(errno));
     lens_model_opts mo = {.precision = o->precision};
-    lens__basename(o->model, s->model_label, sizeof s->model_label); /* clients see its name, not its path */
-    s->model_name = s->model_label;
+    lens__basename(o->model, s->model_name, sizeof s->model_name); /* clients see its name, not its path */
     if (!rc) rc = lens__mkdirs(o->data_dir, err);
     if (!rc) rc = lens_model_open(&s->model, o->model, &mo, err);
     if (!rc) rc = lens_pool_new(&s->pool, o->threads, err);

@@ -72,8 +72,7 @@ struct lens_server {
     struct MHD_Daemon *d;
     int port;
     lens_model *model;
-    const char *model_name; /* model_label: the model's name, never its path on this machine */
-    char model_label[256];
+    char model_name[256]; /* the model's name, never its path on this machine */
     lens_pool *pool;
     lens_encoder *enc;
     int dim;

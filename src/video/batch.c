@@ -13,6 +13,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/fs.h"
+#include "io/jsonfile.h"
 #include "video/video_internal.h"
 
 typedef struct item {
@@ -184,14 +185,7 @@ static int write_index(const char *out, const list *l, const lens_video_batch_st
                                                   (json_int_t)st->skipped, "failed", (json_int_t)st->failed));
     char p[8600];
     snprintf(p, sizeof p, "%s/index.json", out);
-    lens__afile *a;
-    int rc = lens__afile_open(&a, p, err);
-    if (!rc) {
-        FILE *f = lens__afile_stream(a);
-        json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
-        fputc('\n', f);
-        rc = lens__afile_commit(a, err);
-    }
+    int rc = lens__json_save(p, root, JSON_INDENT(1) | JSON_REAL_PRECISION(10), err);
     if (!rc && rep) rc = lens__vreport_write(rep, out, root, err);
     json_decref(root);
     return rc;
@@ -221,14 +215,7 @@ static int one(const lens_video_batch_opts *o, const char *analyzers, item *it, 
             it->shots = (int)json_array_size(json_object_get(j, "shots"));
             char p[8600];
             snprintf(p, sizeof p, "%s/video.json", stage);
-            lens__afile *a;
-            rc = lens__afile_open(&a, p, err);
-            if (!rc) {
-                FILE *f = lens__afile_stream(a);
-                json_dumpf(j, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
-                fputc('\n', f);
-                rc = lens__afile_commit(a, err);
-            }
+            rc = lens__json_save(p, j, JSON_INDENT(1) | JSON_REAL_PRECISION(10), err);
             json_decref(j);
         }
     }
