@@ -251,7 +251,7 @@ static void on_frame(void *state, const lens__vframe *f)
         double p[4] = {0};
         int ok = c->texture[0] >= FLAT && c->texture[1] >= FLAT;
         for (int l = NL - 1; l >= 0; l--) {
-            if (ok) ok &= refine(&c->lv[l], cur, p, l ? 10 : 3, l ? 1 : 2);
+            if (ok) ok &= refine(&c->lv[l], cur, p, l == 2 ? 8 : l ? 5 : 3, l ? 1 : 2);
             if (l) p[0] *= 2, p[1] *= 2;
         }
         motion m = {.index = f->index, .tx = p[0], .ty = p[1], .dt = f->t - c->prev_t, .valid = ok};

@@ -56,6 +56,16 @@ static int base_setup(lens__vbase *b, const AVFrame *f, int maxw, int maxh)
     return 0;
 }
 
+/* n blocks of K sums each; K a constant where inlined */
+static inline void hsum(const uint16_t *acc, int n, int K, float inv, float *o)
+{
+    for (int b = 0; b < n; b++, acc += K) {
+        uint32_t s = 0;
+        for (int j = 0; j < K; j++) s += acc[j];
+        o[b] = (float)s * inv;
+    }
+}
+
 /* one plane, W x H, box-averaged by k into out (ceil(W/k) x ceil(H/k)); the
  * blocks at the right and bottom edges average the pixels they have */
 static void box(const uint8_t *src, int stride, int W, int H, int k, uint16_t *acc, float *out)
@@ -71,16 +81,21 @@ static void box(const uint8_t *src, int stride, int W, int H, int k, uint16_t *a
         }
         float *o = out + (size_t)(y0 / k) * ow;
         float inv = 1.0f / (float)(k * rows);
-        uint32_t s = 0;
-        int x = 0, bx = 0;
-        for (int end = k; end <= W; end += k) { /* whole blocks */
-            for (; x < end; x++) s += acc[x];
-            o[bx++] = (float)s * inv, s = 0;
+        int whole = W / k;
+        switch (k) { /* the usual factors unrolled: a loop of k adds costs more than the adds */
+        case 2: hsum(acc, whole, 2, inv, o); break;
+        case 3: hsum(acc, whole, 3, inv, o); break;
+        case 4: hsum(acc, whole, 4, inv, o); break;
+        case 5: hsum(acc, whole, 5, inv, o); break;
+        case 6: hsum(acc, whole, 6, inv, o); break;
+        case 8: hsum(acc, whole, 8, inv, o); break;
+        case 12: hsum(acc, whole, 12, inv, o); break;
+        default: hsum(acc, whole, k, inv, o);
         }
-        if (x < W) { /* the last, narrower block */
-            int cols = W - x;
-            for (; x < W; x++) s += acc[x];
-            o[bx] = (float)s / (float)(cols * rows);
+        if (whole * k < W) { /* the last, narrower block */
+            uint32_t s = 0;
+            for (int x = whole * k; x < W; x++) s += acc[x];
+            o[whole] = (float)s / (float)((W - whole * k) * rows);
         }
     }
 }
@@ -142,6 +157,7 @@ void lens__vsize_free(lens__vsize *s)
     for (int c = 0; c < 2; c++) axis_free(&s->ax[c]), axis_free(&s->ay[c]);
     free(s->tmp), s->tmp = NULL;
     for (int c = 0; c < 3; c++) free(s->pl[c]), s->pl[c] = NULL;
+    free(s->p8), s->p8 = NULL;
 }
 
 static int size_setup(lens__vsize *s, const lens__vbase *b)
@@ -151,13 +167,28 @@ static int size_setup(lens__vsize *s, const lens__vbase *b)
     s->w = w, s->h = h;
     for (int c = 0; c < 2; c++)
         if (axis_make(&s->ax[c], b->w[c], w) || axis_make(&s->ay[c], b->h[c], h)) return -1;
-    int bh = b->h[0] > b->h[1] ? b->h[0] : b->h[1];
-    if (!(s->tmp = malloc((size_t)bh * w * sizeof(float)))) return -1;
+    int bw = b->w[0] > b->w[1] ? b->w[0] : b->w[1];
+    if (!(s->tmp = malloc((size_t)h * bw * sizeof(float)))) return -1;
     for (int c = 0; c < 3; c++)
         if (!(s->pl[c] = malloc((size_t)w * h * sizeof(float)))) return -1;
+    if (!(s->p8 = malloc((size_t)w * h * 3))) return -1;
     return 0;
 }
 
+/* one row through the horizontal axis; T: its taps, a constant where
+ * inlined so the compiler unrolls the taps */
+static inline void hrow(const float *row, const lens__vaxis *ax, float *t, int T)
+{
+    for (int x = 0; x < ax->n; x++) {
+        const float *wt = ax->w + (size_t)x * T, *r = row + ax->first[x];
+        float s = 0;
+        for (int j = 0; j < T; j++) s += wt[j] * r[j];
+        t[x] = s;
+    }
+}
+
+/* vertical first (vectorised over the row), then the horizontal pass,
+ * which does not vectorise, over the fewer output rows */
 static void resample(const float *in, int iw, int ih, const lens__vaxis *ax, const lens__vaxis *ay, float *tmp,
                      float *out)
 {
@@ -166,30 +197,48 @@ static void resample(const float *in, int iw, int ih, const lens__vaxis *ax, con
         memcpy(out, in, (size_t)iw * ih * sizeof *out);
         return;
     }
-    for (int y = 0; y < ih; y++) {
-        const float *row = in + (size_t)y * iw;
-        float *t = tmp + (size_t)y * w;
-        for (int x = 0; x < w; x++) {
-            const float *wt = ax->w + (size_t)x * ax->taps;
-            int f = ax->first[x];
-            float s = 0;
-            for (int j = 0; j < ax->taps; j++) s += wt[j] * row[f + j];
-            t[x] = s;
+    for (int y = 0; y < ay->n; y++) {
+        const float *wt = ay->w + (size_t)y * ay->taps;
+        const float *r = in + (size_t)ay->first[y] * iw;
+        float *t = tmp + (size_t)y * iw;
+        for (int x = 0; x < iw; x++) t[x] = wt[0] * r[x];
+        for (int j = 1; j < ay->taps; j++) {
+            r += iw;
+            for (int x = 0; x < iw; x++) t[x] += wt[j] * r[x];
         }
     }
     for (int y = 0; y < ay->n; y++) {
-        const float *wt = ay->w + (size_t)y * ay->taps;
-        int f = ay->first[y];
+        const float *row = tmp + (size_t)y * iw;
         float *o = out + (size_t)y * w;
-        for (int x = 0; x < w; x++) o[x] = 0;
-        for (int j = 0; j < ay->taps; j++) {
-            const float *t = tmp + (size_t)(f + j) * w;
-            for (int x = 0; x < w; x++) o[x] += wt[j] * t[x];
+        switch (ax->taps) {
+        case 1: hrow(row, ax, o, 1); break;
+        case 2: hrow(row, ax, o, 2); break;
+        case 3: hrow(row, ax, o, 3); break;
+        case 4: hrow(row, ax, o, 4); break;
+        default: hrow(row, ax, o, ax->taps);
         }
     }
 }
 
-static uint8_t clamp8(float v) { return v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)(v + 0.5f); }
+static inline uint8_t clamp8(float v)
+{
+    int i = (int)(v + 0.5f); /* a whole-vector conversion; the clamp after it, in integers, too */
+    i = i < 0 ? 0 : i;
+    return (uint8_t)(i > 255 ? 255 : i);
+}
+
+/* planes first: this loop vectorises (restrict: byte stores may alias
+ * anything otherwise), a packed one does not */
+static void to_rgb(const float *restrict py, const float *restrict pu, const float *restrict pv, size_t n, float yo,
+                   float ys, float cs, uint8_t *restrict r8, uint8_t *restrict g8, uint8_t *restrict b8)
+{
+    for (size_t i = 0; i < n; i++) {
+        float Y = (py[i] - yo) * ys, U = (pu[i] - 128) * cs, V = (pv[i] - 128) * cs;
+        r8[i] = clamp8(Y + 1.402f * V);
+        g8[i] = clamp8(Y - 0.344136f * U - 0.714136f * V);
+        b8[i] = clamp8(Y + 1.772f * U);
+    }
+}
 
 int lens__vsize_rgb(lens__vsize *s, const lens__vbase *b, uint8_t *rgb)
 {
@@ -203,11 +252,9 @@ int lens__vsize_rgb(lens__vsize *s, const lens__vbase *b, uint8_t *rgb)
     /* BT.601, as libswscale's default */
     float ys = b->full ? 1.0f : 255.0f / 219, yo = b->full ? 0 : 16, cs = b->full ? 1.0f : 255.0f / 224;
     size_t n = (size_t)s->w * s->h;
-    for (size_t i = 0; i < n; i++) {
-        float Y = (s->pl[0][i] - yo) * ys, U = (s->pl[1][i] - 128) * cs, V = (s->pl[2][i] - 128) * cs;
-        rgb[3 * i] = clamp8(Y + 1.402f * V);
-        rgb[3 * i + 1] = clamp8(Y - 0.344136f * U - 0.714136f * V);
-        rgb[3 * i + 2] = clamp8(Y + 1.772f * U);
-    }
+    const float *py = s->pl[0], *pu = s->pl[1], *pv = s->pl[2];
+    uint8_t *r8 = s->p8, *g8 = r8 + n, *b8 = g8 + n;
+    to_rgb(py, pu, pv, n, yo, ys, cs, r8, g8, b8);
+    for (size_t i = 0; i < n; i++) rgb[3 * i] = r8[i], rgb[3 * i + 1] = g8[i], rgb[3 * i + 2] = b8[i];
     return 0;
 }

@@ -35,6 +35,7 @@ typedef struct lens__vsize {
     int w, h;                /* before rotation */
     lens__vaxis ax[2], ay[2]; /* luma, chroma */
     float *tmp, *pl[3];
+    uint8_t *p8;             /* R, G and B planes before packing */
 } lens__vsize;
 
 /* 8-bit planar YUV (three planes) that the base path takes */
