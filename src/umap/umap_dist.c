@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/cpu.h"
+#include "base/v4.h"
 #include "umap_internal.h"
 
 int lens__umap_space_alloc(umap_space *s, size_t n, int dim, int metric, lens_error *err)
@@ -63,18 +64,8 @@ float lens__umap_final_dist(int metric, float rank)
     return metric == LENS_UMAP_EUCLIDEAN ? sqrtf(rank) : rank;
 }
 
-/* ---- generic kernels: GCC/Clang vector extensions (SSE on baseline x86-64) */
+/* ---- generic kernels: GCC/Clang vector extensions (base/v4.h) */
 
-typedef float v4f __attribute__((vector_size(16)));
-
-static inline v4f ld4(const float *p)
-{
-    v4f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline float hsum4(v4f v) { return (v[0] + v[2]) + (v[1] + v[3]); }
 
 float lens__umap_dot_generic(const float *a, const float *b, int dp)
 {

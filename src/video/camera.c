@@ -16,11 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/v4.h"
 #include "video/video_internal.h"
 
 #define ANALYSIS_W 160
 #define NL 3          /* pyramid levels */
-#define LANES 4       /* refine's row sums: one SSE register each, so the compiler vectorises them */
+#define LANES 4       /* refine's row sums: one vector (base/v4.h) each */
 #define QCAP 256      /* > LENS__VIDEO_LAG */
 #define MOVE 0.02     /* pan/tilt from 2% of the frame's size a second, zoom from 2% a second */
 #define FLAT 2.0      /* mean squared luma gradient below this: too flat to measure */
@@ -28,7 +29,9 @@
 
 typedef struct level {
     int w, h;
-    float *img[2], *gx[2], *gy[2]; /* [cur]: the newest frame, [!cur]: the one before */
+    float *img[2]; /* [cur]: the newest frame, [!cur]: the one before */
+    float *pk[2];  /* the same, packed with its gradients: (grey, gx, gy, 0) a pixel, so one
+                    * bilinear step reads the three at once */
     float *re, *rgx, *rgy, *rdx;   /* one row's residuals, gradients and x offsets */
 } level;
 
@@ -77,8 +80,7 @@ static int alloc_levels(camera *c, int w, int h)
         v->w = w, v->h = h;
         for (int k = 0; k < 2; k++) {
             size_t n = (size_t)w * h;
-            if (!(v->img[k] = malloc(n * sizeof(float))) || !(v->gx[k] = malloc(n * sizeof(float))) ||
-                !(v->gy[k] = malloc(n * sizeof(float))))
+            if (!(v->img[k] = malloc(n * sizeof(float))) || !(v->pk[k] = malloc(4 * n * sizeof(float))))
                 return -1;
         }
         size_t rw = (size_t)w + 2 * LANES; /* a row and its padding */
@@ -90,24 +92,25 @@ static int alloc_levels(camera *c, int w, int h)
     return 0;
 }
 
-/* central differences (one-sided at the borders); the mean squared gradient */
+/* central differences (one-sided at the borders) into the packed frame;
+ * the mean squared gradient */
 static double gradients(level *v, int k)
 {
     double e = 0;
     int w = v->w, h = v->h;
     const float *p = v->img[k];
-    if (w < 3 || h < 3) { /* too small to say anything (refine skips it too) */
-        memset(v->gx[k], 0, (size_t)w * h * sizeof(float)), memset(v->gy[k], 0, (size_t)w * h * sizeof(float));
-        return 0;
-    }
+    float *o = v->pk[k];
     for (int y = 0; y < h; y++) {
-        const float *r = p + (size_t)y * w, *up = p + (size_t)(y ? y - 1 : y) * w, *dn = p + (size_t)(y < h - 1 ? y + 1 : y) * w;
-        float *gx = v->gx[k] + (size_t)y * w, *gy = v->gy[k] + (size_t)y * w;
-        float dy = y && y < h - 1 ? 0.5f : 1.0f, re = 0;
-        gx[0] = r[1] - r[0], gx[w - 1] = r[w - 1] - r[w - 2];
-        for (int x = 1; x < w - 1; x++) gx[x] = 0.5f * (r[x + 1] - r[x - 1]);
-        for (int x = 0; x < w; x++) gy[x] = dy * (dn[x] - up[x]);
-        for (int x = 0; x < w; x++) re += gx[x] * gx[x] + gy[x] * gy[x];
+        int yu = y ? y - 1 : y, yd = y < h - 1 ? y + 1 : y;
+        float sy = yd - yu == 2 ? 0.5f : yd > yu ? 1.0f : 0.0f, re = 0;
+        for (int x = 0; x < w; x++) {
+            int xl = x ? x - 1 : x, xr = x < w - 1 ? x + 1 : x;
+            float sx = xr - xl == 2 ? 0.5f : xr > xl ? 1.0f : 0.0f;
+            float gx = sx * (p[y * w + xr] - p[y * w + xl]), gy = sy * (p[yd * w + x] - p[yu * w + x]);
+            float *q = o + 4 * ((size_t)y * w + x);
+            q[0] = p[y * w + x], q[1] = gx, q[2] = gy, q[3] = 0;
+            re += gx * gx + gy * gy;
+        }
         e += re;
     }
     return e / ((double)w * h);
@@ -137,16 +140,15 @@ static int solve4(double A[4][5], double *x)
 
 /* the motion from the frame before (prev) to this one (cur) at level l,
  * refining p = {tx, ty, a, b}: x' = x + t + [a -b; b a](x - centre).
- * Single precision per row in two passes: the warped picture and gradients
- * (one set of bilinear weights for the three) into row buffers, then the
- * Huber-weighted normal equations summed over LANES lanes (vectorised); each
- * row's sums are added up in double. */
+ * Single precision per row in two passes, both on 4-float vectors: the
+ * warped picture and gradients (a pixel's three in one vector, one set of
+ * bilinear weights) into row buffers, then the Huber-weighted normal
+ * equations summed over four lanes; each row's sums are added up in double. */
 static int refine(level *v, int cur, double *p, int iters, int ystep)
 {
     int w = v->w, h = v->h, pr = !cur, ok = 0;
     if (w < 8 || h < 8) return 1;
-    const float *ic = v->img[cur], *gxc = v->gx[cur], *gyc = v->gy[cur];
-    const float *ip = v->img[pr], *gxp = v->gx[pr], *gyp = v->gy[pr];
+    const float *pc = v->pk[cur], *pp = v->pk[pr];
     float *E = v->re, *GX = v->rgx, *GY = v->rgy, *DX = v->rdx;
     double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0, sigma = 8;
     for (int it = 0; it < iters; it++) {
@@ -165,31 +167,29 @@ static int refine(level *v, int cur, double *p, int iters, int ystep)
                 int x0 = (int)xp, y0 = (int)yp;
                 float fx = xp - x0, fy = yp - y0;
                 float w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-                size_t q = (size_t)y0 * w + x0, i = (size_t)y * w + x;
-                E[m] = w00 * ic[q] + w01 * ic[q + 1] + w10 * ic[q + w] + w11 * ic[q + w + 1] - ip[i];
-                GX[m] = 0.5f * (w00 * gxc[q] + w01 * gxc[q + 1] + w10 * gxc[q + w] + w11 * gxc[q + w + 1] + gxp[i]);
-                GY[m] = 0.5f * (w00 * gyc[q] + w01 * gyc[q + 1] + w10 * gyc[q + w] + w11 * gyc[q + w + 1] + gyp[i]);
+                const float *a = pc + 4 * ((size_t)y0 * w + x0);
+                v4f s = w00 * ld4(a) + w01 * ld4(a + 4) + w10 * ld4(a + 4 * (size_t)w) + w11 * ld4(a + 4 * (size_t)w + 4);
+                v4f o = ld4(pp + 4 * ((size_t)y * w + x));
+                E[m] = s[0] - o[0];
+                GX[m] = 0.5f * (s[1] + o[1]);
+                GY[m] = 0.5f * (s[2] + o[2]);
                 DX[m++] = (float)(x - cx);
             }
             for (int t = m; t % LANES; t++) E[t] = GX[t] = GY[t] = DX[t] = 0; /* pad: adds nothing */
-            float r[15][LANES] = {{0}};
-            for (int t = 0; t < m; t += LANES)
-                for (int l = 0; l < LANES; l++) {
-                    float e = E[t + l], gx = GX[t + l], gy = GY[t + l], dx = DX[t + l];
-                    float J2 = gx * dx + gy * dy, J3 = gy * dx - gx * dy;
-                    float ae = fabsf(e), wt = ae <= k ? 1 : k / ae;
-                    float w0 = wt * gx, w1 = wt * gy, w2 = wt * J2, w3 = wt * J3;
-                    r[0][l] += w0 * gx, r[1][l] += w0 * gy, r[2][l] += w0 * J2, r[3][l] += w0 * J3;
-                    r[4][l] += w1 * gy, r[5][l] += w1 * J2, r[6][l] += w1 * J3;
-                    r[7][l] += w2 * J2, r[8][l] += w2 * J3, r[9][l] += w3 * J3;
-                    r[10][l] -= w0 * e, r[11][l] -= w1 * e, r[12][l] -= w2 * e, r[13][l] -= w3 * e;
-                    r[14][l] += ae;
-                }
-            double rs[15];
-            for (int j = 0; j < 15; j++) {
-                rs[j] = 0;
-                for (int l = 0; l < LANES; l++) rs[j] += r[j][l];
+            v4f r[15] = {{0}}, kv = {k, k, k, k}, dyv = {dy, dy, dy, dy}, one = {1, 1, 1, 1};
+            for (int t = 0; t < m; t += LANES) {
+                v4f e = ld4(E + t), gx = ld4(GX + t), gy = ld4(GY + t), dx = ld4(DX + t);
+                v4f J2 = gx * dx + gy * dyv, J3 = gy * dx - gx * dyv;
+                v4f ae = abs4(e), wt = sel4(ae <= kv, one, kv / (ae + (v4f){1e-30f, 1e-30f, 1e-30f, 1e-30f}));
+                v4f w0 = wt * gx, w1 = wt * gy, w2 = wt * J2, w3 = wt * J3;
+                r[0] += w0 * gx, r[1] += w0 * gy, r[2] += w0 * J2, r[3] += w0 * J3;
+                r[4] += w1 * gy, r[5] += w1 * J2, r[6] += w1 * J3;
+                r[7] += w2 * J2, r[8] += w2 * J3, r[9] += w3 * J3;
+                r[10] -= w0 * e, r[11] -= w1 * e, r[12] -= w2 * e, r[13] -= w3 * e;
+                r[14] += ae;
             }
+            double rs[15];
+            for (int j = 0; j < 15; j++) rs[j] = hsum4(r[j]);
             A[0][0] += rs[0], A[0][1] += rs[1], A[0][2] += rs[2], A[0][3] += rs[3];
             A[1][1] += rs[4], A[1][2] += rs[5], A[1][3] += rs[6];
             A[2][2] += rs[7], A[2][3] += rs[8], A[3][3] += rs[9];
@@ -359,7 +359,7 @@ static void cfree(void *state)
     json_decref(c->shots);
     for (int l = 0; l < NL; l++) {
         level *v = &c->lv[l];
-        for (int k = 0; k < 2; k++) free(v->img[k]), free(v->gx[k]), free(v->gy[k]);
+        for (int k = 0; k < 2; k++) free(v->img[k]), free(v->pk[k]);
         free(v->re), free(v->rgx), free(v->rgy), free(v->rdx);
     }
     free(c);
