@@ -3,8 +3,11 @@
  * 16 kHz mono would move a stereo file's loudness by up to 3 LU and hide
  * true peaks), a short-term loudness curve, silence and a tempo estimate
  * (from the pipeline's 16 kHz mono).
- *  - loudness: integrated (gated) and true peak, in histogram mode so
- *    memory does not grow with the length; the loudness range from the
+ *  - loudness: integrated (gated), in histogram mode so memory does not
+ *    grow with the length; the true peak here (libebur128's took half of
+ *    its time): each channel oversampled 4x below 96 kHz (2x below 192)
+ *    by a Hann-windowed sinc of 12 taps a phase, the phases in one vector,
+ *    as BS.1770-4 Annex 2 describes; the loudness range from the
  *    short-term loudness every 100 ms (EBU Tech 3342, as FFmpeg's filter
  *    takes it: libebur128's own takes one a second and moves the range of
  *    real soundtracks by up to 1 LU), in a histogram of 0.01 LU bins;
@@ -23,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "base/v4.h"
 #include "video/video_internal.h"
 
 #define RATE 16000
@@ -41,12 +46,18 @@
 #define LAG_MAX 800    /* twice that: the halving test */
 #define CLARITY 0.2    /* a tempo's autocorrelation, at least this share of the variance */
 #define MIN_TEMPO_S 5.0
+#define TP_TAPS 12     /* true peak: taps a phase */
 
 typedef struct audio {
     const lens__vinfo *info;
     /* loudness, native */
     ebur128_state *eb;
     int rate, channels, eb_failed;
+    v4f tp_h[TP_TAPS]; /* tap j of the (up to) four phases */
+    float *tp_hist;    /* per channel, its last TP_TAPS - 1 samples */
+    float *tp_x;       /* one channel's history and new samples */
+    size_t tp_cap;
+    v4f tp_max;        /* the largest |oversampled value| a phase */
     size_t to_tick;  /* frames until the next 100 ms tick */
     int64_t ticks;
     double step;
@@ -111,19 +122,65 @@ static void tick(audio *a)
     a->curve[a->n_curve++] = (float)st;
 }
 
+/* the interpolation kernel: sinc under a Hann window of TP_TAPS samples */
+static double tp_kernel(double t)
+{
+    if (fabs(t) >= TP_TAPS / 2.0) return 0;
+    double s = t == 0 ? 1 : sin(M_PI * t) / (M_PI * t);
+    return s * 0.5 * (1 + cos(2 * M_PI * t / TP_TAPS));
+}
+
+static int tp_init(audio *a, int channels, int rate)
+{
+    int L = rate < 96000 ? 4 : rate < 192000 ? 2 : 1;
+    /* phase q's output lies q/L of a sample after the window's middle sample:
+     * q = 0 is that sample itself */
+    for (int j = 0; j < TP_TAPS; j++)
+        for (int q = 0; q < 4; q++) a->tp_h[j][q] = (float)tp_kernel(j - TP_TAPS / 2 + (double)(q % L) / L);
+    a->tp_hist = calloc((size_t)channels * (TP_TAPS - 1), sizeof(float));
+    return a->tp_hist ? 0 : -1;
+}
+
+/* n frames of interleaved audio through each channel's interpolator */
+static int tp_add(audio *a, const float *pcm, size_t n)
+{
+    int ch = a->channels, H = TP_TAPS - 1;
+    if (lens__grow((void **)&a->tp_x, &a->tp_cap, n + (size_t)H, sizeof(float))) return -1;
+    v4f mx = a->tp_max;
+    for (int c = 0; c < ch; c++) {
+        float *x = a->tp_x, *hist = a->tp_hist + (size_t)c * H;
+        memcpy(x, hist, (size_t)H * sizeof *x);
+        for (size_t i = 0; i < n; i++) x[H + i] = pcm[i * (size_t)ch + c];
+        for (size_t m = 0; m < n; m++) {
+            const float *w = x + m + H; /* the newest sample of the window */
+            v4f acc = a->tp_h[0] * w[0];
+            for (int j = 1; j < TP_TAPS; j++) acc += a->tp_h[j] * w[-j];
+            acc = abs4(acc);
+            mx = sel4(acc > mx, acc, mx);
+        }
+        memcpy(hist, x + n, (size_t)H * sizeof *x);
+    }
+    a->tp_max = mx;
+    return 0;
+}
+
 static void on_audio_native(void *state, const float *pcm, size_t n, int channels, int rate)
 {
     audio *a = state;
     if (a->eb_failed) return;
     if (!a->eb) {
         a->eb = ebur128_init((unsigned)channels, (unsigned long)rate,
-                             EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_HISTOGRAM);
-        if (!a->eb) {
+                             EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_HISTOGRAM);
+        if (!a->eb || tp_init(a, channels, rate)) {
             a->eb_failed = 1;
             return;
         }
         a->rate = rate, a->channels = channels;
         a->to_tick = (size_t)rate / 10;
+    }
+    if (tp_add(a, pcm, n)) {
+        a->eb_failed = 1;
+        return;
     }
     while (n) {
         size_t k = n < a->to_tick ? n : a->to_tick;
@@ -300,10 +357,7 @@ static int finish(void *state, json_t *out, lens_error *err)
     if (a->eb) {
         ebur128_loudness_global(a->eb, &il);
         lra = loudness_range(a);
-        for (int c = 0; c < a->channels; c++) {
-            double p;
-            if (ebur128_true_peak(a->eb, (unsigned)c, &p) == EBUR128_SUCCESS && p > tp) tp = p;
-        }
+        for (int q = 0; q < 4; q++) tp = fmax(tp, a->tp_max[q]);
     }
     json_object_set_new(out, "integrated_lufs", db(il, 100));
     json_object_set_new(out, "loudness_range_lu", db(lra, 100));
@@ -333,6 +387,8 @@ static void afree(void *state)
 {
     audio *a = state;
     if (a->eb) ebur128_destroy(&a->eb);
+    free(a->tp_hist);
+    free(a->tp_x);
     free(a);
 }
 
