@@ -128,14 +128,17 @@ f, h = (json.load(open('out/%s/video.json' % n))['content_quality'] for n in ('f
 assert 2 <= f['frames']['black_frames'] <= 12 and sum(s['black_frames'] for s in f['shots']) == f['frames']['black_frames'], f
 assert h['frames']['black_frames'] == 0, h['frames']"
 
-# other codecs and containers: the same cuts in the first 4 s
+# other codecs, containers and pixel formats: the same cuts in the first 4 s
+# (10-bit h264 and RGB ffv1 are scaled by libswscale, 8-bit YUV from the base)
+gen -i hard.mp4 -t 4 -c:v libx264 -preset ultrafast -pix_fmt yuv420p10le codecs_h264.mp4
+gen -i hard.mp4 -t 4 -c:v ffv1 -pix_fmt bgr0 codecs_ffv1.mkv
 gen -i hard.mp4 -t 4 -c:v libx265 -x265-params log-level=error codecs_hevc.mp4
 gen -i hard.mp4 -t 4 -c:v libvpx-vp9 -deadline realtime -cpu-used 8 codecs_vp9.webm
 gen -i hard.mp4 -t 4 -c:v libaom-av1 -cpu-used 8 -row-mt 1 codecs_av1.mkv
 gen -i hard.mp4 -t 4 -c:v mpeg4 codecs_mpeg4.avi
 gen -i hard.mp4 -t 4 -c:v mjpeg codecs_mjpeg.mov
 $LENS video -o codecs codecs_* 2>/dev/null
-for c in hevc vp9 av1 mpeg4 mjpeg; do
+for c in h264 ffv1 hevc vp9 av1 mpeg4 mjpeg; do
     check "$c: the cuts" vc cuts codecs/codecs_$c/video.json 40,95
     check "$c: named" test "$(vc get codecs/codecs_$c/video.json content_quality.container.video.codec)" = $c
 done
