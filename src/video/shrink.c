@@ -43,10 +43,14 @@ static int base_setup(lens__vbase *b, const AVFrame *f, int maxw, int maxh)
     b->k = kx < ky ? kx : ky;
     if (b->k < 1) b->k = 1;
     if (b->k > 255) b->k = 255; /* the row sums are 16-bit */
+    /* subsampled chroma by a factor that much smaller, so it keeps its
+     * own detail: 1080p 4:2:0 gives 160x90 for all three planes */
+    b->kcx = b->k >> b->xs > 0 ? b->k >> b->xs : 1, b->kcy = b->k >> b->ys > 0 ? b->k >> b->ys : 1;
     int cw = -((-f->width) >> b->xs), ch = -((-f->height) >> b->ys);
     int pw[3] = {f->width, cw, cw}, ph[3] = {f->height, ch, ch};
     for (int c = 0; c < 3; c++) {
-        b->w[c] = (pw[c] + b->k - 1) / b->k, b->h[c] = (ph[c] + b->k - 1) / b->k;
+        int fx = c ? b->kcx : b->k, fy = c ? b->kcy : b->k;
+        b->w[c] = (pw[c] + fx - 1) / fx, b->h[c] = (ph[c] + fy - 1) / fy;
         if (!(b->pl[c] = malloc((size_t)b->w[c] * b->h[c] * sizeof(float)))) return -1;
     }
     if (!(b->acc = malloc((size_t)f->width * sizeof *b->acc))) return -1;
@@ -66,20 +70,21 @@ static inline void hsum(const uint16_t *acc, int n, int K, float inv, float *o)
     }
 }
 
-/* one plane, W x H, box-averaged by k into out (ceil(W/k) x ceil(H/k)); the
- * blocks at the right and bottom edges average the pixels they have */
-static void box(const uint8_t *src, int stride, int W, int H, int k, uint16_t *acc, float *out)
+/* one plane, W x H, box-averaged by k across and ky down into out
+ * (ceil(W/k) x ceil(H/ky)); the blocks at the right and bottom edges
+ * average the pixels they have */
+static void box(const uint8_t *src, int stride, int W, int H, int k, int ky, uint16_t *acc, float *out)
 {
     int ow = (W + k - 1) / k;
-    for (int y0 = 0; y0 < H; y0 += k) {
-        int rows = H - y0 < k ? H - y0 : k;
+    for (int y0 = 0; y0 < H; y0 += ky) {
+        int rows = H - y0 < ky ? H - y0 : ky;
         const uint8_t *p = src + (size_t)y0 * stride;
         for (int x = 0; x < W; x++) acc[x] = p[x];
         for (int r = 1; r < rows; r++) {
             p += stride;
             for (int x = 0; x < W; x++) acc[x] += p[x]; /* the bulk of the work: vectorised */
         }
-        float *o = out + (size_t)(y0 / k) * ow;
+        float *o = out + (size_t)(y0 / ky) * ow;
         float inv = 1.0f / (float)(k * rows);
         int whole = W / k;
         switch (k) { /* the usual factors unrolled: a loop of k adds costs more than the adds */
@@ -108,9 +113,9 @@ int lens__vbase_fill(lens__vbase *b, const AVFrame *f, int maxw, int maxh)
         return -1;
     }
     int cw = -((-f->width) >> b->xs), ch = -((-f->height) >> b->ys);
-    box(f->data[0], f->linesize[0], f->width, f->height, b->k, b->acc, b->pl[0]);
-    box(f->data[1], f->linesize[1], cw, ch, b->k, b->acc, b->pl[1]);
-    box(f->data[2], f->linesize[2], cw, ch, b->k, b->acc, b->pl[2]);
+    box(f->data[0], f->linesize[0], f->width, f->height, b->k, b->k, b->acc, b->pl[0]);
+    box(f->data[1], f->linesize[1], cw, ch, b->kcx, b->kcy, b->acc, b->pl[1]);
+    box(f->data[2], f->linesize[2], cw, ch, b->kcx, b->kcy, b->acc, b->pl[2]);
     return 0;
 }
 

@@ -16,7 +16,8 @@ struct AVFrame;
 
 typedef struct lens__vbase {
     int src_w, src_h, fmt;   /* what the buffers are for */
-    int k;                   /* the box factor */
+    int k;                   /* the box factor (luma) */
+    int kcx, kcy;            /* chroma's, across and down */
     int xs, ys;              /* chroma subsampling (log2) */
     int w[3], h[3];          /* base planes' sizes */
     float *pl[3];
