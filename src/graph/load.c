@@ -546,7 +546,7 @@ static int decode_weight(lens_graph *g, const json_t *w, const unsigned char *p,
             unsigned v = width == 1 ? e[0] : (unsigned)(e[0] | e[1] << 8);
             double x = v * qscale + qmin; /* as TF.js: double arithmetic, then stored */
             if (dt == LENS_GRAPH_FLOAT32) t->f[i] = (float)x;
-            else t->i[i] = (int32_t)fmax(fmin(round(x), INT32_MAX), INT32_MIN);
+            else t->i[i] = (int32_t)fmax(fmin(floor(x + 0.5), INT32_MAX), INT32_MIN); /* Math.round */
         } else if (qd) {
             t->f[i] = half_to_float((uint16_t)(e[0] | e[1] << 8));
         } else if (dt == LENS_GRAPH_FLOAT32) {
@@ -794,6 +794,10 @@ static int file_shard(void *ctx, const char *path, unsigned char **data, size_t 
 {
     file_ctx *c = ctx;
     /* a shard is a file beside model.json, never a path that leaves the model's directory */
+    if (path[0] == '/' || !strcmp(path, "..") || !strncmp(path, "../", 3) || strstr(path, "/../") ||
+        (strlen(path) >= 3 && !strcmp(path + strlen(path) - 3, "/..")))
+        return lens_error_set(err, LENS_EFORMAT, "%s: weight shard %s: refused: it leads outside the model directory",
+                              c->model, path);
     int fd = lens__open_beneath(c->dir, path, O_RDONLY, err);
     if (fd < 0) return lens_error_wrap(err, "%s: weight shard", c->model);
     char what[1200];

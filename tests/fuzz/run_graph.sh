@@ -63,3 +63,29 @@ run() { # name, sources...
     echo "$name: no crash in ${secs}s"
 }
 run fuzz_tgz src/io/tgz.c src/base/error.c
+
+# seeds for the loader: the unit test's kind of tiny models (every dtype and
+# quantization, folded shape arithmetic), model.json + NUL + shard
+mkdir -p "$work/graph/corpus" "$work/graph/artifacts"
+X='{"name":"x","op":"Placeholder","attr":{"dtype":{"type":"DT_FLOAT"},"shape":{"shape":{"dim":[{"size":"-1"},{"size":"4"},{"size":"4"},{"size":"2"}]}}}}'
+C() { echo "{\"name\":\"$1\",\"op\":\"Const\",\"attr\":{\"dtype\":{\"type\":\"$2\"},\"value\":{\"tensor\":{\"dtype\":\"$2\",\"tensorShape\":{\"dim\":[$3]}}}}}"; }
+S='"data_format":{"s":"TkhXQw=="},"padding":{"s":"U0FNRQ=="},"strides":{"list":{"i":["1","1","1","1"]}}'
+{
+  printf '{"format":"graph-model","modelTopology":{"node":[%s,%s,%s,%s,%s,' "$X" "$(C w DT_FLOAT '{"size":"1"},{"size":"1"},{"size":"2"},{"size":"3"}')" \
+      "$(C b DT_FLOAT '{"size":"3"}')" "$(C q DT_FLOAT '{"size":"4"}')" "$(C i DT_INT32 '{"size":"2"}')"
+  printf '{"name":"c","op":"_FusedConv2D","input":["x","w","b"],"attr":{%s,"num_args":{"i":"1"},"fused_ops":{"list":{"s":["Qmlhc0FkZA==","UmVsdQ=="]}}}},' "$S"
+  printf '{"name":"s","op":"Shape","input":["c"]},{"name":"k","op":"Const","attr":{"value":{"tensor":{"dtype":"DT_INT32","tensorShape":{"dim":[{"size":"1"}]},"tensorContent":"AQAAAA=="}}}},'
+  printf '{"name":"e","op":"Const","attr":{"value":{"tensor":{"dtype":"DT_INT32","tensorShape":{"dim":[{"size":"1"}]},"intVal":[3]}}}},'
+  printf '{"name":"hw","op":"StridedSlice","input":["s","k","e","k"],"attr":{"shrink_axis_mask":{"i":"0"}}},'
+  printf '{"name":"r","op":"Reshape","input":["c","hw"]},{"name":"m","op":"Mean","input":["r","k"],"attr":{"keep_dims":{"b":true}}},{"name":"o","op":"Identity","input":["m"]}]},'
+  printf '"weightsManifest":[{"paths":["a.bin"],"weights":[{"name":"w","shape":[1,1,2,3],"dtype":"float32"},'
+  printf '{"name":"b","shape":[3],"dtype":"float32","quantization":{"dtype":"float16"}},'
+  printf '{"name":"q","shape":[4],"dtype":"float32","quantization":{"dtype":"uint8","min":-1,"scale":0.5}},'
+  printf '{"name":"i","shape":[2],"dtype":"int32","quantization":{"dtype":"uint16","min":0,"scale":1}}]}]}'
+  printf '\0'
+  head -c 38 /dev/urandom
+} > "$work/graph/corpus/seed-tiny"
+for f in tests/fixtures/graph/crashers/graph-*; do
+    [[ -f $f ]] && cp -n "$f" "$work/graph/corpus/" 2>/dev/null || true
+done
+run fuzz_graph src/graph/*.c src/io/base64.c src/base/error.c src/base/fs.c src/base/beneath.c src/base/buf.c
