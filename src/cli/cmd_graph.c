@@ -3,10 +3,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "graph/graph_internal.h"
 #include "lens/graph.h"
 
 static const char *graph_usage =
-    "usage: lens graph info MODEL_DIR   inputs, outputs, op histogram, parameters, FLOPs\n"
+    "usage: lens graph info MODEL_DIR [--nodes]\n"
+    "       inputs, outputs, op histogram, parameters, FLOPs; --nodes: the plan, one\n"
+    "       line per node that runs (op, name, inputs, output dtypes and shapes)\n"
     "MODEL_DIR holds a TF.js graph model: model.json and the weight shards it names\n"
     "(`lens model pull human-models` installs twelve under <cache>/human-models/).\n";
 
@@ -17,7 +20,34 @@ static void print_port(const char *what, const lens_graph_port *p)
     printf("]\n");
 }
 
-static int info(const char *dir)
+static void print_shape(const lens__gshape *s)
+{
+    printf("[");
+    for (int i = 0; i < s->rank; i++) printf("%s%lld", i ? "," : "", (long long)s->d[i]);
+    printf("]");
+}
+
+/* the plan: what the kernels will run, in order */
+static void print_nodes(const lens_graph *g)
+{
+    for (int k = 0; k < g->n_order; k++) {
+        const lens__gnode *nd = &g->nodes[g->order[k]];
+        printf("node %d %s %s <-", k, nd->op, nd->name);
+        for (int i = 0; i < nd->n_in; i++) {
+            const lens__gnode *s = &g->nodes[nd->in[i].node];
+            printf(" %s", s->out_const && s->out_const[nd->in[i].port] ? "const" : "");
+            print_shape(&s->out_shape[nd->in[i].port]);
+        }
+        printf(" ->");
+        for (int i = 0; i < nd->n_out; i++) {
+            printf(" %s", lens_graph_dtype_name(nd->out_dtype[i]));
+            print_shape(&nd->out_shape[i]);
+        }
+        printf("\n");
+    }
+}
+
+static int info(const char *dir, int nodes)
 {
     lens_graph *g;
     lens_error err = {0};
@@ -45,6 +75,7 @@ static int info(const char *dir)
         if (fl > 0) printf("op %s %d %.0f\n", op, n, fl);
         else printf("op %s %d\n", op, n);
     }
+    if (nodes) print_nodes(g);
     lens_graph_close(g);
     return 0;
 }
@@ -56,8 +87,16 @@ int cmd_graph(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "info")) {
-        if (argc != 3) return cli_fail("graph info: needs one MODEL_DIR");
-        return info(argv[2]);
+        const char *dir = NULL;
+        int nodes = 0;
+        for (int i = 2; i < argc; i++) {
+            if (!strcmp(argv[i], "--nodes")) nodes = 1;
+            else if (argv[i][0] == '-') return cli_fail("graph info: unknown option %s", argv[i]);
+            else if (dir) return cli_fail("graph info: one MODEL_DIR only");
+            else dir = argv[i];
+        }
+        if (!dir) return cli_fail("graph info: needs a MODEL_DIR");
+        return info(dir, nodes);
     }
     return cli_fail("graph: unknown subcommand '%s' (info)", argv[1]);
 }

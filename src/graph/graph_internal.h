@@ -8,6 +8,10 @@
 
 #include "lens/graph.h"
 
+/* the most elements of one tensor, and the largest dim or shape value a
+ * model may state: 8 GiB of float32 is no vision model */
+#define LENS__GRAPH_MAX_ELEMS ((int64_t)1 << 31)
+
 /* rank -1: unknown; a dim -1: unknown */
 typedef struct lens__gshape {
     int rank;

@@ -15,7 +15,7 @@
 #include "graph_internal.h"
 #include "io/base64.h"
 
-#define MAX_ELEMS ((int64_t)1 << 31) /* one tensor: 8 GiB of float32 is no model */
+#define MAX_ELEMS LENS__GRAPH_MAX_ELEMS
 #define MAX_NODES (1 << 20)
 
 /* ---- small helpers ---- */

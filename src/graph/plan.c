@@ -74,13 +74,21 @@ static int need_inputs(ctx *c, int lo, int hi)
     return 0;
 }
 
+/* a constant as an integer: clamped far beyond any real shape value, so the
+ * arithmetic on it cannot overflow (NaN: 0) */
+static int64_t to_int(double v)
+{
+    const double lim = (double)((int64_t)1 << 40);
+    return v != v ? 0 : v > lim ? (int64_t)lim : v < -lim ? -(int64_t)lim : (int64_t)v;
+}
+
 /* input i as constant ints (shape arguments must be constant after folding) */
 static int const_ints(ctx *c, int i, int64_t *v, int cap, int *n)
 {
     const lens__gtensor *t = iconst(c, i);
     if (!t) return UNSUP(c, "input %d ('%s') is computed at run time; lens needs it constant", i, c->nd->in_names[i]);
     if (t->n > cap) return FAIL(c, "input %d has %lld values, at most %d make sense", i, (long long)t->n, cap);
-    for (int64_t k = 0; k < t->n; k++) v[k] = t->f ? (int64_t)t->f[k] : t->i[k];
+    for (int64_t k = 0; k < t->n; k++) v[k] = t->f ? to_int(t->f[k]) : t->i[k];
     *n = (int)t->n;
     return 0;
 }
@@ -140,7 +148,9 @@ static int check_nhwc(ctx *c)
 static int window(ctx *c, int64_t in, int64_t k, int64_t s, int64_t dil, int dim, int64_t *out)
 {
     const char *pad = attr_s(c->nd, "padding");
-    if (k < 1 || s < 1 || dil < 1) return FAIL(c, "window %lld, stride %lld, dilation %lld", (long long)k, (long long)s, (long long)dil);
+    const int64_t M = LENS__GRAPH_MAX_ELEMS;
+    if (k < 1 || s < 1 || dil < 1 || k > M || s > M || dil > M)
+        return FAIL(c, "window %lld, stride %lld, dilation %lld", (long long)k, (long long)s, (long long)dil);
     int64_t ek = (k - 1) * dil + 1;
     if (in < 0) {
         *out = -1;
@@ -153,7 +163,8 @@ static int window(ctx *c, int64_t in, int64_t k, int64_t s, int64_t dil, int dim
         const lens__gattr *ep = attr_li(c->nd, "explicit_paddings", 8);
         if (!ep) return FAIL(c, "EXPLICIT padding without 8 explicit_paddings");
         int64_t p = ep->li[2 * dim] + ep->li[2 * dim + 1];
-        if (ep->li[2 * dim] < 0 || ep->li[2 * dim + 1] < 0) return FAIL(c, "negative explicit padding");
+        if (ep->li[2 * dim] < 0 || ep->li[2 * dim + 1] < 0 || ep->li[2 * dim] > M || ep->li[2 * dim + 1] > M)
+            return FAIL(c, "explicit padding out of range");
         *out = in + p >= ek ? (in + p - ek) / s + 1 : 0;
     } else return UNSUP(c, "attr padding=%s is not supported", pad);
     if (*out <= 0) return FAIL(c, "the window (%lld) is larger than the input (%lld)", (long long)ek, (long long)in);
@@ -450,7 +461,7 @@ static int infer(ctx *c)
         if (dy->d[3] >= 0 && f->d[3] >= 0 && dy->d[3] != f->d[3]) return FAIL(c, "filter has %lld input channels, the input %lld", (long long)f->d[3], (long long)dy->d[3]);
         o->rank = 4;
         for (int i = 0; i < 4; i++) {
-            if (sz[i] < 0) return FAIL(c, "negative input_sizes");
+            if (sz[i] < 0 || sz[i] > LENS__GRAPH_MAX_ELEMS) return FAIL(c, "input_sizes out of range");
             o->d[i] = sz[i];
         }
         /* the forward convolution of the output must give the input back */
@@ -514,8 +525,8 @@ static int infer(ctx *c)
             if (v[i] == -1) {
                 if (hole >= 0) return FAIL(c, "two -1 dims");
                 hole = i;
-            } else if (v[i] < 0) return FAIL(c, "dim %lld", (long long)v[i]);
-            else known *= v[i];
+            } else if (v[i] < 0 || v[i] > LENS__GRAPH_MAX_ELEMS) return FAIL(c, "dim %lld", (long long)v[i]);
+            else if ((known *= v[i]) > LENS__GRAPH_MAX_ELEMS) return FAIL(c, "too many elements");
             o->d[i] = v[i];
         }
         if (hole >= 0) o->d[hole] = total < 0 ? -1 : known ? total / known : 0;
@@ -667,7 +678,8 @@ static int infer(ctx *c)
         int n;
         if (x->rank != 4) return FAIL(c, "input is rank %d, not 4", x->rank);
         if ((rc = const_ints(c, 1, sz, 2, &n))) return rc;
-        if (n != 2 || sz[0] <= 0 || sz[1] <= 0) return FAIL(c, "size is not two positive values");
+        if (n != 2 || sz[0] <= 0 || sz[1] <= 0 || sz[0] > LENS__GRAPH_MAX_ELEMS || sz[1] > LENS__GRAPH_MAX_ELEMS)
+            return FAIL(c, "size is not two positive values");
         if (attr_i(nd, "align_corners", 0) && attr_i(nd, "half_pixel_centers", 0))
             return FAIL(c, "align_corners and half_pixel_centers together");
         *o = *x;
@@ -740,7 +752,7 @@ static int infer(ctx *c)
         if ((rc = const_ints(c, 0, v, LENS_GRAPH_MAX_RANK, &n))) return rc;
         o->rank = n;
         for (int i = 0; i < n; i++) {
-            if (v[i] < 0) return FAIL(c, "negative dim");
+            if (v[i] < 0 || v[i] > LENS__GRAPH_MAX_ELEMS) return FAIL(c, "dim %lld out of range", (long long)v[i]);
             o->d[i] = v[i];
         }
         dt[0] = idtype(c, 1);
@@ -755,7 +767,7 @@ static int infer(ctx *c)
         if (n != x->rank) return FAIL(c, "%d multiples for rank %d", n, x->rank);
         *o = *x;
         for (int i = 0; i < n; i++) {
-            if (m[i] < 0) return FAIL(c, "negative multiple");
+            if (m[i] < 0 || m[i] > LENS__GRAPH_MAX_ELEMS) return FAIL(c, "multiple out of range");
             if (x->d[i] >= 0) o->d[i] = x->d[i] * m[i];
         }
         return 0;
@@ -767,7 +779,7 @@ static int infer(ctx *c)
         if ((rc = const_ints(c, 1, v, LENS_GRAPH_MAX_RANK, &n))) return rc;
         o->rank = n;
         for (int i = 0; i < n; i++) {
-            if (v[i] < 0) return FAIL(c, "negative dim");
+            if (v[i] < 0 || v[i] > LENS__GRAPH_MAX_ELEMS) return FAIL(c, "dim %lld out of range", (long long)v[i]);
             o->d[i] = v[i];
         }
         dt[0] = idtype(c, 2);
@@ -868,7 +880,7 @@ static int fold(ctx *c)
             setv(t, i, binop(op, getv(a, bidx(&a->shape, o, i)), getv(b, bidx(&b->shape, o, i)), isint));
     } else if (!strcmp(op, "Pack") || !strcmp(op, "ConcatV2")) {
         int pack = op[0] == 'P', n = pack ? nd->n_in : nd->n_in - 1, ax;
-        int64_t axv = pack ? attr_i(nd, "axis", 0) : (int64_t)getv(iconst(c, n), 0);
+        int64_t axv = pack ? attr_i(nd, "axis", 0) : to_int(getv(iconst(c, n), 0));
         norm_axis(c, axv, a->shape.rank + pack, &ax);
         int64_t outer = 1;
         for (int i = 0; i < ax; i++) outer *= o->d[i];
@@ -906,14 +918,14 @@ static int fold(ctx *c)
     } else if (!strcmp(op, "GatherV2")) {
         const lens__gtensor *ix = iconst(c, 1);
         int ax;
-        norm_axis(c, (int64_t)getv(iconst(c, 2), 0), a->shape.rank, &ax);
+        norm_axis(c, to_int(getv(iconst(c, 2), 0)), a->shape.rank, &ax);
         int64_t outer = 1, inner = 1, n = a->shape.d[ax];
         for (int i = 0; i < ax; i++) outer *= a->shape.d[i];
         for (int i = ax + 1; i < a->shape.rank; i++) inner *= a->shape.d[i];
         int64_t w = 0;
         for (int64_t r = 0; r < outer; r++)
             for (int64_t k = 0; k < ix->n; k++) {
-                int64_t j = (int64_t)getv(ix, k);
+                int64_t j = to_int(getv(ix, k));
                 if (j < 0 || j >= n) return FAIL(c, "index %lld out of range [0, %lld)", (long long)j, (long long)n);
                 for (int64_t i = 0; i < inner; i++) setv(t, w++, getv(a, (r * n + j) * inner + i));
             }
@@ -940,7 +952,7 @@ static int fold(ctx *c)
         for (int64_t w = 0; w < t->n; w++) {
             int64_t rem = w, off = 0;
             for (int i = o->rank - 1; i >= 0; i--) {
-                off += (rem % o->d[i]) * istr[(int)getv(p, i)];
+                off += (rem % o->d[i]) * istr[(int)to_int(getv(p, i))];
                 rem /= o->d[i];
             }
             setv(t, w, getv(a, off));
@@ -956,7 +968,7 @@ static int fold(ctx *c)
         for (int k = 0; k < rows && ix->n; k++) {
             int64_t off = 0;
             for (int j = 0; j < r; j++) {
-                int64_t v = (int64_t)getv(ix, (int64_t)k * cols + j);
+                int64_t v = to_int(getv(ix, (int64_t)k * cols + j));
                 if (v < 0 || v >= o->d[j]) return FAIL(c, "index %lld out of range", (long long)v);
                 off = off * o->d[j] + v;
             }
@@ -967,7 +979,7 @@ static int fold(ctx *c)
         int mark[LENS_GRAPH_MAX_RANK] = {0}, r = a->shape.rank;
         for (int64_t i = 0; i < axes->n; i++) {
             int ax;
-            norm_axis(c, (int64_t)getv(axes, i), r, &ax);
+            norm_axis(c, to_int(getv(axes, i)), r, &ax);
             mark[ax] = 1;
         }
         int first = 1;
