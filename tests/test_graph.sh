@@ -76,4 +76,27 @@ mk dtype && sed -i '0,/"dtype":"float32"/s//"dtype":"complex64"/' "$work/dtype/m
 expect_error "weight dtype" "dtype 'complex64' is not supported" "$LENS" graph info "$work/dtype"
 expect_error "not a model dir" "cannot open" "$LENS" graph info "$work"
 
+# --- lens graph run against @tensorflow/tfjs (tools/graph_ref/regen.sh made the references)
+for m in emotion gender iris; do
+    ref=$FIXG/$m
+    check "$m runs" "$LENS" graph run "$HM/$m" --input "input_1=$ref/input_input_1.npy" -o "$work/run-$m"
+    # max |lens - tfjs| <= 1e-4 x the output's range, on every output
+    check "$m matches tfjs" "$PY" -c "
+import glob, os, sys, numpy as np
+refs = [f for f in glob.glob(sys.argv[1] + '/*.npy') if not os.path.basename(f).startswith('input_')]
+assert refs
+for f in refs:
+    a = np.load(f); b = np.load(os.path.join(sys.argv[2], os.path.basename(f)))
+    assert a.shape == b.shape and a.dtype == b.dtype, (f, a.shape, b.shape)
+    d = float(np.abs(a.astype(np.float64) - b).max()); r = float(a.max() - a.min())
+    assert d <= 1e-4 * max(r, 1e-6), (f, d, r)
+" "$ref" "$work/run-$m"
+done
+"$PY" -c "import numpy as np; np.save('$work/zeros.npy', np.zeros((1, 3, 416, 416), np.float32))"
+expect_error "run: op without a kernel yet" "nanodet: node 'PartitionedCall/transpose_1' (Transpose): op Transpose has no kernel yet" \
+    "$LENS" graph run "$HM/nanodet" --input "input_1=$work/zeros.npy" -o "$work/x"
+expect_error "run: wrong input shape" "input 'input_1:0' is [1, 64, 64, 1] in" "$LENS" graph run "$HM/iris" --input "input_1=$FIXG/emotion/input_input_1.npy" -o "$work/x"
+expect_error "run: missing input" "no --input for 'input_1:0'" "$LENS" graph run "$HM/iris" -o "$work/x"
+expect_error "run: unknown input" "has no input 'nope'" "$LENS" graph run "$HM/emotion" --input "input_1=$FIXG/emotion/input_input_1.npy" --input "nope=$FIXG/emotion/input_input_1.npy" -o "$work/x"
+
 finish test_graph

@@ -1,0 +1,499 @@
+/* Running a planned TF.js graph: generic C kernels, NHWC, float32 with int32
+ * and bool tensors for indices and masks. This is the first, plain executor:
+ * one buffer per node output for the whole run (no reuse yet), one thread,
+ * the ops of the small face models (gender, emotion) and the elementwise
+ * family; SIMD kernels, buffer reuse and the remaining ops come next. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+typedef struct {
+    const lens__gshape *s;
+    const float *f;
+    const int32_t *i;
+} view;
+
+typedef struct {
+    lens_graph *g;
+    lens__gnode *nd;
+    void ***bufs; /* per node, per output: the run's values (NULL: the node's constant) */
+    lens_error *err;
+} rctx;
+
+static int rfail(rctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int rfail(rctx *c, int code, const char *fmt, ...)
+{
+    char what[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return lens_error_set(c->err, code, "%s: node '%s' (%s): %s", c->g->name, c->nd->name, c->nd->op, what);
+}
+
+static view in(rctx *c, int i)
+{
+    const lens__gref r = c->nd->in[i];
+    const lens__gnode *s = &c->g->nodes[r.node];
+    view v = {&s->out_shape[r.port], NULL, NULL};
+    const lens__gtensor *k = s->out_const ? s->out_const[r.port] : NULL;
+    if (k) v.f = k->f, v.i = k->i;
+    else if (s->out_dtype[r.port] == LENS_GRAPH_FLOAT32) v.f = c->bufs[r.node][r.port];
+    else v.i = c->bufs[r.node][r.port];
+    return v;
+}
+
+static int64_t numel(const lens__gshape *s) { return lens__gshape_numel(s); }
+
+static const char *sattr(const lens__gnode *n, const char *k)
+{
+    const lens__gattr *a = lens__gattr_find(n, k);
+    return a && a->kind == LENS__GA_S ? a->s : NULL;
+}
+static int64_t iattr(const lens__gnode *n, const char *k, int64_t def)
+{
+    const lens__gattr *a = lens__gattr_find(n, k);
+    return a && (a->kind == LENS__GA_I || a->kind == LENS__GA_B) ? a->i : def;
+}
+static double fattr(const lens__gnode *n, const char *k, double def)
+{
+    const lens__gattr *a = lens__gattr_find(n, k);
+    return a && a->kind == LENS__GA_F ? a->f : def;
+}
+static const int64_t *lattr(const lens__gnode *n, const char *k, int want)
+{
+    const lens__gattr *a = lens__gattr_find(n, k);
+    return a && a->kind == LENS__GA_LIST && a->list_kind == LENS__GA_I && a->n == want ? a->li : NULL;
+}
+
+/* the activation after a fused op: 0 none, else the op's name */
+enum { ACT_NONE, ACT_RELU, ACT_RELU6, ACT_LEAKY, ACT_ELU, ACT_SIGMOID, ACT_TANH, ACT_PRELU };
+
+static int fused_act(const lens__gnode *n, int *has_bias)
+{
+    const lens__gattr *f = lens__gattr_find(n, "fused_ops");
+    *has_bias = 0;
+    if (!f || f->kind != LENS__GA_LIST || f->list_kind != LENS__GA_S) return ACT_NONE;
+    *has_bias = f->n >= 1 && !strcmp(f->ls[0], "BiasAdd");
+    if (f->n < 2) return ACT_NONE;
+    const char *a = f->ls[1];
+    return !strcmp(a, "Relu") ? ACT_RELU : !strcmp(a, "Relu6") ? ACT_RELU6 : !strcmp(a, "LeakyRelu") ? ACT_LEAKY
+         : !strcmp(a, "Elu") ? ACT_ELU : !strcmp(a, "Sigmoid") ? ACT_SIGMOID : !strcmp(a, "Tanh") ? ACT_TANH
+         : ACT_PRELU;
+}
+
+static inline float act(int a, float x, float alpha, const float *pa, int64_t ch)
+{
+    switch (a) {
+    case ACT_RELU: return x > 0 ? x : 0;
+    case ACT_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
+    case ACT_LEAKY: return x < 0 ? alpha * x : x;
+    case ACT_ELU: return x < 0 ? expm1f(x) : x;
+    case ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case ACT_TANH: return tanhf(x);
+    case ACT_PRELU: return x < 0 ? pa[ch] * x : x;
+    default: return x;
+    }
+}
+
+/* SAME / VALID / EXPLICIT: the padding before the first row or column */
+static int64_t pad_before(const lens__gnode *n, int64_t in, int64_t out, int64_t k, int64_t s, int64_t d, int dim)
+{
+    const char *p = sattr(n, "padding");
+    if (p && !strcmp(p, "SAME")) {
+        int64_t total = (out - 1) * s + (k - 1) * d + 1 - in;
+        return total > 0 ? total / 2 : 0;
+    }
+    if (p && !strcmp(p, "EXPLICIT")) {
+        const int64_t *ep = lattr(n, "explicit_paddings", 8);
+        return ep ? ep[2 * dim] : 0;
+    }
+    return 0;
+}
+
+/* Conv2D, _FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2dNative */
+static int conv(rctx *c, float *out, int depthwise)
+{
+    const lens__gnode *n = c->nd;
+    view x = in(c, 0), w = in(c, 1);
+    const lens__gshape *o = &n->out_shape[0];
+    int has_bias, a = fused_act(n, &has_bias);
+    const float *bias = has_bias ? in(c, 2).f : NULL, *pa = a == ACT_PRELU ? in(c, 3).f : NULL;
+    float alpha = (float)fattr(n, "leakyrelu_alpha", 0.2);
+    const int64_t *st = lattr(n, "strides", 4), *dl = lattr(n, "dilations", 4);
+    int64_t N = x.s->d[0], H = x.s->d[1], W = x.s->d[2], C = x.s->d[3];
+    int64_t KH = w.s->d[0], KW = w.s->d[1], M = w.s->d[3], OH = o->d[1], OW = o->d[2], OC = o->d[3];
+    int64_t sh = st ? st[1] : 1, sw = st ? st[2] : 1, dh = dl ? dl[1] : 1, dw = dl ? dl[2] : 1;
+    int64_t ph = pad_before(n, H, OH, KH, sh, dh, 1), pw = pad_before(n, W, OW, KW, sw, dw, 2);
+    double *acc = malloc((size_t)OC * sizeof *acc);
+    if (!acc) return lens_error_set(c->err, LENS_ENOMEM, "out of memory");
+    for (int64_t b = 0; b < N; b++)
+        for (int64_t oy = 0; oy < OH; oy++)
+            for (int64_t ox = 0; ox < OW; ox++) {
+                for (int64_t k = 0; k < OC; k++) acc[k] = 0;
+                for (int64_t ky = 0; ky < KH; ky++) {
+                    int64_t iy = oy * sh - ph + ky * dh;
+                    if (iy < 0 || iy >= H) continue;
+                    for (int64_t kx = 0; kx < KW; kx++) {
+                        int64_t ix = ox * sw - pw + kx * dw;
+                        if (ix < 0 || ix >= W) continue;
+                        const float *px = x.f + ((b * H + iy) * W + ix) * C, *pk = w.f + (ky * KW + kx) * C * M;
+                        if (depthwise) {
+                            for (int64_t ci = 0; ci < C; ci++)
+                                for (int64_t m = 0; m < M; m++) acc[ci * M + m] += (double)px[ci] * pk[ci * M + m];
+                        } else {
+                            for (int64_t ci = 0; ci < C; ci++) {
+                                double v = px[ci];
+                                const float *row = pk + ci * M;
+                                for (int64_t k = 0; k < OC; k++) acc[k] += v * row[k];
+                            }
+                        }
+                    }
+                }
+                float *po = out + ((b * OH + oy) * OW + ox) * OC;
+                for (int64_t k = 0; k < OC; k++)
+                    po[k] = act(a, (float)acc[k] + (bias ? bias[k] : 0), alpha, pa, k);
+            }
+    free(acc);
+    return 0;
+}
+
+static int pool(rctx *c, float *out, int is_max)
+{
+    const lens__gnode *n = c->nd;
+    view x = in(c, 0);
+    const lens__gshape *o = &n->out_shape[0];
+    const int64_t *k = lattr(n, "ksize", 4), *st = lattr(n, "strides", 4);
+    int64_t N = x.s->d[0], H = x.s->d[1], W = x.s->d[2], C = x.s->d[3], OH = o->d[1], OW = o->d[2];
+    int64_t KH = k[1], KW = k[2], sh = st[1], sw = st[2];
+    int64_t ph = pad_before(n, H, OH, KH, sh, 1, 1), pw = pad_before(n, W, OW, KW, sw, 1, 2);
+    for (int64_t b = 0; b < N; b++)
+        for (int64_t oy = 0; oy < OH; oy++)
+            for (int64_t ox = 0; ox < OW; ox++)
+                for (int64_t ch = 0; ch < C; ch++) {
+                    double acc = is_max ? -INFINITY : 0;
+                    int64_t cnt = 0;
+                    for (int64_t ky = 0; ky < KH; ky++) {
+                        int64_t iy = oy * sh - ph + ky;
+                        if (iy < 0 || iy >= H) continue;
+                        for (int64_t kx = 0; kx < KW; kx++) {
+                            int64_t ix = ox * sw - pw + kx;
+                            if (ix < 0 || ix >= W) continue;
+                            double v = x.f[((b * H + iy) * W + ix) * C + ch];
+                            acc = is_max ? (v > acc ? v : acc) : acc + v;
+                            cnt++;
+                        }
+                    }
+                    out[((b * OH + oy) * OW + ox) * C + ch] = (float)(is_max ? acc : cnt ? acc / (double)cnt : 0);
+                }
+    return 0;
+}
+
+/* the flat index into shape s (right-aligned, broadcast) of output index idx of shape o */
+static int64_t bidx(const lens__gshape *s, const lens__gshape *o, int64_t idx)
+{
+    int64_t r = 0, stride = 1;
+    for (int i = o->rank - 1, j = s->rank - 1; i >= 0; i--, j--) {
+        int64_t ci = idx % o->d[i];
+        idx /= o->d[i];
+        if (j >= 0) {
+            if (s->d[j] != 1) r += ci * stride;
+            stride *= s->d[j];
+        }
+    }
+    return r;
+}
+
+static float bin(const char *op, float a, float b)
+{
+    if (!strcmp(op, "Add") || !strcmp(op, "AddV2") || !strcmp(op, "BiasAdd")) return a + b;
+    if (!strcmp(op, "Sub")) return a - b;
+    if (!strcmp(op, "Mul")) return a * b;
+    if (!strcmp(op, "RealDiv") || !strcmp(op, "Div")) return a / b;
+    if (!strcmp(op, "Maximum")) return a > b ? a : b;
+    if (!strcmp(op, "Minimum")) return a < b ? a : b;
+    if (!strcmp(op, "SquaredDifference")) return (a - b) * (a - b);
+    if (!strcmp(op, "Pow")) return powf(a, b);
+    return NAN;
+}
+
+static int same_shape(const lens__gshape *a, const lens__gshape *b)
+{
+    if (a->rank != b->rank) return 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->d[i] != b->d[i]) return 0;
+    return 1;
+}
+
+static int binary(rctx *c, float *out)
+{
+    view a = in(c, 0), b = in(c, 1);
+    const lens__gshape *o = &c->nd->out_shape[0];
+    int64_t n = numel(o), nb = numel(b.s);
+    if (!a.f || !b.f) return rfail(c, LENS_EUNSUP, "integer operands have no kernel yet");
+    const char *op = c->nd->op;
+    if (same_shape(a.s, o) && (same_shape(b.s, o) || nb == 1)) { /* the common cases, no index arithmetic */
+        for (int64_t i = 0; i < n; i++) out[i] = bin(op, a.f[i], b.f[nb == 1 ? 0 : i]);
+        return 0;
+    }
+    if (same_shape(a.s, o) && b.s->rank == 1 && b.s->d[0] == o->d[o->rank - 1]) { /* per channel */
+        for (int64_t i = 0; i < n; i++) out[i] = bin(op, a.f[i], b.f[i % nb]);
+        return 0;
+    }
+    for (int64_t i = 0; i < n; i++) out[i] = bin(op, a.f[bidx(a.s, o, i)], b.f[bidx(b.s, o, i)]);
+    return 0;
+}
+
+static float un(const char *op, float x, float alpha)
+{
+    if (!strcmp(op, "Relu")) return x > 0 ? x : 0;
+    if (!strcmp(op, "Relu6")) return x < 0 ? 0 : x > 6 ? 6 : x;
+    if (!strcmp(op, "Sigmoid")) return 1.0f / (1.0f + expf(-x));
+    if (!strcmp(op, "Tanh")) return tanhf(x);
+    if (!strcmp(op, "Exp")) return expf(x);
+    if (!strcmp(op, "Sqrt")) return sqrtf(x);
+    if (!strcmp(op, "Rsqrt")) return 1.0f / sqrtf(x);
+    if (!strcmp(op, "Abs")) return fabsf(x);
+    if (!strcmp(op, "Neg")) return -x;
+    if (!strcmp(op, "Reciprocal")) return 1.0f / x;
+    if (!strcmp(op, "Square")) return x * x;
+    if (!strcmp(op, "LeakyRelu")) return x < 0 ? alpha * x : x;
+    if (!strcmp(op, "Elu")) return x < 0 ? expm1f(x) : x;
+    return NAN;
+}
+
+static const char *const unary_ops[] = {"Relu", "Relu6", "Sigmoid", "Tanh", "Exp", "Sqrt", "Rsqrt", "Abs", "Neg",
+                                        "Reciprocal", "Square", "LeakyRelu", "Elu", NULL};
+static const char *const binary_ops[] = {"Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum",
+                                         "SquaredDifference", "Pow", "BiasAdd", NULL};
+
+static int in_list(const char *op, const char *const *l)
+{
+    for (; *l; l++)
+        if (!strcmp(op, *l)) return 1;
+    return 0;
+}
+
+/* Mean, Sum, Max, Min over constant axes */
+static int reduce(rctx *c, float *out)
+{
+    view x = in(c, 0), ax = in(c, 1);
+    const lens__gnode *n = c->nd;
+    int r = x.s->rank, mark[LENS_GRAPH_MAX_RANK] = {0};
+    for (int64_t i = 0; i < numel(ax.s); i++) {
+        int64_t a = ax.i ? ax.i[i] : (int64_t)ax.f[i];
+        mark[a < 0 ? a + r : a] = 1;
+    }
+    int64_t on = numel(&n->out_shape[0]), xn = numel(x.s), cnt = on ? xn / on : 0;
+    double *acc = calloc((size_t)(on ? on : 1), sizeof *acc);
+    char *seen = calloc((size_t)(on ? on : 1), 1);
+    if (!acc || !seen) {
+        free(acc);
+        free(seen);
+        return lens_error_set(c->err, LENS_ENOMEM, "out of memory");
+    }
+    char k = n->op[1]; /* mEan, sUm, mAx, mIn */
+    for (int64_t i = 0; i < xn; i++) {
+        int64_t rem = i, w = 0, stride = 1;
+        for (int d = r - 1; d >= 0; d--) {
+            int64_t ci = rem % x.s->d[d];
+            rem /= x.s->d[d];
+            if (!mark[d]) w += ci * stride, stride *= x.s->d[d];
+        }
+        double v = x.f[i];
+        if (!seen[w]) acc[w] = v, seen[w] = 1;
+        else if (k == 'e' || k == 'u') acc[w] += v;
+        else if (k == 'a') acc[w] = v > acc[w] ? v : acc[w];
+        else acc[w] = v < acc[w] ? v : acc[w];
+    }
+    for (int64_t w = 0; w < on; w++) out[w] = (float)(k == 'e' ? acc[w] / (double)cnt : acc[w]);
+    free(acc);
+    free(seen);
+    return 0;
+}
+
+static int softmax(rctx *c, float *out)
+{
+    view x = in(c, 0);
+    int64_t n = numel(x.s), d = x.s->d[x.s->rank - 1];
+    for (int64_t r = 0; r < (d ? n / d : 0); r++) {
+        const float *p = x.f + r * d;
+        float *q = out + r * d, mx = -INFINITY;
+        for (int64_t i = 0; i < d; i++) mx = p[i] > mx ? p[i] : mx;
+        double s = 0;
+        for (int64_t i = 0; i < d; i++) s += q[i] = expf(p[i] - mx);
+        for (int64_t i = 0; i < d; i++) q[i] = (float)(q[i] / s);
+    }
+    return 0;
+}
+
+static int matmul(rctx *c, float *out)
+{
+    view a = in(c, 0), b = in(c, 1);
+    const lens__gnode *n = c->nd;
+    int ta = (int)iattr(n, "transpose_a", 0), tb = (int)iattr(n, "transpose_b", 0), has_bias;
+    int ac = n->op[0] == '_' ? fused_act(n, &has_bias) : (has_bias = 0, ACT_NONE);
+    const float *bias = has_bias ? in(c, 2).f : NULL, *pa = ac == ACT_PRELU ? in(c, 3).f : NULL;
+    int64_t M = n->out_shape[0].d[0], N = n->out_shape[0].d[1], K = a.s->d[ta ? 0 : 1];
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double s = 0;
+            for (int64_t k = 0; k < K; k++)
+                s += (double)a.f[ta ? k * M + i : i * K + k] * b.f[tb ? j * K + k : k * N + j];
+            out[i * N + j] = act(ac, (float)s + (bias ? bias[j] : 0), (float)fattr(n, "leakyrelu_alpha", 0.2), pa, j);
+        }
+    return 0;
+}
+
+static int pad(rctx *c, float *out)
+{
+    view x = in(c, 0), p = in(c, 1);
+    const lens__gshape *o = &c->nd->out_shape[0];
+    float v = c->nd->n_in > 2 ? in(c, 2).f[0] : 0;
+    int64_t n = numel(o);
+    for (int64_t w = 0; w < n; w++) {
+        int64_t rem = w, off = 0, stride = 1, inside = 1;
+        for (int d = o->rank - 1; d >= 0; d--) {
+            int64_t ci = rem % o->d[d] - (p.i ? p.i[2 * d] : (int64_t)p.f[2 * d]);
+            rem /= o->d[d];
+            if (ci < 0 || ci >= x.s->d[d]) inside = 0;
+            off += ci * stride;
+            stride *= x.s->d[d];
+        }
+        out[w] = inside ? x.f[off] : v;
+    }
+    return 0;
+}
+
+static int concat(rctx *c, float *out)
+{
+    const lens__gnode *n = c->nd;
+    int k = n->n_in - 1;
+    view axv = in(c, k);
+    const lens__gshape *o = &n->out_shape[0];
+    int64_t a = axv.i ? axv.i[0] : (int64_t)axv.f[0];
+    int ax = (int)(a < 0 ? a + o->rank : a);
+    int64_t outer = 1;
+    for (int i = 0; i < ax; i++) outer *= o->d[i];
+    int64_t w = 0;
+    for (int64_t r = 0; r < outer; r++)
+        for (int i = 0; i < k; i++) {
+            view x = in(c, i);
+            int64_t chunk = outer ? numel(x.s) / outer : 0;
+            memcpy(out + w, x.f + r * chunk, (size_t)chunk * sizeof *out);
+            w += chunk;
+        }
+    return 0;
+}
+
+/* one node's kernel; its outputs are allocated */
+static int kernel(rctx *c)
+{
+    lens__gnode *n = c->nd;
+    const char *op = n->op;
+    void *o = c->bufs[n - c->g->nodes][0];
+    if (n->out_dtype[0] != LENS_GRAPH_FLOAT32 && strcmp(op, "Identity"))
+        return rfail(c, LENS_EUNSUP, "no kernel yet for %s output", lens_graph_dtype_name(n->out_dtype[0]));
+    if (!strcmp(op, "Conv2D") || !strcmp(op, "_FusedConv2D")) return conv(c, o, 0);
+    if (!strcmp(op, "DepthwiseConv2dNative") || !strcmp(op, "FusedDepthwiseConv2dNative")) return conv(c, o, 1);
+    if (!strcmp(op, "MaxPool") || !strcmp(op, "AvgPool")) return pool(c, o, op[1] == 'a');
+    if (in_list(op, binary_ops)) return binary(c, o);
+    if (in_list(op, unary_ops)) {
+        view x = in(c, 0);
+        float alpha = (float)fattr(n, "alpha", 0.2);
+        for (int64_t i = 0; i < numel(x.s); i++) ((float *)o)[i] = un(op, x.f[i], alpha);
+        return 0;
+    }
+    if (!strcmp(op, "Prelu")) {
+        view x = in(c, 0), al = in(c, 1);
+        for (int64_t i = 0; i < numel(x.s); i++)
+            ((float *)o)[i] = x.f[i] < 0 ? al.f[bidx(al.s, x.s, i)] * x.f[i] : x.f[i];
+        return 0;
+    }
+    if (!strcmp(op, "Identity") || !strcmp(op, "Reshape") || !strcmp(op, "Squeeze") || !strcmp(op, "ExpandDims")) {
+        view x = in(c, 0);
+        memcpy(o, x.f ? (const void *)x.f : (const void *)x.i, (size_t)numel(x.s) * 4);
+        return 0;
+    }
+    if (!strcmp(op, "AddN")) {
+        for (int64_t i = 0; i < numel(&n->out_shape[0]); i++) {
+            float s = 0;
+            for (int k = 0; k < n->n_in; k++) s += in(c, k).f[i];
+            ((float *)o)[i] = s;
+        }
+        return 0;
+    }
+    if (!strcmp(op, "Mean") || !strcmp(op, "Sum") || !strcmp(op, "Max") || !strcmp(op, "Min")) return reduce(c, o);
+    if (!strcmp(op, "Softmax")) return softmax(c, o);
+    if (!strcmp(op, "MatMul") || !strcmp(op, "_FusedMatMul")) return matmul(c, o);
+    if (!strcmp(op, "Pad") || !strcmp(op, "PadV2")) return pad(c, o);
+    if (!strcmp(op, "ConcatV2")) return concat(c, o);
+    return rfail(c, LENS_EUNSUP, "op %s has no kernel yet", op);
+}
+
+int lens_graph_run(lens_graph *g, const float *const *inputs, void **outputs, lens_error *err)
+{
+    for (int i = 0; i < g->n_outputs; i++) outputs[i] = NULL;
+    void ***bufs = calloc((size_t)g->n_nodes + 1, sizeof *bufs);
+    if (!bufs) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    int rc = LENS_OK;
+    for (int k = 0; k < g->n_order && !rc; k++) {
+        lens__gnode *n = &g->nodes[g->order[k]];
+        rctx c = {g, n, bufs, err};
+        if (!(bufs[g->order[k]] = calloc((size_t)n->n_out, sizeof **bufs))) {
+            rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
+            break;
+        }
+        for (int p = 0; p < n->n_out && !rc; p++) {
+            int64_t m = numel(&n->out_shape[p]);
+            if (m < 0) rc = rfail(&c, LENS_EUNSUP, "output %d has an unknown shape", p);
+            else if (!(bufs[g->order[k]][p] = malloc((size_t)(m ? m : 1) * 4)))
+                rc = lens_error_set(err, LENS_ENOMEM, "out of memory (node '%s')", n->name);
+        }
+        if (rc) break;
+        if (!strcmp(n->op, "Placeholder")) {
+            int which = -1;
+            for (int i = 0; i < g->n_inputs; i++)
+                if (g->inputs[i].ref.node == g->order[k]) which = i;
+            if (which < 0) {
+                rc = rfail(&c, LENS_EINVAL, "a placeholder that is not among the graph's inputs");
+                break;
+            }
+            int64_t m = numel(&n->out_shape[0]);
+            if (n->out_dtype[0] == LENS_GRAPH_FLOAT32) memcpy(bufs[g->order[k]][0], inputs[which], (size_t)m * 4);
+            else
+                for (int64_t i = 0; i < m; i++) /* an integer placeholder takes the values rounded */
+                    ((int32_t *)bufs[g->order[k]][0])[i] = (int32_t)lrintf(inputs[which][i]);
+            continue;
+        }
+        rc = kernel(&c);
+    }
+    for (int i = 0; i < g->n_outputs && !rc; i++) {
+        const lens__gport *p = &g->outputs[i];
+        const lens__gnode *n = &g->nodes[p->ref.node];
+        int64_t m = numel(&n->out_shape[p->ref.port]);
+        if (!(outputs[i] = malloc((size_t)(m ? m : 1) * 4))) {
+            rc = lens_error_set(err, LENS_ENOMEM, "out of memory");
+            break;
+        }
+        const lens__gtensor *k = n->out_const ? n->out_const[p->ref.port] : NULL;
+        const void *src = k ? (k->f ? (const void *)k->f : (const void *)k->i) : bufs[p->ref.node][p->ref.port];
+        memcpy(outputs[i], src, (size_t)m * 4);
+    }
+    if (rc)
+        for (int i = 0; i < g->n_outputs; i++) {
+            free(outputs[i]);
+            outputs[i] = NULL;
+        }
+    for (int k = 0; k < g->n_nodes; k++) {
+        if (!bufs[k]) continue;
+        for (int p = 0; p < g->nodes[k].n_out; p++) free(bufs[k][p]);
+        free(bufs[k]);
+    }
+    free(bufs);
+    return rc;
+}
