@@ -113,6 +113,15 @@ int lens__graph_plan(lens_graph *g, lens_error *err);
 /* Frees everything g holds, and g. */
 void lens__graph_free(lens_graph *g);
 
+/* A StridedSlice node's slice of its input, per input dim: first index,
+ * step and count (1 for a shrunk dim); its inputs' shapes and constant
+ * begin/end/strides must be planned. */
+typedef struct lens__gslice {
+    int n;
+    int64_t start[LENS_GRAPH_MAX_RANK], step[LENS_GRAPH_MAX_RANK], count[LENS_GRAPH_MAX_RANK];
+} lens__gslice;
+int lens__graph_slice(lens_graph *g, lens__gnode *nd, lens__gslice *sp, lens_error *err);
+
 int lens__graph_find(const lens_graph *g, const char *name);
 const lens__gattr *lens__gattr_find(const lens__gnode *n, const char *key);
 lens__gtensor *lens__gtensor_new(lens_graph_dtype t, const lens__gshape *s);

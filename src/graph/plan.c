@@ -231,10 +231,7 @@ static int reduce_shape(ctx *c, lens__gshape *o)
     return 0;
 }
 
-typedef struct {
-    int n;                       /* input dims */
-    int64_t start[LENS_GRAPH_MAX_RANK], step[LENS_GRAPH_MAX_RANK], count[LENS_GRAPH_MAX_RANK];
-} slice_spec;
+typedef lens__gslice slice_spec;
 
 /* TF's StridedSlice: masks, ellipsis, new and shrunk axes */
 static int strided_slice(ctx *c, lens__gshape *o, slice_spec *sp)
@@ -307,6 +304,13 @@ static int strided_slice(ctx *c, lens__gshape *o, slice_spec *sp)
         o->d[o->rank++] = x->d[in];
     }
     return 0;
+}
+
+int lens__graph_slice(lens_graph *g, lens__gnode *nd, lens__gslice *sp, lens_error *err)
+{
+    ctx c = {g, nd, err};
+    lens__gshape o;
+    return strided_slice(&c, &o, sp);
 }
 
 static int is(const char *op, const char *const *list)

@@ -390,14 +390,178 @@ static int concat(rctx *c, float *out)
     return 0;
 }
 
+/* values as float whatever the dtype, for the kernels that only move data */
+static float getf(const view *v, int64_t i) { return v->f ? v->f[i] : (float)v->i[i]; }
+
+static int transpose(rctx *c, void *out)
+{
+    view x = in(c, 0), p = in(c, 1);
+    const lens__gshape *o = &c->nd->out_shape[0];
+    int r = x.s->rank;
+    int64_t istr[LENS_GRAPH_MAX_RANK], s = 1, n = numel(o);
+    for (int i = r - 1; i >= 0; i--) istr[i] = s, s *= x.s->d[i];
+    int64_t ostr[LENS_GRAPH_MAX_RANK]; /* input stride of each output dim */
+    for (int i = 0; i < r; i++) ostr[i] = istr[p.i ? p.i[i] : (int)p.f[i]];
+    const uint32_t *src = x.f ? (const uint32_t *)x.f : (const uint32_t *)x.i;
+    uint32_t *dst = out;
+    int64_t idx[LENS_GRAPH_MAX_RANK] = {0}, off = 0;
+    for (int64_t w = 0; w < n; w++) { /* odometer over the output, 32-bit values whatever the dtype */
+        dst[w] = src[off];
+        for (int i = r - 1; i >= 0; i--) {
+            off += ostr[i];
+            if (++idx[i] < o->d[i]) break;
+            off -= ostr[i] * o->d[i];
+            idx[i] = 0;
+        }
+    }
+    return 0;
+}
+
+/* as tfjs's CPU resizeBilinear: effective sizes with align_corners, half-pixel centres */
+static int resize_bilinear(rctx *c, float *out)
+{
+    view x = in(c, 0);
+    const lens__gnode *n = c->nd;
+    const lens__gshape *o = &n->out_shape[0];
+    int ac = (int)iattr(n, "align_corners", 0), hp = (int)iattr(n, "half_pixel_centers", 0);
+    int64_t N = x.s->d[0], H = x.s->d[1], W = x.s->d[2], C = x.s->d[3], OH = o->d[1], OW = o->d[2];
+    double ry = (double)(ac && OH > 1 ? H - 1 : H) / (double)(ac && OH > 1 ? OH - 1 : OH);
+    double rx = (double)(ac && OW > 1 ? W - 1 : W) / (double)(ac && OW > 1 ? OW - 1 : OW);
+    for (int64_t b = 0; b < N; b++)
+        for (int64_t y = 0; y < OH; y++) {
+            double fy = hp ? ry * ((double)y + 0.5) - 0.5 : ry * (double)y;
+            int64_t y0 = (int64_t)fmax(0, floor(fy)), y1 = (int64_t)fmin((double)(H - 1), ceil(fy));
+            double dy = fy - (double)y0;
+            for (int64_t xx = 0; xx < OW; xx++) {
+                double fx = hp ? rx * ((double)xx + 0.5) - 0.5 : rx * (double)xx;
+                int64_t x0 = (int64_t)fmax(0, floor(fx)), x1 = (int64_t)fmin((double)(W - 1), ceil(fx));
+                double dx = fx - (double)x0;
+                const float *tl = x.f + ((b * H + y0) * W + x0) * C, *tr = x.f + ((b * H + y0) * W + x1) * C;
+                const float *bl = x.f + ((b * H + y1) * W + x0) * C, *br = x.f + ((b * H + y1) * W + x1) * C;
+                float *po = out + ((b * OH + y) * OW + xx) * C;
+                for (int64_t ch = 0; ch < C; ch++) {
+                    double top = tl[ch] + (tr[ch] - tl[ch]) * dx, bot = bl[ch] + (br[ch] - bl[ch]) * dx;
+                    po[ch] = (float)(top + (bot - top) * dy);
+                }
+            }
+        }
+    return 0;
+}
+
+/* Split (axis first) and SplitV (sizes, axis last) */
+static int split(rctx *c)
+{
+    lens__gnode *n = c->nd;
+    int v = n->op[5] == 'V', xi = v ? 0 : 1;
+    view x = in(c, xi);
+    view axv = in(c, v ? 2 : 0);
+    int64_t a = axv.i ? axv.i[0] : (int64_t)axv.f[0];
+    int ax = (int)(a < 0 ? a + x.s->rank : a);
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < ax; i++) outer *= x.s->d[i];
+    for (int i = ax + 1; i < x.s->rank; i++) inner *= x.s->d[i];
+    const uint32_t *src = x.f ? (const uint32_t *)x.f : (const uint32_t *)x.i;
+    int64_t off = 0;
+    for (int k = 0; k < n->n_out; k++) {
+        int64_t len = n->out_shape[k].d[ax] * inner;
+        uint32_t *dst = c->bufs[n - c->g->nodes][k];
+        for (int64_t r = 0; r < outer; r++)
+            memcpy(dst + r * len, src + r * x.s->d[ax] * inner + off, (size_t)len * 4);
+        off += len;
+    }
+    return 0;
+}
+
+static int strided(rctx *c, void *out)
+{
+    lens__gslice sp;
+    int rc = lens__graph_slice(c->g, c->nd, &sp, c->err);
+    if (rc) return rc;
+    view x = in(c, 0);
+    const uint32_t *src = x.f ? (const uint32_t *)x.f : (const uint32_t *)x.i;
+    uint32_t *dst = out;
+    int64_t n = numel(&c->nd->out_shape[0]), idx[LENS_GRAPH_MAX_RANK] = {0};
+    for (int64_t w = 0; w < n; w++) {
+        int64_t off = 0;
+        for (int i = 0; i < sp.n; i++) off = off * x.s->d[i] + sp.start[i] + idx[i] * sp.step[i];
+        dst[w] = src[off];
+        for (int i = sp.n - 1; i >= 0; i--) {
+            if (++idx[i] < sp.count[i]) break;
+            idx[i] = 0;
+        }
+    }
+    return 0;
+}
+
+static int cast(rctx *c, void *out)
+{
+    view x = in(c, 0);
+    lens_graph_dtype to = c->nd->out_dtype[0];
+    int64_t n = numel(x.s);
+    for (int64_t i = 0; i < n; i++) {
+        float v = getf(&x, i);
+        if (to == LENS_GRAPH_FLOAT32) ((float *)out)[i] = v;
+        else if (to == LENS_GRAPH_BOOL) ((int32_t *)out)[i] = v != 0;
+        else ((int32_t *)out)[i] = x.i ? x.i[i] : (int32_t)fmaxf(fminf(truncf(v), 2147483520.0f), -2147483648.0f);
+    }
+    return 0;
+}
+
+/* the transposed convolution: each input pixel scattered through the filter
+ * [kh, kw, out channels, in channels] */
+static int conv_transpose(rctx *c, float *out)
+{
+    const lens__gnode *n = c->nd;
+    view w = in(c, 1), dy = in(c, 2);
+    const lens__gshape *o = &n->out_shape[0];
+    const int64_t *st = lattr(n, "strides", 4);
+    int64_t N = o->d[0], H = o->d[1], W = o->d[2], OC = o->d[3], IH = dy.s->d[1], IW = dy.s->d[2], IC = dy.s->d[3];
+    int64_t KH = w.s->d[0], KW = w.s->d[1], sh = st ? st[1] : 1, sw = st ? st[2] : 1;
+    int64_t ph = pad_before(n, H, IH, KH, sh, 1, 1), pw = pad_before(n, W, IW, KW, sw, 1, 2);
+    int64_t total = numel(o);
+    double *acc = calloc((size_t)(total ? total : 1), sizeof *acc);
+    if (!acc) return lens_error_set(c->err, LENS_ENOMEM, "out of memory");
+    for (int64_t b = 0; b < N; b++)
+        for (int64_t iy = 0; iy < IH; iy++)
+            for (int64_t ix = 0; ix < IW; ix++) {
+                const float *pd = dy.f + ((b * IH + iy) * IW + ix) * IC;
+                for (int64_t ky = 0; ky < KH; ky++) {
+                    int64_t oy = iy * sh - ph + ky;
+                    if (oy < 0 || oy >= H) continue;
+                    for (int64_t kx = 0; kx < KW; kx++) {
+                        int64_t ox = ix * sw - pw + kx;
+                        if (ox < 0 || ox >= W) continue;
+                        double *po = acc + ((b * H + oy) * W + ox) * OC;
+                        const float *pk = w.f + (ky * KW + kx) * OC * IC;
+                        for (int64_t co = 0; co < OC; co++) {
+                            double s = 0;
+                            for (int64_t ci = 0; ci < IC; ci++) s += (double)pd[ci] * pk[co * IC + ci];
+                            po[co] += s;
+                        }
+                    }
+                }
+            }
+    for (int64_t i = 0; i < total; i++) out[i] = (float)acc[i];
+    free(acc);
+    return 0;
+}
+
 /* one node's kernel; its outputs are allocated */
 static int kernel(rctx *c)
 {
     lens__gnode *n = c->nd;
     const char *op = n->op;
     void *o = c->bufs[n - c->g->nodes][0];
-    if (n->out_dtype[0] != LENS_GRAPH_FLOAT32 && strcmp(op, "Identity"))
+    /* ops that move 32-bit values, whatever their dtype */
+    if (!strcmp(op, "Transpose")) return transpose(c, o);
+    if (!strcmp(op, "StridedSlice")) return strided(c, o);
+    if (!strcmp(op, "Split") || !strcmp(op, "SplitV")) return split(c);
+    if (!strcmp(op, "Cast")) return cast(c, o);
+    if (n->out_dtype[0] != LENS_GRAPH_FLOAT32 && strcmp(op, "Identity") && strcmp(op, "Reshape") &&
+        strcmp(op, "Squeeze") && strcmp(op, "ExpandDims"))
         return rfail(c, LENS_EUNSUP, "no kernel yet for %s output", lens_graph_dtype_name(n->out_dtype[0]));
+    if (!strcmp(op, "ResizeBilinear")) return resize_bilinear(c, o);
+    if (!strcmp(op, "Conv2DBackpropInput")) return conv_transpose(c, o);
     if (!strcmp(op, "Conv2D") || !strcmp(op, "_FusedConv2D")) return conv(c, o, 0);
     if (!strcmp(op, "DepthwiseConv2dNative") || !strcmp(op, "FusedDepthwiseConv2dNative")) return conv(c, o, 1);
     if (!strcmp(op, "MaxPool") || !strcmp(op, "AvgPool")) return pool(c, o, op[1] == 'a');
