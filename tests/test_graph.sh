@@ -92,9 +92,9 @@ for f in refs:
     assert d <= 1e-4 * max(r, 1e-6), (f, d, r)
 " "$ref" "$work/run-$m"
 done
-"$PY" -c "import numpy as np; np.save('$work/zeros.npy', np.zeros((1, 3, 416, 416), np.float32))"
-expect_error "run: op without a kernel yet" "nanodet: node 'PartitionedCall/transpose_1' (Transpose): op Transpose has no kernel yet" \
-    "$LENS" graph run "$HM/nanodet" --input "input_1=$work/zeros.npy" -o "$work/x"
+"$PY" -c "import numpy as np; np.save('$work/zeros.npy', np.zeros((1, 192, 192, 3), np.float32))"
+expect_error "run: op without a kernel yet" "movenet-lightning: node 'StatefulPartitionedCall/unstack' (Unpack): op Unpack has no kernel yet" \
+    "$LENS" graph run "$HM/movenet-lightning" --input "input=$work/zeros.npy" -o "$work/x"
 expect_error "run: wrong input shape" "input 'input_1:0' is [1, 64, 64, 1] in" "$LENS" graph run "$HM/iris" --input "input_1=$FIXG/emotion/input_input_1.npy" -o "$work/x"
 expect_error "run: missing input" "no --input for 'input_1:0'" "$LENS" graph run "$HM/iris" -o "$work/x"
 expect_error "run: unknown input" "has no input 'nope'" "$LENS" graph run "$HM/emotion" --input "input_1=$FIXG/emotion/input_input_1.npy" --input "nope=$FIXG/emotion/input_input_1.npy" -o "$work/x"
