@@ -122,6 +122,10 @@ typedef struct lens__gslice {
 } lens__gslice;
 int lens__graph_slice(lens_graph *g, lens__gnode *nd, lens__gslice *sp, lens_error *err);
 
+/* An elementwise binary op or comparison on two values as TF computes it
+ * (isint: integer division and modulo floor); NAN for an op it does not know. */
+double lens__graph_binop(const char *op, double a, double b, int isint);
+
 int lens__graph_find(const lens_graph *g, const char *name);
 const lens__gattr *lens__gattr_find(const lens__gnode *n, const char *key);
 lens__gtensor *lens__gtensor_new(lens_graph_dtype t, const lens__gshape *s);

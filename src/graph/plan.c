@@ -817,7 +817,7 @@ static int64_t bidx(const lens__gshape *s, const lens__gshape *o, int64_t idx)
     return r;
 }
 
-static double binop(const char *op, double a, double b, int isint)
+double lens__graph_binop(const char *op, double a, double b, int isint)
 {
     if (!strcmp(op, "Add") || !strcmp(op, "AddV2")) return a + b;
     if (!strcmp(op, "Sub")) return a - b;
@@ -881,7 +881,7 @@ static int fold(ctx *c)
         const lens__gtensor *b = iconst(c, 1);
         int isint = a->dtype != LENS_GRAPH_FLOAT32;
         for (int64_t i = 0; i < t->n; i++)
-            setv(t, i, binop(op, getv(a, bidx(&a->shape, o, i)), getv(b, bidx(&b->shape, o, i)), isint));
+            setv(t, i, lens__graph_binop(op, getv(a, bidx(&a->shape, o, i)), getv(b, bidx(&b->shape, o, i)), isint));
     } else if (!strcmp(op, "Pack") || !strcmp(op, "ConcatV2")) {
         int pack = op[0] == 'P', n = pack ? nd->n_in : nd->n_in - 1, ax;
         int64_t axv = pack ? attr_i(nd, "axis", 0) : to_int(getv(iconst(c, n), 0));

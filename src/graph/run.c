@@ -48,6 +48,8 @@ static view in(rctx *c, int i)
 }
 
 static int64_t numel(const lens__gshape *s) { return lens__gshape_numel(s); }
+/* a value as double whatever the dtype (int32 exactly) */
+static double getf(const view *v, int64_t i) { return v->f ? (double)v->f[i] : (double)v->i[i]; }
 
 static const char *sattr(const lens__gnode *n, const char *k)
 {
@@ -234,8 +236,17 @@ static int binary(rctx *c, float *out)
     view a = in(c, 0), b = in(c, 1);
     const lens__gshape *o = &c->nd->out_shape[0];
     int64_t n = numel(o), nb = numel(b.s);
-    if (!a.f || !b.f) return rfail(c, LENS_EUNSUP, "integer operands have no kernel yet");
     const char *op = c->nd->op;
+    if (!a.f || !b.f || c->nd->out_dtype[0] != LENS_GRAPH_FLOAT32) { /* int32 and bool operands or results */
+        lens_graph_dtype t = c->nd->out_dtype[0];
+        int isint = !a.f && !b.f;
+        for (int64_t i = 0; i < n; i++) {
+            double v = lens__graph_binop(op, getf(&a, bidx(a.s, o, i)), getf(&b, bidx(b.s, o, i)), isint);
+            if (t == LENS_GRAPH_FLOAT32) out[i] = (float)v;
+            else ((int32_t *)out)[i] = t == LENS_GRAPH_BOOL ? v != 0 : (int32_t)fmax(fmin(v, INT32_MAX), INT32_MIN);
+        }
+        return 0;
+    }
     if (same_shape(a.s, o) && (same_shape(b.s, o) || nb == 1)) { /* the common cases, no index arithmetic */
         for (int64_t i = 0; i < n; i++) out[i] = bin(op, a.f[i], b.f[nb == 1 ? 0 : i]);
         return 0;
@@ -269,7 +280,9 @@ static float un(const char *op, float x, float alpha)
 static const char *const unary_ops[] = {"Relu", "Relu6", "Sigmoid", "Tanh", "Exp", "Sqrt", "Rsqrt", "Abs", "Neg",
                                         "Reciprocal", "Square", "LeakyRelu", "Elu", NULL};
 static const char *const binary_ops[] = {"Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum",
-                                         "SquaredDifference", "Pow", "BiasAdd", NULL};
+                                         "SquaredDifference", "Pow", "BiasAdd", "FloorDiv", "FloorMod", "Equal",
+                                         "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd",
+                                         "LogicalOr", NULL};
 
 static int in_list(const char *op, const char *const *l)
 {
@@ -369,7 +382,7 @@ static int pad(rctx *c, float *out)
     return 0;
 }
 
-static int concat(rctx *c, float *out)
+static int concat(rctx *c, void *out)
 {
     const lens__gnode *n = c->nd;
     int k = n->n_in - 1;
@@ -384,14 +397,12 @@ static int concat(rctx *c, float *out)
         for (int i = 0; i < k; i++) {
             view x = in(c, i);
             int64_t chunk = outer ? numel(x.s) / outer : 0;
-            memcpy(out + w, x.f + r * chunk, (size_t)chunk * sizeof *out);
+            const uint32_t *src = x.f ? (const uint32_t *)x.f : (const uint32_t *)x.i;
+            memcpy((uint32_t *)out + w, src + r * chunk, (size_t)chunk * 4);
             w += chunk;
         }
     return 0;
 }
-
-/* values as float whatever the dtype, for the kernels that only move data */
-static float getf(const view *v, int64_t i) { return v->f ? v->f[i] : (float)v->i[i]; }
 
 static int transpose(rctx *c, void *out)
 {
@@ -499,10 +510,10 @@ static int cast(rctx *c, void *out)
     lens_graph_dtype to = c->nd->out_dtype[0];
     int64_t n = numel(x.s);
     for (int64_t i = 0; i < n; i++) {
-        float v = getf(&x, i);
-        if (to == LENS_GRAPH_FLOAT32) ((float *)out)[i] = v;
+        double v = getf(&x, i);
+        if (to == LENS_GRAPH_FLOAT32) ((float *)out)[i] = (float)v;
         else if (to == LENS_GRAPH_BOOL) ((int32_t *)out)[i] = v != 0;
-        else ((int32_t *)out)[i] = x.i ? x.i[i] : (int32_t)fmaxf(fminf(truncf(v), 2147483520.0f), -2147483648.0f);
+        else ((int32_t *)out)[i] = x.i ? x.i[i] : (int32_t)fmax(fmin(trunc(v), INT32_MAX), INT32_MIN);
     }
     return 0;
 }
@@ -546,6 +557,165 @@ static int conv_transpose(rctx *c, float *out)
     return 0;
 }
 
+/* Pack (run time): N tensors of one shape stacked along a new axis */
+static int pack(rctx *c, void *out)
+{
+    const lens__gnode *n = c->nd;
+    const lens__gshape *o = &n->out_shape[0];
+    int64_t a = iattr(n, "axis", 0);
+    int ax = (int)(a < 0 ? a + o->rank : a);
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < ax; i++) outer *= o->d[i];
+    for (int i = ax + 1; i < o->rank; i++) inner *= o->d[i];
+    uint32_t *dst = out;
+    for (int64_t r = 0; r < outer; r++)
+        for (int k = 0; k < n->n_in; k++) {
+            view x = in(c, k);
+            const uint32_t *src = x.f ? (const uint32_t *)x.f : (const uint32_t *)x.i;
+            memcpy(dst, src + r * inner, (size_t)inner * 4);
+            dst += inner;
+        }
+    return 0;
+}
+
+static int unpack(rctx *c)
+{
+    lens__gnode *n = c->nd;
+    view x = in(c, 0);
+    int64_t a = iattr(n, "axis", 0);
+    int ax = (int)(a < 0 ? a + x.s->rank : a);
+    int64_t outer = 1, inner = 1, m = x.s->d[ax];
+    for (int i = 0; i < ax; i++) outer *= x.s->d[i];
+    for (int i = ax + 1; i < x.s->rank; i++) inner *= x.s->d[i];
+    const uint32_t *src = x.f ? (const uint32_t *)x.f : (const uint32_t *)x.i;
+    for (int k = 0; k < n->n_out; k++) {
+        uint32_t *dst = c->bufs[n - c->g->nodes][k];
+        for (int64_t r = 0; r < outer; r++) memcpy(dst + r * inner, src + (r * m + k) * inner, (size_t)inner * 4);
+    }
+    return 0;
+}
+
+static int tile(rctx *c, void *out)
+{
+    view x = in(c, 0);
+    const lens__gshape *o = &c->nd->out_shape[0];
+    const uint32_t *src = x.f ? (const uint32_t *)x.f : (const uint32_t *)x.i;
+    uint32_t *dst = out;
+    for (int64_t w = 0; w < numel(o); w++) {
+        int64_t rem = w, off = 0, stride = 1;
+        for (int i = o->rank - 1; i >= 0; i--) {
+            int64_t ci = rem % o->d[i];
+            rem /= o->d[i];
+            off += (ci % x.s->d[i]) * stride;
+            stride *= x.s->d[i];
+        }
+        dst[w] = src[off];
+    }
+    return 0;
+}
+
+/* Select: a rank-1 condition picks rows (TF's Select), else it broadcasts */
+static int select_(rctx *c, void *out)
+{
+    view k = in(c, 0), x = in(c, 1), y = in(c, 2);
+    const lens__gshape *o = &c->nd->out_shape[0];
+    int64_t n = numel(o), rows = o->rank ? o->d[0] : 1, per = rows ? n / rows : 0;
+    const uint32_t *px = x.f ? (const uint32_t *)x.f : (const uint32_t *)x.i;
+    const uint32_t *py = y.f ? (const uint32_t *)y.f : (const uint32_t *)y.i;
+    int by_row = k.s->rank == 1 && o->rank > 1 && strcmp(c->nd->op, "SelectV2");
+    for (int64_t i = 0; i < n; i++) {
+        int pick = by_row ? getf(&k, per ? i / per : 0) != 0 : getf(&k, bidx(k.s, o, i)) != 0;
+        ((uint32_t *)out)[i] = pick ? px[bidx(x.s, o, i)] : py[bidx(y.s, o, i)];
+    }
+    return 0;
+}
+
+/* ArgMax / ArgMin: the first extreme along a constant axis, as int32 */
+static int argmax(rctx *c, int32_t *out)
+{
+    view x = in(c, 0), axv = in(c, 1);
+    int64_t a = (int64_t)getf(&axv, 0);
+    int ax = (int)(a < 0 ? a + x.s->rank : a), mn = c->nd->op[3] == 'M' && c->nd->op[4] == 'i';
+    int64_t outer = 1, inner = 1, m = x.s->d[ax];
+    for (int i = 0; i < ax; i++) outer *= x.s->d[i];
+    for (int i = ax + 1; i < x.s->rank; i++) inner *= x.s->d[i];
+    for (int64_t r = 0; r < outer; r++)
+        for (int64_t i = 0; i < inner; i++) {
+            int64_t best = 0;
+            double bv = getf(&x, r * m * inner + i);
+            for (int64_t j = 1; j < m; j++) {
+                double v = getf(&x, (r * m + j) * inner + i);
+                if (mn ? v < bv : v > bv) bv = v, best = j;
+            }
+            out[r * inner + i] = (int32_t)best;
+        }
+    return 0;
+}
+
+/* GatherV2 (batch_dims 0) and GatherNd; an index out of range is an error, as in TF */
+static int gather(rctx *c, void *out)
+{
+    const lens__gnode *n = c->nd;
+    view p = in(c, 0), ix = in(c, 1);
+    const uint32_t *src = p.f ? (const uint32_t *)p.f : (const uint32_t *)p.i;
+    uint32_t *dst = out;
+    if (!strcmp(n->op, "GatherNd")) {
+        int64_t q = ix.s->d[ix.s->rank - 1], rows = q ? numel(ix.s) / q : 0, inner = 1;
+        for (int i = (int)q; i < p.s->rank; i++) inner *= p.s->d[i];
+        for (int64_t r = 0; r < rows; r++) {
+            int64_t off = 0;
+            for (int64_t j = 0; j < q; j++) {
+                int64_t v = (int64_t)getf(&ix, r * q + j);
+                if (v < 0 || v >= p.s->d[j]) return rfail(c, LENS_EINVAL, "index %lld out of range [0, %lld)", (long long)v, (long long)p.s->d[j]);
+                off = off * p.s->d[j] + v;
+            }
+            memcpy(dst + r * inner, src + off * inner, (size_t)inner * 4);
+        }
+        return 0;
+    }
+    view axv = in(c, 2);
+    int64_t a = (int64_t)getf(&axv, 0);
+    int ax = (int)(a < 0 ? a + p.s->rank : a);
+    int64_t outer = 1, inner = 1, m = p.s->d[ax], ni = numel(ix.s), w = 0;
+    for (int i = 0; i < ax; i++) outer *= p.s->d[i];
+    for (int i = ax + 1; i < p.s->rank; i++) inner *= p.s->d[i];
+    for (int64_t r = 0; r < outer; r++)
+        for (int64_t k = 0; k < ni; k++) {
+            int64_t j = (int64_t)getf(&ix, k);
+            if (j < 0 || j >= m) return rfail(c, LENS_EINVAL, "index %lld out of range [0, %lld)", (long long)j, (long long)m);
+            memcpy(dst + w, src + (r * m + j) * inner, (size_t)inner * 4);
+            w += inner;
+        }
+    return 0;
+}
+
+/* TopKV2, sorted: the k largest of each last-axis row, ties by lower index (tfjs's stable sort) */
+static int topk(rctx *c)
+{
+    lens__gnode *n = c->nd;
+    view x = in(c, 0);
+    int64_t k = n->out_shape[0].d[n->out_shape[0].rank - 1], m = x.s->d[x.s->rank - 1];
+    int64_t rows = m ? numel(x.s) / m : 0;
+    float *vals = c->bufs[n - c->g->nodes][0];
+    int32_t *idx = c->bufs[n - c->g->nodes][1];
+    for (int64_t r = 0; r < rows; r++) {
+        float *bv = vals + r * k;
+        int32_t *bi = idx + r * k;
+        int64_t have = 0;
+        for (int64_t j = 0; j < m; j++) {
+            float v = (float)getf(&x, r * m + j);
+            if (have == k && !(v > bv[k - 1])) continue;
+            int64_t p = have < k ? have++ : k - 1;
+            while (p > 0 && v > bv[p - 1]) { /* strictly greater moves up: equal values keep index order */
+                bv[p] = bv[p - 1], bi[p] = bi[p - 1];
+                p--;
+            }
+            bv[p] = v, bi[p] = (int32_t)j;
+        }
+    }
+    return 0;
+}
+
 /* one node's kernel; its outputs are allocated */
 static int kernel(rctx *c)
 {
@@ -557,6 +727,15 @@ static int kernel(rctx *c)
     if (!strcmp(op, "StridedSlice")) return strided(c, o);
     if (!strcmp(op, "Split") || !strcmp(op, "SplitV")) return split(c);
     if (!strcmp(op, "Cast")) return cast(c, o);
+    if (!strcmp(op, "Pack")) return pack(c, o);
+    if (!strcmp(op, "ConcatV2")) return concat(c, o);
+    if (!strcmp(op, "Unpack")) return unpack(c);
+    if (!strcmp(op, "Tile")) return tile(c, o);
+    if (!strcmp(op, "Select") || !strcmp(op, "SelectV2")) return select_(c, o);
+    if (!strcmp(op, "ArgMax") || !strcmp(op, "ArgMin")) return argmax(c, o);
+    if (!strcmp(op, "GatherV2") || !strcmp(op, "GatherNd")) return gather(c, o);
+    if (!strcmp(op, "TopKV2")) return topk(c);
+    if (in_list(op, binary_ops)) return binary(c, o);
     if (n->out_dtype[0] != LENS_GRAPH_FLOAT32 && strcmp(op, "Identity") && strcmp(op, "Reshape") &&
         strcmp(op, "Squeeze") && strcmp(op, "ExpandDims"))
         return rfail(c, LENS_EUNSUP, "no kernel yet for %s output", lens_graph_dtype_name(n->out_dtype[0]));

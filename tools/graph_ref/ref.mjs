@@ -1,7 +1,8 @@
 // Reference outputs of a TF.js graph model for lens's parity tests:
 // @tensorflow/tfjs on its CPU backend (float32) runs MODEL_DIR/model.json on
 // seeded uniform [0, 1) inputs (batch 1; x255 for int32 inputs) and writes
-// OUT_DIR/input_<name>.npy and OUT_DIR/<output name>.npy (':' and '/' -> '_').
+// OUT_DIR/input_<name>.npy and OUT_DIR/<output name>.npy (':' and '/' -> '_';
+// output names and input shapes as the model's signature gives them, as lens).
 //   usage: node tools/graph_ref/ref.mjs MODEL_DIR OUT_DIR [SEED]
 // (npm install in tools/graph_ref first)
 import fs from 'node:fs';
@@ -44,9 +45,20 @@ const model = await tf.loadGraphModel(tf.io.fromMemory({
   userDefinedMetadata: j.userDefinedMetadata,
 }));
 fs.mkdirSync(out, { recursive: true });
+// the signature's names and shapes, as lens plans with them (open dims as 1)
+const sig = j.signature || (j.userDefinedMetadata && j.userDefinedMetadata.signature) || {};
+const sigDims = (name, fallback) => {
+  const e = Object.values(sig.inputs || {}).find((x) => x.name.replace(/:0$/, '') === name);
+  const dims = e && e.tensorShape && e.tensorShape.dim ? e.tensorShape.dim.map((d) => Number(d.size || 0)) : fallback;
+  return dims.map((d) => (d < 0 ? 1 : d));
+};
+const sigName = (name) => {
+  const e = Object.values(sig.outputs || {}).find((x) => x.name.replace(/:0$/, '') === name);
+  return e ? e.name : `${name}:0`;
+};
 const feeds = {};
 for (const inp of model.inputs) {
-  const shape = inp.shape.map((d) => (d < 0 ? 1 : d));
+  const shape = sigDims(inp.name, inp.shape);
   const n = shape.reduce((a, b) => a * b, 1);
   const isInt = inp.dtype === 'int32';
   const vals = new Float32Array(n).map(() => (isInt ? Math.floor(rand() * 256) : rand()));
@@ -58,7 +70,7 @@ let res = model.execute(feeds, names);
 if (!Array.isArray(res)) res = [res];
 for (let i = 0; i < names.length; i++) {
   const t = res[i];
-  const name = names[i].includes(':') ? names[i] : `${names[i]}:0`; // as lens and the signature name it
+  const name = names[i].includes(':') ? names[i] : sigName(names[i]); // as lens and the signature name it
   npy(path.join(out, `${name.replace(/[:/]/g, '_')}.npy`), t.dataSync(), t.shape, t.dtype === 'int32');
 }
 console.log(`${path.basename(dir)}: ${names.length} outputs, ${model.inputs.map((x) => x.name).join(', ')}`);
