@@ -209,6 +209,17 @@ static int check_fused(ctx *c, int base)
     return 0;
 }
 
+/* the extra arguments of a fused op (bias, PReLU alphas): one value per output channel */
+static int check_args(ctx *c, int base, int64_t channels)
+{
+    for (int i = base; i < c->nd->n_in; i++) {
+        int64_t n = lens__gshape_numel(ishape(c, i));
+        if (channels >= 0 && n != channels)
+            return FAIL(c, "argument %d has %lld values for %lld channels", i, (long long)n, (long long)channels);
+    }
+    return 0;
+}
+
 static int reduce_shape(ctx *c, lens__gshape *o)
 {
     int rc = known_rank(c, 0);
@@ -398,6 +409,7 @@ static int infer(ctx *c)
         if ((rc = need_inputs(c, 1, 1))) return rc;
         o[0] = *ishape(c, 0);
         if (!strcmp(op, "LogicalNot")) dt[0] = LENS_GRAPH_BOOL;
+        if (!strcmp(op, "Softmax") && o[0].rank < 1) return FAIL(c, "softmax of a scalar");
         return 0;
     }
     if (is(op, binary) || is(op, compare)) {
@@ -413,11 +425,15 @@ static int infer(ctx *c)
         o[0] = *ishape(c, 0);
         return 0;
     }
-    if (!strcmp(op, "AddN")) {
+    if (!strcmp(op, "AddN")) { /* TF wants one shape for all */
         if (nd->n_in < 1) return FAIL(c, "no inputs");
         o[0] = *ishape(c, 0);
-        for (int i = 1; i < nd->n_in; i++)
-            if ((rc = broadcast(c, &o[0], ishape(c, i), &o[0]))) return rc;
+        for (int i = 1; i < nd->n_in; i++) {
+            const lens__gshape *y = ishape(c, i);
+            int same = y->rank == o->rank;
+            for (int k = 0; same && k < y->rank; k++) same = y->d[k] == o->d[k];
+            if (!same) return FAIL(c, "input %d's shape differs from input 0's", i);
+        }
         return 0;
     }
     if (!strcmp(op, "Select") || !strcmp(op, "SelectV2")) {
@@ -449,6 +465,7 @@ static int infer(ctx *c)
         }
         int64_t cout = depthwise ? (f->d[2] >= 0 && f->d[3] >= 0 ? f->d[2] * f->d[3] : -1) : f->d[3];
         if ((rc = conv_like(c, f->d[0], f->d[1], cout, o))) return rc;
+        if (fused && (rc = check_args(c, 2, cout))) return rc;
         int64_t out = lens__gshape_numel(o);
         if (out > 0 && f->d[0] > 0 && f->d[1] > 0)
             nd->flops = 2.0 * (double)out * (double)(f->d[0] * f->d[1]) * (depthwise ? 1.0 : (double)f->d[2]);
@@ -463,6 +480,7 @@ static int infer(ctx *c)
         const lens__gshape *f = ishape(c, 1), *dy = ishape(c, 2);
         if (f->rank != 4 || dy->rank != 4) return FAIL(c, "filter and input must be rank 4");
         if (dy->d[3] >= 0 && f->d[3] >= 0 && dy->d[3] != f->d[3]) return FAIL(c, "filter has %lld input channels, the input %lld", (long long)f->d[3], (long long)dy->d[3]);
+        if (f->d[2] != sz[3]) return FAIL(c, "filter has %lld output channels, input_sizes %lld", (long long)f->d[2], (long long)sz[3]);
         o->rank = 4;
         for (int i = 0; i < 4; i++) {
             if (sz[i] < 0 || sz[i] > LENS__GRAPH_MAX_ELEMS) return FAIL(c, "input_sizes out of range");
@@ -496,6 +514,7 @@ static int infer(ctx *c)
         int ta = (int)attr_i(nd, "transpose_a", 0), tb = (int)attr_i(nd, "transpose_b", 0);
         int64_t m = a->d[ta], k = a->d[!ta], k2 = b->d[tb], n = b->d[!tb];
         if (k >= 0 && k2 >= 0 && k != k2) return FAIL(c, "inner dims %lld and %lld differ", (long long)k, (long long)k2);
+        if (op[0] == '_' && (rc = check_args(c, 2, n))) return rc;
         o->rank = 2, o->d[0] = m, o->d[1] = n;
         if (m > 0 && n > 0 && k > 0) nd->flops = 2.0 * (double)m * (double)n * (double)k;
         return 0;

@@ -436,6 +436,10 @@ static int resize_bilinear(rctx *c, float *out)
     const lens__gshape *o = &n->out_shape[0];
     int ac = (int)iattr(n, "align_corners", 0), hp = (int)iattr(n, "half_pixel_centers", 0);
     int64_t N = x.s->d[0], H = x.s->d[1], W = x.s->d[2], C = x.s->d[3], OH = o->d[1], OW = o->d[2];
+    if (numel(x.s) == 0) {
+        memset(out, 0, (size_t)numel(o) * 4);
+        return 0;
+    }
     double ry = (double)(ac && OH > 1 ? H - 1 : H) / (double)(ac && OH > 1 ? OH - 1 : OH);
     double rx = (double)(ac && OW > 1 ? W - 1 : W) / (double)(ac && OW > 1 ? OW - 1 : OW);
     for (int64_t b = 0; b < N; b++)
@@ -639,6 +643,7 @@ static int argmax(rctx *c, int32_t *out)
     int64_t outer = 1, inner = 1, m = x.s->d[ax];
     for (int i = 0; i < ax; i++) outer *= x.s->d[i];
     for (int i = ax + 1; i < x.s->rank; i++) inner *= x.s->d[i];
+    if (m == 0 && outer * inner > 0) return rfail(c, LENS_EINVAL, "arg of an empty axis");
     for (int64_t r = 0; r < outer; r++)
         for (int64_t i = 0; i < inner; i++) {
             int64_t best = 0;
@@ -698,6 +703,7 @@ static int topk(rctx *c)
     int64_t rows = m ? numel(x.s) / m : 0;
     float *vals = c->bufs[n - c->g->nodes][0];
     int32_t *idx = c->bufs[n - c->g->nodes][1];
+    if (k == 0) return 0;
     for (int64_t r = 0; r < rows; r++) {
         float *bv = vals + r * k;
         int32_t *bi = idx + r * k;
@@ -716,12 +722,45 @@ static int topk(rctx *c)
     return 0;
 }
 
+/* the inputs an op reads as float32 (-1: all of them); others are indices,
+ * axes or shapes */
+static const struct {
+    const char *op;
+    int inputs[3];
+} float_inputs[] = {
+    {"Conv2D", {-1}}, {"_FusedConv2D", {-1}}, {"DepthwiseConv2dNative", {-1}}, {"FusedDepthwiseConv2dNative", {-1}},
+    {"MaxPool", {0, -2}}, {"AvgPool", {0, -2}}, {"Prelu", {-1}}, {"AddN", {-1}}, {"Mean", {0, -2}},
+    {"Sum", {0, -2}}, {"Max", {0, -2}}, {"Min", {0, -2}}, {"Softmax", {0, -2}}, {"MatMul", {-1}},
+    {"_FusedMatMul", {-1}}, {"Pad", {0, -2}}, {"PadV2", {0, 2, -2}}, {"ResizeBilinear", {0, -2}},
+    {"Conv2DBackpropInput", {1, 2, -2}},
+};
+
+static int check_float_inputs(rctx *c)
+{
+    const lens__gnode *n = c->nd;
+    for (size_t k = 0; k < sizeof float_inputs / sizeof *float_inputs; k++) {
+        if (strcmp(n->op, float_inputs[k].op)) continue;
+        for (int j = 0; j < 3 && float_inputs[k].inputs[j] != -2; j++) {
+            int all = float_inputs[k].inputs[j] == -1;
+            for (int i = all ? 0 : float_inputs[k].inputs[j]; i < (all ? n->n_in : float_inputs[k].inputs[j] + 1); i++)
+                if (i < n->n_in && !in(c, i).f)
+                    return rfail(c, LENS_EUNSUP, "input %d is %s; this kernel takes float32", i,
+                                 lens_graph_dtype_name(c->g->nodes[n->in[i].node].out_dtype[n->in[i].port]));
+            if (all) break;
+        }
+    }
+    if (in_list(n->op, unary_ops) && !in(c, 0).f) return rfail(c, LENS_EUNSUP, "input 0 is not float32");
+    return 0;
+}
+
 /* one node's kernel; its outputs are allocated */
 static int kernel(rctx *c)
 {
     lens__gnode *n = c->nd;
     const char *op = n->op;
     void *o = c->bufs[n - c->g->nodes][0];
+    int rc = check_float_inputs(c);
+    if (rc) return rc;
     /* ops that move 32-bit values, whatever their dtype */
     if (!strcmp(op, "Transpose")) return transpose(c, o);
     if (!strcmp(op, "StridedSlice")) return strided(c, o);
