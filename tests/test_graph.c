@@ -15,6 +15,9 @@
 #include "lens/graph.h"
 #include "test.h"
 
+/* the fuzz target's entry point, for the saved crashers */
+#include "fuzz/fuzz_graph.c"
+
 typedef struct {
     const unsigned char *data;
     size_t n;
@@ -300,18 +303,7 @@ int main(int argc, char **argv)
             unsigned char *buf = malloc(1 << 20);
             size_t n = fread(buf, 1, 1 << 20, f);
             fclose(f);
-            if (!strncmp(e->d_name, "graph-", 6)) {
-                /* same split as tests/fuzz/fuzz_graph.c: model.json, a NUL, the shard */
-                const unsigned char *nul = memchr(buf, 0, n);
-                size_t jn = nul ? (size_t)(nul - buf) : n;
-                char *json = malloc(jn + 1);
-                memcpy(json, buf, jn);
-                json[jn] = '\0';
-                lens_error err = {0};
-                lens_graph *g = NULL;
-                if (load(json, nul ? nul + 1 : buf, nul ? n - jn - 1 : 0, &g, &err) == 0) lens__graph_free(g);
-                free(json);
-            }
+            if (!strncmp(e->d_name, "graph-", 6)) LLVMFuzzerTestOneInput(buf, n); /* load, plan, run */
             free(buf);
         }
         if (d) closedir(d);

@@ -12,11 +12,11 @@
 typedef struct {
     const unsigned char *data;
     size_t n;
-} mem;
+} fuzz_mem;
 
-static int shard(void *ctx, const char *path, unsigned char **data, size_t *n, lens_error *err)
+static int fuzz_shard(void *ctx, const char *path, unsigned char **data, size_t *n, lens_error *err)
 {
-    const mem *m = ctx;
+    const fuzz_mem *m = ctx;
     (void)path;
     if (!(*data = malloc(m->n ? m->n : 1))) return lens_error_set(err, LENS_ENOMEM, "out of memory");
     memcpy(*data, m->data, m->n);
@@ -28,14 +28,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     const unsigned char *nul = memchr(data, 0, size);
     size_t jn = nul ? (size_t)(nul - data) : size;
-    mem m = {nul ? nul + 1 : data, nul ? size - jn - 1 : 0};
+    fuzz_mem m = {nul ? nul + 1 : data, nul ? size - jn - 1 : 0};
     lens_graph *g = calloc(1, sizeof *g);
     if (!g || !(g->name = strdup("fuzz"))) {
         free(g);
         return 0;
     }
     lens_error err = {0};
-    if (lens__graph_load(g, (const char *)data, jn, shard, &m, &err) == 0 && lens__graph_plan(g, &err) == 0) {
+    if (lens__graph_load(g, (const char *)data, jn, fuzz_shard, &m, &err) == 0 && lens__graph_plan(g, &err) == 0) {
         /* a small plan runs too, on zeros: the kernels must hold on any graph the plan accepts */
         int64_t cells = 0;
         for (int k = 0; k < g->n_order; k++) {
