@@ -3,13 +3,14 @@
 // seeded uniform [0, 1) inputs (batch 1; x255 for int32 inputs) and writes
 // OUT_DIR/input_<name>.npy and OUT_DIR/<output name>.npy (':' and '/' -> '_';
 // output names and input shapes as the model's signature gives them, as lens).
-//   usage: node tools/graph_ref/ref.mjs MODEL_DIR OUT_DIR [SEED]
+//   usage: node tools/graph_ref/ref.mjs MODEL_DIR OUT_DIR [SEED] [MAX_BYTES]
 // (npm install in tools/graph_ref first)
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
-const [dir, out, seedArg] = process.argv.slice(2);
+const [dir, out, seedArg, maxArg] = process.argv.slice(2);
+const maxBytes = Number(maxArg || 0); // outputs over it: every 64th value, as NAME.every64.npy
 if (!dir || !out) {
   console.error('usage: node ref.mjs MODEL_DIR OUT_DIR [SEED]');
   process.exit(2);
@@ -71,6 +72,12 @@ if (!Array.isArray(res)) res = [res];
 for (let i = 0; i < names.length; i++) {
   const t = res[i];
   const name = names[i].includes(':') ? names[i] : sigName(names[i]); // as lens and the signature name it
-  npy(path.join(out, `${name.replace(/[:/]/g, '_')}.npy`), t.dataSync(), t.shape, t.dtype === 'int32');
+  const data = t.dataSync();
+  if (maxBytes && data.length * 4 > maxBytes) { // every 64th value of the flat output, for a small reference
+    const sub = data.filter((_, k) => k % 64 === 0);
+    npy(path.join(out, `${name.replace(/[:/]/g, '_')}.every64.npy`), sub, [sub.length], t.dtype === 'int32');
+  } else {
+    npy(path.join(out, `${name.replace(/[:/]/g, '_')}.npy`), data, t.shape, t.dtype === 'int32');
+  }
 }
 console.log(`${path.basename(dir)}: ${names.length} outputs, ${model.inputs.map((x) => x.name).join(', ')}`);
