@@ -1,8 +1,8 @@
 /* Running a planned TF.js graph: generic C kernels, NHWC, float32 with int32
  * and bool tensors for indices and masks. This is the first, plain executor:
- * one buffer per node output for the whole run (no reuse yet), one thread,
- * the ops of the small face models (gender, emotion) and the elementwise
- * family; SIMD kernels, buffer reuse and the remaining ops come next. */
+ * one buffer per node output, freed after its last reader (malloc'd per run:
+ * an arena planned once comes next), one thread, generic C with double
+ * accumulation; SIMD kernels and the thread pool come next. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -821,7 +821,19 @@ int lens_graph_run(lens_graph *g, const float *const *inputs, void **outputs, le
 {
     for (int i = 0; i < g->n_outputs; i++) outputs[i] = NULL;
     void ***bufs = calloc((size_t)g->n_nodes + 1, sizeof *bufs);
-    if (!bufs) return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    int *last = malloc(((size_t)g->n_nodes + 1) * sizeof *last);
+    if (!bufs || !last) {
+        free(bufs);
+        free(last);
+        return lens_error_set(err, LENS_ENOMEM, "out of memory");
+    }
+    /* each value is freed after its last reader (the outputs' at the end) */
+    for (int k = 0; k < g->n_nodes; k++) last[k] = -1;
+    for (int k = 0; k < g->n_order; k++) {
+        const lens__gnode *n = &g->nodes[g->order[k]];
+        for (int i = 0; i < n->n_in; i++) last[n->in[i].node] = k;
+    }
+    for (int i = 0; i < g->n_outputs; i++) last[g->outputs[i].ref.node] = g->n_order;
     int rc = LENS_OK;
     for (int k = 0; k < g->n_order && !rc; k++) {
         lens__gnode *n = &g->nodes[g->order[k]];
@@ -853,6 +865,14 @@ int lens_graph_run(lens_graph *g, const float *const *inputs, void **outputs, le
             continue;
         }
         rc = kernel(&c);
+        for (int i = 0; i < n->n_in && !rc; i++) {
+            int m = n->in[i].node;
+            if (last[m] == k && bufs[m]) {
+                for (int p = 0; p < g->nodes[m].n_out; p++) free(bufs[m][p]);
+                free(bufs[m]);
+                bufs[m] = NULL;
+            }
+        }
     }
     for (int i = 0; i < g->n_outputs && !rc; i++) {
         const lens__gport *p = &g->outputs[i];
@@ -877,5 +897,6 @@ int lens_graph_run(lens_graph *g, const float *const *inputs, void **outputs, le
         free(bufs[k]);
     }
     free(bufs);
+    free(last);
     return rc;
 }
