@@ -97,16 +97,9 @@ np.save(sys.argv[2], v.astype(np.float32).reshape(shape))
 " "$line" "$2"
     echo "${line#input }" | cut -d' ' -f1
 }
-for m in $models; do
-    ref=$FIXG/$m
-    if [[ -f $ref/input_input_1.npy ]]; then
-        check "$m runs" "$LENS" graph run "$HM/$m" --input "input_1=$ref/input_input_1.npy" -o "$work/run-$m"
-    else
-        name=$(seeded_input "$m" "$work/in-$m.npy")
-        check "$m runs" "$LENS" graph run "$HM/$m" --input "$name=$work/in-$m.npy" -o "$work/run-$m"
-    fi
-    # max |lens - tfjs| <= 1e-4 x the output's range, on every output
-    check "$m matches tfjs" "$PY" -c "
+# matches REF_DIR OUT_DIR: max |lens - tfjs| <= 1e-4 x the output's range, on every output
+matches() {
+    "$PY" -c "
 import glob, os, sys, numpy as np
 refs = [f for f in glob.glob(sys.argv[1] + '/*.npy') if not os.path.basename(f).startswith('input_')]
 assert refs
@@ -119,8 +112,23 @@ for f in refs:
     assert a.shape == b.shape and a.dtype == b.dtype, (f, a.shape, b.shape)
     d = float(np.abs(a.astype(np.float64) - b).max()); r = float(a.max() - a.min())
     assert d <= 1e-4 * max(r, 1e-6), (f, d, r)
-" "$ref" "$work/run-$m"
+" "$1" "$2"
+}
+for m in $models; do
+    ref=$FIXG/$m
+    if [[ -f $ref/input_input_1.npy ]]; then
+        check "$m runs" "$LENS" graph run "$HM/$m" --input "input_1=$ref/input_input_1.npy" -o "$work/run-$m"
+    else
+        name=$(seeded_input "$m" "$work/in-$m.npy")
+        check "$m runs" "$LENS" graph run "$HM/$m" --input "$name=$work/in-$m.npy" -o "$work/run-$m"
+    fi
+    check "$m matches tfjs" matches "$ref" "$work/run-$m"
 done
+# the portable GEMM kernels, and the direct convolution the GEMM path replaced
+LENS_KERNEL=generic "$LENS" graph run "$HM/iris" --input "input_1=$FIXG/iris/input_input_1.npy" -o "$work/generic"
+check "iris with the generic kernels" matches "$FIXG/iris" "$work/generic"
+LENS_GRAPH_DIRECT=1 "$LENS" graph run "$HM/emotion" --input "input_1=$FIXG/emotion/input_input_1.npy" -o "$work/direct"
+check "emotion with direct convolutions" matches "$FIXG/emotion" "$work/direct"
 mk floor && sed -i 's/"op":"Relu"/"op":"Floor"/' "$work/floor/model.json"
 expect_error "run: op without a kernel yet" "floor: node 'StatefulPartitionedCall/model_1/block3_sepconv1_act/Relu' (Floor): op Floor has no kernel yet" \
     "$LENS" graph run "$work/floor" --input "input_1=$FIXG/emotion/input_input_1.npy" -o "$work/x"

@@ -66,6 +66,7 @@ typedef struct lens__gnode {
     lens__gshape *out_shape;
     lens_graph_dtype *out_dtype;
     lens__gtensor **out_const; /* per output: a Const's value, or a folded one; NULL: computed at run time */
+    struct lens__linear *lin; /* Conv2D: its filter packed for src/nn's GEMM (first run) */
     int needed;          /* an output depends on it */
     int folded;          /* its outputs are all constants now (Const or folded) */
     double flops;

@@ -14,6 +14,7 @@
 #include "base/hash.h"
 #include "graph_internal.h"
 #include "io/base64.h"
+#include "nn/linear.h"
 
 #define MAX_ELEMS LENS__GRAPH_MAX_ELEMS
 #define MAX_NODES (1 << 20)
@@ -861,6 +862,8 @@ void lens__graph_free(lens_graph *g)
         free(nd->out_const);
         free(nd->out_shape);
         free(nd->out_dtype);
+        if (nd->lin) lens__linear_free(nd->lin);
+        free(nd->lin);
         free(nd->name);
         free(nd->op);
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "graph_internal.h"
+#include "nn/linear.h"
 
 typedef struct {
     const lens__gshape *s;
@@ -117,9 +118,87 @@ static int64_t pad_before(const lens__gnode *n, int64_t in, int64_t out, int64_t
     return 0;
 }
 
+/* Conv2D and _FusedConv2D as a GEMM (src/nn's packed kernels, AVX-512/AVX2/
+ * generic as the CPU has): rows are output pixels, columns the filter's
+ * KH x KW x C window (im2col, in blocks of rows; a 1x1 stride-1 convolution
+ * reads the input as it is), the bias in the GEMM's epilogue, the
+ * activation after it. The filter is packed once, on the first run. */
+#define IM2COL_ROWS 256
+static int conv_gemm(rctx *c, float *out)
+{
+    lens__gnode *n = c->nd;
+    view x = in(c, 0), w = in(c, 1);
+    const lens__gshape *o = &n->out_shape[0];
+    int has_bias, a = n->op[0] == '_' ? fused_act(n, &has_bias) : (has_bias = 0, ACT_NONE);
+    const float *bias = has_bias ? in(c, 2).f : NULL, *pa = a == ACT_PRELU ? in(c, 3).f : NULL;
+    float alpha = (float)fattr(n, "leakyrelu_alpha", 0.2);
+    const int64_t *st = lattr(n, "strides", 4), *dl = lattr(n, "dilations", 4);
+    int64_t N = x.s->d[0], H = x.s->d[1], W = x.s->d[2], C = x.s->d[3];
+    int64_t KH = w.s->d[0], KW = w.s->d[1], OH = o->d[1], OW = o->d[2], OC = o->d[3];
+    int64_t sh = st ? st[1] : 1, sw = st ? st[2] : 1, dh = dl ? dl[1] : 1, dw = dl ? dl[2] : 1;
+    int64_t ph = pad_before(n, H, OH, KH, sh, dh, 1), pw = pad_before(n, W, OW, KW, sw, dw, 2);
+    int64_t K = KH * KW * C, M = N * OH * OW;
+    if (K > (1 << 24) || OC > (1 << 24) || M > ((int64_t)1 << 31)) return 1; /* the direct kernel then */
+    if (!n->lin) {
+        /* W^T: [OC][KH*KW*C] from the filter's [KH][KW][C][OC] */
+        float *wt = malloc((size_t)(OC * K > 0 ? OC * K : 1) * sizeof *wt);
+        lens__linear *l = calloc(1, sizeof *l);
+        if (!wt || !l) {
+            free(wt);
+            free(l);
+            return lens_error_set(c->err, LENS_ENOMEM, "out of memory");
+        }
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t j = 0; j < OC; j++) wt[j * K + k] = w.f[k * OC + j];
+        int rc = lens__linear_init(l, wt, bias, (int)OC, (int)K, LENS_FP32, lens__kernel_detect(), NULL, c->err);
+        free(wt);
+        if (rc) {
+            free(l);
+            return rc;
+        }
+        n->lin = l;
+    }
+    int direct = KH == 1 && KW == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
+    int64_t rows = direct ? M : IM2COL_ROWS;
+    float *col = direct ? NULL : malloc((size_t)(rows * K) * sizeof *col);
+    lens__linear_ws ws = {0};
+    int rc = (!direct && !col) ? lens_error_set(c->err, LENS_ENOMEM, "out of memory") : 0;
+    if (!rc) rc = lens__linear_ws_reserve(&ws, (int)(rows < M ? rows : M), (int)K, c->err);
+    for (int64_t r0 = 0; r0 < M && !rc; r0 += rows) {
+        int64_t m = M - r0 < rows ? M - r0 : rows;
+        const float *src = x.f + r0 * C;
+        if (!direct) {
+            for (int64_t r = 0; r < m; r++) {
+                int64_t p = r0 + r, b = p / (OH * OW), oy = p / OW % OH, ox = p % OW;
+                float *dst = col + r * K;
+                for (int64_t ky = 0; ky < KH; ky++) {
+                    int64_t iy = oy * sh - ph + ky * dh;
+                    for (int64_t kx = 0; kx < KW; kx++, dst += C) {
+                        int64_t ix = ox * sw - pw + kx * dw;
+                        if (iy < 0 || iy >= H || ix < 0 || ix >= W) memset(dst, 0, (size_t)C * sizeof *dst);
+                        else memcpy(dst, x.f + ((b * H + iy) * W + ix) * C, (size_t)C * sizeof *dst);
+                    }
+                }
+            }
+            src = col;
+        }
+        float *y = out + r0 * OC;
+        lens__linear_forward(n->lin, src, (int)m, y, LENS__EPI_BIAS, NULL, &ws, NULL);
+        if (a != ACT_NONE)
+            for (int64_t i = 0; i < m * OC; i++) y[i] = act(a, y[i], alpha, pa, i % OC);
+    }
+    lens__linear_ws_free(&ws);
+    free(col);
+    return rc;
+}
+
 /* Conv2D, _FusedConv2D, DepthwiseConv2dNative, FusedDepthwiseConv2dNative */
 static int conv(rctx *c, float *out, int depthwise)
 {
+    if (!depthwise && !getenv("LENS_GRAPH_DIRECT")) {
+        int rc = conv_gemm(c, out);
+        if (rc <= 0) return rc;
+    }
     const lens__gnode *n = c->nd;
     view x = in(c, 0), w = in(c, 1);
     const lens__gshape *o = &n->out_shape[0];
