@@ -73,9 +73,10 @@ LENS_API const char *lens_graph_dtype_name(lens_graph_dtype t);
  * the float32 values of input i, in lens_graph_input order (an int32 input
  * takes them rounded). outputs[i]: set to a new buffer (free()) with output
  * i's values, float32 or int32 as lens_graph_output says. The first
- * executor: generic C kernels for the face models' ops (gender, emotion)
- * and the elementwise family; any other op is LENS_EUNSUP naming the model,
- * node and op. */
+ * executor: kernels for every op of the twelve models of
+ * `lens model pull human-models`; any other op is LENS_EUNSUP naming the model,
+ * node and op. The first call packs the convolution filters into g: calls
+ * on one graph must not overlap (another thread: another lens_graph). */
 LENS_API int lens_graph_run(lens_graph *g, const float *const *inputs, void **outputs, lens_error *err);
 
 #ifdef __cplusplus
