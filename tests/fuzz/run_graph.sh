@@ -45,7 +45,7 @@ done
 
 run() { # name, sources...
     local name=$1; shift
-    "${cc[@]}" tests/fuzz/$name.c "$@" $(pkg-config --libs zlib jansson) -lm -o "$work/$name"
+    "${cc[@]}" tests/fuzz/$name.c "$@" $(pkg-config --libs zlib jansson) -lm -lmvec -lpthread -o "$work/$name"
     local dir=$work/${name#fuzz_}
     echo "$name: ${secs}s from $(ls "$dir/corpus" | wc -l) corpus files"
     set +e
@@ -88,4 +88,17 @@ S='"data_format":{"s":"TkhXQw=="},"padding":{"s":"U0FNRQ=="},"strides":{"list":{
 for f in tests/fixtures/graph/crashers/graph-*; do
     [[ -f $f ]] && cp -n "$f" "$work/graph/corpus/" 2>/dev/null || true
 done
-run fuzz_graph src/graph/*.c src/io/base64.c src/base/error.c src/base/fs.c src/base/beneath.c src/base/buf.c
+# src/nn's GEMM (the convolutions): its SIMD files with the flags CMakeLists.txt gives them
+nn=()
+for f in src/nn/*.c; do
+    case $f in
+        *_avx512.c) flags="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 -mavx512vnni -mfma" ;;
+        *_avx2.c) flags="-mavx2 -mfma" ;;
+        *) flags="" ;;
+    esac
+    o=$work/nn-$(basename "$f" .c).o
+    "${cc[@]}" $flags -c "$f" -o "$o"
+    nn+=("$o")
+done
+run fuzz_graph src/graph/*.c src/io/base64.c src/base/error.c src/base/fs.c src/base/beneath.c src/base/buf.c \
+    src/base/cpu.c src/base/pool.c src/base/clock.c "${nn[@]}"
