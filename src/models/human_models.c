@@ -3,6 +3,7 @@
  * table below) into the model cache. */
 #include "human_models.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -220,6 +221,22 @@ int lens__human_models_pull(const lens_pull_opts *opts, char *dir, size_t cap, l
     if (!opts->force && !opts->tarball && installed(dest)) {
         snprintf(dir, cap, "%s", dest);
         return LENS_OK;
+    }
+    /* the install replaces dest whole: never a directory that holds something else */
+    char stamp[4200];
+    snprintf(stamp, sizeof stamp, "%s/" STAMP, dest);
+    DIR *d = opendir(dest);
+    if (d) {
+        struct dirent *e;
+        int other = 0;
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) other = 1;
+        closedir(d);
+        if (other && !lens__is_file(stamp))
+            return lens_error_set(err, LENS_EINVAL,
+                                  "human-models: %s holds other files and no earlier install (%s); "
+                                  "--models-dir takes a new or empty directory, which the pull fills",
+                                  dest, STAMP);
     }
     if (opts->tarball) {
         snprintf(tarball, sizeof tarball, "%s", opts->tarball);
