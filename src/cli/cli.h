@@ -13,6 +13,7 @@ int cmd_train_static(int argc, char **argv);
 int cmd_project(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_video(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 /* all-MiniLM-L6-v2 when it is in the cache, else the bundled static model
  * (buf holds the cache path it looked at) */
 const char *cli_default_model(char *buf, size_t cap);

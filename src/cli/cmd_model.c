@@ -8,6 +8,8 @@
 
 static const char *model_usage =
     "usage: lens model pull NAME [--sha256 HEX] [--revision REV] [--endpoint URL]\n"
+    "       lens model pull human-models [--models-dir DIR] [--tarball FILE] [--force]\n"
+    "                                the TF.js vision models, with npm (DIR: else <cache>/human-models)\n"
     "       lens model path NAME     print where NAME lives (cache directory)\n"
     "       lens model info NAME|DIR print geometry, pooling and kernel\n"
     "Models are cached in $XDG_CACHE_HOME/lens/models (else ~/.cache/lens/models).\n"
@@ -35,8 +37,14 @@ int cmd_model(int argc, char **argv)
         lens_pull_opts o = {0};
         for (int i = 3; i < argc; i++) {
             const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+            if (!strcmp(argv[i], "--force")) {
+                o.force = 1;
+                continue;
+            }
             if (!v) return cli_fail("model pull: %s needs a value", argv[i]);
             if (!strcmp(argv[i], "--sha256")) o.sha256 = v;
+            else if (!strcmp(argv[i], "--models-dir")) o.models_dir = v;
+            else if (!strcmp(argv[i], "--tarball")) o.tarball = v;
             else if (!strcmp(argv[i], "--revision")) o.revision = v;
             else if (!strcmp(argv[i], "--endpoint")) o.endpoint = v;
             else return cli_fail("model pull: unknown option %s", argv[i]);

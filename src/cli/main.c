@@ -13,6 +13,7 @@ static void usage(FILE *f)
           "commands:\n"
           "  analyze   reviews + themes.json -> themes, sentiment and reports\n"
           "  embed     embed texts (.txt, .jsonl, .csv) into .npy or .jsonl\n"
+          "  graph     info: TF.js graph models (inputs, outputs, ops, parameters, FLOPs)\n"
           "  model     pull | path | info: manage models in the cache\n"
           "  project   UMAP map of embeddings or texts -> CSV id,x,y[,z]\n"
           "  serve     HTTP service: jobs, inference with dynamic batching, web UI\n"
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "train-static")) rc = cmd_train_static(argc - 1, argv + 1);
     else if (!strcmp(cmd, "serve")) rc = cmd_serve(argc - 1, argv + 1);
     else if (!strcmp(cmd, "video")) rc = cmd_video(argc - 1, argv + 1);
+    else if (!strcmp(cmd, "graph")) rc = cmd_graph(argc - 1, argv + 1);
     else {
         cli_fail("unknown command '%s'", cmd);
         usage(stderr);

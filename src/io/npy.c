@@ -1,4 +1,4 @@
-/* .npy (format 1.0) writing and reading of 2-D float matrices. */
+/* .npy (format 1.0): 2-D float matrices (embeddings) and N-d tensors (io/npy.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 
 #include "base/fs.h"
 #include "io_internal.h"
+#include "npy.h"
 #include "lens/io.h"
 
 #define HEADER_BYTES 128 /* magic + version + len + dict, padded; room for any n */
@@ -155,4 +156,107 @@ int lens__npy_read_f32_in(const char *root, const char *path, float **data, size
 out:
     fclose(f);
     return rc;
+}
+
+/* ---- N-d arrays (io/npy.h) ---- */
+
+int lens__npy_write_nd(const char *path, const void *data, int is_int, int rank, const int64_t *dims,
+                       lens_error *err)
+{
+    char dict[512], shape[300] = "";
+    size_t n = 1, len = 0;
+    for (int i = 0; i < rank; i++) {
+        len += (size_t)snprintf(shape + len, sizeof shape - len, "%lld%s", (long long)dims[i],
+                                rank == 1 ? "," : i + 1 < rank ? ", " : "");
+        n *= (size_t)dims[i];
+    }
+    int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
+                      is_int ? "<i4" : "<f4", shape);
+    size_t total = 10 + (size_t)dl + 1, pad = (64 - total % 64) % 64; /* header padded to 64 bytes, '\n' last */
+    char h[600];
+    memcpy(h, "\x93NUMPY\x01\x00", 8);
+    unsigned hl = (unsigned)(dl + pad + 1);
+    h[8] = (char)(hl & 0xff);
+    h[9] = (char)(hl >> 8);
+    memcpy(h + 10, dict, (size_t)dl);
+    memset(h + 10 + dl, ' ', pad);
+    h[10 + dl + pad] = '\n';
+    lens__afile *af;
+    int rc = lens__afile_open(&af, path, err);
+    if (rc) return rc;
+    FILE *f = lens__afile_stream(af);
+    if (fwrite(h, 1, 10 + hl, f) != 10 + hl || fwrite(data, 4, n, f) != n) {
+        int e = errno;
+        lens__afile_abort(af);
+        return lens_error_set(err, LENS_EIO, "cannot write %s: %s", path, strerror(e));
+    }
+    return lens__afile_commit(af, err);
+}
+
+int lens__npy_read_nd(const char *path, float **data, int *rank, int64_t *dims, lens_error *err)
+{
+    *data = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return lens_error_set(err, errno == ENOENT ? LENS_ENOTFOUND : LENS_EIO, "%s: %s", path, strerror(errno));
+    unsigned char pre[10];
+    char hdr[4096];
+    int rc = LENS_OK;
+    size_t hl = 0;
+    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0 || pre[6] != 1 ||
+        (hl = pre[8] | (size_t)pre[9] << 8) >= sizeof hdr || fread(hdr, 1, hl, f) != hl) {
+        fclose(f);
+        return lens_error_set(err, LENS_EFORMAT, "%s: not a version 1 .npy file", path);
+    }
+    hdr[hl] = '\0';
+    static const struct { const char *descr; int width, kind; } types[] = {
+        {"'<f4'", 4, 0}, {"'<f8'", 8, 1}, {"'<i4'", 4, 2}, {"'<i8'", 8, 3}, {"'|u1'", 1, 4}, {"'<u1'", 1, 4}};
+    int t = -1;
+    for (int i = 0; i < 6 && t < 0; i++)
+        if (strstr(hdr, types[i].descr)) t = i;
+    const char *sh = strstr(hdr, "'shape': (");
+    if (t < 0 || strstr(hdr, "'fortran_order': True") || !sh) {
+        fclose(f);
+        return lens_error_set(err, LENS_EFORMAT, "%s: expected a C-order float32/float64/int32/int64/uint8 array", path);
+    }
+    sh += 10;
+    size_t n = 1;
+    *rank = 0;
+    while (*sh && *sh != ')') {
+        char *end;
+        unsigned long long v = strtoull(sh, &end, 10);
+        if (end == sh || *rank >= LENS__NPY_MAX_RANK || v > (1ull << 31) || (v && n > ((size_t)1 << 34) / v)) {
+            fclose(f);
+            return lens_error_set(err, LENS_EFORMAT, "%s: bad or too large shape", path);
+        }
+        dims[(*rank)++] = (int64_t)v;
+        n *= (size_t)v;
+        sh = end;
+        while (*sh == ',' || *sh == ' ') sh++;
+    }
+    float *d = malloc((n ? n : 1) * sizeof *d);
+    if (!d) {
+        fclose(f);
+        return lens_error_set(err, LENS_ENOMEM, "%s: out of memory", path);
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char b[8];
+        if (fread(b, (size_t)types[t].width, 1, f) != 1) {
+            rc = lens_error_set(err, LENS_EFORMAT, "%s: truncated data", path);
+            break;
+        }
+        switch (types[t].kind) {
+        case 0: memcpy(&d[i], b, 4); break;
+        case 1: { double v; memcpy(&v, b, 8); d[i] = (float)v; break; }
+        case 2: { int32_t v; memcpy(&v, b, 4); d[i] = (float)v; break; }
+        case 3: { int64_t v; memcpy(&v, b, 8); d[i] = (float)v; break; }
+        default: d[i] = b[0];
+        }
+    }
+    fclose(f);
+    if (rc) {
+        free(d);
+        return rc;
+    }
+    *data = d;
+    return LENS_OK;
 }

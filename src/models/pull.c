@@ -10,6 +10,7 @@
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "lens/model.h"
+#include "human_models.h"
 #include "registry.h"
 
 typedef struct {
@@ -94,6 +95,7 @@ int lens_model_pull(const char *name, const lens_pull_opts *opts_in, char *dir, 
                     lens_error *err)
 {
     lens_pull_opts opts = opts_in ? *opts_in : (lens_pull_opts){0};
+    if (!strcmp(name, "human-models")) return lens__human_models_pull(&opts, dir, cap, err);
     const lens__known_model *known = lens__registry_find(name);
     const char *repo = known ? known->repo : name;
     char cache[4096], final_dir[4096], stage[4200];
