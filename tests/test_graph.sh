@@ -80,64 +80,21 @@ mk dtype && sed -i '0,/"dtype":"float32"/s//"dtype":"complex64"/' "$work/dtype/m
 expect_error "weight dtype" "dtype 'complex64' is not supported" "$LENS" graph info "$work/dtype"
 expect_error "not a model dir" "cannot open" "$LENS" graph info "$work"
 
-# --- lens graph run against @tensorflow/tfjs (tools/graph_ref/regen.sh made the references)
-# seeded_input MODEL OUT.npy: the input tools/graph_ref/ref.mjs feeds (its LCG, seed 1;
-# uniform [0, 1), or floor(x 256) for an int32 input), at the shape lens plans
-seeded_input() {
-    local line
-    line=$("$LENS" graph info "$HM/$1" | grep -m1 '^input ')
-    "$PY" -c "
-import sys, numpy as np
-w = sys.argv[1].split(' ', 3)
-shape = [max(int(d), 1) for d in w[3].strip('[]').split(', ')]
-n, s = int(np.prod(shape)), 1
-v = np.empty(n, np.float64)
-for i in range(n):
-    s = (s * 1664525 + 1013904223) & 0xffffffff
-    v[i] = s / 4294967296.0
-if w[2] == 'int32':
-    v = np.floor(v * 256)
-np.save(sys.argv[2], v.astype(np.float32).reshape(shape))
-" "$line" "$2"
-    echo "${line#input }" | cut -d' ' -f1
-}
-# matches REF_DIR OUT_DIR: max |lens - tfjs| <= 1e-4 x the output's range, on every output
-matches() {
-    "$PY" -c "
-import glob, os, sys, numpy as np
-refs = [f for f in glob.glob(sys.argv[1] + '/*.npy') if not os.path.basename(f).startswith('input_')]
-assert refs
-for f in refs:
-    a = np.load(f); base = os.path.basename(f)
-    if base.endswith('.every64.npy'): # a big output: every 64th value of it
-        b = np.load(os.path.join(sys.argv[2], base.replace('.every64', ''))).reshape(-1)[::64]
-    else:
-        b = np.load(os.path.join(sys.argv[2], base))
-    assert a.shape == b.shape and a.dtype == b.dtype, (f, a.shape, b.shape)
-    d = float(np.abs(a.astype(np.float64) - b).max()); r = float(a.max() - a.min())
-    assert d <= 1e-4 * max(r, 1e-6), (f, d, r)
-" "$1" "$2"
-}
-for m in $models; do
-    ref=$FIXG/$m
-    if [[ -f $ref/input_input_1.npy ]]; then
-        check "$m runs" "$LENS" graph run "$HM/$m" --input "input_1=$ref/input_input_1.npy" -o "$work/run-$m"
-    else
-        name=$(seeded_input "$m" "$work/in-$m.npy")
-        check "$m runs" "$LENS" graph run "$HM/$m" --input "$name=$work/in-$m.npy" -o "$work/run-$m"
-    fi
-    check "$m matches tfjs" matches "$ref" "$work/run-$m"
-done
+# --- lens graph run against @tensorflow/tfjs: every model on seeded inputs and real
+# Sintel/BBB frames (tools/tfjs/ref.mjs made the references; tests/graph_parity.py
+# rebuilds the inputs bit for bit and compares within 1e-4 of each output's range)
+check "the 12 models match tfjs (seeded inputs and real frames)" \
+    "$PY" "$ROOT/tests/graph_parity.py" run "$LENS" "$HM" "$FIXG/tfjs" "$work/parity"
 # the portable GEMM kernels, and the direct convolution the GEMM path replaced
-LENS_KERNEL=generic "$LENS" graph run "$HM/iris" --input "input_1=$FIXG/iris/input_input_1.npy" -o "$work/generic"
-check "iris with the generic kernels" matches "$FIXG/iris" "$work/generic"
-LENS_GRAPH_DIRECT=1 "$LENS" graph run "$HM/emotion" --input "input_1=$FIXG/emotion/input_input_1.npy" -o "$work/direct"
-check "emotion with direct convolutions" matches "$FIXG/emotion" "$work/direct"
+check "iris with the generic kernels" env LENS_KERNEL=generic \
+    "$PY" "$ROOT/tests/graph_parity.py" run "$LENS" "$HM" "$FIXG/tfjs" "$work/generic" --models iris
+check "emotion with direct convolutions" env LENS_GRAPH_DIRECT=1 \
+    "$PY" "$ROOT/tests/graph_parity.py" run "$LENS" "$HM" "$FIXG/tfjs" "$work/direct" --models emotion
 mk floor && sed -i 's/"op":"Relu"/"op":"Floor"/' "$work/floor/model.json"
 expect_error "run: op without a kernel yet" "floor: node 'StatefulPartitionedCall/model_1/block3_sepconv1_act/Relu' (Floor): op Floor has no kernel yet" \
-    "$LENS" graph run "$work/floor" --input "input_1=$FIXG/emotion/input_input_1.npy" -o "$work/x"
-expect_error "run: wrong input shape" "input 'input_1:0' is [1, 64, 64, 1] in" "$LENS" graph run "$HM/iris" --input "input_1=$FIXG/emotion/input_input_1.npy" -o "$work/x"
+    "$LENS" graph run "$work/floor" --input "input_1=$work/parity/in/emotion/rand/input_1_0.npy" -o "$work/x"
+expect_error "run: wrong input shape" "input 'input_1:0' is [1, 64, 64, 1] in" "$LENS" graph run "$HM/iris" --input "input_1=$work/parity/in/emotion/rand/input_1_0.npy" -o "$work/x"
 expect_error "run: missing input" "no --input for 'input_1:0'" "$LENS" graph run "$HM/iris" -o "$work/x"
-expect_error "run: unknown input" "has no input 'nope'" "$LENS" graph run "$HM/emotion" --input "input_1=$FIXG/emotion/input_input_1.npy" --input "nope=$FIXG/emotion/input_input_1.npy" -o "$work/x"
+expect_error "run: unknown input" "has no input 'nope'" "$LENS" graph run "$HM/emotion" --input "input_1=$work/parity/in/emotion/rand/input_1_0.npy" --input "nope=$work/parity/in/emotion/rand/input_1_0.npy" -o "$work/x"
 
 finish test_graph
