@@ -75,8 +75,8 @@ LENS_API const char *lens_graph_dtype_name(lens_graph_dtype t);
  * i's values, float32 or int32 as lens_graph_output says. The first
  * executor: kernels for every op of the twelve models of
  * `lens model pull human-models`; any other op is LENS_EUNSUP naming the model,
- * node and op. The first call packs the convolution filters into g: calls
- * on one graph must not overlap (another thread: another lens_graph). */
+ * node and op. One graph serves every thread: runs may overlap (the first
+ * run that needs a convolution's filter packs it, once, under g's lock). */
 LENS_API int lens_graph_run(lens_graph *g, const float *const *inputs, void **outputs, lens_error *err);
 
 #ifdef __cplusplus

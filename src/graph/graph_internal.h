@@ -3,6 +3,7 @@
 #ifndef LENS_GRAPH_INTERNAL_H
 #define LENS_GRAPH_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,7 +67,8 @@ typedef struct lens__gnode {
     lens__gshape *out_shape;
     lens_graph_dtype *out_dtype;
     lens__gtensor **out_const; /* per output: a Const's value, or a folded one; NULL: computed at run time */
-    struct lens__linear *lin; /* Conv2D: its filter packed for src/nn's GEMM (first run) */
+    struct lens__linear *lin; /* Conv2D: its filter packed for src/nn's GEMM (first run; read
+                               * with __atomic_load_n, set under pack_mu) */
     int needed;          /* an output depends on it */
     int folded;          /* its outputs are all constants now (Const or folded) */
     double flops;
@@ -98,6 +100,10 @@ struct lens_graph {
     int n_ops;
     lens__gop *ops;
     lens_graph_stats stats;
+    /* the convolutions' filters are packed on first use, by whichever run
+     * comes first: this lock makes it once, so runs may overlap */
+    pthread_mutex_t pack_mu;
+    int pack_mu_ok;
 };
 
 /* Where the loader gets shard bytes: *data (malloc'd, the caller frees) of

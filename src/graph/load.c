@@ -729,6 +729,10 @@ static int default_ports(lens_graph *g, lens_error *err)
 int lens__graph_load(lens_graph *g, const char *json, size_t json_len, lens__graph_shard_fn shard, void *ctx,
                      lens_error *err)
 {
+    if (!g->pack_mu_ok) {
+        if (pthread_mutex_init(&g->pack_mu, NULL)) return lens_error_set(err, LENS_ENOMEM, "%s: cannot create a lock", g->name);
+        g->pack_mu_ok = 1;
+    }
     json_error_t je;
     json_t *root = json_loadb(json, json_len, JSON_REJECT_DUPLICATES, &je);
     if (!root) return lens_error_set(err, LENS_EFORMAT, "%s: model.json: line %d: %s", g->name, je.line, je.text);
@@ -847,6 +851,7 @@ int lens_graph_open(lens_graph **out, const char *dir, lens_error *err)
 void lens__graph_free(lens_graph *g)
 {
     if (!g) return;
+    if (g->pack_mu_ok) pthread_mutex_destroy(&g->pack_mu);
     for (int k = 0; k < g->n_nodes; k++) {
         lens__gnode *nd = &g->nodes[k];
         for (int i = 0; i < nd->n_in; i++) free(nd->in_names[i]);

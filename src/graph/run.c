@@ -122,7 +122,8 @@ static int64_t pad_before(const lens__gnode *n, int64_t in, int64_t out, int64_t
  * generic as the CPU has): rows are output pixels, columns the filter's
  * KH x KW x C window (im2col, in blocks of rows; a 1x1 stride-1 convolution
  * reads the input as it is), the bias in the GEMM's epilogue, the
- * activation after it. The filter is packed once, on the first run. */
+ * activation after it. The filter is packed once, by the first run that
+ * needs it (under the graph's lock: runs on other threads may overlap). */
 #define IM2COL_ROWS 256
 static int conv_gemm(rctx *c, float *out)
 {
@@ -139,24 +140,29 @@ static int conv_gemm(rctx *c, float *out)
     int64_t ph = pad_before(n, H, OH, KH, sh, dh, 1), pw = pad_before(n, W, OW, KW, sw, dw, 2);
     int64_t K = KH * KW * C, M = N * OH * OW;
     if (K > (1 << 24) || OC > (1 << 24) || M > ((int64_t)1 << 31)) return 1; /* the direct kernel then */
-    if (!n->lin) {
-        /* W^T: [OC][KH*KW*C] from the filter's [KH][KW][C][OC] */
-        float *wt = malloc((size_t)(OC * K > 0 ? OC * K : 1) * sizeof *wt);
-        lens__linear *l = calloc(1, sizeof *l);
-        if (!wt || !l) {
+    lens__linear *lin = __atomic_load_n(&n->lin, __ATOMIC_ACQUIRE);
+    if (!lin) {
+        pthread_mutex_lock(&c->g->pack_mu);
+        if (!(lin = n->lin)) {
+            /* W^T: [OC][KH*KW*C] from the filter's [KH][KW][C][OC] */
+            float *wt = malloc((size_t)(OC * K > 0 ? OC * K : 1) * sizeof *wt);
+            lens__linear *l = calloc(1, sizeof *l);
+            int rc = !wt || !l ? lens_error_set(c->err, LENS_ENOMEM, "out of memory") : 0;
+            if (!rc) {
+                for (int64_t k = 0; k < K; k++)
+                    for (int64_t j = 0; j < OC; j++) wt[j * K + k] = w.f[k * OC + j];
+                rc = lens__linear_init(l, wt, bias, (int)OC, (int)K, LENS_FP32, lens__kernel_detect(), NULL, c->err);
+            }
             free(wt);
-            free(l);
-            return lens_error_set(c->err, LENS_ENOMEM, "out of memory");
+            if (rc) {
+                free(l);
+                pthread_mutex_unlock(&c->g->pack_mu);
+                return rc;
+            }
+            __atomic_store_n(&n->lin, l, __ATOMIC_RELEASE);
+            lin = l;
         }
-        for (int64_t k = 0; k < K; k++)
-            for (int64_t j = 0; j < OC; j++) wt[j * K + k] = w.f[k * OC + j];
-        int rc = lens__linear_init(l, wt, bias, (int)OC, (int)K, LENS_FP32, lens__kernel_detect(), NULL, c->err);
-        free(wt);
-        if (rc) {
-            free(l);
-            return rc;
-        }
-        n->lin = l;
+        pthread_mutex_unlock(&c->g->pack_mu);
     }
     int direct = KH == 1 && KW == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
     int64_t rows = direct ? M : IM2COL_ROWS;
@@ -183,7 +189,7 @@ static int conv_gemm(rctx *c, float *out)
             src = col;
         }
         float *y = out + r0 * OC;
-        lens__linear_forward(n->lin, src, (int)m, y, LENS__EPI_BIAS, NULL, &ws, NULL);
+        lens__linear_forward(lin, src, (int)m, y, LENS__EPI_BIAS, NULL, &ws, NULL);
         if (a != ACT_NONE)
             for (int64_t i = 0; i < m * OC; i++) y[i] = act(a, y[i], alpha, pa, i % OC);
     }
