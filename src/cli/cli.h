@@ -28,6 +28,8 @@ int cli_int(const char *flag, const char *v, int lo, int hi, int *out);
  * sig_atomic_t, and which other threads may read (C11 7.14.1.1). */
 extern atomic_int cli_stop;
 void cli_install_signals(void);
+/* "42s", "3m07s", "2h05m" ("?" when negative or absurd): an ETA */
+void cli_fmt_secs(char *buf, size_t cap, double s);
 
 /* Progress line on stderr: redrawn when stderr is a terminal, otherwise
  * silent until cli_progress_done prints one summary line. */

@@ -42,13 +42,6 @@ static void on_start(void *ctx, size_t i, size_t n, const char *path, int64_t si
     b->size = size, b->before = before, b->total = total;
 }
 
-static void duration(double s, char *buf, size_t cap)
-{
-    if (s < 60) snprintf(buf, cap, "%.0fs", s);
-    else if (s < 3600) snprintf(buf, cap, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else snprintf(buf, cap, "%dh%02dm", (int)(s / 3600), (int)s / 60 % 60);
-}
-
 /* videos, this one's share, frames, realtime factor and its ETA; with more
  * videos to come, the batch's ETA at the rate (bytes a second) of the videos
  * analyzed so far, this one included (skipped ones cost nothing) */
@@ -61,11 +54,11 @@ static void on_progress(void *ctx, int64_t frames, double seconds, double fracti
     b->last_draw = now;
     double el = now - b->start, rt = el > 0 ? seconds / el : 0;
     char eta[32] = "?", all[48] = "";
-    if (fraction > 0.001) duration(el * (1 - fraction) / fraction, eta, sizeof eta);
+    if (fraction > 0.001) cli_fmt_secs(eta, sizeof eta, el * (1 - fraction) / fraction);
     double cur = fraction > 0 ? fraction * (double)b->size : 0, done = (double)b->work_bytes + cur;
     if (b->i + 1 < b->n && done > 0 && b->work_s + el > 0) {
         char t[32];
-        duration(((double)b->total - (double)b->before - cur) * (b->work_s + el) / done, t, sizeof t);
+        cli_fmt_secs(t, sizeof t, ((double)b->total - (double)b->before - cur) * (b->work_s + el) / done);
         snprintf(all, sizeof all, ", batch ETA %s", t);
     }
     const char *name = strrchr(b->path, '/') ? strrchr(b->path, '/') + 1 : b->path;

@@ -66,7 +66,7 @@ void cli_progress_rebase(cli_progress *p, uint64_t rows, double fraction)
     p->work_start = lens__clock_mono();
 }
 
-static void fmt_secs(char *buf, size_t cap, double s)
+void cli_fmt_secs(char *buf, size_t cap, double s)
 {
     if (s < 0 || s > 1e7) snprintf(buf, cap, "?");
     else if (s < 60) snprintf(buf, cap, "%.0fs", s);
@@ -83,7 +83,7 @@ void cli_progress_update(cli_progress *p, uint64_t rows, double fraction)
     double el = now - p->work_start, rate = el > 0 ? (rows - p->base_rows) / el : 0;
     double done = fraction - p->base_fraction;
     char eta[32] = "?";
-    if (done > 0.001) fmt_secs(eta, sizeof eta, el * (1 - fraction) / done);
+    if (done > 0.001) cli_fmt_secs(eta, sizeof eta, el * (1 - fraction) / done);
     int width = 24, fill = fraction >= 0 ? (int)(fraction * width + 0.5) : 0;
     char bar[64];
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
