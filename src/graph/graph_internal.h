@@ -132,6 +132,8 @@ int lens__graph_slice(lens_graph *g, lens__gnode *nd, lens__gslice *sp, lens_err
 /* An elementwise binary op or comparison on two values as TF computes it
  * (isint: integer division and modulo floor); NAN for an op it does not know. */
 double lens__graph_binop(const char *op, double a, double b, int isint);
+/* the flat index into shape s (right-aligned, broadcast) of output index idx of shape o */
+int64_t lens__graph_bidx(const lens__gshape *s, const lens__gshape *o, int64_t idx);
 
 int lens__graph_find(const lens_graph *g, const char *name);
 const lens__gattr *lens__gattr_find(const lens__gnode *n, const char *key);

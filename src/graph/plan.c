@@ -821,8 +821,7 @@ static void setv(lens__gtensor *t, int64_t i, double v)
     else t->i[i] = (int32_t)fmax(fmin(v, INT32_MAX), INT32_MIN);
 }
 
-/* the flat index into t (shape s, right-aligned, broadcast) of output index idx of shape o */
-static int64_t bidx(const lens__gshape *s, const lens__gshape *o, int64_t idx)
+int64_t lens__graph_bidx(const lens__gshape *s, const lens__gshape *o, int64_t idx)
 {
     int64_t r = 0, stride = 1;
     for (int i = o->rank - 1, j = s->rank - 1; i >= 0; i--, j--) {
@@ -900,7 +899,8 @@ static int fold(ctx *c)
         const lens__gtensor *b = iconst(c, 1);
         int isint = a->dtype != LENS_GRAPH_FLOAT32;
         for (int64_t i = 0; i < t->n; i++)
-            setv(t, i, lens__graph_binop(op, getv(a, bidx(&a->shape, o, i)), getv(b, bidx(&b->shape, o, i)), isint));
+            setv(t, i, lens__graph_binop(op, getv(a, lens__graph_bidx(&a->shape, o, i)),
+                                         getv(b, lens__graph_bidx(&b->shape, o, i)), isint));
     } else if (!strcmp(op, "Pack") || !strcmp(op, "ConcatV2")) {
         int pack = op[0] == 'P', n = pack ? nd->n_in : nd->n_in - 1, ax;
         int64_t axv = pack ? attr_i(nd, "axis", 0) : to_int(getv(iconst(c, n), 0));

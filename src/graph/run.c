@@ -280,32 +280,35 @@ static int pool(rctx *c, float *out, int is_max)
     return 0;
 }
 
-/* the flat index into shape s (right-aligned, broadcast) of output index idx of shape o */
-static int64_t bidx(const lens__gshape *s, const lens__gshape *o, int64_t idx)
+/* the float binary ops, named once per node, not once per element */
+enum { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_POW, B_NONE };
+
+static int bop_of(const char *op)
 {
-    int64_t r = 0, stride = 1;
-    for (int i = o->rank - 1, j = s->rank - 1; i >= 0; i--, j--) {
-        int64_t ci = idx % o->d[i];
-        idx /= o->d[i];
-        if (j >= 0) {
-            if (s->d[j] != 1) r += ci * stride;
-            stride *= s->d[j];
-        }
-    }
-    return r;
+    if (!strcmp(op, "Add") || !strcmp(op, "AddV2") || !strcmp(op, "BiasAdd")) return B_ADD;
+    if (!strcmp(op, "Sub")) return B_SUB;
+    if (!strcmp(op, "Mul")) return B_MUL;
+    if (!strcmp(op, "RealDiv") || !strcmp(op, "Div")) return B_DIV;
+    if (!strcmp(op, "Maximum")) return B_MAX;
+    if (!strcmp(op, "Minimum")) return B_MIN;
+    if (!strcmp(op, "SquaredDifference")) return B_SQDIFF;
+    if (!strcmp(op, "Pow")) return B_POW;
+    return B_NONE;
 }
 
-static float bin(const char *op, float a, float b)
+static inline float bin(int k, float a, float b)
 {
-    if (!strcmp(op, "Add") || !strcmp(op, "AddV2") || !strcmp(op, "BiasAdd")) return a + b;
-    if (!strcmp(op, "Sub")) return a - b;
-    if (!strcmp(op, "Mul")) return a * b;
-    if (!strcmp(op, "RealDiv") || !strcmp(op, "Div")) return a / b;
-    if (!strcmp(op, "Maximum")) return a > b ? a : b;
-    if (!strcmp(op, "Minimum")) return a < b ? a : b;
-    if (!strcmp(op, "SquaredDifference")) return (a - b) * (a - b);
-    if (!strcmp(op, "Pow")) return powf(a, b);
-    return NAN;
+    switch (k) {
+    case B_ADD: return a + b;
+    case B_SUB: return a - b;
+    case B_MUL: return a * b;
+    case B_DIV: return a / b;
+    case B_MAX: return a > b ? a : b;
+    case B_MIN: return a < b ? a : b;
+    case B_SQDIFF: return (a - b) * (a - b);
+    case B_POW: return powf(a, b);
+    default: return NAN;
+    }
 }
 
 static int same_shape(const lens__gshape *a, const lens__gshape *b)
@@ -326,21 +329,22 @@ static int binary(rctx *c, float *out)
         lens_graph_dtype t = c->nd->out_dtype[0];
         int isint = !a.f && !b.f;
         for (int64_t i = 0; i < n; i++) {
-            double v = lens__graph_binop(op, getf(&a, bidx(a.s, o, i)), getf(&b, bidx(b.s, o, i)), isint);
+            double v = lens__graph_binop(op, getf(&a, lens__graph_bidx(a.s, o, i)), getf(&b, lens__graph_bidx(b.s, o, i)), isint);
             if (t == LENS_GRAPH_FLOAT32) out[i] = (float)v;
             else ((int32_t *)out)[i] = t == LENS_GRAPH_BOOL ? v != 0 : (int32_t)fmax(fmin(v, INT32_MAX), INT32_MIN);
         }
         return 0;
     }
+    int k = bop_of(op);
     if (same_shape(a.s, o) && (same_shape(b.s, o) || nb == 1)) { /* the common cases, no index arithmetic */
-        for (int64_t i = 0; i < n; i++) out[i] = bin(op, a.f[i], b.f[nb == 1 ? 0 : i]);
+        for (int64_t i = 0; i < n; i++) out[i] = bin(k, a.f[i], b.f[nb == 1 ? 0 : i]);
         return 0;
     }
     if (same_shape(a.s, o) && b.s->rank == 1 && b.s->d[0] == o->d[o->rank - 1]) { /* per channel */
-        for (int64_t i = 0; i < n; i++) out[i] = bin(op, a.f[i], b.f[i % nb]);
+        for (int64_t i = 0; i < n; i++) out[i] = bin(k, a.f[i], b.f[i % nb]);
         return 0;
     }
-    for (int64_t i = 0; i < n; i++) out[i] = bin(op, a.f[bidx(a.s, o, i)], b.f[bidx(b.s, o, i)]);
+    for (int64_t i = 0; i < n; i++) out[i] = bin(k, a.f[lens__graph_bidx(a.s, o, i)], b.f[lens__graph_bidx(b.s, o, i)]);
     return 0;
 }
 
@@ -713,8 +717,8 @@ static int select_(rctx *c, void *out)
     const uint32_t *py = y.f ? (const uint32_t *)y.f : (const uint32_t *)y.i;
     int by_row = k.s->rank == 1 && o->rank > 1 && strcmp(c->nd->op, "SelectV2");
     for (int64_t i = 0; i < n; i++) {
-        int pick = by_row ? getf(&k, per ? i / per : 0) != 0 : getf(&k, bidx(k.s, o, i)) != 0;
-        ((uint32_t *)out)[i] = pick ? px[bidx(x.s, o, i)] : py[bidx(y.s, o, i)];
+        int pick = by_row ? getf(&k, per ? i / per : 0) != 0 : getf(&k, lens__graph_bidx(k.s, o, i)) != 0;
+        ((uint32_t *)out)[i] = pick ? px[lens__graph_bidx(x.s, o, i)] : py[lens__graph_bidx(y.s, o, i)];
     }
     return 0;
 }
@@ -878,7 +882,7 @@ static int kernel(rctx *c)
     if (!strcmp(op, "Prelu")) {
         view x = in(c, 0), al = in(c, 1);
         for (int64_t i = 0; i < numel(x.s); i++)
-            ((float *)o)[i] = x.f[i] < 0 ? al.f[bidx(al.s, x.s, i)] * x.f[i] : x.f[i];
+            ((float *)o)[i] = x.f[i] < 0 ? al.f[lens__graph_bidx(al.s, x.s, i)] * x.f[i] : x.f[i];
         return 0;
     }
     if (!strcmp(op, "Identity") || !strcmp(op, "Reshape") || !strcmp(op, "Squeeze") || !strcmp(op, "ExpandDims")) {
